@@ -1,0 +1,363 @@
+"""Pydantic models of the fine-tuning and files API, tolerant of what real deployments send.
+
+Every model keeps unknown fields (``extra="allow"``) so that nothing a server adds is lost, and
+every enum-like field is a plain ``str`` so that ``paused``, ``pending``, ``SUCCESS`` or
+tomorrow's status pass through as they are. Timestamps accept ints, floats, numeric strings and
+ISO 8601 strings (Azure); lists accept ``null``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+ACTIVE_STATUSES = frozenset(
+    {"validating_files", "queued", "running", "pausing", "paused", "pending", "cancelling"}
+)
+
+
+def normalise_status(status: str | None) -> str:
+    """A status folded for comparisons: lower case, ``canceled`` spelled as OpenAI spells it."""
+    folded = (status or "").strip().lower()
+    return "cancelled" if folded == "canceled" else folded
+
+
+def is_final(status: str | None) -> bool:
+    """True for a job that will never change again (so is never polled again)."""
+    return normalise_status(status) in FINAL_STATUSES
+
+
+def _to_timestamp(value: Any) -> int | None:
+    """Unix seconds from an int, float, numeric string or ISO 8601 string; None if unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return int(float(text))
+        except ValueError:
+            pass
+        try:
+            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            return None
+    return None
+
+
+def _to_list(value: Any) -> Any:
+    """``null`` where a list is expected becomes an empty list."""
+    return [] if value is None else value
+
+
+def _to_str(value: Any) -> Any:
+    """Scalars that should be strings are kept as strings; None stays None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    return value
+
+
+Timestamp = Annotated[int | None, BeforeValidator(_to_timestamp)]
+LooseStr = Annotated[str | None, BeforeValidator(_to_str)]
+
+
+class ApiModel(BaseModel):
+    """Base: keep unknown fields, accept field names as given."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+# A hyperparameter is "auto", a number, or something a future server invents.
+HyperValue = Any
+
+
+class JobError(ApiModel):
+    code: LooseStr = None
+    message: LooseStr = None
+    param: LooseStr = None
+
+    @property
+    def is_error(self) -> bool:
+        """An error object counts only when it says something (``{}`` and all-null do not)."""
+        return bool(self.code or self.message)
+
+
+def _to_error(value: Any) -> Any:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return {"message": value}
+    return None
+
+
+class Hyperparameters(ApiModel):
+    """Hyperparameters of any method; unknown ones are kept as extra fields."""
+
+    batch_size: HyperValue = None
+    learning_rate_multiplier: HyperValue = None
+    n_epochs: HyperValue = None
+    beta: HyperValue = None
+    reasoning_effort: HyperValue = None
+    compute_multiplier: HyperValue = None
+    eval_interval: HyperValue = None
+    eval_samples: HyperValue = None
+
+    def present(self) -> dict[str, Any]:
+        """The hyperparameters that were actually sent, known and unknown, in a stable order."""
+        values = {k: v for k, v in self.model_dump().items() if v is not None}
+        return values
+
+
+def _dict_or_none(value: Any) -> Any:
+    return value if isinstance(value, dict) or value is None else None
+
+
+class MethodDetail(ApiModel):
+    hyperparameters: Annotated[Hyperparameters | None, BeforeValidator(_dict_or_none)] = None
+    grader: Annotated[dict[str, Any] | None, BeforeValidator(_dict_or_none)] = None
+
+
+class Method(ApiModel):
+    type: LooseStr = None
+    supervised: Annotated[MethodDetail | None, BeforeValidator(_dict_or_none)] = None
+    dpo: Annotated[MethodDetail | None, BeforeValidator(_dict_or_none)] = None
+    reinforcement: Annotated[MethodDetail | None, BeforeValidator(_dict_or_none)] = None
+
+    def detail(self) -> MethodDetail | None:
+        """The block of the method named by ``type`` (``method.<type>``), if present."""
+        name = (self.type or "").lower()
+        value = getattr(self, name, None) if name in {"supervised", "dpo", "reinforcement"} else None
+        if value is None and self.model_extra and isinstance(self.model_extra.get(name), dict):
+            return MethodDetail.model_validate(self.model_extra[name])
+        return value
+
+
+class WandbSettings(ApiModel):
+    project: LooseStr = None
+    name: LooseStr = None
+    entity: LooseStr = None
+    tags: Annotated[list[str], BeforeValidator(_to_list)] = Field(default_factory=list)
+
+
+class Integration(ApiModel):
+    type: LooseStr = None
+    wandb: Annotated[WandbSettings | None, BeforeValidator(_dict_or_none)] = None
+
+
+class FineTuningJob(ApiModel):
+    """A ``fine_tuning.job``; every field but ``id`` may be missing or odd."""
+
+    id: str
+    object: LooseStr = "fine_tuning.job"
+    created_at: Timestamp = None
+    finished_at: Timestamp = None
+    estimated_finish: Timestamp = None
+    model: LooseStr = None
+    fine_tuned_model: LooseStr = None
+    organization_id: LooseStr = None
+    status: LooseStr = None
+    training_file: LooseStr = None
+    validation_file: LooseStr = None
+    result_files: Annotated[list[str], BeforeValidator(_to_list)] = Field(default_factory=list)
+    trained_tokens: int | None = None
+    seed: int | None = None
+    suffix: LooseStr = None
+    user_provided_suffix: LooseStr = None
+    error: Annotated[JobError | None, BeforeValidator(_to_error)] = None
+    hyperparameters: Annotated[Hyperparameters | None, BeforeValidator(_dict_or_none)] = None
+    method: Annotated[Method | None, BeforeValidator(_dict_or_none)] = None
+    integrations: Annotated[list[Integration], BeforeValidator(_to_list)] = Field(
+        default_factory=list
+    )
+    metadata: Annotated[dict[str, Any] | None, BeforeValidator(_dict_or_none)] = None
+
+    @field_validator("trained_tokens", "seed", mode="before")
+    @classmethod
+    def _loose_int(cls, value: Any) -> int | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float)):
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(float(value))
+            except ValueError:
+                return None
+        return None
+
+    @property
+    def status_key(self) -> str:
+        return normalise_status(self.status)
+
+    @property
+    def is_final(self) -> bool:
+        return is_final(self.status)
+
+    @property
+    def has_error(self) -> bool:
+        return self.error is not None and self.error.is_error
+
+    @property
+    def method_type(self) -> str:
+        """``supervised``, ``dpo``, ``reinforcement`` or what the server says; supervised if unsaid."""
+        if self.method and self.method.type:
+            return self.method.type
+        return "supervised"
+
+    @property
+    def effective_hyperparameters(self) -> Hyperparameters | None:
+        """``method.<type>.hyperparameters`` where present, else the top-level ones."""
+        detail = self.method.detail() if self.method else None
+        if detail and detail.hyperparameters is not None:
+            return detail.hyperparameters
+        return self.hyperparameters
+
+    @property
+    def display_suffix(self) -> str | None:
+        """The suffix the user chose, from ``suffix``, ``user_provided_suffix`` or the model name."""
+        if self.suffix:
+            return self.suffix
+        if self.user_provided_suffix:
+            return self.user_provided_suffix
+        # ft:<base>:<org>:<suffix>:<id>
+        parts = (self.fine_tuned_model or "").split(":")
+        if len(parts) == 5 and parts[0] == "ft" and parts[3]:
+            return parts[3]
+        return None
+
+
+def _dict_or_empty(value: Any) -> Any:
+    return value if isinstance(value, dict) else None
+
+
+class FineTuningJobEvent(ApiModel):
+    id: LooseStr = None
+    object: LooseStr = "fine_tuning.job.event"
+    created_at: Timestamp = None
+    level: LooseStr = "info"
+    message: LooseStr = ""
+    type: LooseStr = None
+    data: Annotated[dict[str, Any] | None, BeforeValidator(_dict_or_empty)] = None
+
+    @property
+    def dedupe_key(self) -> tuple[int | None, str]:
+        """Event ids have been unstable on some deployments; this pair is not."""
+        return (self.created_at, self.message or "")
+
+    @property
+    def is_metrics(self) -> bool:
+        return (self.type or "").lower() == "metrics" or (
+            bool(self.data) and "step" in (self.data or {}) and "train_loss" in (self.data or {})
+        )
+
+
+class CheckpointMetrics(ApiModel):
+    step: float | None = None
+    train_loss: float | None = None
+    train_mean_token_accuracy: float | None = None
+    valid_loss: float | None = None
+    valid_mean_token_accuracy: float | None = None
+    full_valid_loss: float | None = None
+    full_valid_mean_token_accuracy: float | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _loose_float(cls, value: Any) -> float | None:
+        if isinstance(value, bool) or value is None:
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+    def present(self) -> dict[str, float]:
+        """Every metric with a value, known and unknown."""
+        values = {k: v for k, v in self.model_dump().items() if isinstance(v, (int, float))}
+        return values
+
+
+class FineTuningJobCheckpoint(ApiModel):
+    id: str
+    object: LooseStr = "fine_tuning.job.checkpoint"
+    created_at: Timestamp = None
+    fine_tuned_model_checkpoint: LooseStr = None
+    fine_tuning_job_id: LooseStr = None
+    step_number: int | None = None
+    metrics: Annotated[CheckpointMetrics, BeforeValidator(lambda v: v or {})] = Field(
+        default_factory=CheckpointMetrics
+    )
+
+    @field_validator("step_number", mode="before")
+    @classmethod
+    def _loose_step(cls, value: Any) -> int | None:
+        try:
+            return None if value is None or isinstance(value, bool) else int(float(value))
+        except (TypeError, ValueError):
+            return None
+
+
+class CheckpointPermission(ApiModel):
+    id: str
+    object: LooseStr = "checkpoint.permission"
+    created_at: Timestamp = None
+    project_id: LooseStr = None
+
+
+class DeletedPermission(ApiModel):
+    id: str
+    object: LooseStr = "checkpoint.permission"
+    deleted: bool = True
+
+
+class FileObject(ApiModel):
+    id: str
+    object: LooseStr = "file"
+    bytes: int | None = None
+    created_at: Timestamp = None
+    expires_at: Timestamp = None
+    filename: LooseStr = None
+    purpose: LooseStr = None
+    status: LooseStr = None
+    status_details: LooseStr = None
+
+
+class DeletedFile(ApiModel):
+    id: str
+    object: LooseStr = "file"
+    deleted: bool = True
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Page(ApiModel, Generic[T]):
+    """One page of a list; ``after`` of the next page is the id of the last item."""
+
+    object: LooseStr = "list"
+    data: Annotated[list[T], BeforeValidator(_to_list)] = Field(default_factory=list)
+    has_more: bool = False
+    first_id: LooseStr = None
+    last_id: LooseStr = None
+
+    @field_validator("has_more", mode="before")
+    @classmethod
+    def _loose_bool(cls, value: Any) -> bool:
+        return bool(value) if value is not None else False
+
+    @property
+    def next_after(self) -> str | None:
+        """The cursor for the next page, or None when there is none."""
+        if not self.has_more or not self.data:
+            return None
+        last = getattr(self.data[-1], "id", None)
+        return self.last_id or last
