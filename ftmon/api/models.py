@@ -136,7 +136,9 @@ class Method(ApiModel):
     def detail(self) -> MethodDetail | None:
         """The block of the method named by ``type`` (``method.<type>``), if present."""
         name = (self.type or "").lower()
-        value = getattr(self, name, None) if name in {"supervised", "dpo", "reinforcement"} else None
+        value = (
+            getattr(self, name, None) if name in {"supervised", "dpo", "reinforcement"} else None
+        )
         if value is None and self.model_extra and isinstance(self.model_extra.get(name), dict):
             return MethodDetail.model_validate(self.model_extra[name])
         return value

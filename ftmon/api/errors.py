@@ -1,0 +1,175 @@
+"""One family of errors for everything that can go wrong talking to the API.
+
+Each error carries a message a person understands, the API's own message and request id when the
+server sent them, and whether retrying could help. Nothing here ever holds a key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FtmonApiError(Exception):
+    """Base of every client error; ``str()`` is one line fit for a status bar or stderr."""
+
+    #: Whether the same request may succeed if sent again later.
+    retryable: bool = False
+    #: A short kind for the status line and JSON output.
+    kind: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        api_message: str | None = None,
+        api_code: str | None = None,
+        api_param: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.api_message = api_message
+        self.api_code = api_code
+        self.api_param = api_param
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.api_message and self.api_message not in text:
+            text = f"{text}: {self.api_message}"
+        if self.request_id:
+            text = f"{text} (request {self.request_id})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, for ``--json`` output and logs."""
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "status_code": self.status_code,
+            "api_message": self.api_message,
+            "code": self.api_code,
+            "param": self.api_param,
+            "request_id": self.request_id,
+        }
+
+
+class BadRequestError(FtmonApiError):
+    kind = "bad_request"
+
+
+class AuthenticationError(FtmonApiError):
+    kind = "authentication"
+
+
+class PermissionDeniedError(FtmonApiError):
+    kind = "permission_denied"
+
+
+class NotFoundError(FtmonApiError):
+    kind = "not_found"
+
+
+class ConflictError(FtmonApiError):
+    kind = "conflict"
+    retryable = True
+
+
+class UnprocessableEntityError(FtmonApiError):
+    kind = "unprocessable"
+
+
+class RateLimitError(FtmonApiError):
+    kind = "rate_limited"
+    retryable = True
+
+
+class ServerError(FtmonApiError):
+    kind = "server_error"
+    retryable = True
+
+
+class RequestTimeoutError(FtmonApiError):
+    kind = "timeout"
+    retryable = True
+
+
+class ConnectionFailedError(FtmonApiError):
+    kind = "connection"
+    retryable = True
+
+
+class DecodeError(FtmonApiError):
+    """The server answered, but with a body we cannot read (not JSON, or not the expected shape)."""
+
+    kind = "undecodable"
+    retryable = True
+
+
+class MissingAdminKeyError(FtmonApiError):
+    """Raised before any request: checkpoint permissions need an admin key."""
+
+    kind = "missing_admin_key"
+
+
+class MissingApiKeyError(FtmonApiError):
+    kind = "missing_api_key"
+
+
+_STATUS_CLASSES: dict[int, tuple[type[FtmonApiError], str]] = {
+    400: (BadRequestError, "The request was rejected (400 Bad Request)"),
+    401: (AuthenticationError, "The API key was not accepted (401 Unauthorized)"),
+    403: (PermissionDeniedError, "This key may not do that (403 Forbidden)"),
+    404: (NotFoundError, "Not found (404)"),
+    408: (RequestTimeoutError, "The server timed out (408)"),
+    409: (ConflictError, "Conflict with the current state (409)"),
+    422: (UnprocessableEntityError, "The request could not be processed (422)"),
+    429: (RateLimitError, "Rate limited (429 Too Many Requests)"),
+}
+
+
+def error_for_status(
+    status_code: int,
+    *,
+    reason: str = "",
+    body: Any = None,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> FtmonApiError:
+    """Map an HTTP error answer to the matching error, keeping the API's own message."""
+    api_message = api_code = api_param = None
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            api_message = _as_text(err.get("message"))
+            api_code = _as_text(err.get("code"))
+            api_param = _as_text(err.get("param"))
+        elif isinstance(err, str):
+            api_message = err
+    if status_code in _STATUS_CLASSES:
+        cls, message = _STATUS_CLASSES[status_code]
+    elif status_code >= 500:
+        cls = ServerError
+        message = f"The server failed ({status_code} {reason})".replace(" )", ")")
+    else:
+        cls = FtmonApiError
+        message = f"Unexpected answer ({status_code} {reason})".replace(" )", ")")
+    return cls(
+        message,
+        status_code=status_code,
+        api_message=api_message,
+        api_code=api_code,
+        api_param=api_param,
+        request_id=request_id,
+        retry_after=retry_after,
+    )
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,112 @@
+"""Pagination over newest-first lists: one page, every page lazily, and the event tail.
+
+The event tail is what makes following a job cheap and exact: each poll asks for the newest page,
+stops at the first event it already has, and hands back only the new ones, oldest first. Ids have
+been unstable on some deployments, so an event also counts as known by (created_at, message).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+from ftmon.api.models import FineTuningJobEvent, Page
+
+T = TypeVar("T")
+
+#: Fetches one page given the ``after`` cursor (None for the newest page).
+PageFetcher = Callable[[str | None], Awaitable[Page]]
+
+
+async def iter_pages(fetch: PageFetcher, *, after: str | None = None) -> AsyncIterator[Page]:
+    """Every page, newest first, fetched only as the caller asks for the next."""
+    cursor = after
+    seen_cursors: set[str] = set()
+    while True:
+        page = await fetch(cursor)
+        yield page
+        cursor = page.next_after
+        # A server that hands back the same cursor twice would loop forever: stop instead.
+        if cursor is None or cursor in seen_cursors:
+            return
+        seen_cursors.add(cursor)
+
+
+async def iter_items(fetch: PageFetcher, *, after: str | None = None) -> AsyncIterator:
+    """Every item of every page, lazily."""
+    async for page in iter_pages(fetch, after=after):
+        for item in page.data:
+            yield item
+
+
+class EventTail(Generic[T]):
+    """The events of one job that this process has seen, and how to fetch only newer ones.
+
+    ``remember`` bounds memory: only the keys of the newest events are kept, which is all that
+    stopping at "the first known event" needs.
+    """
+
+    def __init__(self, *, page_size: int = 100, remember: int = 5000) -> None:
+        self.page_size = page_size
+        self._ids: deque[str] = deque(maxlen=remember)
+        self._id_set: set[str] = set()
+        self._keys: deque[tuple[int | None, str]] = deque(maxlen=remember)
+        self._key_set: set[tuple[int | None, str]] = set()
+        self.newest_id: str | None = None
+        self.total_seen = 0
+
+    def is_known(self, event: FineTuningJobEvent) -> bool:
+        return (event.id is not None and event.id in self._id_set) or (
+            event.dedupe_key in self._key_set
+        )
+
+    def _remember(self, event: FineTuningJobEvent) -> None:
+        if event.id is not None:
+            if len(self._ids) == self._ids.maxlen:
+                self._id_set.discard(self._ids[0])
+            self._ids.append(event.id)
+            self._id_set.add(event.id)
+        key = event.dedupe_key
+        if len(self._keys) == self._keys.maxlen:
+            self._key_set.discard(self._keys[0])
+        self._keys.append(key)
+        self._key_set.add(key)
+        self.newest_id = event.id or self.newest_id
+        self.total_seen += 1
+
+    def seed(self, events_oldest_first: list[FineTuningJobEvent]) -> None:
+        """Mark events as already known (e.g. restored from a previous session)."""
+        for event in events_oldest_first:
+            if not self.is_known(event):
+                self._remember(event)
+
+    async def poll(
+        self, fetch: PageFetcher, *, max_pages: int | None = None
+    ) -> list[FineTuningJobEvent]:
+        """New events since the last poll, oldest first.
+
+        Walks pages newest first until it meets a known event (or the list ends). Nothing is
+        committed until the walk completes, so an error half way loses nothing: the next poll
+        walks again. ``max_pages`` caps the first load of a huge history (the oldest are skipped).
+        """
+        fresh: list[FineTuningJobEvent] = []
+        batch_keys: set[tuple[int | None, str]] = set()
+        pages = 0
+        async for page in iter_pages(fetch):
+            pages += 1
+            met_known = False
+            for event in page.data:
+                if self.is_known(event):
+                    met_known = True
+                    break
+                if event.dedupe_key in batch_keys:
+                    continue  # the same event twice in one walk (a page shifted under us)
+                batch_keys.add(event.dedupe_key)
+                fresh.append(event)
+            if met_known or (max_pages is not None and pages >= max_pages):
+                break
+        fresh.reverse()
+        for event in fresh:
+            self._remember(event)
+        return fresh

@@ -1,0 +1,56 @@
+"""When and how long to wait before sending a request again.
+
+Kept apart from the client so that the policy is testable with no network and no sleeping.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from time import time
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass
+class RetryPolicy:
+    """Exponential backoff with full jitter, ``Retry-After`` honoured up to ``max_delay``."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    jitter: float = 0.25
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Delay before try number ``attempt + 1`` (``attempt`` counts from 1)."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        delay = min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
+        spread = delay * self.jitter
+        return max(0.0, min(self.max_delay, delay + self.rng.uniform(-spread, spread)))
+
+    def should_retry(self, attempt: int, *, idempotent: bool) -> bool:
+        """True while tries remain; a request that is not safe to repeat is never retried."""
+        return idempotent and attempt < self.max_attempts

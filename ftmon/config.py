@@ -1,0 +1,228 @@
+"""Settings from the environment, a TOML config file with named profiles, and flags.
+
+Each source overrides the one before: built-in defaults < config file (its ``[default]`` table,
+then ``[profiles.NAME]``) < environment (the names the official SDK reads) < command-line flags.
+Keys are held as :class:`Secret` so that no repr, log line or message can show them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import warnings
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from platformdirs import user_config_path
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_INTERVAL = 5.0
+CONFIG_ENV = "FTMON_CONFIG"
+
+
+class Secret:
+    """A string that never shows itself: ``repr``/``str`` give a mask, ``reveal()`` the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def masked(self) -> str:
+        """A hint that tells keys apart without giving any away: prefix and last 2 characters."""
+        value = self._value
+        if len(value) < 12:
+            return "****"
+        prefix = value.split("-", 2)
+        head = "-".join(prefix[:2]) + "-" if len(prefix) > 2 else value[:3]
+        return f"{head}…{value[-2:]}"
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked()!r})"
+
+    __str__ = masked
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:  # pickling would write the key out: refuse
+        raise TypeError("a Secret cannot be pickled")
+
+
+class ConfigError(Exception):
+    """The config file or a setting is wrong; the message says where."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ftmon needs to talk to the API and behave; built by :func:`load_settings`."""
+
+    api_key: Secret | None = None
+    admin_key: Secret | None = None
+    base_url: str = DEFAULT_BASE_URL
+    organization: str | None = None
+    project: str | None = None
+    #: "bearer" (OpenAI) or "api-key" (Azure OpenAI deployments that want an ``api-key`` header).
+    auth_header: str = "bearer"
+    interval: float = DEFAULT_INTERVAL
+    timeout: float = 30.0
+    max_retries: int = 4
+    read_only: bool = False
+    profile: str | None = None
+    #: action id -> comma-separated keys, e.g. {"cancel_job": "C"}
+    keymap: dict[str, str] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def describe_endpoint(self) -> str:
+        """What the header shows: the profile name, or the base URL; never a key."""
+        if self.profile:
+            return f"{self.profile} · {self.base_url}"
+        return self.base_url
+
+
+_ENV_NAMES = {
+    "api_key": "OPENAI_API_KEY",
+    "admin_key": "OPENAI_ADMIN_KEY",
+    "base_url": "OPENAI_BASE_URL",
+    "organization": "OPENAI_ORG_ID",
+    "project": "OPENAI_PROJECT_ID",
+}
+_SECRET_FIELDS = {"api_key", "admin_key"}
+_FILE_KEYS = {f.name for f in fields(Settings)} - {"profile", "config_path"}
+
+
+def default_config_path() -> Path:
+    """``$FTMON_CONFIG``, else ``config.toml`` in the platform's config directory."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return user_config_path("ftmon") / "config.toml"
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    if name in _SECRET_FIELDS:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {name} must be a string")
+        return Secret(value) if value else None
+    if name in {"interval", "timeout"}:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: {name} must be a number of seconds") from None
+        if number <= 0:
+            raise ConfigError(f"{source}: {name} must be more than 0")
+        return number
+    if name == "max_retries":
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{source}: max_retries must be a whole number of at least 1")
+        return value
+    if name == "read_only":
+        return bool(value)
+    if name == "auth_header":
+        if value not in {"bearer", "api-key"}:
+            raise ConfigError(f'{source}: auth_header must be "bearer" or "api-key"')
+        return value
+    if name == "keymap":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{source}: [keymap] maps action names to key strings")
+        return dict(value)
+    if name == "base_url":
+        text = str(value).rstrip("/")
+        if not text.startswith(("http://", "https://")):
+            raise ConfigError(f"{source}: base_url must start with http:// or https://")
+        return text
+    return None if value in ("", None) else str(value)
+
+
+def _warn_if_readable(path: Path, table: dict[str, Any]) -> None:
+    """A key in a file that others may read is a leak waiting to happen: say so."""
+    if os.name != "posix":
+        return
+
+    def has_key(t: dict[str, Any]) -> bool:
+        return any(k in t for k in _SECRET_FIELDS) or any(
+            isinstance(v, dict) and has_key(v) for v in t.values()
+        )
+
+    if not has_key(table):
+        return
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        warnings.warn(
+            f"{path} holds an API key and can be read by other users; run: chmod 600 {path}",
+            stacklevel=3,
+        )
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The parsed TOML file, or {} when it does not exist."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    _warn_if_readable(path, table)
+    return table
+
+
+def _from_table(table: dict[str, Any], source: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and key != "keymap":
+            continue
+        if key not in _FILE_KEYS:
+            raise ConfigError(f"{source}: unknown setting {key!r}")
+        values[key] = _coerce(key, value, source)
+    return values
+
+
+def load_settings(
+    *,
+    profile: str | None = None,
+    config_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Merge defaults, the config file, the environment and ``overrides`` (flags), in that order."""
+    env = dict(os.environ) if env is None else env
+    path = config_path or default_config_path()
+    table = read_config_file(path)
+    values: dict[str, Any] = {}
+    values.update(_from_table(table.get("default", {}), f"{path} [default]"))
+    top_level = {k: v for k, v in table.items() if k not in {"default", "profiles"}}
+    values.update(_from_table(top_level, str(path)))
+    profile = profile or env.get("FTMON_PROFILE") or None
+    if profile:
+        profiles = table.get("profiles", {})
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigError(f"no profile {profile!r} in {path} (profiles: {known})")
+        values.update(_from_table(profiles[profile], f"{path} [profiles.{profile}]"))
+    for name, var in _ENV_NAMES.items():
+        if env.get(var):
+            values[name] = _coerce(name, env[var], var)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    return replace(Settings(), **values, profile=profile, config_path=path)
