@@ -366,7 +366,7 @@ class FineTuningClient:
         self, path: Path, *, purpose: str = "fine-tune", filename: str | None = None
     ) -> FileObject:
         """Upload a file. Not retried blindly: a repeat would store a second copy."""
-        content = Path(path).read_bytes()
+        content = await asyncio.to_thread(Path(path).read_bytes)
         return await self._model(
             FileObject,
             "POST",

@@ -211,7 +211,7 @@ class FineTuningJob(ApiModel):
 
     @property
     def method_type(self) -> str:
-        """``supervised``, ``dpo``, ``reinforcement`` or what the server says; supervised if unsaid."""
+        """The method type the server names; supervised when it names none."""
         if self.method and self.method.type:
             return self.method.type
         return "supervised"
@@ -226,7 +226,7 @@ class FineTuningJob(ApiModel):
 
     @property
     def display_suffix(self) -> str | None:
-        """The suffix the user chose, from ``suffix``, ``user_provided_suffix`` or the model name."""
+        """The user's suffix: ``suffix``, ``user_provided_suffix``, or from the model name."""
         if self.suffix:
             return self.suffix
         if self.user_provided_suffix:
