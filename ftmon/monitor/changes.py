@@ -1,0 +1,81 @@
+"""The typed changes the engine publishes; the TUI and headless ``watch`` consume only these.
+
+Each change names what changed, so a consumer repaints only that (a row, a log line, a plot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
+from ftmon.monitor.health import Health
+
+
+@dataclass(frozen=True)
+class JobsChanged:
+    """Jobs were added or changed in the store. ``changed`` holds only those that differ."""
+
+    changed: tuple[FineTuningJob, ...]
+    #: True when the list gained jobs the consumer has not shown yet (a new row, an older page).
+    added: bool = False
+
+
+@dataclass(frozen=True)
+class EventsAppended:
+    """New events of one job, oldest first; never one the consumer already had."""
+
+    job_id: str
+    events: tuple[FineTuningJobEvent, ...]
+
+
+@dataclass(frozen=True)
+class CheckpointsChanged:
+    job_id: str
+    checkpoints: tuple[FineTuningJobCheckpoint, ...]
+
+
+@dataclass(frozen=True)
+class MetricsChanged:
+    """A job's metric series grew (from metrics events) or was completed (from the result CSV)."""
+
+    job_id: str
+    from_result_file: bool = False
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    """A job this process watched reached a final state; published once per job."""
+
+    job: FineTuningJob
+
+
+@dataclass(frozen=True)
+class HealthChanged:
+    health: Health
+
+
+@dataclass(frozen=True)
+class ActionFailed:
+    """A user action (cancel, pause, ...) failed; the message is for a person."""
+
+    action: str
+    job_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several changes from one poll, delivered together so a consumer repaints once."""
+
+    changes: tuple[object, ...] = field(default_factory=tuple)
+
+
+Change = (
+    JobsChanged
+    | EventsAppended
+    | CheckpointsChanged
+    | MetricsChanged
+    | JobFinished
+    | HealthChanged
+    | ActionFailed
+)

@@ -1,0 +1,475 @@
+"""The monitoring engine: one place decides what to fetch and when, and publishes changes.
+
+One loop, so one poll never overlaps the one before. Each cycle fetches, concurrently:
+
+* the first page of the job list (every interval), and on its own any job that is still active
+  but has fallen off that page;
+* the selected job in full: the job, new events only (the event tail), checkpoints when an event or
+  a status change says there are new ones, and the result CSV once it has succeeded;
+* every other active job the same way, at a slower rate (``active_every`` cycles).
+
+A job in a final state whose details are all loaded is never asked for again. Errors back off per
+endpoint (``Retry-After`` honoured); the health published says what the status line should show.
+No Textual here: the TUI and the headless ``watch`` both consume the published changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftmon.api import errors
+from ftmon.api.client import FineTuningClient
+from ftmon.api.models import (
+    FineTuningJob,
+    FineTuningJobCheckpoint,
+    FineTuningJobEvent,
+    is_final,
+)
+from ftmon.api.pagination import EventTail, iter_items
+from ftmon.monitor.changes import (
+    ActionFailed,
+    CheckpointsChanged,
+    EventsAppended,
+    HealthChanged,
+    JobFinished,
+    JobsChanged,
+    MetricsChanged,
+)
+from ftmon.monitor.health import Backoff, Health
+from ftmon.monitor.series import MetricSeries
+
+Listener = Callable[[list[Any]], None]
+
+
+@dataclass
+class JobTrack:
+    """What the engine knows of one job beyond the job object itself."""
+
+    tail: EventTail
+    events: deque[FineTuningJobEvent]
+    series: MetricSeries = field(default_factory=MetricSeries)
+    checkpoints: tuple[FineTuningJobCheckpoint, ...] = ()
+    checkpoints_loaded: bool = False
+    checkpoints_stale: bool = True
+    result_loaded: bool = False
+    #: The status this process first saw, to tell a job that finished while watched.
+    first_status: str | None = None
+    announced: bool = False
+    complete: bool = False
+    polls: int = 0
+
+
+class Monitor:
+    """Polls the API on a schedule and publishes typed changes to its listeners."""
+
+    def __init__(
+        self,
+        client: FineTuningClient,
+        *,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        watch_list: bool = True,
+        page_size: int = 20,
+        event_page_size: int = 100,
+        first_event_pages: int | None = 20,
+        max_events: int = 5000,
+        active_every: int = 3,
+        backoff_cap: float = 120.0,
+    ) -> None:
+        self.client = client
+        self.interval = interval
+        self.clock = clock
+        self.watch_list = watch_list
+        self.page_size = page_size
+        self.event_page_size = event_page_size
+        self.first_event_pages = first_event_pages
+        self.max_events = max_events
+        self.active_every = max(1, active_every)
+        self.backoff_cap = backoff_cap
+
+        self._jobs: dict[str, FineTuningJob] = {}
+        self._order: list[str] = []  # newest first
+        self._tracks: dict[str, JobTrack] = {}
+        self._listeners: list[Listener] = []
+        self._backoffs: dict[str, Backoff] = {}
+        self._errors: dict[str, errors.FtmonApiError] = {}
+        self._wake = asyncio.Event()
+        self._cycle = 0
+        self._older_cursor: str | None = None
+        self.has_more_jobs = False
+        self.selected: str | None = None
+        self.paused = False
+        self.health = Health()
+        self._last_ok: float | None = None
+        self.polls_started = 0
+        self.polls_running = 0
+
+    # -- reading state -------------------------------------------------------------------------
+
+    def jobs(self) -> list[FineTuningJob]:
+        """Every known job, newest first."""
+        return [self._jobs[i] for i in self._order]
+
+    def job(self, job_id: str) -> FineTuningJob | None:
+        return self._jobs.get(job_id)
+
+    def events(self, job_id: str) -> Sequence[FineTuningJobEvent]:
+        """The job's events held in memory (the newest ``max_events``), oldest first."""
+        track = self._tracks.get(job_id)
+        return tuple(track.events) if track else ()
+
+    def checkpoints(self, job_id: str) -> tuple[FineTuningJobCheckpoint, ...]:
+        track = self._tracks.get(job_id)
+        return track.checkpoints if track else ()
+
+    def series(self, job_id: str) -> MetricSeries:
+        return self._track(job_id).series
+
+    def is_loaded(self, job_id: str) -> bool:
+        """True once the job's details have been fetched at least once."""
+        track = self._tracks.get(job_id)
+        return bool(track and track.polls)
+
+    # -- listening -----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with each batch of changes; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _publish(self, changes: list[Any]) -> None:
+        if not changes:
+            return
+        for listener in list(self._listeners):
+            listener(changes)
+
+    # -- control -------------------------------------------------------------------------------
+
+    def select(self, job_id: str | None) -> None:
+        """Follow this job in full from now on; fetch it at once if it is not loaded yet."""
+        if job_id == self.selected:
+            return
+        self.selected = job_id
+        if job_id is not None and not self.is_loaded(job_id):
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Poll at once (the loop wakes); errors' backoff is skipped too."""
+        for backoff in self._backoffs.values():
+            backoff.next_at = 0.0
+        self._wake.set()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._set_health(
+            Health(state="paused", last_ok=self.health.last_ok)
+            if paused
+            else Health(last_ok=self.health.last_ok)
+        )
+        if not paused:
+            self._wake.set()
+
+    async def run(self) -> None:
+        """Poll until cancelled. Never raises for API errors: they become health changes."""
+        while True:
+            if not self.paused:
+                await self.poll_once()
+            timeout = self._seconds_to_next()
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _seconds_to_next(self) -> float:
+        now = self.clock()
+        waits = [self.interval]
+        waits += [b.next_at - now for b in self._backoffs.values() if b.next_at > now]
+        failing = [b.next_at - now for b in self._backoffs.values() if b.failures]
+        # While failing, wake when the soonest backoff expires; else on the interval.
+        return max(0.05, min(failing) if failing else min(waits))
+
+    # -- one cycle -----------------------------------------------------------------------------
+
+    async def poll_once(self) -> None:
+        """One cycle of every fetch that is due; publishes one batch of changes."""
+        self._cycle += 1
+        self.polls_started += 1
+        self.polls_running += 1
+        try:
+            changes: list[Any] = []
+            on_page: set[str] = set()
+            if self.watch_list:
+                on_page = await self._guard("jobs", self._poll_list(changes)) or set()
+            due = self._due_jobs()
+            tasks = [self._poll_job_full(job_id, changes, on_page) for job_id in due]
+            if self.watch_list:
+                # Active jobs that fell off the first page are retrieved on their own.
+                tasks += [
+                    self._poll_retrieve(i, changes)
+                    for i in self._order
+                    if i not in on_page and i not in due and not is_final(self._jobs[i].status)
+                ]
+            await asyncio.gather(*tasks)
+            self._after_cycle(changes)
+            self._publish(changes)
+        finally:
+            self.polls_running -= 1
+
+    def _due_jobs(self) -> list[str]:
+        """Jobs to fetch in full this cycle: the selected one, and active ones now and then."""
+        due: list[str] = []
+        if self.selected is not None:
+            track = self._tracks.get(self.selected)
+            if not (track and track.complete):
+                due.append(self.selected)
+        if self._cycle % self.active_every == 1 or self.active_every == 1:
+            for job_id in self._order:
+                job = self._jobs[job_id]
+                if job_id not in due and not is_final(job.status):
+                    due.append(job_id)
+                elif job_id not in due and job_id in self._tracks:
+                    track = self._tracks[job_id]
+                    if track.polls and not track.complete:
+                        due.append(job_id)  # finish loading a job that just ended
+        return due
+
+    async def _guard(self, endpoint: str, work: Any) -> Any:
+        """Run one fetch under its endpoint's backoff; an API error is recorded, not raised."""
+        backoff = self._backoffs.get(endpoint)
+        now = self.clock()
+        if backoff is not None and not backoff.ready(now):
+            work.close()
+            return None
+        try:
+            result = await work
+        except errors.FtmonApiError as exc:
+            backoff = self._backoffs.setdefault(
+                endpoint, Backoff(base=self.interval, cap=self.backoff_cap)
+            )
+            backoff.failure(self.clock(), exc)
+            self._errors[endpoint] = exc
+            return None
+        if backoff is not None:
+            backoff.success()
+        self._errors.pop(endpoint, None)
+        self._last_ok = self.clock()
+        return result
+
+    async def _poll_list(self, changes: list[Any]) -> set[str]:
+        page = await self.client.list_jobs(limit=self.page_size)
+        if not self._order and page.has_more:
+            self._older_cursor = page.next_after
+            self.has_more_jobs = True
+        elif self._older_cursor is None and page.has_more and not self.has_more_jobs:
+            self._older_cursor = page.next_after
+            self.has_more_jobs = True
+        self._merge_jobs(page.data, changes, front=True)
+        return {j.id for j in page.data}
+
+    async def _poll_retrieve(self, job_id: str, changes: list[Any]) -> None:
+        job = await self._guard(f"job:{job_id}", self.client.retrieve_job(job_id))
+        if job is not None:
+            self._merge_jobs([job], changes)
+
+    async def load_older_jobs(self) -> int:
+        """Fetch the next older page of jobs; returns how many were added."""
+        if not self.has_more_jobs or self._older_cursor is None:
+            return 0
+        page = await self.client.list_jobs(limit=self.page_size, after=self._older_cursor)
+        changes: list[Any] = []
+        before = len(self._order)
+        self._merge_jobs(page.data, changes)
+        self._older_cursor = page.next_after
+        self.has_more_jobs = self._older_cursor is not None
+        self._publish(changes)
+        return len(self._order) - before
+
+    def _merge_jobs(
+        self, jobs: Sequence[FineTuningJob], changes: list[Any], *, front: bool = False
+    ) -> None:
+        """Upsert jobs; keep the order newest first; publish only jobs that differ."""
+        changed: list[FineTuningJob] = []
+        added = False
+        for job in jobs:
+            old = self._jobs.get(job.id)
+            if old is not None and old == job:
+                continue
+            self._jobs[job.id] = job
+            changed.append(job)
+            if old is None:
+                added = True
+            track = self._tracks.get(job.id)
+            if track is not None:
+                self._note_status(job, old, track, changes)
+        if added:
+            self._order = sorted(
+                self._jobs, key=lambda i: (self._jobs[i].created_at or 0, i), reverse=True
+            )
+        if changed:
+            changes.append(JobsChanged(tuple(changed), added=added))
+
+    def _note_status(
+        self,
+        job: FineTuningJob,
+        old: FineTuningJob | None,
+        track: JobTrack,
+        changes: list[Any],
+    ) -> None:
+        if track.first_status is None:
+            track.first_status = job.status
+        if old is not None and old.status != job.status:
+            track.checkpoints_stale = True
+        if job.is_final and not is_final(track.first_status) and not track.announced:
+            track.announced = True
+            changes.append(JobFinished(job))
+
+    def _track(self, job_id: str) -> JobTrack:
+        track = self._tracks.get(job_id)
+        if track is None:
+            track = JobTrack(
+                tail=EventTail(page_size=self.event_page_size),
+                events=deque(maxlen=self.max_events),
+            )
+            self._tracks[job_id] = track
+            job = self._jobs.get(job_id)
+            if job is not None:
+                track.first_status = job.status
+        return track
+
+    async def _poll_job_full(self, job_id: str, changes: list[Any], on_page: set[str]) -> None:
+        track = self._track(job_id)
+        if job_id not in on_page:
+            job = await self._guard(f"job:{job_id}", self.client.retrieve_job(job_id))
+            if job is None and job_id not in self._jobs:
+                return
+            if job is not None:
+                if job_id not in self._jobs:
+                    self._jobs[job_id] = job
+                    self._order = sorted(
+                        self._jobs,
+                        key=lambda i: (self._jobs[i].created_at or 0, i),
+                        reverse=True,
+                    )
+                    track.first_status = job.status
+                    changes.append(JobsChanged((job,), added=True))
+                else:
+                    self._merge_jobs([job], changes)
+        job = self._jobs[job_id]
+        ok = await self._guard(f"events:{job_id}", self._poll_events(job_id, track, changes))
+        if ok is None:
+            return
+        if track.checkpoints_stale or not track.checkpoints_loaded:
+            await self._guard(f"checkpoints:{job_id}", self._poll_checkpoints(job_id, changes))
+        job = self._jobs[job_id]
+        if job.status_key == "succeeded" and job.result_files and not track.result_loaded:
+            await self._guard(f"result:{job_id}", self._poll_result(job, changes))
+        track.polls += 1
+        if job.is_final and track.checkpoints_loaded and not track.checkpoints_stale:
+            track.complete = track.result_loaded or not (
+                job.status_key == "succeeded" and job.result_files
+            )
+
+    async def _poll_events(self, job_id: str, track: JobTrack, changes: list[Any]) -> bool:
+        first = track.tail.total_seen == 0
+        new = await track.tail.poll(
+            lambda after: self.client.list_events(job_id, after=after, limit=self.event_page_size),
+            max_pages=self.first_event_pages if first else None,
+        )
+        if new:
+            track.events.extend(new)
+            changes.append(EventsAppended(job_id, tuple(new)))
+            grew = False
+            for event in new:
+                grew = track.series.add_event(event) or grew
+                if "checkpoint" in (event.message or "").lower():
+                    track.checkpoints_stale = True
+            if grew:
+                changes.append(MetricsChanged(job_id))
+        return True
+
+    async def _poll_checkpoints(self, job_id: str, changes: list[Any]) -> None:
+        items = [
+            c
+            async for c in iter_items(
+                lambda after: self.client.list_checkpoints(job_id, after=after, limit=100)
+            )
+        ]
+        items.sort(key=lambda c: c.step_number or 0, reverse=True)
+        track = self._track(job_id)
+        fresh = tuple(items)
+        if fresh != track.checkpoints or not track.checkpoints_loaded:
+            track.checkpoints = fresh
+            changes.append(CheckpointsChanged(job_id, fresh))
+        track.checkpoints_loaded = True
+        track.checkpoints_stale = False
+
+    async def _poll_result(self, job: FineTuningJob, changes: list[Any]) -> None:
+        text = await self.client.result_csv(job.result_files[0])
+        track = self._track(job.id)
+        track.series.fill_from_csv(text)
+        track.result_loaded = True
+        changes.append(MetricsChanged(job.id, from_result_file=True))
+
+    def _after_cycle(self, changes: list[Any]) -> None:
+        """Fold this cycle's errors into one health value; publish it if it changed."""
+        now = self.clock()
+        if self.paused:
+            return
+        if not self._errors:
+            health = Health(state="ok", last_ok=self._last_ok or now)
+        else:
+            exc = next(iter(self._errors.values()))
+            state = (
+                "auth"
+                if isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError))
+                else "failing"
+            )
+            retry_at = min((b.next_at for b in self._backoffs.values() if b.failures), default=None)
+            health = Health(
+                state=state,
+                last_ok=self._last_ok,
+                error=_short_error(exc),
+                retry_at=retry_at,
+                failures=max(b.failures for b in self._backoffs.values()),
+            )
+        if health.state != self.health.state or health.error != self.health.error:
+            self.health = health
+            changes.append(HealthChanged(health))
+        else:
+            self.health = health
+
+    def _set_health(self, health: Health) -> None:
+        self.health = health
+        self._publish([HealthChanged(health)])
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    async def act(self, action: str, job_id: str) -> FineTuningJob | None:
+        """Cancel, pause or resume a job; the new job state is published, a failure too."""
+        call = {
+            "cancel": self.client.cancel_job,
+            "pause": self.client.pause_job,
+            "resume": self.client.resume_job,
+        }[action]
+        try:
+            job = await call(job_id)
+        except errors.FtmonApiError as exc:
+            self._publish([ActionFailed(action, job_id, str(exc))])
+            return None
+        changes: list[Any] = []
+        self._merge_jobs([job], changes)
+        self._publish(changes)
+        self.refresh_now()
+        return job
+
+
+def _short_error(exc: errors.FtmonApiError) -> str:
+    """``503 Service Unavailable`` style, for the status line."""
+    if exc.status_code is not None:
+        return str(exc)
+    return exc.message
