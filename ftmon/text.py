@@ -1,0 +1,85 @@
+"""The one sanitiser for text that came from the API, and small formatting helpers.
+
+API text is data. Before it goes anywhere near a terminal, every Unicode control (Cc) and format
+(Cf: bidi overrides, zero-width joiners...) character is removed, except newline and tab where a
+caller allows them. Widgets then get it as ``Content``/``Text``, never as markup.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timezone
+from typing import Any
+
+_KEEP_MULTILINE = frozenset("\n\t")
+
+
+def clean(value: Any, *, multiline: bool = False, limit: int | None = 10_000) -> str:
+    """``value`` as a string safe for a terminal: no control/format characters, bounded length.
+
+    ``multiline`` keeps newlines and tabs; otherwise they become spaces. ``limit`` cuts runaway
+    strings (a 10 MB suffix must not freeze a table); the cut is marked with an ellipsis.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    out: list[str] = []
+    for char in text:
+        if char in _KEEP_MULTILINE:
+            out.append(char if multiline else " ")
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Cs"):  # controls, format (bidi...), lone surrogates
+            continue
+        if category in ("Zl", "Zp"):  # line/paragraph separators would break a row
+            out.append("\n" if multiline else " ")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def one_line(value: Any, *, width: int | None = None) -> str:
+    """Clean text on one line, cut to ``width`` cells with an ellipsis if given."""
+    text = " ".join(clean(value).split())
+    if width is not None and len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text
+
+
+def local_time(timestamp: float | None, *, tz: timezone | None = None) -> str:
+    """``2026-11-26 14:03:07`` in local time (or ``tz``); ``—`` when unknown."""
+    if timestamp is None:
+        return "—"
+    try:
+        moment = datetime.fromtimestamp(timestamp, tz=timezone.utc).astimezone(tz)
+    except (OverflowError, OSError, ValueError):
+        return "—"
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def age(timestamp: float | None, now: float) -> str:
+    """``45s``, ``12m``, ``3h``, ``5d`` ago; ``—`` when unknown."""
+    if timestamp is None:
+        return "—"
+    seconds = max(0, int(now - timestamp))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def until(timestamp: float | None, now: float) -> str:
+    """``in 12m`` style for an ETA; empty when unknown or past."""
+    if timestamp is None or timestamp <= now:
+        return ""
+    seconds = int(timestamp - now)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
