@@ -1,0 +1,115 @@
+"""Entry point: parse arguments, build settings, start the TUI, the simulator or a command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ftmon import __version__
+from ftmon.config import ConfigError, Settings, load_settings
+
+EXIT_USAGE = 2
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--profile", help="use [profiles.NAME] from the config file")
+    group.add_argument("--config", type=Path, help="config file (default: platform config dir)")
+    group.add_argument("--base-url", help="API base URL (default: OpenAI's, or OPENAI_BASE_URL)")
+    group.add_argument(
+        "--azure",
+        action="store_true",
+        help="send the key in an 'api-key' header, as Azure OpenAI deployments want",
+    )
+    group.add_argument(
+        "--interval", type=float, help="seconds between polls (default 5, or the config file)"
+    )
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against the built-in simulator in process: no key, no network",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ftmon",
+        description="A terminal monitor for OpenAI fine-tuning jobs. "
+        "With no command, starts the TUI.",
+        epilog="Keys come from OPENAI_API_KEY and OPENAI_ADMIN_KEY (or the config file); "
+        "they are never shown or written out.",
+    )
+    parser.add_argument("--version", action="version", version=f"ftmon {__version__}")
+    _add_connection_options(parser)
+    parser.add_argument("--job", metavar="ID", help="open the TUI on this job")
+    parser.add_argument(
+        "--read-only", action="store_true", help="hide every action that changes anything"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=60.0, help="simulator clock speed with --demo (default 60)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="simulator seed with --demo")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sim = sub.add_parser("sim", help="serve the simulated API on loopback")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8089, help="0 picks a free port")
+    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--scenario", default="default", choices=["default", "big"])
+
+    try:
+        from ftmon.headless.commands import register_commands
+    except ImportError:  # pragma: no cover - headless commands not built yet
+        pass
+    else:
+        register_commands(sub, _add_connection_options)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from the config file, environment and these flags (flags win)."""
+    overrides = {
+        "base_url": getattr(args, "base_url", None),
+        "interval": getattr(args, "interval", None),
+        "auth_header": "api-key" if getattr(args, "azure", False) else None,
+        "read_only": True if getattr(args, "read_only", False) else None,
+    }
+    return load_settings(
+        profile=getattr(args, "profile", None),
+        config_path=getattr(args, "config", None),
+        overrides=overrides,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sim":
+        from ftmon.sim.server import run_sim
+
+        run_sim(
+            host=args.host, port=args.port, speed=args.speed, seed=args.seed, scenario=args.scenario
+        )
+        return 0
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        print(f"ftmon: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, settings) or 0)
+    from ftmon.tui.run import run_tui
+
+    return run_tui(settings, demo=args.demo, job_id=args.job, speed=args.speed, seed=args.seed)
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()
