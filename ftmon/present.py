@@ -1,0 +1,198 @@
+"""How a job reads in plain words: shared by the TUI's detail pane and ``ftmon show``.
+
+Pure functions over the API models, no Textual, so the screen and the headless commands can never
+disagree. Every string that came from the API passes through :func:`ftmon.text.clean` here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, normalise_status
+from ftmon.monitor.series import ALIASES, LABELS, MetricSeries
+from ftmon.text import age, clean, local_time, one_line, until
+
+#: status -> (glyph, colour name usable by Rich styles)
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "validating_files": ("◌", "cyan"),
+    "queued": ("…", "cyan"),
+    "pending": ("…", "cyan"),
+    "running": ("▶", "blue"),
+    "pausing": ("‖", "yellow"),
+    "paused": ("‖", "yellow"),
+    "cancelling": ("■", "magenta"),
+    "succeeded": ("✔", "green"),
+    "failed": ("✘", "red"),
+    "cancelled": ("■", "magenta"),
+}
+UNKNOWN_STYLE = ("?", "white")
+
+
+def status_style(status: str | None) -> tuple[str, str]:
+    """Glyph and colour for a status; unknown statuses get ``?`` and plain white."""
+    return STATUS_STYLE.get(normalise_status(status), UNKNOWN_STYLE)
+
+
+def status_text(status: str | None) -> str:
+    """The status as the server sent it, cleaned; ``unknown`` if absent."""
+    return one_line(status) or "unknown"
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int | None
+    total: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        if self.step is None or not self.total:
+            return None
+        return max(0.0, min(1.0, self.step / self.total))
+
+    def describe(self) -> str:
+        """``120/900 13%``; ``—`` when nothing is known."""
+        if self.step is None:
+            return "—"
+        if not self.total:
+            return f"{self.step}"
+        return f"{self.step}/{self.total} {int(self.fraction * 100):d}%"  # type: ignore[operator]
+
+
+def job_progress(job: FineTuningJob, series: MetricSeries | None) -> Progress:
+    """Step and total from the latest metrics; a succeeded job counts as complete."""
+    latest = series.latest() if series is not None else None
+    total = series.total_steps if series is not None else None
+    step = latest[0] if latest else None
+    if job.status_key == "succeeded" and total:
+        step = total
+    return Progress(step, total)
+
+
+def job_eta(job: FineTuningJob, now: float) -> str:
+    if job.is_final:
+        return ""
+    return until(job.estimated_finish, now)
+
+
+def format_value(value: Any) -> str:
+    """A hyperparameter or metadata value for a person."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (dict, list)):
+        return one_line(json.dumps(value, ensure_ascii=False, default=str), width=200)
+    return one_line(value)
+
+
+def hyperparameter_rows(job: FineTuningJob) -> list[tuple[str, str]]:
+    """The hyperparameters of the job's method, from wherever the server put them."""
+    hyper = job.effective_hyperparameters
+    if hyper is None:
+        return []
+    return [(one_line(k), format_value(v)) for k, v in hyper.present().items()]
+
+
+def grader_summary(job: FineTuningJob) -> str | None:
+    """A reinforcement job's grader in a few words: type and name."""
+    detail = job.method.detail() if job.method else None
+    grader = detail.grader if detail else None
+    if not grader:
+        return None
+    kind = one_line(grader.get("type")) or "grader"
+    name = one_line(grader.get("name"))
+    return f"{kind} · {name}" if name else kind
+
+
+@dataclass(frozen=True)
+class Field:
+    """One line of the detail view: a label, a value, and an optional style hint."""
+
+    label: str
+    value: str
+    style: str = ""
+
+
+def job_fields(job: FineTuningJob, now: float, series: MetricSeries | None = None) -> list[Field]:
+    """Every field of the job in plain words, in reading order."""
+    glyph, colour = status_style(job.status)
+    rows: list[Field] = [
+        Field("status", f"{glyph} {status_text(job.status)}", colour),
+        Field("id", one_line(job.id)),
+        Field("base model", one_line(job.model) or "—"),
+        Field("fine-tuned model", one_line(job.fine_tuned_model) or "—"),
+        Field("suffix", one_line(job.display_suffix) or "—"),
+        Field("method", one_line(job.method_type)),
+    ]
+    progress = job_progress(job, series)
+    if progress.step is not None:
+        rows.append(Field("progress", progress.describe()))
+    eta = job_eta(job, now)
+    if eta:
+        rows.append(Field("eta", f"in {eta} ({local_time(job.estimated_finish)})"))
+    for name, value in hyperparameter_rows(job):
+        rows.append(Field(f"  {name}", value))
+    grader = grader_summary(job)
+    if grader:
+        rows.append(Field("  grader", grader))
+    rows += [
+        Field("training file", one_line(job.training_file) or "—"),
+        Field("validation file", one_line(job.validation_file) or "—"),
+        Field("result files", ", ".join(one_line(f) for f in job.result_files) or "—"),
+        Field(
+            "trained tokens",
+            f"{job.trained_tokens:,}" if job.trained_tokens is not None else "—",
+        ),
+        Field("seed", str(job.seed) if job.seed is not None else "—"),
+        Field("organization", one_line(job.organization_id) or "—"),
+    ]
+    for key, value in sorted((job.metadata or {}).items()):
+        rows.append(Field(f"meta {one_line(key, width=24)}", format_value(value)))
+    for integration in job.integrations:
+        wandb = integration.wandb
+        if wandb is not None:
+            where = "/".join(one_line(p) for p in (wandb.entity, wandb.project) if p)
+            extra = f" run {one_line(wandb.name)}" if wandb.name else ""
+            tags = f" tags {', '.join(one_line(t) for t in wandb.tags)}" if wandb.tags else ""
+            rows.append(Field("wandb", f"{where}{extra}{tags}" or "—"))
+        else:
+            rows.append(Field("integration", one_line(integration.type) or "—"))
+    rows.append(Field("created", _when(job.created_at, now)))
+    if job.finished_at is not None:
+        rows.append(Field("finished", _when(job.finished_at, now)))
+        if job.created_at is not None:
+            rows.append(Field("took", _span(job.finished_at - job.created_at)))
+    if job.has_error and job.error is not None:
+        rows.append(Field("error code", one_line(job.error.code) or "—", "red"))
+        rows.append(Field("error", clean(job.error.message), "red"))
+        if job.error.param:
+            rows.append(Field("error param", one_line(job.error.param), "red"))
+    return rows
+
+
+def _when(timestamp: int | None, now: float) -> str:
+    if timestamp is None:
+        return "—"
+    return f"{local_time(timestamp)} ({age(timestamp, now)} ago)"
+
+
+def _span(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def checkpoint_rows(checkpoints: tuple[FineTuningJobCheckpoint, ...]) -> list[dict[str, str]]:
+    """Checkpoints as rows: step, model name, and every metric present."""
+    rows = []
+    for ckpt in checkpoints:
+        row = {
+            "step": str(ckpt.step_number) if ckpt.step_number is not None else "—",
+            "model": one_line(ckpt.fine_tuned_model_checkpoint) or one_line(ckpt.id),
+        }
+        for name, value in ckpt.metrics.present().items():
+            if name != "step":
+                row[LABELS.get(ALIASES.get(name, name), name)] = f"{value:.4f}"
+        rows.append(row)
+    return rows
