@@ -7,10 +7,12 @@ Keys are held as :class:`Secret` so that no repr, log line or message can show t
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import sys
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -39,18 +41,32 @@ class Secret:
         return self._value
 
     def masked(self) -> str:
-        """A hint that tells keys apart without giving any away: prefix and last 2 characters."""
+        """A hint that tells keys apart without giving any away: the kind and last 2 characters.
+
+        The kind is a short well-known prefix (``sk-``, ``sk-proj-``, ``sk-admin-``); a key
+        with no such prefix shows only its last 2 characters.
+        """
         value = self._value
-        if len(value) < 12:
+        if len(value) < 16:
             return "****"
-        prefix = value.split("-", 2)
-        head = "-".join(prefix[:2]) + "-" if len(prefix) > 2 else value[:3]
+        parts = value.split("-")
+        head = ""
+        if len(parts) > 2 and parts[0].isalpha() and len(parts[0]) <= 4:
+            head = parts[0] + "-"
+            if parts[1].isalpha() and len(parts[1]) <= 8:
+                head += parts[1] + "-"
         return f"{head}…{value[-2:]}"
 
     def __repr__(self) -> str:
         return f"Secret({self.masked()!r})"
 
     __str__ = masked
+
+    def __copy__(self) -> Secret:
+        return self  # immutable: a copy would only be another place the key lives
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Secret) and other._value == self._value
@@ -82,7 +98,8 @@ class Settings:
     auth_header: str = "bearer"
     interval: float = DEFAULT_INTERVAL
     timeout: float = 30.0
-    max_retries: int = 4
+    #: Tries after the first one, for a request that failed in a way that may pass.
+    max_retries: int = 3
     read_only: bool = False
     profile: str | None = None
     #: action id -> comma-separated keys, e.g. {"cancel_job": "C"}
@@ -107,33 +124,46 @@ _SECRET_FIELDS = {"api_key", "admin_key"}
 _FILE_KEYS = {f.name for f in fields(Settings)} - {"profile", "config_path"}
 
 
-def default_config_path() -> Path:
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     """``$FTMON_CONFIG``, else ``config.toml`` in the platform's config directory."""
-    override = os.environ.get(CONFIG_ENV)
+    override = (os.environ if env is None else env).get(CONFIG_ENV)
     if override:
         return Path(override).expanduser()
     return user_config_path("ftmon") / "config.toml"
+
+
+def key_problem(value: str) -> str | None:
+    """Why a key cannot be sent in an HTTP header, or None; never quotes the key."""
+    if any(not (0x21 <= ord(c) <= 0x7E) for c in value):
+        return "it holds spaces, control or non-ASCII characters"
+    return None
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     if name in _SECRET_FIELDS:
         if not isinstance(value, str):
             raise ConfigError(f"{source}: {name} must be a string")
+        value = value.strip()  # "$(cat keyfile)" brings a newline along
+        problem = key_problem(value)
+        if problem:
+            raise ConfigError(f"{source}: {name} is not a usable key: {problem}")
         return Secret(value) if value else None
     if name in {"interval", "timeout"}:
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{source}: {name} must be a number of seconds") from None
-        if number <= 0:
-            raise ConfigError(f"{source}: {name} must be more than 0")
+        if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+            raise ConfigError(f"{source}: {name} must be a number of seconds more than 0")
         return number
     if name == "max_retries":
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{source}: max_retries must be a whole number of at least 1")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 20:
+            raise ConfigError(f"{source}: max_retries must be a whole number from 0 to 20")
         return value
     if name == "read_only":
-        return bool(value)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: read_only must be true or false")
+        return value
     if name == "auth_header":
         if value not in {"bearer", "api-key"}:
             raise ConfigError(f'{source}: auth_header must be "bearer" or "api-key"')
@@ -143,11 +173,13 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             raise ConfigError(f"{source}: [keymap] maps action names to key strings")
         return dict(value)
     if name == "base_url":
-        text = str(value).rstrip("/")
-        if not text.startswith(("http://", "https://")):
-            raise ConfigError(f"{source}: base_url must start with http:// or https://")
+        text = str(value).strip().rstrip("/")
+        if not text.startswith(("http://", "https://")) or not text.split("://", 1)[1].strip("/"):
+            raise ConfigError(f"{source}: base_url must be a URL like https://api.openai.com/v1")
         return text
-    return None if value in ("", None) else str(value)
+    if name not in _FILE_KEYS:
+        raise ConfigError(f"{source}: unknown setting {name!r}")
+    return None if value in ("", None) else str(value).strip() or None
 
 
 def _warn_if_readable(path: Path, table: dict[str, Any]) -> None:
@@ -186,15 +218,25 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return table
 
 
-def _from_table(table: dict[str, Any], source: str) -> dict[str, Any]:
+def _from_table(table: Any, source: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source} must be a table of settings")
     values: dict[str, Any] = {}
     for key, value in table.items():
-        if isinstance(value, dict) and key != "keymap":
-            continue
         if key not in _FILE_KEYS:
-            raise ConfigError(f"{source}: unknown setting {key!r}")
+            what = "section" if isinstance(value, dict) else "setting"
+            raise ConfigError(f"{source}: unknown {what} {key!r}")
         values[key] = _coerce(key, value, source)
     return values
+
+
+def _merge(values: dict[str, Any], layer: dict[str, Any]) -> None:
+    """Later layers win; a keymap is merged key by key so a profile may remap just one action."""
+    for name, value in layer.items():
+        if name == "keymap" and isinstance(values.get("keymap"), dict):
+            values["keymap"] = {**values["keymap"], **value}
+        else:
+            values[name] = value
 
 
 def load_settings(
@@ -206,23 +248,25 @@ def load_settings(
 ) -> Settings:
     """Merge defaults, the config file, the environment and ``overrides`` (flags), in that order."""
     env = dict(os.environ) if env is None else env
-    path = config_path or default_config_path()
+    path = config_path or default_config_path(env)
     table = read_config_file(path)
     values: dict[str, Any] = {}
-    values.update(_from_table(table.get("default", {}), f"{path} [default]"))
     top_level = {k: v for k, v in table.items() if k not in {"default", "profiles"}}
-    values.update(_from_table(top_level, str(path)))
+    _merge(values, _from_table(top_level, str(path)))
+    _merge(values, _from_table(table.get("default", {}), f"{path} [default]"))
     profile = profile or env.get("FTMON_PROFILE") or None
     if profile:
         profiles = table.get("profiles", {})
+        if not isinstance(profiles, dict):
+            raise ConfigError(f"{path}: profiles must be tables, like [profiles.{profile}]")
         if profile not in profiles:
             known = ", ".join(sorted(profiles)) or "none"
             raise ConfigError(f"no profile {profile!r} in {path} (profiles: {known})")
-        values.update(_from_table(profiles[profile], f"{path} [profiles.{profile}]"))
+        _merge(values, _from_table(profiles[profile], f"{path} [profiles.{profile}]"))
     for name, var in _ENV_NAMES.items():
-        if env.get(var):
+        if env.get(var, "").strip():
             values[name] = _coerce(name, env[var], var)
     for name, value in (overrides or {}).items():
         if value is not None:
-            values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+            _merge(values, {name: _coerce(name, value, f"--{name.replace('_', '-')}")})
     return replace(Settings(), **values, profile=profile, config_path=path)

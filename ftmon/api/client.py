@@ -30,13 +30,22 @@ from ftmon.api.models import (
     FineTuningJobEvent,
     Page,
 )
-from ftmon.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
-from ftmon.config import Secret, Settings
+from ftmon.api.retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ftmon.config import Secret, Settings, key_problem
 
 M = TypeVar("M", bound=BaseModel)
 
 #: Called before each retry with the error, the delay about to be slept, and the try number.
 RetryHook = Callable[[errors.FtmonApiError, float, int], None]
+
+#: Headers that carry a request id: OpenAI's, then Azure's.
+_REQUEST_ID_HEADERS = ("x-request-id", "apim-request-id", "x-ms-request-id")
+
+#: ``order`` spellings other list routes use, mapped to the ones the permissions route takes.
+_PERMISSION_ORDER = {"asc": "ascending", "desc": "descending"}
+
+#: Passed as ``deadline`` to wait as long as the transfer takes (uploads of big files).
+NO_DEADLINE = -1.0
 
 
 def _segment(value: str) -> str:
@@ -60,11 +69,16 @@ class FineTuningClient:
         on_retry: RetryHook | None = None,
     ) -> None:
         self.settings = settings
-        self.retry = retry or RetryPolicy(max_attempts=settings.max_retries)
+        # ``max_retries`` counts the tries after the first one.
+        self.retry = retry or RetryPolicy(max_attempts=max(0, settings.max_retries) + 1)
         self._sleep = sleep
         self.on_retry = on_retry
+        base = httpx.URL(settings.base_url)
         self._http = httpx.AsyncClient(
-            base_url=settings.base_url.rstrip("/") + "/",
+            # A query in the base URL (Azure's ``?api-version=``) is sent with every request:
+            # left in the base URL it would be glued in front of each path.
+            base_url=str(base.copy_with(query=None, fragment=None)).rstrip("/") + "/",
+            params=list(base.params.multi_items()),
             transport=transport,
             timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
             headers=self._base_headers(),
@@ -107,30 +121,42 @@ class FineTuningClient:
         files: Any,
         data: Any,
         admin: bool,
+        headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> httpx.Response:
         key = self.settings.admin_key if admin else self.settings.api_key
-        headers = self._auth_headers(key)
+        all_headers = {**(headers or {}), **self._auth_headers(key)}
+        send = self._http.request(
+            method,
+            path.lstrip("/"),
+            params=params,
+            json=json_body,
+            files=files,
+            data=data,
+            headers=all_headers,
+        )
+        timeout = self.settings.timeout
+        if deadline is None:
+            # The overall deadline also covers transports that ignore httpx's own timeouts,
+            # and servers that trickle a byte at a time.
+            deadline = timeout + min(1.0, timeout)
         try:
-            # The overall deadline also covers transports that ignore httpx's own timeouts.
-            response = await asyncio.wait_for(
-                self._http.request(
-                    method,
-                    path.lstrip("/"),
-                    params=params,
-                    json=json_body,
-                    files=files,
-                    data=data,
-                    headers=headers,
-                ),
-                timeout=self.settings.timeout + 1.0,
-            )
+            if deadline == NO_DEADLINE:
+                response = await send
+            else:
+                response = await asyncio.wait_for(send, timeout=deadline)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise errors.RequestTimeoutError(
+                f"No connection to {self._host()} within {timeout:g}s", request_sent=False
+            ) from None
         except (httpx.TimeoutException, asyncio.TimeoutError):
             raise errors.RequestTimeoutError(
-                f"No answer within {self.settings.timeout:g}s from {self._host()}"
+                f"No answer within {timeout:g}s from {self._host()}"
             ) from None
         except httpx.ConnectError as exc:
+            # Refused, unreachable or a name that does not resolve: nothing reached the server.
             raise errors.ConnectionFailedError(
-                f"Cannot connect to {self._host()}: {_reason(exc)}"
+                f"Cannot connect to {self._host()}: {_reason(exc)}", request_sent=False
             ) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise errors.ConnectionFailedError(
@@ -139,17 +165,36 @@ class FineTuningClient:
         except httpx.HTTPError as exc:
             raise errors.ConnectionFailedError(f"Request failed: {_reason(exc)}") from None
         if response.status_code >= 400:
-            raise errors.error_for_status(
+            error = errors.error_for_status(
                 response.status_code,
                 reason=response.reason_phrase,
                 body=_json_or_none(response),
-                request_id=response.headers.get("x-request-id"),
+                request_id=_request_id(response),
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+            if admin and response.status_code in (401, 403):
+                error.message = error.message.replace("The API key", "The admin key").replace(
+                    "This key", "This admin key"
+                )
+            raise error
+        if 300 <= response.status_code < 400:
+            where = response.headers.get("location") or "elsewhere"
+            raise errors.FtmonApiError(
+                f"The server redirected ({response.status_code}) to {where}: check the base URL",
+                status_code=response.status_code,
+                request_id=_request_id(response),
             )
         return response
 
+    def _redact(self, error: errors.FtmonApiError) -> None:
+        """Servers have echoed a wrong key back in the error text: never pass it on."""
+        error.redact(*(s.reveal() for s in (self.settings.api_key, self.settings.admin_key) if s))
+
     def _host(self) -> str:
-        return httpx.URL(self.settings.base_url).host or self.settings.base_url
+        url = httpx.URL(self.settings.base_url)
+        if not url.host:
+            return self.settings.base_url
+        return f"{url.host}:{url.port}" if url.port else url.host
 
     async def request(
         self,
@@ -162,8 +207,14 @@ class FineTuningClient:
         data: Any = None,
         admin: bool = False,
         safe_to_repeat: bool = True,
+        headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
     ) -> httpx.Response:
-        """Send with retries; a request that is not safe to repeat is retried only if unsent."""
+        """Send with retries; a request that is not safe to repeat is retried only if unsent.
+
+        ``deadline`` bounds the whole exchange (default: the timeout plus a little;
+        :data:`NO_DEADLINE` for transfers whose length depends on their size).
+        """
         if admin and not self.settings.admin_key:
             raise errors.MissingAdminKeyError(
                 "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY "
@@ -173,6 +224,12 @@ class FineTuningClient:
             raise errors.MissingApiKeyError(
                 "No API key: set OPENAI_API_KEY, api_key in the config file, or use --demo"
             )
+        key = self.settings.admin_key if admin else self.settings.api_key
+        problem = key_problem(key.reveal()) if key else None
+        if problem:
+            # httpx would refuse the header, and its message would quote the key.
+            name = "admin key" if admin else "API key"
+            raise errors.InvalidKeyError(f"The {name} cannot be sent: {problem}")
         attempt = 0
         while True:
             attempt += 1
@@ -185,8 +242,11 @@ class FineTuningClient:
                     files=files,
                     data=data,
                     admin=admin,
+                    headers=headers,
+                    deadline=deadline,
                 )
             except errors.FtmonApiError as exc:
+                self._redact(exc)
                 if not self._may_retry(exc, attempt, safe_to_repeat):
                     raise
                 delay = self.retry.backoff(attempt, exc.retry_after)
@@ -198,13 +258,12 @@ class FineTuningClient:
         if attempt >= self.retry.max_attempts:
             return False
         if safe_to_repeat:
-            return exc.retryable and (
-                exc.status_code is None or exc.status_code in RETRYABLE_STATUS
-            )
-        # Not safe to repeat (a job create): only when the server surely did not act on it.
-        return exc.status_code == 429 or (
-            isinstance(exc, errors.ConnectionFailedError) and exc.message.startswith("Cannot")
-        )
+            if exc.status_code is None:
+                return exc.retryable
+            return is_retryable_status(exc.status_code)
+        # Not safe to repeat (a job create, an upload): only when the server surely did not act
+        # on it: it refused by rate limit, or the request never left this machine.
+        return exc.status_code == 429 or exc.request_sent is False
 
     async def _get_json(self, path: str, **kwargs: Any) -> Any:
         response = await self.request("GET", path, **kwargs)
@@ -216,7 +275,7 @@ class FineTuningClient:
 
     async def _page(self, item: type[M], path: str, **kwargs: Any) -> Page[M]:
         response = await self.request("GET", path, **kwargs)
-        return _parse(Page[item], _decode_json(response), response)  # type: ignore[valid-type]
+        return _parse_page(item, response)
 
     # -- jobs --------------------------------------------------------------------------------
 
@@ -314,7 +373,7 @@ class FineTuningClient:
         if limit is not None:
             params["limit"] = limit
         if order:
-            params["order"] = order
+            params["order"] = _PERMISSION_ORDER.get(order, order)
         return await self._page(
             CheckpointPermission, self._permissions_path(checkpoint), params=params, admin=True
         )
@@ -322,21 +381,22 @@ class FineTuningClient:
     async def create_permissions(
         self, checkpoint: str, project_ids: list[str]
     ) -> Page[CheckpointPermission]:
+        """Share a checkpoint with projects; the answer lists the new permissions."""
         response = await self.request(
             "POST",
             self._permissions_path(checkpoint),
             json_body={"project_ids": list(project_ids)},
             admin=True,
         )
-        return _parse(Page[CheckpointPermission], _decode_json(response), response)
+        return _parse_page(CheckpointPermission, response)
 
     async def delete_permission(self, checkpoint: str, permission_id: str) -> DeletedPermission:
-        return await self._model(
-            DeletedPermission,
+        response = await self.request(
             "DELETE",
             f"{self._permissions_path(checkpoint)}/{_segment(permission_id)}",
             admin=True,
         )
+        return _parse_deleted(DeletedPermission, permission_id, response)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -360,25 +420,41 @@ class FineTuningClient:
         return await self._model(FileObject, "GET", f"files/{_segment(file_id)}")
 
     async def delete_file(self, file_id: str) -> DeletedFile:
-        return await self._model(DeletedFile, "DELETE", f"files/{_segment(file_id)}")
+        response = await self.request("DELETE", f"files/{_segment(file_id)}")
+        return _parse_deleted(DeletedFile, file_id, response)
 
     async def upload_file(
-        self, path: Path, *, purpose: str = "fine-tune", filename: str | None = None
+        self,
+        path: Path,
+        *,
+        purpose: str = "fine-tune",
+        filename: str | None = None,
+        expires_after_seconds: int | None = None,
     ) -> FileObject:
         """Upload a file. Not retried blindly: a repeat would store a second copy."""
         content = await asyncio.to_thread(Path(path).read_bytes)
+        form: dict[str, Any] = {"purpose": purpose}
+        if expires_after_seconds is not None:
+            form["expires_after[anchor]"] = "created_at"
+            form["expires_after[seconds]"] = str(int(expires_after_seconds))
         return await self._model(
             FileObject,
             "POST",
             "files",
             files={"file": (filename or Path(path).name, content, "application/jsonl")},
-            data={"purpose": purpose},
+            data=form,
             safe_to_repeat=False,
+            deadline=NO_DEADLINE,
         )
 
     async def file_content(self, file_id: str) -> bytes:
         """The raw bytes of a file."""
-        response = await self.request("GET", f"files/{_segment(file_id)}/content")
+        response = await self.request(
+            "GET",
+            f"files/{_segment(file_id)}/content",
+            headers={"Accept": "*/*"},
+            deadline=NO_DEADLINE,
+        )
         return response.content
 
     async def result_csv(self, file_id: str) -> str:
@@ -387,15 +463,31 @@ class FineTuningClient:
 
 
 def decode_result_file(content: bytes) -> str:
-    """CSV text from a result file's bytes, plain or base64-encoded (both seen in the wild)."""
-    text = content.decode("utf-8", errors="replace").strip()
-    if "," in text:
+    """CSV text from a result file's bytes, plain or base64-encoded (both seen in the wild).
+
+    Also unwraps a JSON string (the spec types the content as ``application/json`` string) and a
+    ``data:...;base64,`` URL. Anything that does not decode to UTF-8 text is returned as it came.
+    """
+    text = content.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            inner = json.loads(text)
+        except ValueError:
+            inner = None
+        if isinstance(inner, str):
+            return decode_result_file(inner.encode("utf-8"))
+    if text.startswith("data:") and ";base64," in text.split("\n", 1)[0]:
+        text = text.split(";base64,", 1)[1]
+    elif "," in text:  # base64 has no commas: this is CSV already
         return text
     try:
         decoded = base64.b64decode("".join(text.split()), validate=True)
+        plain = decoded.decode("utf-8")
     except (binascii.Error, ValueError):
         return text
-    return decoded.decode("utf-8", errors="replace").strip()
+    if not plain or any(ord(c) < 32 and c not in "\r\n\t" for c in plain):
+        return text  # a word that merely looked like base64
+    return plain.lstrip("\ufeff").strip()
 
 
 def _reason(exc: Exception) -> str:
@@ -403,11 +495,21 @@ def _reason(exc: Exception) -> str:
     return text or type(exc).__name__
 
 
+def _request_id(response: httpx.Response) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
 def _json_or_none(response: httpx.Response) -> Any:
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        return None
+        # Not JSON: a short plain-text body still says something (HTML pages say nothing).
+        text = response.text.strip() if len(response.content) <= 300 else ""
+        return text if text and not text.startswith("<") else None
 
 
 def _decode_json(response: httpx.Response) -> Any:
@@ -418,8 +520,23 @@ def _decode_json(response: httpx.Response) -> Any:
             f"The server's answer is not JSON ({response.status_code}, "
             f"{len(response.content)} bytes)",
             status_code=response.status_code,
-            request_id=response.headers.get("x-request-id"),
+            request_id=_request_id(response),
         ) from None
+
+
+def _parse_page(item: type[M], response: httpx.Response) -> Page[M]:
+    """A list answer; a bare JSON array (some compatible servers) counts as one whole page."""
+    body = _decode_json(response)
+    if isinstance(body, list):
+        body = {"object": "list", "data": body, "has_more": False}
+    return _parse(Page[item], body, response)  # type: ignore[valid-type]
+
+
+def _parse_deleted(model: type[M], object_id: str, response: httpx.Response) -> M:
+    """A delete answer; an empty ``204 No Content`` (some compatible servers) means deleted."""
+    if response.status_code == 204 or not response.content.strip():
+        return model.model_validate({"id": object_id, "deleted": True})
+    return _parse(model, _decode_json(response), response)
 
 
 def _parse(model: type[M], body: Any, response: httpx.Response) -> M:
@@ -431,5 +548,5 @@ def _parse(model: type[M], body: Any, response: httpx.Response) -> M:
         raise errors.DecodeError(
             f"The server's answer has an unexpected shape at {where}",
             status_code=response.status_code,
-            request_id=response.headers.get("x-request-id"),
+            request_id=_request_id(response),
         ) from None

@@ -27,6 +27,7 @@ class FtmonApiError(Exception):
         api_param: str | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        request_sent: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -36,6 +37,21 @@ class FtmonApiError(Exception):
         self.api_param = api_param
         self.request_id = request_id
         self.retry_after = retry_after
+        #: False when the request surely never reached the server (so even a create may be resent),
+        #: None when that is unknown.
+        self.request_sent = request_sent
+
+    def redact(self, *secrets: str) -> None:
+        """Blank out any of ``secrets`` that a server echoed back into the messages."""
+        for secret in secrets:
+            if not secret:
+                continue
+            self.message = self.message.replace(secret, "****")
+            if self.api_message:
+                self.api_message = self.api_message.replace(secret, "****")
+            if self.api_param:
+                self.api_param = self.api_param.replace(secret, "****")
+        self.args = (self.message,)
 
     def __str__(self) -> str:
         text = self.message
@@ -120,6 +136,12 @@ class MissingApiKeyError(FtmonApiError):
     kind = "missing_api_key"
 
 
+class InvalidKeyError(FtmonApiError):
+    """Raised before any request: the key holds characters no HTTP header may carry."""
+
+    kind = "invalid_key"
+
+
 _STATUS_CLASSES: dict[int, tuple[type[FtmonApiError], str]] = {
     400: (BadRequestError, "The request was rejected (400 Bad Request)"),
     401: (AuthenticationError, "The API key was not accepted (401 Unauthorized)"),
@@ -143,13 +165,19 @@ def error_for_status(
     """Map an HTTP error answer to the matching error, keeping the API's own message."""
     api_message = api_code = api_param = None
     if isinstance(body, dict):
-        err = body.get("error", body)
+        err = body.get("error") or body
         if isinstance(err, dict):
-            api_message = _as_text(err.get("message"))
+            # OpenAI and Azure: {"error": {"message", "code", "param"}}; other servers put
+            # "message" or FastAPI's "detail" at the top.
+            api_message = _as_text(err.get("message") or err.get("detail"))
             api_code = _as_text(err.get("code"))
             api_param = _as_text(err.get("param"))
         elif isinstance(err, str):
             api_message = err
+    elif isinstance(body, str) and body.strip():
+        api_message = body.strip()
+    if api_message is not None:
+        api_message = " ".join(api_message.split())[:500] or None
     if status_code in _STATUS_CLASSES:
         cls, message = _STATUS_CLASSES[status_code]
     elif status_code >= 500:

@@ -8,7 +8,8 @@ ISO 8601 strings (Azure); lists accept ``null``.
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timezone
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -30,26 +31,42 @@ def is_final(status: str | None) -> bool:
     return normalise_status(status) in FINAL_STATUSES
 
 
+#: Past this a number is in milliseconds, not seconds (1e11 s is the year 5138).
+_MILLIS_THRESHOLD = 100_000_000_000
+
+
+def _seconds(number: float) -> int | None:
+    if not math.isfinite(number):
+        return None
+    if abs(number) >= _MILLIS_THRESHOLD:
+        number /= 1000
+    return int(number)
+
+
 def _to_timestamp(value: Any) -> int | None:
-    """Unix seconds from an int, float, numeric string or ISO 8601 string; None if unreadable."""
+    """Unix seconds from an int, float, numeric string or ISO 8601 string; None if unreadable.
+
+    Milliseconds are scaled to seconds; an ISO time without a zone is taken as UTC.
+    """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
+    if isinstance(value, (int, float)):
+        return _seconds(value)
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         try:
-            return int(float(text))
+            return _seconds(float(text))
         except ValueError:
             pass
         try:
-            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+            when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return int(when.timestamp())
     return None
 
 
@@ -67,8 +84,35 @@ def _to_str(value: Any) -> Any:
     return value
 
 
+def _to_int(value: Any) -> int | None:
+    """Whole numbers from ints, floats and numeric strings; None for anything else."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if math.isfinite(number) else None
+
+
+_FALSE_WORDS = frozenset({"", "0", "false", "no", "off", "null", "none"})
+
+
+def _to_bool(value: Any) -> bool:
+    """``"false"`` is false: a plain ``bool()`` would call every non-empty string true."""
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE_WORDS
+    return bool(value)
+
+
 Timestamp = Annotated[int | None, BeforeValidator(_to_timestamp)]
 LooseStr = Annotated[str | None, BeforeValidator(_to_str)]
+LooseInt = Annotated[int | None, BeforeValidator(_to_int)]
+LooseBool = Annotated[bool, BeforeValidator(_to_bool)]
+#: An id: required, but a number is taken as its string.
+Id = Annotated[str, BeforeValidator(_to_str)]
 
 
 class ApiModel(BaseModel):
@@ -122,6 +166,17 @@ def _dict_or_none(value: Any) -> Any:
     return value if isinstance(value, dict) or value is None else None
 
 
+def _dict_or_empty_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts_only(value: Any) -> list[Any]:
+    """A list of objects; ``null`` is empty and stray non-objects are dropped."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
 class MethodDetail(ApiModel):
     hyperparameters: Annotated[Hyperparameters | None, BeforeValidator(_dict_or_none)] = None
     grader: Annotated[dict[str, Any] | None, BeforeValidator(_dict_or_none)] = None
@@ -148,7 +203,7 @@ class WandbSettings(ApiModel):
     project: LooseStr = None
     name: LooseStr = None
     entity: LooseStr = None
-    tags: Annotated[list[str], BeforeValidator(_to_list)] = Field(default_factory=list)
+    tags: Annotated[list[LooseStr], BeforeValidator(_to_list)] = Field(default_factory=list)
 
 
 class Integration(ApiModel):
@@ -159,7 +214,7 @@ class Integration(ApiModel):
 class FineTuningJob(ApiModel):
     """A ``fine_tuning.job``; every field but ``id`` may be missing or odd."""
 
-    id: str
+    id: Id
     object: LooseStr = "fine_tuning.job"
     created_at: Timestamp = None
     finished_at: Timestamp = None
@@ -171,31 +226,17 @@ class FineTuningJob(ApiModel):
     training_file: LooseStr = None
     validation_file: LooseStr = None
     result_files: Annotated[list[str], BeforeValidator(_to_list)] = Field(default_factory=list)
-    trained_tokens: int | None = None
-    seed: int | None = None
+    trained_tokens: LooseInt = None
+    seed: LooseInt = None
     suffix: LooseStr = None
     user_provided_suffix: LooseStr = None
     error: Annotated[JobError | None, BeforeValidator(_to_error)] = None
     hyperparameters: Annotated[Hyperparameters | None, BeforeValidator(_dict_or_none)] = None
     method: Annotated[Method | None, BeforeValidator(_dict_or_none)] = None
-    integrations: Annotated[list[Integration], BeforeValidator(_to_list)] = Field(
+    integrations: Annotated[list[Integration], BeforeValidator(_dicts_only)] = Field(
         default_factory=list
     )
     metadata: Annotated[dict[str, Any] | None, BeforeValidator(_dict_or_none)] = None
-
-    @field_validator("trained_tokens", "seed", mode="before")
-    @classmethod
-    def _loose_int(cls, value: Any) -> int | None:
-        if isinstance(value, bool):
-            return None
-        if isinstance(value, (int, float)):
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(float(value))
-            except ValueError:
-                return None
-        return None
 
     @property
     def status_key(self) -> str:
@@ -289,42 +330,34 @@ class CheckpointMetrics(ApiModel):
 
 
 class FineTuningJobCheckpoint(ApiModel):
-    id: str
+    id: Id
     object: LooseStr = "fine_tuning.job.checkpoint"
     created_at: Timestamp = None
     fine_tuned_model_checkpoint: LooseStr = None
     fine_tuning_job_id: LooseStr = None
-    step_number: int | None = None
-    metrics: Annotated[CheckpointMetrics, BeforeValidator(lambda v: v or {})] = Field(
+    step_number: LooseInt = None
+    metrics: Annotated[CheckpointMetrics, BeforeValidator(_dict_or_empty_dict)] = Field(
         default_factory=CheckpointMetrics
     )
 
-    @field_validator("step_number", mode="before")
-    @classmethod
-    def _loose_step(cls, value: Any) -> int | None:
-        try:
-            return None if value is None or isinstance(value, bool) else int(float(value))
-        except (TypeError, ValueError):
-            return None
-
 
 class CheckpointPermission(ApiModel):
-    id: str
+    id: Id
     object: LooseStr = "checkpoint.permission"
     created_at: Timestamp = None
     project_id: LooseStr = None
 
 
 class DeletedPermission(ApiModel):
-    id: str
+    id: Id
     object: LooseStr = "checkpoint.permission"
-    deleted: bool = True
+    deleted: LooseBool = True
 
 
 class FileObject(ApiModel):
-    id: str
+    id: Id
     object: LooseStr = "file"
-    bytes: int | None = None
+    bytes: LooseInt = None
     created_at: Timestamp = None
     expires_at: Timestamp = None
     filename: LooseStr = None
@@ -334,9 +367,9 @@ class FileObject(ApiModel):
 
 
 class DeletedFile(ApiModel):
-    id: str
+    id: Id
     object: LooseStr = "file"
-    deleted: bool = True
+    deleted: LooseBool = True
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -347,19 +380,18 @@ class Page(ApiModel, Generic[T]):
 
     object: LooseStr = "list"
     data: Annotated[list[T], BeforeValidator(_to_list)] = Field(default_factory=list)
-    has_more: bool = False
+    has_more: LooseBool = False
     first_id: LooseStr = None
     last_id: LooseStr = None
 
-    @field_validator("has_more", mode="before")
-    @classmethod
-    def _loose_bool(cls, value: Any) -> bool:
-        return bool(value) if value is not None else False
-
     @property
     def next_after(self) -> str | None:
-        """The cursor for the next page, or None when there is none."""
+        """The cursor for the next page, or None when there is none.
+
+        The id of the last item on this page, as the API documents ``after``; ``last_id`` only
+        when the items carry no id.
+        """
         if not self.has_more or not self.data:
             return None
         last = getattr(self.data[-1], "id", None)
-        return self.last_id or last
+        return last or self.last_id

@@ -22,7 +22,7 @@ PageFetcher = Callable[[str | None], Awaitable[Page]]
 async def iter_pages(fetch: PageFetcher, *, after: str | None = None) -> AsyncIterator[Page]:
     """Every page, newest first, fetched only as the caller asks for the next."""
     cursor = after
-    seen_cursors: set[str] = set()
+    seen_cursors: set[str] = {after} if after else set()
     while True:
         page = await fetch(cursor)
         yield page
@@ -49,6 +49,7 @@ class EventTail(Generic[T]):
 
     def __init__(self, *, page_size: int = 100, remember: int = 5000) -> None:
         self.page_size = page_size
+        remember = max(1, remember)
         self._ids: deque[str] = deque(maxlen=remember)
         self._id_set: set[str] = set()
         self._keys: deque[tuple[int | None, str]] = deque(maxlen=remember)
@@ -92,6 +93,7 @@ class EventTail(Generic[T]):
         """
         fresh: list[FineTuningJobEvent] = []
         batch_keys: set[tuple[int | None, str]] = set()
+        batch_ids: set[str] = set()
         pages = 0
         async for page in iter_pages(fetch):
             pages += 1
@@ -100,9 +102,11 @@ class EventTail(Generic[T]):
                 if self.is_known(event):
                     met_known = True
                     break
-                if event.dedupe_key in batch_keys:
+                if event.dedupe_key in batch_keys or (event.id and event.id in batch_ids):
                     continue  # the same event twice in one walk (a page shifted under us)
                 batch_keys.add(event.dedupe_key)
+                if event.id:
+                    batch_ids.add(event.id)
                 fresh.append(event)
             if met_known or (max_pages is not None and pages >= max_pages):
                 break
