@@ -58,12 +58,11 @@ class EventTail(Generic[T]):
         self.total_seen = 0
 
     def is_known(self, event: FineTuningJobEvent) -> bool:
-        return (event.id is not None and event.id in self._id_set) or (
-            event.dedupe_key in self._key_set
-        )
+        # An empty id is no id: servers that send "" for every event would make all known.
+        return bool(event.id and event.id in self._id_set) or event.dedupe_key in self._key_set
 
     def _remember(self, event: FineTuningJobEvent) -> None:
-        if event.id is not None:
+        if event.id:
             if len(self._ids) == self._ids.maxlen:
                 self._id_set.discard(self._ids[0])
             self._ids.append(event.id)
