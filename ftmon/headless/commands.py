@@ -1,0 +1,305 @@
+"""The headless subcommands' arguments and help; ``ftmon.cli`` calls :func:`register_commands`.
+
+Each command gets the connection options, ``--json``, and an epilog with examples and its exit
+codes. The connection options also work before the command (``ftmon --demo jobs``): their
+defaults here are suppressed so that they do not overwrite what the main parser read.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from ftmon.headless import exits
+from ftmon.headless.actions import action_command
+from ftmon.headless.actions import precheck as action_precheck
+from ftmon.headless.detail import checkpoints_command, metrics_command, show_command
+from ftmon.headless.events import events_command
+from ftmon.headless.follow import DEFAULT_GIVE_UP
+from ftmon.headless.listing import jobs_command, parse_metadata
+from ftmon.headless.perms import (
+    perms_add_command,
+    perms_list_command,
+    perms_rm_command,
+    precheck_change,
+    precheck_list,
+)
+from ftmon.headless.runner import handler
+from ftmon.headless.watch import watch_command
+
+AddOptions = Callable[[argparse.ArgumentParser], None]
+
+READ = [exits.OK, exits.USAGE, exits.NOT_FOUND, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
+CHANGE = [*READ, exits.REFUSED]
+
+
+def _with_connection(parser: argparse.ArgumentParser, add_options: AddOptions) -> None:
+    """Add the shared connection options without their defaults (see the module docstring)."""
+    before = set(map(id, parser._actions))
+    add_options(parser)
+    for action in parser._actions:
+        if id(action) not in before:
+            action.default = argparse.SUPPRESS
+
+
+def _epilog(examples: list[str], codes: list[int], notes: dict[int, str] | None = None) -> str:
+    text = "examples:\n" + "\n".join(f"  {e}" for e in examples) + "\n\n"
+    return text + exits.epilog([*codes, exits.INTERRUPTED], notes)
+
+
+def _parser(
+    sub: Any,
+    add_options: AddOptions,
+    name: str,
+    *,
+    help: str,
+    examples: list[str],
+    codes: list[int],
+    notes: dict[int, str] | None = None,
+    json_help: str = "write one JSON document instead of text",
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        epilog=_epilog(examples, codes, notes),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--json", action="store_true", help=json_help)
+    _with_connection(parser, add_options)
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _give_up(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--give-up-after",
+        type=_seconds,
+        default=DEFAULT_GIVE_UP,
+        metavar="SECONDS",
+        help="exit 6 after this long without a good answer from the API "
+        f"(default {DEFAULT_GIVE_UP:g})",
+    )
+
+
+def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
+    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms``."""
+    add = add_connection_options
+
+    p = _parser(
+        sub,
+        add,
+        "jobs",
+        help="list fine-tuning jobs, newest first",
+        examples=[
+            "ftmon jobs",
+            "ftmon jobs --status running,queued --limit 5",
+            "ftmon jobs --metadata team=search --all --json | jq -r '.[].id'",
+        ],
+        codes=[exits.OK, exits.USAGE, exits.AUTH, exits.UNREACHABLE, exits.REJECTED],
+        json_help="write the jobs as one JSON array, as the API sent them",
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        metavar="S[,S...]",
+        help="only jobs with these statuses (repeatable; 'active' = not finished)",
+    )
+    p.add_argument(
+        "--metadata",
+        action="append",
+        type=parse_metadata,
+        metavar="KEY=VALUE",
+        help="only jobs with this metadata (repeatable; filtered by the API)",
+    )
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--limit", type=_positive, default=20, metavar="N", help="at most N jobs (default 20)"
+    )
+    size.add_argument("--all", action="store_true", help="every job, fetched page by page")
+    p.set_defaults(handler=handler(jobs_command))
+
+    p = _parser(
+        sub,
+        add,
+        "show",
+        help="every field of one job, as the TUI's detail shows it",
+        examples=["ftmon show ftjob-abc123", "ftmon show ftjob-abc123 --json | jq .status"],
+        codes=READ,
+        json_help="write the job as the API sent it",
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    p.set_defaults(handler=handler(show_command))
+
+    p = _parser(
+        sub,
+        add,
+        "events",
+        help="a job's events, oldest first",
+        examples=[
+            "ftmon events ftjob-abc123",
+            "ftmon events ftjob-abc123 --follow",
+            "ftmon events ftjob-abc123 --since ftevent-xyz --json | jq -r '.[].message'",
+            "ftmon events ftjob-abc123 --follow --json | jq -r .message",
+        ],
+        codes=READ,
+        notes={exits.OK: "done; with --follow: the job ended (whatever its outcome)"},
+        json_help="one JSON array of events; with --follow, one event object per line",
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    p.add_argument(
+        "--follow", "-f", action="store_true", help="keep printing new events until the job ends"
+    )
+    p.add_argument("--since", metavar="ID", help="only events after this event id")
+    _give_up(p)
+    p.set_defaults(handler=handler(events_command))
+
+    p = _parser(
+        sub,
+        add,
+        "watch",
+        help="follow a job until it ends; exit 0 only if it succeeded",
+        examples=[
+            'ftmon watch "$JOB" && echo trained',
+            "ftmon watch ftjob-abc123 --json | jq -c 'select(.type==\"progress\")'",
+        ],
+        codes=[
+            exits.OK,
+            exits.JOB_FAILED,
+            exits.JOB_CANCELLED,
+            exits.USAGE,
+            exits.NOT_FOUND,
+            exits.AUTH,
+            exits.UNREACHABLE,
+            exits.REJECTED,
+        ],
+        notes={
+            exits.OK: "the job succeeded",
+            exits.UNREACHABLE: "no good answer from the API for --give-up-after seconds",
+        },
+        json_help="one JSON object per line and change: type job, event, progress, "
+        "checkpoint, status, health, and last end (with exit_code)",
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    _give_up(p)
+    p.set_defaults(handler=handler(watch_command))
+
+    p = _parser(
+        sub,
+        add,
+        "checkpoints",
+        help="a job's checkpoints: step, model name and metrics",
+        examples=[
+            "ftmon checkpoints ftjob-abc123",
+            "ftmon checkpoints ftjob-abc123 --json | jq -r '.[0].fine_tuned_model_checkpoint'",
+        ],
+        codes=READ,
+        json_help="write the checkpoints as one JSON array, newest step first",
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    p.set_defaults(handler=handler(checkpoints_command))
+
+    p = _parser(
+        sub,
+        add,
+        "metrics",
+        help="a job's per-step metrics (the result file once it succeeded, else its events)",
+        examples=[
+            "ftmon metrics ftjob-abc123",
+            "ftmon metrics ftjob-abc123 --csv > metrics.csv",
+            "ftmon metrics ftjob-abc123 --json | jq '.steps[-1].train_loss'",
+        ],
+        codes=READ,
+        json_help="one JSON object: job_id, source, complete, total_steps, names, steps",
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    p.add_argument("--csv", action="store_true", help="write CSV (step and one column a metric)")
+    p.set_defaults(handler=handler(metrics_command))
+
+    for action, what in (
+        ("cancel", "cancel a running or queued job"),
+        ("pause", "pause a running job"),
+        ("resume", "resume a paused job"),
+    ):
+        p = _parser(
+            sub,
+            add,
+            action,
+            help=f"{what} (asks to confirm; --yes for scripts)",
+            examples=[f"ftmon {action} ftjob-abc123", f"ftmon {action} ftjob-abc123 --yes --json"],
+            codes=CHANGE,
+            json_help="write the job as the API returned it",
+        )
+        p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+        p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+        p.set_defaults(handler=handler(action_command(action), action_precheck(action)))
+
+    perms = sub.add_parser(
+        "perms",
+        help="share checkpoints with projects (needs OPENAI_ADMIN_KEY)",
+        description="List, add or remove the projects a checkpoint is shared with. "
+        "CHECKPOINT is the checkpoint's model name (ft:...:ckpt-step-N) from "
+        "`ftmon checkpoints JOB`. These calls use the admin key, OPENAI_ADMIN_KEY.",
+    )
+    perms_sub = perms.add_subparsers(dest="perms_command", metavar="ACTION", required=True)
+
+    p = _parser(
+        perms_sub,
+        add,
+        "list",
+        help="projects a checkpoint is shared with",
+        examples=["ftmon perms list ft:gpt-4o-mini-2024-07-18:org::abc123:ckpt-step-300"],
+        codes=READ,
+        json_help="write the permissions as one JSON array",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT")
+    p.add_argument("--project-id", help="only this project")
+    p.set_defaults(handler=handler(perms_list_command, precheck_list))
+
+    p = _parser(
+        perms_sub,
+        add,
+        "add",
+        help="share a checkpoint with projects",
+        examples=["ftmon perms add ft:...:ckpt-step-300 proj_abc proj_def --yes"],
+        codes=CHANGE,
+        json_help="write the new permissions as one JSON array",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT")
+    p.add_argument("project_ids", metavar="PROJECT", nargs="+")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+    p.set_defaults(handler=handler(perms_add_command, precheck_change("share a checkpoint")))
+
+    p = _parser(
+        perms_sub,
+        add,
+        "rm",
+        help="stop sharing a checkpoint (by permission id, from `perms list`)",
+        examples=["ftmon perms rm ft:...:ckpt-step-300 cp_abc123 --yes"],
+        codes=CHANGE,
+        json_help="write the API's deletion answer",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT")
+    p.add_argument("permission_id", metavar="PERMISSION")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+    p.set_defaults(handler=handler(perms_rm_command, precheck_change("remove a permission")))

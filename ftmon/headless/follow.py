@@ -1,0 +1,223 @@
+"""Follow one job through the engine until it ends: shared by ``watch`` and ``events --follow``.
+
+The TUI's engine (:class:`ftmon.monitor.engine.Monitor`) does the polling, the event tail and the
+backoff, so these commands see exactly what the TUI sees. This module only drives it one cycle at
+a time, hands its changes to a :class:`Reporter`, and decides when to stop:
+
+* the job is final *and* its events were read in full after it became final (none can be lost);
+* an error that waiting will not fix: the job is not found (4), the key is refused (5), the
+  request is rejected (7);
+* no healthy poll for ``give_up_after`` seconds (6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
+
+from ftmon.api import errors
+from ftmon.api.client import FineTuningClient
+from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
+from ftmon.headless import exits
+from ftmon.headless.runner import Context
+from ftmon.monitor.changes import (
+    CheckpointsChanged,
+    EventsAppended,
+    HealthChanged,
+    JobsChanged,
+    MetricsChanged,
+)
+from ftmon.monitor.engine import Monitor
+from ftmon.monitor.health import Health, format_span
+from ftmon.present import Progress, job_progress
+
+#: Seconds without a healthy poll before ``watch`` gives up (exit 6), unless told otherwise.
+DEFAULT_GIVE_UP = 300.0
+#: Calls whose failure says something about the job itself (others are extras: checkpoints...).
+ESSENTIAL = frozenset({"retrieve_job", "list_events"})
+
+
+class Reporter(Protocol):
+    """What a following command does with each kind of change."""
+
+    def job_seen(self, job: FineTuningJob) -> None: ...
+    def events(self, job: FineTuningJob, events: Sequence[FineTuningJobEvent]) -> None: ...
+    def progress(self, job: FineTuningJob, progress: Progress) -> None: ...
+    def checkpoints(
+        self, job: FineTuningJob, checkpoints: Sequence[FineTuningJobCheckpoint]
+    ) -> None: ...
+    def status(self, job: FineTuningJob, previous: str | None) -> None: ...
+    def health(self, health: Health, text: str) -> None: ...
+
+
+class ClientTap:
+    """The client as the engine sees it, noting each call's failure and each events walk.
+
+    The engine folds errors into a health string; to pick an exit code the type is needed, and to
+    stop without losing events, whether this cycle's events walk completed.
+    """
+
+    def __init__(self, client: FineTuningClient) -> None:
+        self._client = client
+        self.failures: list[tuple[str, errors.FtmonApiError]] = []
+        self.events_called = False
+        self.events_failed = False
+
+    def new_cycle(self) -> None:
+        self.failures = []
+        self.events_called = False
+        self.events_failed = False
+
+    @property
+    def events_complete(self) -> bool:
+        """True when this cycle walked the job's new events to the end without an error."""
+        return self.events_called and not self.events_failed
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name not in {"retrieve_job", "list_events", "list_checkpoints", "result_csv"}:
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if name == "list_events":
+                self.events_called = True
+            try:
+                return await attr(*args, **kwargs)
+            except errors.FtmonApiError as exc:
+                if name == "list_events":
+                    self.events_failed = True
+                self.failures.append((name, exc))
+                raise
+
+        return call
+
+
+def lasting(failures: Sequence[tuple[str, errors.FtmonApiError]]) -> errors.FtmonApiError | None:
+    """The first failure that retrying will not fix, if any: it ends the command now."""
+    for name, exc in failures:
+        code = exits.code_for(exc)
+        if code == exits.AUTH:
+            return exc
+        if name in ESSENTIAL and code in (exits.NOT_FOUND, exits.REJECTED):
+            return exc
+    return None
+
+
+class Follower:
+    """Drives a :class:`Monitor` on one job and reports its changes until the job ends."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        job_id: str,
+        reporter: Reporter,
+        *,
+        give_up_after: float = DEFAULT_GIVE_UP,
+        since: str | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.job_id = job_id
+        self.reporter = reporter
+        self.give_up_after = give_up_after
+        self.since = since
+        self.tap = ClientTap(ctx.client)
+        self.monitor = Monitor(
+            cast(FineTuningClient, self.tap),
+            watch_list=False,
+            interval=ctx.settings.interval,
+            clock=ctx.conn.clock,
+            first_event_pages=None,  # the whole history on the first walk: nothing skipped
+        )
+        self._status: str | None = None
+        self._seen = False
+        self._first_events = True
+        self._progress: Progress | None = None
+        self._checkpoint_ids: set[str] = set()
+
+    async def run(self) -> FineTuningJob:
+        """Follow until the job ends and return it; raise what ends the command otherwise."""
+        monitor, clock = self.monitor, self.ctx.conn.clock
+        monitor.select(self.job_id)
+        unsubscribe = monitor.subscribe(self._on_changes)
+        last_ok = clock()
+        try:
+            while True:
+                self.tap.new_cycle()
+                await monitor.poll_once()
+                if self.tap.events_complete:
+                    self._first_events = False  # --since applies to the history only
+                now = clock()
+                fatal = lasting(self.tap.failures)
+                if fatal is not None:
+                    raise fatal
+                if monitor.health.state == "ok":
+                    last_ok = now
+                job = monitor.job(self.job_id)
+                if job is not None and job.is_final and self.tap.events_complete:
+                    return job
+                if monitor.health.state != "ok" and now - last_ok >= self.give_up_after:
+                    raise exits.CommandError(
+                        f"no good answer for {format_span(now - last_ok)}, giving up: "
+                        f"{monitor.health.error or 'the API is failing'}",
+                        exits.UNREACHABLE,
+                    )
+                await self.ctx.conn.sleep(self._delay(now, last_ok))
+        finally:
+            unsubscribe()
+
+    def _delay(self, now: float, last_ok: float) -> float:
+        """The interval while healthy; while failing, until the soonest retry (or the deadline)."""
+        health = self.monitor.health
+        if health.state == "ok" or health.retry_at is None:
+            return self.monitor.interval
+        deadline = last_ok + self.give_up_after
+        return max(0.05, min(health.retry_at, deadline) - now)
+
+    # -- engine changes -> reporter ------------------------------------------------------------
+
+    def _on_changes(self, changes: list[Any]) -> None:
+        """One poll's changes, reported as a person reads them: events before the new status."""
+        job = self.monitor.job(self.job_id)
+        if job is None:
+            for change in changes:
+                if isinstance(change, HealthChanged):
+                    self._health(change.health)
+            return
+        if not self._seen:
+            self._seen = True
+            self._status = job.status
+            self.reporter.job_seen(job)
+        for change in changes:
+            if isinstance(change, EventsAppended) and change.job_id == self.job_id:
+                self._events(job, change.events)
+        if any(isinstance(c, MetricsChanged) and c.job_id == self.job_id for c in changes):
+            progress = job_progress(job, self.monitor.series(self.job_id))
+            if progress.step is not None and progress != self._progress:
+                self._progress = progress
+                self.reporter.progress(job, progress)
+        for change in changes:
+            if isinstance(change, CheckpointsChanged) and change.job_id == self.job_id:
+                fresh = [c for c in change.checkpoints if c.id not in self._checkpoint_ids]
+                self._checkpoint_ids.update(c.id for c in fresh)
+                if fresh:
+                    fresh.sort(key=lambda c: c.step_number or 0)
+                    self.reporter.checkpoints(job, fresh)
+        if any(isinstance(c, JobsChanged) for c in changes) and job.status != self._status:
+            previous, self._status = self._status, job.status
+            self.reporter.status(job, previous)
+        for change in changes:
+            if isinstance(change, HealthChanged):
+                self._health(change.health)
+
+    def _health(self, health: Health) -> None:
+        self.reporter.health(health, health.describe(self.ctx.conn.clock()))
+
+    def _events(self, job: FineTuningJob, events: Sequence[FineTuningJobEvent]) -> None:
+        if self._first_events and self.since is not None:
+            ids = [e.id for e in events]
+            if self.since in ids:
+                events = events[ids.index(self.since) + 1 :]
+            else:
+                self.ctx.out.note(f"event {self.since} is not among the job's events; showing all")
+        if events:
+            self.reporter.events(job, events)

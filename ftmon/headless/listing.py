@@ -1,0 +1,98 @@
+"""``ftmon jobs``: the job list, newest first, as a table that fits the terminal or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+
+from ftmon.api import errors
+from ftmon.api.models import FineTuningJob, is_final, normalise_status
+from ftmon.api.pagination import iter_pages
+from ftmon.headless.render import as_json, jobs_table
+from ftmon.headless.runner import Context
+from ftmon.monitor.series import MetricSeries
+
+#: Statuses whose progress is worth one small events request each (human output only).
+PROGRESS_STATUSES = frozenset({"running", "pausing", "paused"})
+PROGRESS_EVENTS = 20
+
+
+def parse_metadata(text: str) -> tuple[str, str]:
+    """``key=value`` for ``--metadata``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def status_filter(values: Sequence[str] | None) -> set[str]:
+    """``--status running,queued --status failed`` as one set; ``active`` means not finished."""
+    wanted: set[str] = set()
+    for value in values or ():
+        wanted |= {normalise_status(s) for s in value.split(",") if s.strip()}
+    return wanted
+
+
+def matches(job: FineTuningJob, wanted: set[str]) -> bool:
+    if not wanted:
+        return True
+    return job.status_key in wanted or ("active" in wanted and not is_final(job.status))
+
+
+async def jobs_command(ctx: Context) -> int:
+    """List fine-tuning jobs, newest first."""
+    args = ctx.args
+    wanted = status_filter(args.status)
+    metadata = dict(args.metadata or [])
+    limit = None if args.all else args.limit
+    page_size = 100 if limit is None or wanted else max(1, min(limit, 100))
+
+    def fetch(after: str | None):  # type: ignore[no-untyped-def]
+        return ctx.client.list_jobs(after=after, limit=page_size, metadata=metadata or None)
+
+    jobs: list[FineTuningJob] = []
+    more = False
+    async for page in iter_pages(fetch):
+        matching = [job for job in page.data if matches(job, wanted)]
+        room = None if limit is None else limit - len(jobs)
+        if room is not None and len(matching) >= room:
+            jobs += matching[:room]
+            # With a status filter, whether later pages match is unknown without fetching them.
+            more = len(matching) > room or (page.has_more and not wanted)
+            break
+        jobs += matching
+
+    if ctx.out.json_mode:
+        ctx.out.document([as_json(job) for job in jobs])
+        return 0
+    if not jobs:
+        ctx.out.line("No jobs match." if wanted or metadata else "No jobs.")
+        return 0
+    series = await _progress(ctx, jobs)
+    ctx.out.lines(jobs_table(jobs, series, ctx.conn.now(), ctx.out.width))
+    if more:
+        ctx.out.note(f"{len(jobs)} shown; more with --limit N or --all")
+    return 0
+
+
+async def _progress(ctx: Context, jobs: Sequence[FineTuningJob]) -> dict[str, MetricSeries]:
+    """The latest step of each running job, from its newest events, as the engine reads them.
+
+    Best effort: a job whose events cannot be read shows no progress rather than failing the list.
+    """
+    gate = asyncio.Semaphore(8)
+
+    async def one(job: FineTuningJob) -> tuple[str, MetricSeries]:
+        series = MetricSeries()
+        async with gate:
+            try:
+                page = await ctx.client.list_events(job.id, limit=PROGRESS_EVENTS)
+            except errors.FtmonApiError:
+                return job.id, series
+        for event in reversed(page.data):
+            series.add_event(event)
+        return job.id, series
+
+    pairs = await asyncio.gather(*(one(j) for j in jobs if j.status_key in PROGRESS_STATUSES))
+    return dict(pairs)

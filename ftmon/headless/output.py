@@ -1,0 +1,105 @@
+"""Where headless output goes: human lines on stdout, JSON for machines, errors on stderr.
+
+Colour only on a terminal, never with ``NO_COLOR`` or ``TERM=dumb``; with colour off not one
+escape byte is written. Human output is built from ``rich.text.Text`` objects whose API text was
+cleaned first, so nothing from the API is ever parsed as markup or reaches the terminal raw.
+JSON is written with every non-ASCII character escaped, so even a raw dump is terminal-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ftmon.text import one_line
+
+
+def wants_color(stream: IO[str], environ: dict[str, str] | None = None) -> bool:
+    """True when ``stream`` is a terminal and the user has not asked for no colour."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR", "") != "" or env.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def stream_width(stream: IO[str], environ: dict[str, str] | None = None) -> int:
+    """The terminal's width; ``$COLUMNS`` or 80 when ``stream`` is not a terminal."""
+    env = os.environ if environ is None else environ
+    try:
+        if stream.isatty():
+            return max(20, os.get_terminal_size(stream.fileno()).columns)
+    except (AttributeError, ValueError, OSError):
+        pass
+    columns = env.get("COLUMNS", "")
+    return max(20, int(columns)) if columns.isdigit() else 80
+
+
+class Output:
+    """One command's output: ``json_mode`` picks machine output over human lines."""
+
+    def __init__(
+        self,
+        stdout: IO[str],
+        stderr: IO[str],
+        *,
+        json_mode: bool = False,
+        color: bool | None = None,
+        width: int | None = None,
+    ) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json_mode = json_mode
+        self.color = wants_color(stdout) if color is None else color
+        self.width = stream_width(stdout) if width is None else width
+        self.console = Console(
+            file=stdout,
+            width=self.width,
+            color_system="standard" if self.color else None,
+            force_terminal=self.color,
+            no_color=not self.color,
+            markup=False,
+            emoji=False,
+            highlight=False,
+            soft_wrap=True,
+            legacy_windows=False,
+        )
+
+    # -- human ---------------------------------------------------------------------------------
+
+    def line(self, text: Text | str = "") -> None:
+        """One line on stdout. A plain ``str`` must be ftmon's own words, never API data."""
+        renderable = text if isinstance(text, Text) else Text(text)
+        self.console.print(renderable, soft_wrap=True)
+        self.stdout.flush()
+
+    def lines(self, texts: list[Text]) -> None:
+        for text in texts:
+            self.line(text)
+
+    # -- machines ------------------------------------------------------------------------------
+
+    def document(self, data: Any) -> None:
+        """One JSON document (``--json``)."""
+        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=str) + "\n")
+        self.stdout.flush()
+
+    def record(self, data: Any) -> None:
+        """One JSON Lines record, flushed at once so a pipe sees it as it happens."""
+        self.stdout.write(json.dumps(data, ensure_ascii=True, default=str) + "\n")
+        self.stdout.flush()
+
+    # -- stderr --------------------------------------------------------------------------------
+
+    def error(self, message: str) -> None:
+        """``ftmon: <message>`` on stderr, on one cleaned line."""
+        self.stderr.write(f"ftmon: {one_line(message)}\n")
+        self.stderr.flush()
+
+    note = error

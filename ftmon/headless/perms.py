@@ -1,0 +1,116 @@
+"""``ftmon perms list|add|rm CHECKPOINT``: which projects a checkpoint is shared with.
+
+These endpoints take the admin key (``OPENAI_ADMIN_KEY``), never the API key; without one the
+command stops before sending anything (exit 5). ``CHECKPOINT`` is the checkpoint's model name
+(``ft:...:ckpt-step-N``, as ``ftmon checkpoints JOB`` lists), not its ``ftckpt_`` id.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.text import Text
+
+from ftmon.api.models import CheckpointPermission
+from ftmon.api.pagination import iter_items
+from ftmon.config import Settings
+from ftmon.headless import exits, prompt
+from ftmon.headless.render import as_json
+from ftmon.headless.runner import Context
+from ftmon.headless.tables import Column, render
+from ftmon.text import local_time, one_line
+
+PERM_COLUMNS = (Column("id"), Column("project"), Column("created"))
+
+
+def _check_common(args: argparse.Namespace, settings: Settings, change: str | None = None) -> None:
+    """Before connecting: the checkpoint's form, read-only for a change, then the admin key."""
+    if one_line(args.checkpoint).startswith("ftckpt"):
+        raise exits.CommandError(
+            "CHECKPOINT is the checkpoint's model name (ft:...:ckpt-step-N), not its ftckpt_ id; "
+            "`ftmon checkpoints JOB` lists them",
+            exits.USAGE,
+        )
+    if change is not None:
+        prompt.refuse_if_read_only(settings.read_only, change)
+    if not getattr(args, "demo", False) and not settings.admin_key:
+        raise exits.CommandError(
+            "checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY "
+            "or admin_key in the config file",
+            exits.AUTH,
+        )
+
+
+def precheck_list(args: argparse.Namespace, settings: Settings) -> None:
+    _check_common(args, settings)
+
+
+def precheck_change(what: str):  # type: ignore[no-untyped-def]
+    def check(args: argparse.Namespace, settings: Settings) -> None:
+        _check_common(args, settings, what)
+        prompt.require_way_to_confirm(args.yes, what)
+
+    return check
+
+
+def _table(perms: list[CheckpointPermission], ctx: Context) -> list[Text]:
+    rows = [
+        [
+            Text(one_line(p.id)),
+            Text(one_line(p.project_id) or "—"),
+            Text(local_time(p.created_at), style="dim"),
+        ]
+        for p in perms
+    ]
+    return render(PERM_COLUMNS, rows, ctx.out.width)
+
+
+async def perms_list_command(ctx: Context) -> int:
+    """Projects a checkpoint is shared with."""
+    args = ctx.args
+    perms = [
+        p
+        async for p in iter_items(
+            lambda after: ctx.client.list_permissions(
+                args.checkpoint, project_id=args.project_id, after=after, limit=100
+            )
+        )
+    ]
+    if ctx.out.json_mode:
+        ctx.out.document([as_json(p) for p in perms])
+    elif not perms:
+        ctx.out.line("Not shared with any project.")
+    else:
+        ctx.out.lines(_table(perms, ctx))
+    return 0
+
+
+async def perms_add_command(ctx: Context) -> int:
+    """Share a checkpoint with projects."""
+    args = ctx.args
+    projects = ", ".join(one_line(p) for p in args.project_ids)
+    prompt.ensure_confirmed(
+        args.yes, f"Share checkpoint {one_line(args.checkpoint)} with {projects}?"
+    )
+    page = await ctx.client.create_permissions(args.checkpoint, list(args.project_ids))
+    if ctx.out.json_mode:
+        ctx.out.document([as_json(p) for p in page.data])
+    else:
+        ctx.out.lines(_table(list(page.data), ctx))
+    return 0
+
+
+async def perms_rm_command(ctx: Context) -> int:
+    """Stop sharing a checkpoint with a project (by permission id)."""
+    args = ctx.args
+    prompt.ensure_confirmed(
+        args.yes,
+        f"Remove permission {one_line(args.permission_id)} "
+        f"from checkpoint {one_line(args.checkpoint)}?",
+    )
+    deleted = await ctx.client.delete_permission(args.checkpoint, args.permission_id)
+    if ctx.out.json_mode:
+        ctx.out.document(as_json(deleted))
+    else:
+        ctx.out.line(Text(f"removed {one_line(deleted.id)}"))
+    return 0

@@ -1,0 +1,166 @@
+"""Jobs, events, checkpoints and metrics as human lines (``Text``) and as JSON data.
+
+Human text goes through :mod:`ftmon.text` and :mod:`ftmon.present`, like the TUI's; JSON carries
+the objects as the API sent them (fields it did not send are left out, unknown ones kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from rich.text import Text
+
+from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
+from ftmon.headless.tables import Column, render
+from ftmon.monitor.series import LABELS, MetricSeries
+from ftmon.present import Field, checkpoint_rows, job_progress, status_style, status_text
+from ftmon.text import age, local_time, one_line
+
+LEVEL_STYLE = {"warn": "yellow", "warning": "yellow", "error": "red"}
+
+
+def as_json(model: BaseModel) -> dict[str, Any]:
+    """An API object as the server sent it, for ``--json``."""
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+
+
+def status_cell(status: str | None) -> Text:
+    glyph, colour = status_style(status)
+    return Text(f"{glyph} {status_text(status)}", style=colour)
+
+
+def progress_brief(job: FineTuningJob, series: MetricSeries | None) -> str:
+    """``13%``, a bare step when the total is unknown, ``100%`` for a success, else ``—``."""
+    progress = job_progress(job, series)
+    if progress.fraction is not None:
+        return f"{int(progress.fraction * 100)}%"
+    if job.status_key == "succeeded":
+        return "100%"
+    if progress.step is not None:
+        return f"step {progress.step}"
+    return "—"
+
+
+JOB_COLUMNS = (
+    Column("status", min_width=9),
+    Column("id"),
+    Column("model", min_width=8),
+    Column("suffix", min_width=6),
+    Column("progress", align="right"),
+    Column("age", align="right"),
+)
+
+
+def jobs_table(
+    jobs: Sequence[FineTuningJob],
+    series: dict[str, MetricSeries],
+    now: float,
+    width: int,
+) -> list[Text]:
+    rows = [
+        [
+            status_cell(job.status),
+            Text(one_line(job.id)),
+            Text(one_line(job.model) or "—"),
+            Text(one_line(job.display_suffix) or "—"),
+            Text(progress_brief(job, series.get(job.id))),
+            Text(age(job.created_at, now), style="dim"),
+        ]
+        for job in jobs
+    ]
+    return render(JOB_COLUMNS, rows, width)
+
+
+def field_lines(fields: Sequence[Field]) -> list[Text]:
+    """``label  value`` lines, labels padded to one column, as the TUI's detail lists them."""
+    pad = max((len(f.label) for f in fields), default=0)
+    lines = []
+    for f in fields:
+        line = Text(f"{f.label:<{pad}}  ", style="dim")
+        line.append(f.value, style=f.style or "")
+        lines.append(line)
+    return lines
+
+
+def job_headline(job: FineTuningJob) -> Text:
+    """``▶ running  ftjob-…  gpt-4o-mini  suffix``: who is being watched."""
+    line = status_cell(job.status)
+    line.append(f"  {one_line(job.id)}", style="bold")
+    line.append(f"  {one_line(job.model) or '—'}")
+    suffix = one_line(job.display_suffix)
+    if suffix:
+        line.append(f"  {suffix}", style="cyan")
+    return line
+
+
+# -- events --------------------------------------------------------------------------------------
+
+
+def event_line(event: FineTuningJobEvent) -> Text:
+    """``2026-11-26 14:03:07  info   Step 10/300: training loss=1.23``, on one line."""
+    level = one_line(event.level) or "info"
+    line = Text(local_time(event.created_at), style="dim")
+    line.append("  ")
+    line.append(f"{level:<5}", style=LEVEL_STYLE.get(level.lower(), "dim"))
+    line.append("  ")
+    line.append(one_line(event.message))
+    return line
+
+
+def status_change_line(old: str | None, new: str | None, when: float | None) -> Text:
+    line = Text(local_time(when), style="dim")
+    line.append("  ")
+    line.append("status", style="bold")
+    line.append(f"  {status_text(old)} → ")
+    line.append_text(status_cell(new))
+    return line
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+
+
+def checkpoint_lines(checkpoints: tuple[FineTuningJobCheckpoint, ...]) -> list[Text]:
+    """Two lines per checkpoint: step and the model name whole (to copy), then its metrics."""
+    lines: list[Text] = []
+    rows = checkpoint_rows(checkpoints)
+    pad = max((len(r["step"]) for r in rows), default=1)
+    for row in rows:
+        head = Text(f"step {row['step']:>{pad}}  ", style="bold")
+        head.append(row["model"])
+        lines.append(head)
+        metrics = [f"{k} {v}" for k, v in row.items() if k not in {"step", "model"}]
+        if metrics:
+            lines.append(Text(" " * (pad + 7) + " · ".join(metrics), style="dim"))
+    return lines
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+SHORT_LABELS = {
+    "train_loss": "train loss",
+    "valid_loss": "valid loss",
+    "full_valid_loss": "full loss",
+    "train_accuracy": "train acc",
+    "valid_accuracy": "valid acc",
+    "full_valid_accuracy": "full acc",
+}
+
+
+def metrics_table(series: MetricSeries, width: int) -> list[Text]:
+    names = series.names()
+    columns = [Column("step", align="right")] + [
+        Column(SHORT_LABELS.get(n, LABELS.get(n, n)), align="right") for n in names
+    ]
+    rows = []
+    for row in series.rows():
+        cells = [Text(str(row["step"]))]
+        for name in names:
+            value = row.get(name)
+            cells.append(Text(f"{value:.4f}" if value is not None else "—"))
+        rows.append(cells)
+    return render(columns, rows, width)

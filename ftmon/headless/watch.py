@@ -1,0 +1,164 @@
+"""``ftmon watch JOB``: follow status, progress, checkpoints and events until the job ends.
+
+The exit code says how it ended (0 succeeded, 1 failed, 3 cancelled), so CI can wait on a job:
+``ftmon watch "$JOB" && deploy``. With ``--json`` every change is one JSON object per line,
+``type`` one of ``job event progress checkpoint status health end``; ``end`` is always last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+
+from ftmon.api import errors
+from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
+from ftmon.headless import exits
+from ftmon.headless.follow import Follower
+from ftmon.headless.render import (
+    as_json,
+    event_line,
+    job_headline,
+    status_cell,
+    status_change_line,
+)
+from ftmon.headless.runner import Context
+from ftmon.monitor.health import Health
+from ftmon.present import Progress, checkpoint_rows, job_eta
+from ftmon.text import clean, local_time, one_line
+
+EXIT_BY_STATUS = {
+    "succeeded": exits.OK,
+    "failed": exits.JOB_FAILED,
+    "cancelled": exits.JOB_CANCELLED,
+}
+
+
+def exit_code(job: FineTuningJob) -> int:
+    return EXIT_BY_STATUS.get(job.status_key, exits.JOB_FAILED)
+
+
+class WatchReporter:
+    """Every change as a human line (events on stdout, connection trouble on stderr) or JSON."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.out = ctx.out
+        self.last_status: str | None = None
+        self._unhealthy = False
+
+    def _record(self, kind: str, job_id: str | None, **data: Any) -> None:
+        self.out.record({"type": kind, "job_id": job_id, **data})
+
+    def job_seen(self, job: FineTuningJob) -> None:
+        self.last_status = job.status
+        if self.out.json_mode:
+            self._record("job", job.id, job=as_json(job))
+            return
+        line = job_headline(job)
+        eta = job_eta(job, self.ctx.conn.now())
+        if eta:
+            line.append(f"  eta {eta}", style="dim")
+        self.out.line(line)
+
+    def events(self, job: FineTuningJob, events: Sequence[FineTuningJobEvent]) -> None:
+        for event in events:
+            if self.out.json_mode:
+                self._record("event", job.id, event=as_json(event))
+            else:
+                self.out.line(event_line(event))
+
+    def progress(self, job: FineTuningJob, progress: Progress) -> None:
+        # Humans read progress off the metrics events ("Step 120/900: ..."); machines get it here.
+        if self.out.json_mode:
+            self._record(
+                "progress",
+                job.id,
+                step=progress.step,
+                total_steps=progress.total,
+                fraction=progress.fraction,
+            )
+
+    def checkpoints(
+        self, job: FineTuningJob, checkpoints: Sequence[FineTuningJobCheckpoint]
+    ) -> None:
+        if self.out.json_mode:
+            for ckpt in checkpoints:
+                self._record("checkpoint", job.id, checkpoint=as_json(ckpt))
+            return
+        for ckpt, row in zip(checkpoints, checkpoint_rows(tuple(checkpoints)), strict=True):
+            line = Text(local_time(ckpt.created_at), style="dim")
+            line.append("  checkpoint", style="bold")
+            line.append(f"  step {row['step']}  {row['model']}")
+            self.out.line(line)
+
+    def status(self, job: FineTuningJob, previous: str | None) -> None:
+        self.last_status = job.status
+        if self.out.json_mode:
+            self._record("status", job.id, status=job.status, previous=previous, job=as_json(job))
+        else:
+            self.out.line(status_change_line(previous, job.status, self.ctx.conn.now()))
+
+    def health(self, health: Health, text: str) -> None:
+        if self.out.json_mode:
+            self._record(
+                "health",
+                None,
+                state=health.state,
+                error=health.error,
+                message=text,
+                failures=health.failures,
+            )
+            return
+        if health.state == "ok":
+            if self._unhealthy:
+                self.out.note("the API answers again")
+            self._unhealthy = False
+        else:
+            self._unhealthy = True
+            self.out.note(text or health.state)
+
+    def ended(self, job: FineTuningJob) -> int:
+        code = exit_code(job)
+        if self.out.json_mode:
+            self._record(
+                "end",
+                job.id,
+                status=job.status,
+                exit_code=code,
+                fine_tuned_model=job.fine_tuned_model,
+                error=as_json(job.error) if job.has_error and job.error else None,
+            )
+            return code
+        line = status_cell(job.status)
+        if job.fine_tuned_model:
+            line.append(f"  {one_line(job.fine_tuned_model)}", style="bold")
+        if job.has_error and job.error is not None:
+            code_text = one_line(job.error.code)
+            message = clean(job.error.message)
+            line.append(f"  {code_text}: {message}" if code_text else f"  {message}", style="red")
+        self.out.line(line)
+        return code
+
+    def failed(self, job_id: str, code: int, message: str) -> None:
+        """The command ends on an error: machines get a last ``end`` record (stderr says why)."""
+        if self.out.json_mode:
+            self._record(
+                "end", job_id, status=self.last_status, exit_code=code, error=one_line(message)
+            )
+
+
+async def watch_command(ctx: Context) -> int:
+    """Follow a job until it ends; the exit code says how it ended."""
+    reporter = WatchReporter(ctx)
+    follower = Follower(ctx, ctx.args.job, reporter, give_up_after=ctx.args.give_up_after)
+    try:
+        job = await follower.run()
+    except errors.FtmonApiError as exc:
+        reporter.failed(ctx.args.job, exits.code_for(exc), str(exc))
+        raise
+    except exits.CommandError as exc:
+        reporter.failed(ctx.args.job, exc.code, exc.message)
+        raise
+    return reporter.ended(job)
