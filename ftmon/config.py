@@ -51,9 +51,9 @@ class Secret:
             return "****"
         parts = value.split("-")
         head = ""
-        if len(parts) > 2 and parts[0].isalpha() and len(parts[0]) <= 4:
+        if len(parts) > 1 and parts[0].isalpha() and len(parts[0]) <= 4:
             head = parts[0] + "-"
-            if parts[1].isalpha() and len(parts[1]) <= 8:
+            if len(parts) > 2 and parts[1].isalpha() and len(parts[1]) <= 8:
                 head += parts[1] + "-"
         return f"{head}…{value[-2:]}"
 
