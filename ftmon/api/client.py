@@ -170,7 +170,7 @@ class FineTuningClient:
                 reason=response.reason_phrase,
                 body=_json_or_none(response),
                 request_id=_request_id(response),
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                retry_after=_retry_after(response),
             )
             if admin and response.status_code in (401, 403):
                 error.message = error.message.replace("The API key", "The admin key").replace(
@@ -257,10 +257,10 @@ class FineTuningClient:
     def _may_retry(self, exc: errors.FtmonApiError, attempt: int, safe_to_repeat: bool) -> bool:
         if attempt >= self.retry.max_attempts:
             return False
+        if not exc.retryable:
+            return False
         if safe_to_repeat:
-            if exc.status_code is None:
-                return exc.retryable
-            return is_retryable_status(exc.status_code)
+            return exc.status_code is None or is_retryable_status(exc.status_code)
         # Not safe to repeat (a job create, an upload): only when the server surely did not act
         # on it: it refused by rate limit, or the request never left this machine.
         return exc.status_code == 429 or exc.request_sent is False
@@ -453,7 +453,8 @@ class FineTuningClient:
             "GET",
             f"files/{_segment(file_id)}/content",
             headers={"Accept": "*/*"},
-            deadline=NO_DEADLINE,
+            # Result files run to megabytes: more time than a JSON answer, but still bounded.
+            deadline=self.settings.timeout * 4 + 1.0,
         )
         return response.content
 
@@ -493,6 +494,16 @@ def decode_result_file(content: bytes) -> str:
 def _reason(exc: Exception) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asks us to wait: ``retry-after-ms`` (OpenAI) or ``Retry-After``."""
+    millis = response.headers.get("retry-after-ms")
+    if millis:
+        seconds = parse_retry_after(millis)
+        if seconds is not None:
+            return seconds / 1000
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 def _request_id(response: httpx.Response) -> str | None:

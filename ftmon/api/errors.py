@@ -178,7 +178,12 @@ def error_for_status(
         api_message = body.strip()
     if api_message is not None:
         api_message = " ".join(api_message.split())[:500] or None
-    if status_code in _STATUS_CLASSES:
+    retryable: bool | None = None
+    if status_code == 429 and api_code == "insufficient_quota":
+        # Also a 429, but waiting will not help: say what it is and do not retry.
+        cls, message = RateLimitError, "The account is out of quota (429 insufficient_quota)"
+        retryable = False
+    elif status_code in _STATUS_CLASSES:
         cls, message = _STATUS_CLASSES[status_code]
     elif status_code >= 500:
         cls = ServerError
@@ -186,7 +191,7 @@ def error_for_status(
     else:
         cls = FtmonApiError
         message = f"Unexpected answer ({status_code} {reason})".replace(" )", ")")
-    return cls(
+    error = cls(
         message,
         status_code=status_code,
         api_message=api_message,
@@ -195,6 +200,9 @@ def error_for_status(
         request_id=request_id,
         retry_after=retry_after,
     )
+    if retryable is not None:
+        error.retryable = retryable
+    return error
 
 
 def _as_text(value: Any) -> str | None:

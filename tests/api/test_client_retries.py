@@ -48,6 +48,14 @@ async def test_retry_after_seconds_is_honoured(harness):
     assert len(h.requests) == 2
 
 
+async def test_retry_after_ms_is_preferred(harness):
+    h = harness(
+        script(fail(429, **{"retry-after-ms": "250", "retry-after": "1"}), OK), retry=NO_JITTER
+    )
+    await h.client.retrieve_job("ftjob-1")
+    assert h.sleeps == [0.25]
+
+
 async def test_retry_after_http_date_is_honoured_and_capped(harness):
     far = format_datetime(datetime(2999, 1, 1, tzinfo=timezone.utc), usegmt=True)
     policy = RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=12.0, jitter=0.0)
@@ -299,3 +307,17 @@ async def test_retry_hook_errors_carry_retry_after(harness):
     h.client.on_retry = lambda exc, delay, attempt: seen.append(exc)
     await h.client.list_jobs()
     assert [(type(e), e.retry_after) for e in seen] == [(errors.RateLimitError, 3.0)]
+
+
+async def test_out_of_quota_is_not_retried_and_says_so(harness):
+    quota = json_response(
+        429,
+        {"error": {"message": "You exceeded your current quota", "code": "insufficient_quota"}},
+        **{"retry-after": "1"},
+    )
+    h = harness(script(quota, OK), retry=NO_JITTER)
+    with pytest.raises(errors.RateLimitError) as info:
+        await h.client.list_jobs()
+    assert len(h.requests) == 1
+    assert str(info.value).startswith("The account is out of quota")
+    assert info.value.retryable is False
