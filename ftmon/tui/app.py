@@ -1,0 +1,730 @@
+"""The ftmon Textual app: panes, keys and the glue between the engine and the screen.
+
+The engine (:class:`~ftmon.monitor.engine.Monitor`) does all the fetching in one long-lived worker;
+the app subscribes to its typed changes, turns each batch into one message, and updates only what
+changed: a row of the job list, new lines of the event log, the overview when its fields differ.
+Nothing here ticks while all is well, so an idle screen writes nothing to the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.content import Content
+from textual.geometry import Size
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from ftmon.api import errors
+from ftmon.api.models import FineTuningJob, normalise_status
+from ftmon.config import Settings
+from ftmon.monitor.changes import (
+    ActionFailed,
+    CheckpointsChanged,
+    EventsAppended,
+    HealthChanged,
+    JobFinished,
+    JobsChanged,
+    MetricsChanged,
+)
+from ftmon.monitor.engine import Monitor
+from ftmon.monitor.series import MetricSeries
+from ftmon.present import checkpoint_rows, job_fields, status_text
+from ftmon.text import one_line
+from ftmon.tui.bindings import (
+    APP_BINDINGS,
+    MOVE_BINDINGS,
+    SCREEN_BINDINGS,
+    WRITE_ACTIONS,
+    expand_keymap,
+)
+from ftmon.tui.notify import desktop_notification
+from ftmon.tui.parts import ConfirmScreen, MetricsView, PermissionsScreen
+from ftmon.tui.rows import JobRow, job_row
+from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.widgets.checkpoints import CheckpointTable
+from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, StatusLine, TabStrip
+from ftmon.tui.widgets.event_log import EventLog
+from ftmon.tui.widgets.job_list import JobList, JobListHeader
+from ftmon.tui.widgets.overview import JobOverview
+
+#: The smallest terminal that gets four panes side by side.
+WIDE_SIZE = (120, 36)
+#: Statuses a job can be cancelled / paused / resumed from.
+CANCELLABLE = frozenset({"validating_files", "queued", "pending", "running", "pausing", "paused"})
+PAUSABLE = frozenset({"validating_files", "queued", "pending", "running"})
+RESUMABLE = frozenset({"paused"})
+#: How often ages and ETAs are recomputed; a row is repainted only when its text changed.
+AGE_REFRESH = 30.0
+#: Pause before restarting an engine that stopped on an unexpected error.
+ENGINE_RESTART = 5.0
+
+
+def _displayed(widget: Widget) -> bool:
+    """True when neither the widget nor any container of it is ``display: none``."""
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+
+
+def _filter_input() -> Input:
+    field = Input(
+        id="filter",
+        placeholder="filter: id, model, suffix, status, metadata",
+        select_on_focus=False,
+    )
+    field.cursor_blink = False  # a blinking cursor writes to the terminal twice a second
+    return field
+
+
+class EngineUpdate(Message):
+    """One batch of changes from the engine, delivered on the app's message queue."""
+
+    def __init__(self, changes: list[Any]) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class MainScreen(Screen[None]):
+    """The default screen; only here so that ``tab`` has an id and can be remapped."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(SCREEN_BINDINGS)
+
+
+class FtmonApp(App[int]):
+    """Job list, detail, event log, metrics and checkpoints of one API endpoint."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ftmon"
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        *,
+        settings: Settings | None = None,
+        clock: Callable[[], float] = time.time,
+        job_id: str | None = None,
+        real_terminal: bool = False,
+        handle_hangup: bool = False,
+        age_refresh: float = AGE_REFRESH,
+    ) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.settings = settings or monitor.client.settings
+        self.clock = clock
+        self.read_only = self.settings.read_only
+        self.real_terminal = real_terminal
+        self.handle_hangup = handle_hangup
+        self.age_refresh = age_refresh
+        self.selected_id: str | None = None
+        self.pending_job: str | None = job_id
+        self.layout_name = ""
+        self.part = TAB_NAMES[0]
+        self.announced: list[str] = []
+        self.animation_level = "none"
+        self._unsubscribe: Callable[[], None] | None = None
+        self._loading_older = False
+        self._bindings_state: tuple[Any, ...] = ()
+        self._hangup_installed = False
+        self.set_keymap(expand_keymap(self.settings.keymap))
+
+    # -- building the screen -------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(id="_default")
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self.settings.describe_endpoint(), read_only=self.read_only, id="header")
+        with Container(id="body", classes="-narrow -tab-overview"):
+            with Vertical(id="jobs-pane"):
+                job_list = JobList(self._row_for, id="jobs")
+                yield JobListHeader(job_list, id="jobs-header")
+                yield job_list
+                yield _filter_input()
+            yield TabStrip(id="tabs")
+            yield JobOverview(id="overview")
+            yield EventLog(id="events", max_lines=self.monitor.max_events)
+            with Vertical(id="charts"):
+                yield MetricsView(id="metrics")
+                yield CheckpointTable(id="checkpoints")
+        yield StatusLine(self.clock, id="status")
+        yield Footer(id="footer", compact=True, show_command_palette=False)
+
+    @property
+    def job_list(self) -> JobList:
+        return self.query_one("#jobs", JobList)
+
+    @property
+    def overview(self) -> JobOverview:
+        return self.query_one("#overview", JobOverview)
+
+    @property
+    def event_log(self) -> EventLog:
+        return self.query_one("#events", EventLog)
+
+    @property
+    def metrics_view(self) -> MetricsView:
+        return self.query_one("#metrics", MetricsView)
+
+    @property
+    def checkpoint_table(self) -> CheckpointTable:
+        return self.query_one("#checkpoints", CheckpointTable)
+
+    @property
+    def status_line(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    def on_mount(self) -> None:
+        self.query_one("#jobs-pane").border_title = Content("jobs")
+        self.overview.border_title = Content("overview")
+        self.event_log.border_title = Content("events")
+        self.metrics_view.border_title = Content("metrics")
+        self.checkpoint_table.border_title = Content("checkpoints")
+        self.query_one("#filter", Input).display = False
+        self.query_one(TabStrip).set_keys(self._tab_keys())
+        self._apply_layout(self.size)
+        self.job_list.focus()
+        self._unsubscribe = self.monitor.subscribe(self._on_engine_changes)
+        self.status_line.set_health(self.monitor.health)
+        if self.pending_job:
+            self.overview.show_message(f"opening {one_line(self.pending_job)}…")
+            self.monitor.select(self.pending_job)
+        self._start_engine()
+        if self.age_refresh > 0:
+            self.set_interval(self.age_refresh, self._refresh_ages, name="ages")
+        if self.handle_hangup:
+            self._install_hangup()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._hangup_installed:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    def _install_hangup(self) -> None:
+        """The SSH link dropping must end the app, not leave it spinning on a dead terminal."""
+        if not hasattr(signal, "SIGHUP"):
+            return
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit, 0)
+            self._hangup_installed = True
+
+    # -- the engine ----------------------------------------------------------------------------
+
+    def _start_engine(self) -> None:
+        self.run_worker(
+            self.monitor.run(),
+            name="engine",
+            group="engine",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _on_engine_changes(self, changes: list[Any]) -> None:
+        """Called by the engine (same event loop): hand the batch to the message queue."""
+        self.post_message(EngineUpdate(list(changes)))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            if worker.group == "engine" and event.state == WorkerState.RUNNING:
+                self.status_line.set_extra("")
+            return
+        error = worker.error
+        if worker.group == "engine":
+            # A bug, not an API error (those are health): say so and start again.
+            self.status_line.set_extra(
+                f"polling stopped ({type(error).__name__}); restarting in {ENGINE_RESTART:g}s"
+            )
+            self.set_timer(ENGINE_RESTART, self._start_engine)
+        else:
+            self.notify(
+                one_line(error) or type(error).__name__,
+                title="Something went wrong",
+                severity="error",
+                markup=False,
+            )
+
+    def on_engine_update(self, message: EngineUpdate) -> None:
+        selected = self.selected_id
+        touched_selected = False
+        for change in message.changes:
+            if isinstance(change, JobsChanged):
+                if change.added:
+                    self.job_list.set_jobs(self.monitor.jobs())
+                    self._update_jobs_title()
+                else:
+                    self.job_list.update_jobs(change.changed)
+                if any(job.id == selected for job in change.changed):
+                    touched_selected = True
+            elif isinstance(change, EventsAppended):
+                if change.job_id == selected:
+                    self.event_log.append(change.job_id, change.events)
+            elif isinstance(change, MetricsChanged):
+                self.job_list.refresh_rows([change.job_id])
+                if change.job_id == selected:
+                    self.metrics_view.update_series(self._series(change.job_id))
+                    touched_selected = True
+            elif isinstance(change, CheckpointsChanged):
+                if change.job_id == selected:
+                    self.checkpoint_table.show_rows(checkpoint_rows(change.checkpoints))
+                    self._update_checkpoints_title()
+            elif isinstance(change, JobFinished):
+                self._announce_finished(change.job)
+            elif isinstance(change, HealthChanged):
+                self.status_line.set_health(change.health)
+            elif isinstance(change, ActionFailed):
+                self.notify(
+                    one_line(change.message),
+                    title=f"Could not {change.action} the job",
+                    severity="error",
+                    markup=False,
+                    timeout=8,
+                )
+        if self.pending_job is not None and self.job_list.select_job(self.pending_job):
+            self.pending_job = None
+        if selected is not None:
+            if touched_selected:
+                self._show_overview()
+            if self.monitor.is_loaded(selected) and not self.event_log.line_count:
+                self.event_log.empty_text = "no events yet"
+                self.event_log.refresh()
+        self._refresh_bindings_if_changed()
+
+    def _series(self, job_id: str) -> MetricSeries | None:
+        """The job's metric series once loaded; asking earlier would make the engine track it."""
+        return self.monitor.series(job_id) if self.monitor.is_loaded(job_id) else None
+
+    def _row_for(self, job: FineTuningJob) -> JobRow:
+        return job_row(job, self._series(job.id), self.clock())
+
+    def _refresh_ages(self) -> None:
+        """Ages and ETAs move with time: repaint the rows (and fields) whose text changed."""
+        self.job_list.refresh_rows()
+        if self.selected_id is not None:
+            self._show_overview()
+
+    # -- the selected job ------------------------------------------------------------------------
+
+    @on(JobList.Highlighted)
+    def _on_highlighted(self, event: JobList.Highlighted) -> None:
+        if self.pending_job is not None and not event.by_user:
+            return  # still opening the job asked for with --job
+        self.pending_job = None
+        self._select(event.job_id)
+
+    def _select(self, job_id: str | None) -> None:
+        self.selected_id = job_id
+        self.monitor.select(job_id)
+        loaded = job_id is not None and self.monitor.is_loaded(job_id)
+        self._show_overview()
+        self.event_log.show_job(
+            job_id,
+            self.monitor.events(job_id) if job_id else (),
+            empty=("no events yet" if loaded else "loading events…") if job_id else "",
+        )
+        self.metrics_view.update_series(self._series(job_id) if job_id else None)
+        self.checkpoint_table.show_rows(
+            checkpoint_rows(self.monitor.checkpoints(job_id)) if job_id else []
+        )
+        self._update_checkpoints_title()
+        self._refresh_bindings_if_changed()
+
+    def _selected_job(self) -> FineTuningJob | None:
+        return self.monitor.job(self.selected_id) if self.selected_id else None
+
+    def _show_overview(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            self.overview.show_message("no job selected")
+            return
+        self.overview.show_fields(job_fields(job, self.clock(), self._series(job.id)))
+
+    def _update_jobs_title(self) -> None:
+        jobs = self.job_list
+        title = Text("jobs ")
+        if jobs.query_text:
+            title.append(f"{len(jobs.visible_ids)}/{jobs.total}")
+            title.append(" · filter: ")
+            title.append(one_line(jobs.query_text, width=30))
+        else:
+            title.append(str(jobs.total))
+        if self.monitor.has_more_jobs:
+            title.append(" · more below")
+        self.query_one("#jobs-pane").border_title = Content.from_rich_text(title)
+
+    def _update_checkpoints_title(self) -> None:
+        count = len(self.checkpoint_table.models)
+        self.checkpoint_table.border_title = Content(
+            f"checkpoints {count}" if count else "checkpoints"
+        )
+
+    @on(JobList.NearEnd)
+    def _on_near_end(self) -> None:
+        if self.monitor.has_more_jobs and not self._loading_older:
+            self._loading_older = True
+            self.run_worker(
+                self._load_older(),
+                name="older",
+                group="older",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _load_older(self) -> None:
+        try:
+            await self.monitor.load_older_jobs()
+        except errors.FtmonApiError as exc:
+            self.notify(
+                one_line(exc), title="Could not load older jobs", severity="warning", markup=False
+            )
+        finally:
+            self._loading_older = False
+            self._update_jobs_title()
+
+    # -- finished jobs ---------------------------------------------------------------------------
+
+    def _announce_finished(self, job: FineTuningJob) -> None:
+        """Once per job: a toast, the bell, and a desktop notification through the terminal."""
+        status = status_text(job.status)
+        suffix = one_line(job.display_suffix, width=40)
+        body = one_line(job.id) + (f" ({suffix})" if suffix else "")
+        severity = {"failed": "error", "cancelled": "warning"}.get(
+            normalise_status(job.status), "information"
+        )
+        self.announced.append(job.id)
+        self.notify(body, title=f"Job {status}", severity=severity, markup=False, timeout=15)
+        self.bell()
+        if self.real_terminal and not self.is_headless and self._driver is not None:
+            self._driver.write(
+                desktop_notification(
+                    f"ftmon: job {status}", body, tmux=bool(os.environ.get("TMUX"))
+                )
+            )
+            self._driver.flush()
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def on_resize(self, event: Any) -> None:
+        self._apply_layout(event.size)
+
+    def _apply_layout(self, size: Size) -> None:
+        wide = size.width >= WIDE_SIZE[0] and size.height >= WIDE_SIZE[1]
+        name = "wide" if wide else "narrow"
+        if name == self.layout_name:
+            return
+        self.layout_name = name
+        body = self.query_one("#body")
+        body.set_class(wide, "-wide")
+        body.set_class(not wide, "-narrow")
+        self.call_after_refresh(self._keep_focus_visible)
+
+    def _keep_focus_visible(self) -> None:
+        focused = self.screen_stack[0].focused
+        if focused is not None and not _displayed(focused):
+            self.job_list.focus()
+
+    def _set_part(self, name: str) -> None:
+        body = self.query_one("#body")
+        body.set_class(False, f"-tab-{self.part}")
+        self.part = name
+        body.set_class(True, f"-tab-{name}")
+        self.query_one(TabStrip).set_active(name)
+
+    def _part_widget(self, name: str) -> Widget:
+        return {
+            "overview": self.overview,
+            "events": self.event_log,
+            "metrics": self.metrics_view,
+            "checkpoints": self.checkpoint_table,
+        }[name]
+
+    def _tab_keys(self) -> dict[str, str]:
+        keys = {}
+        for binding in APP_BINDINGS:
+            if binding.id and binding.id.startswith("show_"):
+                key = self._keys_of(binding).split(",")[0]
+                keys[binding.id.removeprefix("show_")] = key
+        return keys
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.read_only:
+            return False
+        if self._filter_focused() and action not in ("clear_filter", "next_pane", "previous_pane"):
+            return False
+        job = self._selected_job()
+        status = normalise_status(job.status) if job else ""
+        if action == "cancel_job":
+            return job is not None and status in CANCELLABLE
+        if action == "pause_job":
+            return job is not None and status in PAUSABLE
+        if action == "resume_job":
+            return job is not None and status in RESUMABLE
+        if action == "pause_polling":
+            return not self.monitor.paused
+        if action == "resume_polling":
+            return self.monitor.paused
+        if action == "clear_filter":
+            return bool(self.job_list.query_text) or self._filter_open()
+        if action == "permissions":
+            return job is not None and bool(self.monitor.checkpoints(job.id))
+        if action == "copy":
+            return job is not None
+        return True
+
+    def _bindings_signature(self) -> tuple[Any, ...]:
+        return tuple(
+            self.check_action(binding.action.split("(")[0], ())
+            for binding in APP_BINDINGS
+            if binding.show
+        )
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer recomposes on every refresh_bindings(): only when something applies anew."""
+        state = self._bindings_signature()
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """Every key that applies now, with the user's keymap applied."""
+        rows: list[tuple[str, str]] = []
+        for binding in MOVE_BINDINGS:
+            rows.append((self._keys_of(binding), f"move {binding.description}"))
+        rows.append(("tab, shift+tab", "next / previous pane"))
+        rows.append(("ctrl+p", "command palette"))
+        for binding in APP_BINDINGS:
+            name = binding.action.split("(")[0]
+            if name in WRITE_ACTIONS and self.read_only:
+                continue
+            rows.append((self._keys_of(binding), binding.description))
+        return rows
+
+    def _keys_of(self, binding: Binding) -> str:
+        keys = self._keymap.get(binding.id or "", binding.key)
+        return ", ".join(
+            self.get_key_display(binding.with_key(key.strip())) for key in keys.split(",")
+        )
+
+    def action_refresh(self) -> None:
+        self.monitor.refresh_now()
+
+    def action_pause_polling(self) -> None:
+        self.monitor.set_paused(True)
+        self._refresh_bindings_if_changed()
+
+    def action_resume_polling(self) -> None:
+        self.monitor.set_paused(False)
+        self._refresh_bindings_if_changed()
+
+    # filter
+
+    def _filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def _filter_open(self) -> bool:
+        return bool(self._filter_input().display)
+
+    def _filter_focused(self) -> bool:
+        try:
+            return self._filter_input().has_focus
+        except Exception:
+            return False
+
+    def action_filter(self) -> None:
+        field = self._filter_input()
+        field.display = True
+        field.focus()
+        self._refresh_bindings_if_changed()
+
+    def action_clear_filter(self) -> None:
+        field = self._filter_input()
+        field.value = ""
+        field.display = False
+        self.job_list.set_filter("")
+        self._update_jobs_title()
+        self.job_list.focus()
+        self._refresh_bindings_if_changed()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        self.job_list.set_filter(event.value)
+        self._update_jobs_title()
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        field = self._filter_input()
+        field.display = False
+        self.job_list.focus()
+        self._refresh_bindings_if_changed()
+
+    def on_descendant_focus(self) -> None:
+        self._refresh_bindings_if_changed()
+
+    # job actions
+
+    def action_cancel_job(self) -> None:
+        self._confirm_and_act("cancel")
+
+    def action_pause_job(self) -> None:
+        self._confirm_and_act("pause")
+
+    def action_resume_job(self) -> None:
+        self._confirm_and_act("resume")
+
+    def _confirm_and_act(self, action: str) -> None:
+        job = self._selected_job()
+        if job is None or self.read_only:
+            return
+        job_id = job.id
+        question = Text()
+        question.append(f"{action.capitalize()} job ")
+        question.append(one_line(job_id), style="bold")
+        suffix = one_line(job.display_suffix, width=40)
+        if suffix:
+            question.append(f" ({suffix})")
+        question.append("?")
+        if action == "cancel":
+            question.append("\nA cancelled job stops for good; it cannot be resumed.")
+        labels = {
+            "cancel": ("Cancel job", "Keep it running"),
+            "pause": ("Pause job", "Keep it running"),
+            "resume": ("Resume job", "Keep it paused"),
+        }[action]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(
+                    self._act(action, job_id),
+                    name=f"{action} {job_id}",
+                    group="actions",
+                    exit_on_error=False,
+                )
+
+        self.push_screen(ConfirmScreen(question, yes_label=labels[0], no_label=labels[1]), answered)
+
+    async def _act(self, action: str, job_id: str) -> None:
+        job = await self.monitor.act(action, job_id)
+        if job is not None:
+            self.notify(
+                f"{one_line(job_id)} is now {status_text(job.status)}",
+                title=f"{action.capitalize()} requested",
+                markup=False,
+            )
+
+    def action_permissions(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        checkpoints = self.monitor.checkpoints(job.id)
+        if not checkpoints:
+            self.notify("This job has no checkpoints yet.", markup=False)
+            return
+        if not self.monitor.client.settings.admin_key:
+            self.notify(
+                "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY or admin_key "
+                "in the config file.",
+                title="No admin key",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        self.push_screen(
+            PermissionsScreen(self.monitor.client, checkpoints, read_only=self.read_only)
+        )
+
+    def copy_target(self) -> str | None:
+        """What ``y`` copies: the checkpoint or fine-tuned model in focus, else the job id."""
+        job = self._selected_job()
+        if job is None:
+            return None
+        focused = self.screen.focused
+        if focused is self.checkpoint_table and self.checkpoint_table.selected_model:
+            return self.checkpoint_table.selected_model
+        if focused is self.overview and job.fine_tuned_model:
+            return one_line(job.fine_tuned_model)
+        return one_line(job.id)
+
+    def action_copy(self) -> None:
+        text = self.copy_target()
+        if not text:
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {text}", markup=False, timeout=3)
+
+    def action_show_part(self, name: str) -> None:
+        if name not in TAB_NAMES:
+            return
+        focus_below = self.screen.focused not in (self.job_list, None)
+        self._set_part(name)
+        widget = self._part_widget(name)
+        if self.layout_name == "wide" or focus_below:
+            if widget.focusable:
+                self.call_after_refresh(widget.focus)
+
+    def action_next_pane(self) -> None:
+        self.screen.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.screen.focus_previous()
+
+    # -- command palette ---------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if screen is not self.screen_stack[0]:
+            return
+        commands = [
+            ("refresh", "Refresh now", "Poll the API at once", ()),
+            ("pause_polling", "Pause polling", "Stop asking the API until resumed", ()),
+            ("resume_polling", "Resume polling", "Start polling the API again", ()),
+            ("filter", "Filter jobs", "Show only jobs matching some words", ()),
+            ("clear_filter", "Clear the filter", "Show every job again", ()),
+            ("cancel_job", "Cancel the selected job", "Asks first; cannot be undone", ()),
+            ("pause_job", "Pause the selected job", "Asks first", ()),
+            ("resume_job", "Resume the selected job", "Asks first", ()),
+            ("permissions", "Checkpoint permissions", "Who the checkpoints are shared with", ()),
+            ("copy", "Copy the id or model name in focus", "To the clipboard (OSC 52)", ()),
+            ("show_part", "Show the overview", "The job's fields", ("overview",)),
+            ("show_part", "Show the events", "The job's event log", ("events",)),
+            ("show_part", "Show the metrics", "Loss and accuracy against step", ("metrics",)),
+            ("show_part", "Show the checkpoints", "Step, model name, metrics", ("checkpoints",)),
+            ("next_pane", "Next pane", "Move the focus to the next pane", ()),
+            ("help", "Help: keys", "Every key that applies now", ()),
+        ]
+        for action, title, help_text, params in commands:
+            if self.check_action(action, params):
+                yield SystemCommand(title, help_text, partial(self._run_command, action, params))
+        jobs = self.job_list
+        yield SystemCommand("Next job", "Move down the job list", partial(jobs.action_move, 1))
+        yield SystemCommand("Previous job", "Move up the job list", partial(jobs.action_move, -1))
+        yield SystemCommand("Newest job", "The top of the job list", jobs.action_first)
+        yield SystemCommand("Oldest job", "The bottom of the job list", jobs.action_last)
+
+    def _run_command(self, action: str, params: tuple[object, ...]) -> None:
+        getattr(self, f"action_{action}")(*params)

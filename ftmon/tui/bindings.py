@@ -1,0 +1,64 @@
+"""Every key of the app, each with an id so that ``[keymap]`` in the config file can remap it.
+
+Ids are the names users write in their config (``cancel_job = "C"``). A few actions come in
+pairs on one key (pause/resume the job, pause/resume polling) so that the footer can say which one
+a press will do; remapping one of a pair remaps both (:func:`expand_keymap`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual.binding import Binding
+
+#: Actions that change something on the server: gone entirely in read-only mode.
+WRITE_ACTIONS = frozenset({"cancel_job", "pause_job", "resume_job"})
+
+APP_BINDINGS: list[Binding] = [
+    # Footer order: what a person looks for first comes first (a short footer cuts the end).
+    Binding("q", "quit", "quit", id="quit"),
+    Binding("slash", "filter", "filter", id="filter"),
+    Binding("escape", "clear_filter", "clear filter", id="clear_filter"),
+    Binding("c", "cancel_job", "cancel", id="cancel_job"),
+    Binding("z", "pause_job", "pause job", id="pause_job"),
+    Binding("z", "resume_job", "resume job", id="resume_job"),
+    Binding("P", "permissions", "perms", id="permissions"),
+    Binding("y", "copy", "copy", id="copy"),
+    Binding("r", "refresh", "refresh", id="refresh"),
+    # Pausing polling is rare: in the footer only while paused (the status line says so too).
+    Binding("space", "pause_polling", "pause polling", show=False, id="pause_polling"),
+    Binding("space", "resume_polling", "resume polling", id="resume_polling"),
+    Binding("question_mark", "help", "help", id="help"),
+    Binding("1", "show_part('overview')", "overview", show=False, id="show_overview"),
+    Binding("2", "show_part('events')", "events", show=False, id="show_events"),
+    Binding("3", "show_part('metrics')", "metrics", show=False, id="show_metrics"),
+    Binding("4", "show_part('checkpoints')", "checkpoints", show=False, id="show_checkpoints"),
+]
+
+SCREEN_BINDINGS: list[Binding] = [
+    Binding("tab", "app.next_pane", "next pane", show=False, id="next_pane"),
+    Binding("shift+tab", "app.previous_pane", "previous pane", show=False, id="previous_pane"),
+]
+
+#: Movement, shared by every list-like pane (same ids, so one keymap entry remaps all).
+MOVE_BINDINGS: list[Binding] = [
+    Binding("j,down", "move(1)", "down", show=False, id="down"),
+    Binding("k,up", "move(-1)", "up", show=False, id="up"),
+    Binding("pagedown", "page(1)", "page down", show=False, id="page_down"),
+    Binding("pageup", "page(-1)", "page up", show=False, id="page_up"),
+    Binding("g,home", "first", "first", show=False, id="first"),
+    Binding("G,end", "last", "last", show=False, id="last"),
+]
+
+PAIRS = (("pause_job", "resume_job"), ("pause_polling", "resume_polling"))
+
+
+def expand_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """The user's keymap with each paired action following its partner when only one is set."""
+    result = dict(keymap)
+    for first, second in PAIRS:
+        if first in result and second not in result:
+            result[second] = result[first]
+        elif second in result and first not in result:
+            result[first] = result[second]
+    return result

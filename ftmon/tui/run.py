@@ -1,0 +1,48 @@
+"""``ftmon`` with no command: build the client and the engine, run the app, return an exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+from ftmon.config import Settings
+from ftmon.connect import make_client, make_demo
+from ftmon.monitor.engine import Monitor
+
+
+def run_tui(
+    settings: Settings,
+    *,
+    demo: bool = False,
+    job_id: str | None = None,
+    speed: float = 60.0,
+    seed: int = 7,
+) -> int:
+    """Run the TUI until the user quits (or the terminal hangs up); 0 on a normal exit."""
+    from ftmon.tui.app import FtmonApp
+
+    clock: Callable[[], float] = time.time
+    if demo:
+        client, world = make_demo(settings, speed=speed, seed=seed)
+        clock = world.clock.now
+    else:
+        if not settings.api_key:
+            print(
+                "ftmon: no API key: set OPENAI_API_KEY, api_key in the config file, "
+                "or try the simulator with --demo",
+                file=sys.stderr,
+            )
+            return 2
+        client = make_client(settings)
+    monitor = Monitor(client, interval=settings.interval, clock=clock)
+    app = FtmonApp(
+        monitor,
+        settings=client.settings,
+        clock=clock,
+        job_id=job_id,
+        real_terminal=sys.__stdout__ is not None and sys.__stdout__.isatty(),
+        handle_hangup=True,
+    )
+    result = app.run(mouse=False)
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -1,0 +1,68 @@
+"""``?``: the keys that apply now (as remapped by the user's keymap) and what the glyphs mean."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ftmon.present import STATUS_STYLE
+
+
+def help_table(rows: Sequence[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style=Style(bold=True), no_wrap=True)
+    table.add_column()
+    for keys, description in rows:
+        table.add_row(Text(keys), Text(description))
+    return table
+
+
+def legend_table() -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for status, (glyph, colour) in STATUS_STYLE.items():
+        table.add_row(Text(glyph, Style(color=colour)), Text(status))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal list of keys; any of ``esc``, ``q``, ``?`` closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen Static { width: auto; }
+    HelpScreen .title { text-style: bold; margin-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "close", id="close_help"),
+    ]
+
+    def __init__(self, rows: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("Keys"), classes="title")
+            yield Static(help_table(self.rows))
+            yield Static(Text("Status"), classes="title")
+            yield Static(legend_table())
+            yield Static(Text("ctrl+p opens the command palette with every action."))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

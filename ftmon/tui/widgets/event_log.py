@@ -1,0 +1,203 @@
+"""The event log of the selected job: oldest first, bounded, following the tail.
+
+A line-API widget that stores each event once as plain cleaned strings (time, level, message) and
+renders only the lines on screen, like toolong does: 100,000 events cost their text, not 100,000
+rendered lines. New events repaint only the new lines; when the user has scrolled up, the view
+stays where it is and only the scrollbar moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import ClassVar, NamedTuple
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.binding import BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ftmon.api.models import FineTuningJobEvent
+from ftmon.text import one_line
+from ftmon.tui.bindings import MOVE_BINDINGS
+
+MAX_LINES = 5000
+MESSAGE_LIMIT = 2000
+
+LEVEL_COLOURS = {"error": "red", "warn": "yellow", "warning": "yellow", "debug": "bright_black"}
+
+
+class EventLine(NamedTuple):
+    """One event as it is shown: every part already cleaned, nothing left to parse."""
+
+    stamp: str
+    level: str
+    message: str
+
+    @property
+    def plain(self) -> str:
+        return f"{self.stamp} {self.level:<5} {self.message}"
+
+
+def event_stamp(timestamp: float | None) -> str:
+    """``11-26 14:03:07`` in local time: the day, for logs that span midnight, and the second."""
+    if timestamp is None:
+        return "--------------"
+    try:
+        return datetime.fromtimestamp(timestamp).strftime("%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return "--------------"
+
+
+def event_line(event: FineTuningJobEvent) -> EventLine:
+    level = one_line(event.level, width=8).lower() or "info"
+    return EventLine(
+        event_stamp(event.created_at), level, one_line(event.message, width=MESSAGE_LIMIT)
+    )
+
+
+class EventLog(ScrollView, can_focus=True):
+    """Events of one job; ``G``/``end`` returns to following the newest."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(MOVE_BINDINGS)
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"event-log--stamp", "event-log--empty"}
+    DEFAULT_CSS = """
+    EventLog {
+        overflow-x: auto;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 1;
+        & > .event-log--stamp { color: $text-muted; }
+        & > .event-log--empty { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    def __init__(self, *, max_lines: int = MAX_LINES, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.max_lines = max_lines
+        self.job_id: str | None = None
+        self._lines: list[EventLine] = []
+        self._width = 0
+        self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
+        self.empty_text = "no job selected"
+
+    @property
+    def lines(self) -> list[EventLine]:
+        return list(self._lines)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    def show_job(
+        self, job_id: str | None, events: Iterable[FineTuningJobEvent], *, empty: str = ""
+    ) -> None:
+        """Show another job's events from scratch, following its tail."""
+        self.job_id = job_id
+        self._lines = [event_line(e) for e in events][-self.max_lines :]
+        self._width = max((cell_len(line.plain) for line in self._lines), default=0)
+        self.empty_text = empty or ("no events yet" if job_id else "no job selected")
+        self._cache.clear()
+        self.virtual_size = Size(self._width, len(self._lines))
+        self.scroll_to(
+            x=0, y=max(0, len(self._lines) - self._view_height()), animate=False, immediate=True
+        )
+        self.refresh()
+
+    def append(self, job_id: str, events: Iterable[FineTuningJobEvent]) -> int:
+        """Add new events of the shown job; returns how many were added."""
+        if job_id != self.job_id:
+            return 0
+        new = [event_line(e) for e in events]
+        if not new:
+            return 0
+        following = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        was_empty = not self._lines
+        start = len(self._lines)
+        self._lines.extend(new)
+        dropped = len(self._lines) - self.max_lines
+        if dropped > 0:
+            del self._lines[:dropped]
+            self._cache.clear()
+            start = 0
+        self._width = max(self._width, *(cell_len(line.plain) for line in new))
+        self.virtual_size = Size(self._width, len(self._lines))
+        if following:
+            self.scroll_to(
+                y=max(0, len(self._lines) - self._view_height()), animate=False, immediate=True
+            )
+        elif dropped > 0:
+            # Keep the lines the user is reading in place as old ones fall off the top.
+            self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+        if was_empty or dropped > 0:
+            self.refresh()
+        else:
+            self.refresh_lines(start, len(self._lines) - start)
+        return len(new)
+
+    def _view_height(self) -> int:
+        return max(0, self.scrollable_content_region.height)
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True)
+
+    def action_page(self, direction: int) -> None:
+        self.scroll_to(
+            y=self.scroll_y + direction * max(1, self._view_height()), animate=False, immediate=True
+        )
+
+    def action_first(self) -> None:
+        self.scroll_to(y=0, animate=False, immediate=True)
+
+    def action_last(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if not self._lines:
+            if y == 0:
+                style = self.get_component_rich_style("event-log--empty")
+                text = Text(self.empty_text, style=style)
+                return self._crop(self._strip(text), 0, width, base)
+            return Strip.blank(width, base)
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        line = self._lines[index]
+        strip = self._cache.get((index, line))
+        if strip is None:
+            strip = self._strip(self._text(line))
+            self._cache[(index, line)] = strip
+        return self._crop(strip, scroll_x, width, base)
+
+    def _text(self, line: EventLine) -> Text:
+        colour = LEVEL_COLOURS.get(line.level)
+        text = Text(no_wrap=True, end="")
+        text.append(line.stamp, self.get_component_rich_style("event-log--stamp"))
+        text.append(" ")
+        text.append(f"{line.level:<5}", Style(color=colour) if colour else Style(dim=True))
+        text.append(" ")
+        text.append(line.message, Style(color=colour) if line.level == "error" else None)
+        return text
+
+    def _strip(self, text: Text) -> Strip:
+        text.stylize_before(self.rich_style)
+        return Strip(text.render(self.app.console), text.cell_len)
+
+    @staticmethod
+    def _crop(strip: Strip, scroll_x: int, width: int, base: Style) -> Strip:
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
