@@ -1,0 +1,112 @@
+"""The alpha grader endpoints: validate a grader, or run it on one sample.
+
+Only ``string_check`` and ``text_similarity`` are computed for real; model and python graders get
+a plausible similarity score, since the simulator runs no models and no user code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from typing import Any
+
+from ftmon.sim.errors import bad_request, invalid_type, missing_param
+
+GRADER_TYPES = ("string_check", "text_similarity", "python", "score_model", "multi", "label_model")
+ERROR_FLAGS = (
+    "formula_parse_error", "sample_parse_error", "truncated_observation_error",
+    "unresponsive_reward_error", "invalid_variable_error", "other_error",
+    "python_grader_server_error", "python_grader_runtime_error", "model_grader_server_error",
+    "model_grader_refusal_error", "model_grader_parse_error",
+)  # fmt: skip
+
+
+def check_grader(grader: Any) -> dict[str, Any]:
+    if grader is None:
+        raise missing_param("grader")
+    if not isinstance(grader, dict):
+        raise invalid_type("grader", "an object", grader)
+    if grader.get("type") not in GRADER_TYPES:
+        raise bad_request(
+            f"Invalid 'grader.type': expected one of {', '.join(GRADER_TYPES)}.",
+            param="grader.type",
+        )
+    if not isinstance(grader.get("name"), str):
+        raise missing_param("grader.name")
+    return grader
+
+
+def _render(template: Any, sample: str, item: dict[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        space, _, key = match.group(1).partition(".")
+        if space == "sample" and key in ("output_text", ""):
+            return sample
+        return str(item.get(key, "")) if space == "item" else ""
+
+    return re.sub(r"\{\{\s*([\w.]+)\s*\}\}", value, str(template))
+
+
+def _similarity(a: str, b: str) -> float:
+    return round(difflib.SequenceMatcher(None, a, b).ratio(), 4)
+
+
+def _reward(grader: dict[str, Any], sample: str, item: dict[str, Any]) -> float:
+    kind = grader["type"]
+    if kind == "string_check":
+        left = _render(grader.get("input", ""), sample, item)
+        right = _render(grader.get("reference", ""), sample, item)
+        operation = grader.get("operation", "eq")
+        if operation == "eq":
+            return float(left == right)
+        if operation == "ne":
+            return float(left != right)
+        if operation == "like":
+            return float(right in left)
+        return float(right.lower() in left.lower())
+    if kind == "multi":
+        graders = grader.get("graders")
+        parts = (
+            graders if isinstance(graders, list) else [graders] if isinstance(graders, dict) else []
+        )
+        scores = [_reward(g, sample, item) for g in parts if isinstance(g, dict) and "type" in g]
+        return round(sum(scores) / len(scores), 4) if scores else 0.0
+    reference = " ".join(str(v) for v in item.values())
+    if kind == "text_similarity":
+        reference = _render(grader.get("reference", ""), sample, item)
+    return _similarity(sample, reference)
+
+
+def run_grader(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object.")
+    grader = check_grader(body.get("grader"))
+    sample = body.get("model_sample")
+    if sample is None:
+        raise missing_param("model_sample")
+    if not isinstance(sample, str):
+        raise invalid_type("model_sample", "a string", sample)
+    item = body.get("item") if isinstance(body.get("item"), dict) else {}
+    started = time.perf_counter()
+    reward = _reward(grader, sample, item)
+    errors: dict[str, Any] = dict.fromkeys(ERROR_FLAGS, False)
+    errors.update(
+        python_grader_server_error_type=None,
+        python_grader_runtime_error_details=None,
+        model_grader_server_error_details=None,
+    )
+    model = grader.get("model") if grader["type"] in ("score_model", "label_model") else None
+    return {
+        "reward": reward,
+        "metadata": {
+            "name": grader["name"],
+            "type": grader["type"],
+            "errors": errors,
+            "execution_time": round(time.perf_counter() - started, 6),
+            "scores": {},
+            "token_usage": None,
+            "sampled_model_name": model,
+        },
+        "sub_rewards": {},
+        "model_grader_token_usage_per_model": {},
+    }

@@ -1,0 +1,287 @@
+"""One simulated fine-tuning job: fixed settings, a progress source, and its JSON views.
+
+The progress is either a :class:`~ftmon.sim.lifecycle.Lifecycle` (the realistic automatic timeline)
+or a :class:`~ftmon.sim.script.ScriptProgress` (a test's script). Both write into the job's
+:class:`~ftmon.sim.eventlog.EventLog`; this module turns the state into OpenAI-shaped dicts.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ftmon.sim.curves import LossCurve
+from ftmon.sim.eventlog import EventLog, Note
+from ftmon.sim.ids import decode_index, digest_int, encode_index, token
+from ftmon.sim.lifecycle import Lifecycle, RunPlan, metrics_event
+from ftmon.sim.script import ScriptProgress, StatusChange
+
+KEEP_CHECKPOINTS = 3  # OpenAI keeps the checkpoints of the last 3 epochs only
+SUPERVISED_KEYS = ("batch_size", "learning_rate_multiplier", "n_epochs")
+ERROR_STYLES = {
+    # How a healthy job's ``error`` reads: real servers send all three.
+    "null": None,
+    "empty": {},
+    "nulls": {"code": None, "message": None, "param": None},
+}
+
+
+@dataclass
+class JobConfig:
+    """What a job was created with; never changes."""
+
+    id: str
+    model: str
+    training_file: str
+    organization_id: str
+    org_slug: str
+    created_at: float
+    seed: int
+    method: dict[str, Any]  # {"type": t, t: {"hyperparameters": {...as requested...}, ...}}
+    resolved: dict[str, Any] = field(default_factory=dict)  # "auto" values once validated
+    validation_file: str | None = None
+    suffix: str | None = None
+    metadata: dict[str, str] | None = None
+    integrations: list[dict[str, Any]] | None = field(default_factory=list)
+    error_style: str = "null"
+    base64_results: bool = False
+
+    @property
+    def method_type(self) -> str:
+        return str(self.method.get("type") or "supervised")
+
+
+class JobHost(Protocol):
+    """The world, as a job sees it: registries for model names and result files."""
+
+    def checkpoint_created(self, job: SimJob, name: str) -> None: ...
+
+    def checkpoint_pruned(self, job: SimJob, name: str) -> None: ...
+
+    def job_succeeded(self, job: SimJob, t: float) -> list[str]: ...
+
+
+class SimJob:
+    """A job plus everything derived from it; create with :meth:`auto` or :meth:`scripted`."""
+
+    def __init__(self, config: JobConfig, host: JobHost) -> None:
+        self.config = config
+        self.id = config.id
+        self.host = host
+        self.log = EventLog()
+        self._checkpoints: list[tuple[int, float]] = []  # (step, time), the kept ones
+        self.result_files: list[str] = []
+        self.overrides: dict[str, Any] = {}
+        self.curve: LossCurve | None = None
+        self.progress: Lifecycle | ScriptProgress
+        self.order_key: tuple[int, int, str] = (int(config.created_at), 0, config.id)
+        self._key = digest_int(config.id, "events") & ((1 << 64) - 1)
+        self._event_prefix = "ftevent-" + token(config.id, "events", length=13)
+
+    @classmethod
+    def auto(cls, config: JobConfig, plan: RunPlan, host: JobHost) -> SimJob:
+        job = cls(config, host)
+        job.curve = LossCurve(config.seed, plan.total_steps, config.method_type)
+        job.progress = Lifecycle(
+            plan,
+            job_id=config.id,
+            training_file=config.training_file,
+            validation_file=config.validation_file,
+            curve=job.curve,
+            log=job.log,
+            hooks=job,
+        )
+        return job
+
+    @classmethod
+    def scripted(
+        cls,
+        config: JobConfig,
+        host: JobHost,
+        *,
+        status: str,
+        timeline: list[StatusChange],
+        notes: list[Note],
+    ) -> SimJob:
+        job = cls(config, host)
+        job.progress = ScriptProgress(
+            job_id=config.id,
+            created_at=config.created_at,
+            status=status,
+            timeline=timeline,
+            notes=notes,
+            log=job.log,
+        )
+        return job
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def created_at(self) -> int:
+        return int(self.config.created_at)
+
+    @property
+    def status(self) -> str:
+        return self.progress.status
+
+    @property
+    def active(self) -> bool:
+        return self.progress.active
+
+    @property
+    def metadata(self) -> Any:
+        return self.overrides.get("metadata", self.config.metadata)
+
+    @functools.cached_property
+    def model_name(self) -> str:
+        """``ft:<base>:<org>:<suffix>:<id>``; checkpoints append ``:ckpt-step-N``."""
+        base = self.config.model
+        if base.startswith("ft:"):
+            base = base.split(":")[1]
+        short = self.id.removeprefix("ftjob-")[:8]
+        return f"ft:{base}:{self.config.org_slug}:{self.config.suffix or ''}:{short}"
+
+    def sync(self, now: float) -> None:
+        self.progress.advance(now)
+
+    def cancel(self, now: float) -> None:
+        self.sync(now)
+        self.progress.cancel(now)
+
+    def pause(self, now: float) -> None:
+        self.sync(now)
+        self.progress.pause(now)
+
+    def resume(self, now: float) -> None:
+        self.sync(now)
+        self.progress.resume(now)
+
+    # -- lifecycle hooks -------------------------------------------------------------------
+
+    def on_checkpoint(self, step: int, t: float) -> None:
+        self._checkpoints.append((step, t))
+        self.host.checkpoint_created(self, self.checkpoint_name(step))
+        while len(self._checkpoints) > KEEP_CHECKPOINTS:
+            old_step, _ = self._checkpoints.pop(0)
+            self.host.checkpoint_pruned(self, self.checkpoint_name(old_step))
+
+    def checkpoint_name(self, step: int) -> str:
+        return f"{self.model_name}:ckpt-step-{step}"
+
+    @property
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """The kept checkpoints, oldest first (made on demand: most are never looked at)."""
+        return [self._checkpoint(step, t) for step, t in self._checkpoints]
+
+    def _checkpoint(self, step: int, t: float) -> dict[str, Any]:
+        assert self.curve is not None
+        loss, acc = self.curve.train(step)
+        metrics: dict[str, Any] = {
+            "step": step,
+            "train_loss": loss,
+            "train_mean_token_accuracy": acc,
+        }
+        if self.config.validation_file:
+            metrics["valid_loss"], metrics["valid_mean_token_accuracy"] = self.curve.valid(step)
+            full = self.curve.full_valid(step)
+            metrics["full_valid_loss"], metrics["full_valid_mean_token_accuracy"] = full
+        return {
+            "object": "fine_tuning.job.checkpoint",
+            "id": "ftckpt_" + token(self.id, "checkpoint", step),
+            "created_at": int(t),
+            "fine_tuned_model_checkpoint": self.checkpoint_name(step),
+            "fine_tuning_job_id": self.id,
+            "metrics": metrics,
+            "step_number": step,
+        }
+
+    def on_succeeded(self, t: float) -> None:
+        self.result_files = self.host.job_succeeded(self, t)
+
+    # -- JSON views ------------------------------------------------------------------------
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        kind = self.config.method_type
+        block = self.config.method.get(kind)
+        requested = dict((block or {}).get("hyperparameters") or {})
+        if self.status == "validating_files":
+            return requested
+        return {**requested, **self.config.resolved}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``fine_tuning.job`` object as of the last :meth:`sync`."""
+        cfg, progress, status = self.config, self.progress, self.status
+        shown = self._hyperparameters()
+        method = copy.deepcopy(cfg.method)
+        kind = cfg.method_type
+        if isinstance(method.get(kind), dict):
+            method[kind]["hyperparameters"] = shown
+        top = None
+        if kind == "supervised":
+            top = {k: shown[k] for k in SUPERVISED_KEYS if k in shown}
+        error = progress.error if progress.error else copy.copy(ERROR_STYLES[cfg.error_style])
+        job: dict[str, Any] = {
+            "object": "fine_tuning.job",
+            "id": self.id,
+            "model": cfg.model,
+            "created_at": self.created_at,
+            "finished_at": progress.finished_at,
+            "fine_tuned_model": self.model_name if status == "succeeded" else None,
+            "organization_id": cfg.organization_id,
+            "result_files": list(self.result_files),
+            "status": status,
+            "validation_file": cfg.validation_file,
+            "training_file": cfg.training_file,
+            "hyperparameters": top,
+            "trained_tokens": progress.trained_tokens,
+            "error": error,
+            "seed": cfg.seed,
+            "estimated_finish": progress.estimated_finish(),
+            "integrations": copy.deepcopy(cfg.integrations),
+            "method": method,
+            "metadata": copy.deepcopy(cfg.metadata),
+            "user_provided_suffix": cfg.suffix,
+        }
+        job.update(copy.deepcopy(progress.fields))
+        job.update(copy.deepcopy(self.overrides))
+        return job
+
+    def event_id(self, index: int) -> str:
+        return self._event_prefix + encode_index(self._key, index)
+
+    def event_index(self, event_id: str) -> int | None:
+        """The log position of one of this job's event ids, or None."""
+        if not event_id.startswith(self._event_prefix):
+            return None
+        index = decode_index(self._key, event_id[len(self._event_prefix) :])
+        if index is None or not 0 <= index < len(self.log):
+            return None
+        return index
+
+    def event(self, index: int) -> dict[str, Any]:
+        entry = self.log.get(index)
+        if entry.note is not None:
+            note = entry.note
+            level, message, kind, data = note.level, note.message, note.type, note.data
+            data = copy.deepcopy(data)
+        else:
+            assert isinstance(self.progress, Lifecycle) and self.curve is not None
+            message, data = metrics_event(
+                self.curve,
+                entry.step,
+                self.progress.total_steps,
+                with_valid=self.progress.with_valid,
+                full=entry.full,
+            )
+            level, kind = "info", "metrics"
+        return {
+            "object": "fine_tuning.job.event",
+            "id": self.event_id(index),
+            "created_at": int(entry.t),
+            "level": level,
+            "message": message,
+            "data": data,
+            "type": kind,
+        }

@@ -1,0 +1,280 @@
+"""The life of an ordinary job, unrolled lazily from its plan and the clock.
+
+``validating_files -> queued -> running -> succeeded`` (or ``failed`` at validation), plus
+``pausing -> paused -> running`` and ``cancelled`` on request. :meth:`Lifecycle.advance` writes
+every event up to ``now`` into the job's log; nothing runs in the background, and advancing twice
+to the same time changes nothing: state is a pure function of the plan, the actions and the clock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ftmon.sim.curves import LossCurve
+from ftmon.sim.errors import ApiError, bad_request
+from ftmon.sim.eventlog import EventLog, Note
+
+FINAL = frozenset({"succeeded", "failed", "cancelled"})
+# Offsets (fractions of finalize_seconds after the last step) of the closing events.
+FINAL_EVENTS = (
+    (0.2, "New fine-tuned model created"),
+    (0.45, "Evaluating model against our usage policies"),
+    (0.85, "Usage policy evaluations completed, model is now enabled for sampling"),
+    (1.0, "The job has successfully completed"),
+)
+
+
+@dataclass
+class RunPlan:
+    """Everything that decides an untouched job's timeline."""
+
+    created_at: float
+    total_steps: int
+    n_epochs: int
+    seconds_per_step: float = 1.0
+    validate_seconds: float = 30.0
+    queue_seconds: float = 60.0
+    finalize_seconds: float = 40.0
+    pause_seconds: float = 8.0
+    metrics_every: int = 1
+    tokens_per_step: int = 2048
+    # {"code", "message", "param"}: the job fails when validation ends.
+    failure: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.total_steps < 1 or self.n_epochs < 1 or self.total_steps < self.n_epochs:
+            raise ValueError("need total_steps >= n_epochs >= 1")
+        if self.seconds_per_step <= 0 or self.metrics_every < 1:
+            raise ValueError("need seconds_per_step > 0 and metrics_every >= 1")
+
+    def epoch_ends(self) -> list[int]:
+        return [round(self.total_steps * e / self.n_epochs) for e in range(1, self.n_epochs + 1)]
+
+
+class LifecycleHooks(Protocol):
+    """What the owning job is told as the timeline unrolls."""
+
+    def on_checkpoint(self, step: int, t: float) -> None: ...
+
+    def on_succeeded(self, t: float) -> None: ...
+
+
+def metrics_event(
+    curve: LossCurve, step: int, total: int, *, with_valid: bool, full: bool
+) -> tuple[str, dict[str, Any]]:
+    """The message and data of the metrics event at ``step``, as OpenAI words them."""
+    loss, acc = curve.train(step)
+    data: dict[str, Any] = {
+        "step": step,
+        "total_steps": total,
+        "train_loss": loss,
+        "train_mean_token_accuracy": acc,
+    }
+    message = f"Step {step}/{total}: training loss={loss:.2f}"
+    if with_valid:
+        vloss, vacc = curve.valid(step)
+        data["valid_loss"], data["valid_mean_token_accuracy"] = vloss, vacc
+        message += f", validation loss={vloss:.2f}"
+        if full:
+            floss, facc = curve.full_valid(step)
+            data["full_valid_loss"], data["full_valid_mean_token_accuracy"] = floss, facc
+            message += f", full validation loss={floss:.2f}"
+    return message, data
+
+
+class Lifecycle:
+    """Status, progress and events of one job with an automatic timeline."""
+
+    def __init__(
+        self,
+        plan: RunPlan,
+        *,
+        job_id: str,
+        training_file: str,
+        validation_file: str | None,
+        curve: LossCurve,
+        log: EventLog,
+        hooks: LifecycleHooks,
+    ) -> None:
+        self.plan = plan
+        self.job_id = job_id
+        self.training_file = training_file
+        self.validation_file = validation_file
+        self.curve = curve
+        self.log = log
+        self.hooks = hooks
+        self.status = "validating_files"
+        self.step = 0
+        self.error: dict[str, Any] | None = None
+        self.finished_at: int | None = None
+        self._opened = False
+        self._epoch_ends = plan.epoch_ends()
+        self._queued_at = 0.0
+        self._t0 = 0.0  # start time of the current running stretch
+        self._s0 = 0  # step at the start of the current running stretch
+        self._pause_at = 0.0
+        self._carry = 0.0  # seconds of the unfinished step when a pause was asked
+        self._final_index = 0
+        self.fields: dict[str, Any] = {}
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self.status not in FINAL
+
+    @property
+    def total_steps(self) -> int:
+        return self.plan.total_steps
+
+    @property
+    def with_valid(self) -> bool:
+        return self.validation_file is not None
+
+    @property
+    def trained_tokens(self) -> int | None:
+        if self.status != "succeeded":
+            return None
+        return self.plan.total_steps * self.plan.tokens_per_step
+
+    def time_of(self, step: int) -> float:
+        """When ``step`` completes (or completed) in the current running stretch."""
+        return self._t0 + (step - self._s0) * self.plan.seconds_per_step
+
+    def estimated_finish(self) -> int | None:
+        if self.status != "running":
+            return None
+        return int(self.time_of(self.plan.total_steps) + self.plan.finalize_seconds)
+
+    # -- unrolling -----------------------------------------------------------------------
+
+    def _note(self, t: float, message: str, level: str = "info", **extra: Any) -> None:
+        self.log.add(Note(t, level, message, **extra))
+
+    def advance(self, now: float) -> None:
+        """Materialise every transition and event with time <= ``now``."""
+        plan = self.plan
+        if not self._opened:
+            if now < plan.created_at:
+                return
+            self._opened = True
+            self._note(plan.created_at, f"Created fine-tuning job: {self.job_id}", data={})
+            files = f"Validating training file: {self.training_file}"
+            if self.validation_file:
+                files += f" and validation file: {self.validation_file}"
+            self._note(plan.created_at, files)
+        while True:
+            if self.status == "validating_files":
+                t = plan.created_at + plan.validate_seconds
+                if now < t:
+                    return
+                if plan.failure:
+                    self._fail(t, plan.failure)
+                    return
+                self._note(t, "Files validated, moving job to queued state")
+                self.status, self._queued_at = "queued", t
+            elif self.status == "queued":
+                t = self._queued_at + plan.queue_seconds
+                if now < t:
+                    return
+                self._note(t, "Fine-tuning job started")
+                self.status, self._t0, self._s0 = "running", t, 0
+            elif self.status == "running":
+                self._run(now)
+                return
+            elif self.status == "pausing":
+                t = self._pause_at + plan.pause_seconds
+                if now < t:
+                    return
+                self._note(t, f"Fine-tuning job paused at step {self.step}")
+                self.status = "paused"
+            else:
+                return
+
+    def _fail(self, t: float, error: dict[str, Any]) -> None:
+        self.error = {
+            "code": error.get("code"),
+            "message": error.get("message"),
+            "param": error.get("param"),
+        }
+        data = {"error_code": self.error["code"], "error_param": self.error["param"]}
+        self._note(t, str(self.error["message"]), level="error", data=data)
+        self.status, self.finished_at = "failed", int(t)
+
+    def _run(self, now: float) -> None:
+        plan, total = self.plan, self.plan.total_steps
+        if self.step < total:
+            done = self._s0 + math.floor((now - self._t0) / plan.seconds_per_step + 1e-9)
+            target = min(total, done)
+            if target > self.step:
+                self._emit_steps(self.step + 1, target)
+                self.step = target
+        if self.step < total:
+            return
+        last = self.time_of(total)
+        while self._final_index < len(FINAL_EVENTS):
+            fraction, message = FINAL_EVENTS[self._final_index]
+            t = last + fraction * plan.finalize_seconds
+            if now < t:
+                return
+            self._note(t, message)
+            self._final_index += 1
+        self.status, self.finished_at = "succeeded", int(last + plan.finalize_seconds)
+        self.hooks.on_succeeded(last + plan.finalize_seconds)
+
+    def _emit_steps(self, first: int, last: int) -> None:
+        """Events of steps first..last: strided metrics; full metrics and a checkpoint per epoch."""
+        every = self.plan.metrics_every
+        index = bisect.bisect_left(self._epoch_ends, first)
+        cursor = first
+        while cursor <= last:
+            epoch_end = self._epoch_ends[index] if index < len(self._epoch_ends) else None
+            stop = last if epoch_end is None else min(last, epoch_end - 1)
+            lo, hi = -(-cursor // every) * every, (stop // every) * every
+            self.log.add_metrics(
+                lo, hi, every, t0=self._t0, s0=self._s0, sps=self.plan.seconds_per_step
+            )
+            if epoch_end is None or epoch_end > last:
+                return
+            t = self.time_of(epoch_end)
+            self.log.add_metrics(
+                epoch_end, epoch_end, 1, t0=self._t0, s0=self._s0, sps=self.plan.seconds_per_step,
+                full=True,
+            )  # fmt: skip
+            self._note(t, f"Checkpoint created at step {epoch_end}")
+            self.hooks.on_checkpoint(epoch_end, t)
+            index, cursor = index + 1, epoch_end + 1
+
+    # -- actions (the caller has advanced to ``now`` first) ------------------------------
+
+    def _refuse(self, action: str) -> ApiError:
+        return bad_request(
+            f"Cannot {action} fine-tuning job {self.job_id} because its status is {self.status}."
+        )
+
+    def cancel(self, now: float) -> None:
+        if not self.active:
+            raise bad_request(
+                f"Job {self.job_id} has already {self.status} and cannot be cancelled."
+            )
+        self._note(now, "Fine-tuning job cancelled")
+        self.status = "cancelled"
+
+    def pause(self, now: float) -> None:
+        if self.status != "running" or self.step >= self.plan.total_steps:
+            raise self._refuse("pause")
+        self._pause_at = now
+        self._carry = min(max(0.0, now - self.time_of(self.step)), self.plan.seconds_per_step)
+        self._note(now, "Fine-tuning job pause requested")
+        self.status = "pausing"
+
+    def resume(self, now: float) -> None:
+        if self.status != "paused":
+            raise self._refuse("resume")
+        # The rest of the timeline shifts by exactly the time spent pausing and paused.
+        self._t0, self._s0 = now - self._carry, self.step
+        self._note(now, "Fine-tuning job resumed")
+        self.status = "running"

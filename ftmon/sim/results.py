@@ -1,0 +1,69 @@
+"""The result file of a finished job: a per-step metrics CSV, as OpenAI writes ``result_files[0]``.
+
+Every value is formatted to a fixed width, so the file's size is known from a formula without
+rendering it: listing 10,000 result files stays cheap, and their content is made only on download.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from ftmon.sim.curves import LossCurve
+
+HEADER = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
+_ROW_BASE = 19  # ",x.xxxxx,x.xxxxx,,\n" around the step digits
+_VALID_EXTRA = 14  # "x.xxxxx,x.xxxxx" instead of ","
+
+
+def _digit_sum(n: int) -> int:
+    """Total number of decimal digits in 1..n."""
+    total, width, low = 0, 1, 1
+    while low <= n:
+        high = min(n, low * 10 - 1)
+        total += (high - low + 1) * width
+        width, low = width + 1, low * 10
+    return total
+
+
+class ResultsCsv:
+    """The CSV of one job: one row per step; validation columns every ``valid_every`` steps."""
+
+    def __init__(
+        self, curve: LossCurve, total_steps: int, valid_every: int | None, *, base64_encoded: bool
+    ) -> None:
+        self.curve = curve
+        self.total_steps = total_steps
+        self.valid_every = valid_every
+        self.base64_encoded = base64_encoded
+
+    def _has_valid(self, step: int) -> bool:
+        every = self.valid_every
+        return every is not None and (step % every == 0 or step == self.total_steps)
+
+    def csv_size(self) -> int:
+        n = self.total_steps
+        valid_rows = 0
+        if self.valid_every is not None:
+            valid_rows = n // self.valid_every + (1 if n % self.valid_every else 0)
+        return len(HEADER) + _ROW_BASE * n + _digit_sum(n) + _VALID_EXTRA * valid_rows
+
+    def size(self) -> int:
+        """Bytes served for this file (base64 makes 4 bytes of every 3)."""
+        raw = self.csv_size()
+        return 4 * ((raw + 2) // 3) if self.base64_encoded else raw
+
+    def render_csv(self) -> bytes:
+        rows = [HEADER]
+        for step in range(1, self.total_steps + 1):
+            loss, acc = self.curve.train(step)
+            if self._has_valid(step):
+                vloss, vacc = self.curve.valid(step)
+                rows.append(f"{step},{loss:.5f},{acc:.5f},{vloss:.5f},{vacc:.5f}\n")
+            else:
+                rows.append(f"{step},{loss:.5f},{acc:.5f},,\n")
+        return "".join(rows).encode()
+
+    def render(self) -> bytes:
+        """The bytes served by ``GET /files/{id}/content``."""
+        raw = self.render_csv()
+        return base64.b64encode(raw) if self.base64_encoded else raw
