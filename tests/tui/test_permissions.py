@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
-from urllib.parse import unquote
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
@@ -15,20 +13,22 @@ from textual.widgets import DataTable, Input, Static
 from ftmon.api.client import FineTuningClient
 from ftmon.api.models import FineTuningJobCheckpoint
 from ftmon.config import Secret, Settings
+from ftmon.sim.world import SimWorld
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.permissions import NO_ADMIN_KEY, PermissionsScreen, parse_project_ids
+
+PERMISSION_ROUTES = "/v1/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions"
+API_KEY = "sk-test-0000"
+ADMIN_KEY = "sk-admin-test-0000"
 
 
 @dataclass
 class PermissionEnv:
-    """A client, a job's checkpoints, and the permissions API they talk to, seen from outside."""
+    """A client on the in-process simulator and one succeeded job's checkpoints."""
 
     client: FineTuningClient
+    world: SimWorld
     checkpoints: list[FineTuningJobCheckpoint]
-    perms: dict[str, list[dict]] = field(default_factory=dict)
-    log: list[str] = field(default_factory=list)
-    failure: tuple[int, str] | None = None
-    counter: int = 0
 
     def model(self, index: int) -> str:
         name = self.checkpoints[index].fine_tuned_model_checkpoint
@@ -36,91 +36,45 @@ class PermissionEnv:
         return name
 
     def share(self, model: str, project: str) -> None:
-        self.counter += 1
-        self.perms.setdefault(model, []).append(
-            {
-                "object": "checkpoint.permission",
-                "id": f"cp_{self.counter:04d}",
-                "created_at": 1_764_000_000 + self.counter,
-                "project_id": project,
-            }
-        )
+        """Share behind the screen's back, as another admin would."""
+        self.world.create_permissions(model, [project])
 
     def shared_with(self, model: str) -> list[str]:
-        """Projects, newest first (the API's order)."""
-        return [p["project_id"] for p in reversed(self.perms.get(model, []))]
+        """What the simulator holds, newest first (the API's order)."""
+        items, _ = self.world.list_permissions(model, limit=1000)
+        return [p["project_id"] for p in items]
 
     def requests(self, method: str) -> int:
-        return sum(1 for line in self.log if line.startswith(method + " "))
+        """Requests to the permission routes with this method, as the simulator counted them."""
+        routes = self.world.stats.snapshot()["routes"]
+        return sum(
+            n
+            for route, n in routes.items()
+            if route.startswith(method + " ") and PERMISSION_ROUTES in route
+        )
 
     def total_requests(self) -> int:
-        return len(self.log)
-
-    def fail_next(self, status: int, message: str) -> None:
-        self.failure = (status, message)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.log.append(f"{request.method} {request.url.path}")
-        if not request.headers.get("authorization", "").startswith("Bearer sk-admin-"):
-            return httpx.Response(401, json={"error": {"message": "admin key required"}})
-        if self.failure:
-            status, message = self.failure
-            self.failure = None
-            return httpx.Response(status, json={"error": {"message": message}})
-        parts = request.url.raw_path.decode().split("?")[0].split("/")
-        model = unquote(parts[4])
-        items = self.perms.setdefault(model, [])
-        if request.method == "GET":
-            limit = int(request.url.params.get("limit", 10))
-            after = request.url.params.get("after")
-            ordered = list(reversed(items))
-            if after:
-                ordered = ordered[[p["id"] for p in ordered].index(after) + 1 :]
-            page = ordered[:limit]
-            return httpx.Response(
-                200,
-                json={
-                    "object": "list",
-                    "data": page,
-                    "has_more": len(ordered) > limit,
-                    "first_id": page[0]["id"] if page else None,
-                    "last_id": page[-1]["id"] if page else None,
-                },
-            )
-        if request.method == "POST":
-            created = []
-            for project in json.loads(request.content)["project_ids"]:
-                self.share(model, project)
-                created.append(items[-1])
-            return httpx.Response(200, json={"object": "list", "data": created})
-        for index, perm in enumerate(items):
-            if perm["id"] == unquote(parts[6]):
-                del items[index]
-                return httpx.Response(200, json={"id": perm["id"], "deleted": True})
-        return httpx.Response(404, json={"error": {"message": "no such permission"}})
+        return int(self.world.stats.snapshot()["total"])
 
 
-def make_env(*, admin: bool) -> PermissionEnv:
+def make_env(
+    world: SimWorld, transport: httpx.AsyncBaseTransport, *, admin: bool = True
+) -> PermissionEnv:
+    """A client on the shared simulator fixtures; one try per request, so a fault shows at once."""
     settings = Settings(
-        api_key=Secret("sk-demo-000000000000"),
-        admin_key=Secret("sk-admin-000000000000") if admin else None,
-        base_url="http://sim/v1",
+        api_key=Secret(API_KEY),
+        admin_key=Secret(ADMIN_KEY) if admin else None,
+        base_url="http://sim.test/v1",
+        max_retries=0,
     )
-    checkpoints = [
-        FineTuningJobCheckpoint.model_validate(
-            {
-                "id": f"ftckpt_{step}",
-                "fine_tuned_model_checkpoint": f"ft:gpt-4o-mini:acme:demo:ckpt-step-{step}",
-                "fine_tuning_job_id": "ftjob-demo123",
-                "step_number": step,
-                "metrics": {"step": step},
-            }
-        )
-        for step in (300, 200, 100)
-    ]
-    env = PermissionEnv(client=None, checkpoints=checkpoints)  # type: ignore[arg-type]
-    env.client = FineTuningClient(settings, transport=httpx.MockTransport(env.handle))
-    return env
+    client = FineTuningClient(settings, transport=transport)
+    jobs, _ = world.list_jobs(limit=100)
+    job = next(j for j in jobs if j["status"] == "succeeded")
+    raw, _ = world.list_checkpoints(job["id"], limit=10)
+    checkpoints = [FineTuningJobCheckpoint.model_validate(c) for c in raw]
+    assert len(checkpoints) >= 2
+    world.stats.reset()
+    return PermissionEnv(client=client, world=world, checkpoints=checkpoints)
 
 
 @pytest.fixture
@@ -134,8 +88,8 @@ def utc(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def env() -> PermissionEnv:
-    return make_env(admin=True)
+def env(sim_world: SimWorld, sim_transport: httpx.AsyncBaseTransport) -> PermissionEnv:
+    return make_env(sim_world, sim_transport)
 
 
 class Host(App[None]):
@@ -330,8 +284,8 @@ async def test_delete_asks_first_and_no_keeps_it(env: PermissionEnv) -> None:
         assert target in view.status()
 
 
-async def test_without_admin_key_says_so_and_sends_nothing() -> None:
-    env = make_env(admin=False)
+async def test_without_admin_key_says_so_and_sends_nothing(sim_world, sim_transport) -> None:
+    env = make_env(sim_world, sim_transport, admin=False)
     app = Host(env.client, env.checkpoints)
     async with app.run_test(size=(100, 30)) as pilot:
         view = await open_screen(env, pilot, app)
@@ -345,28 +299,43 @@ async def test_without_admin_key_says_so_and_sends_nothing() -> None:
 
 
 async def test_api_error_is_shown_not_fatal(env: PermissionEnv) -> None:
-    env.fail_next(403, "Project owner role required")
+    env.world.faults.add("503", count=1, route="/fine_tuning/checkpoints")
     app = Host(env.client, env.checkpoints)
     async with app.run_test(size=(100, 30)) as pilot:
         view = await open_screen(env, pilot, app)
-        assert "403" in view.status() and "Project owner role required" in view.status()
+        assert "503" in view.status()
+        assert view.screen.query_one("#perm-status").has_class("-error")
         assert app.is_running and view.screen is app.screen
         # It recovers on reload.
         env.share(env.model(0), "proj_after")
         await pilot.press("r")
         await settle(app, pilot)
         assert view.projects() == ["proj_after"]
+        assert not view.screen.query_one("#perm-status").has_class("-error")
 
 
-async def test_failed_add_is_shown(env: PermissionEnv) -> None:
+async def test_refused_add_shows_the_api_message(env: PermissionEnv) -> None:
+    env.share(env.model(0), "proj_x")
     app = Host(env.client, env.checkpoints)
     async with app.run_test(size=(100, 30)) as pilot:
         view = await open_screen(env, pilot, app)
-        env.fail_next(400, "Project proj_x already has access")
         await pilot.press("a", *"proj_x", "enter")
         await settle(app, pilot)
-        assert "already has access" in view.status()
+        assert "400" in view.status() and "already has access" in view.status()
         assert view.screen.query_one("#perm-status").has_class("-error")
+        assert env.shared_with(env.model(0)) == ["proj_x"]
+
+
+async def test_a_key_that_is_not_an_admin_key_is_explained(env: PermissionEnv) -> None:
+    settings = replace(env.client.settings, admin_key=Secret("sk-proj-not-an-admin-key-000"))
+    env.client.settings = settings
+    app = Host(env.client, env.checkpoints)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_screen(env, pilot, app)
+        status = view.status()
+        assert "401" in status or "403" in status
+        assert "OPENAI_ADMIN_KEY" in status
+        assert "sk-proj-not-an-admin-key" not in status
 
 
 async def test_read_only_hides_add_and_delete(env: PermissionEnv) -> None:
@@ -384,8 +353,7 @@ async def test_read_only_hides_add_and_delete(env: PermissionEnv) -> None:
         assert env.requests("POST") == 0 and env.requests("DELETE") == 0
 
 
-async def test_no_checkpoints_says_so() -> None:
-    env = make_env(admin=True)
+async def test_no_checkpoints_says_so(env: PermissionEnv) -> None:
     app = Host(env.client, [])
     async with app.run_test(size=(100, 30)) as pilot:
         view = await open_screen(env, pilot, app)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from ftmon.api.client import FineTuningClient
-from ftmon.api.errors import FtmonApiError
+from ftmon.api.errors import AuthenticationError, FtmonApiError, PermissionDeniedError
 from ftmon.api.models import CheckpointPermission, FineTuningJobCheckpoint
 from ftmon.text import local_time, one_line
 from ftmon.tui.screens.confirm import ConfirmScreen
@@ -36,6 +36,14 @@ NO_ADMIN_KEY = (
     "Sharing checkpoints needs an admin key: set OPENAI_ADMIN_KEY, or admin_key in the config "
     "file. Nothing was requested."
 )
+
+
+def describe_error(exc: FtmonApiError) -> str:
+    """The error's own line, plus which key to check when the server refused the key."""
+    text = one_line(str(exc))
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        text += " · these calls use the admin key (OPENAI_ADMIN_KEY or admin_key)"
+    return text
 
 
 def parse_project_ids(raw: str) -> tuple[list[str], list[str]]:
@@ -254,7 +262,7 @@ class PermissionsScreen(Screen[None]):
             found = await self._fetch_all(model)
         except FtmonApiError as exc:
             self._show_permissions(model, [])
-            self._status(one_line(str(exc)), "error")
+            self._status(describe_error(exc), "error")
             return
         except Exception as exc:  # a bug must not leave the screen half-drawn
             self._show_permissions(model, [])
@@ -287,8 +295,12 @@ class PermissionsScreen(Screen[None]):
         self._shown_for = model
         self.permissions = permissions
         heading = self.query_one("#perm-projects-heading", Static)
-        label = f"Shared with · {one_line(model)}" if model else "Shared with"
-        heading.update(Text(label, no_wrap=True, overflow="ellipsis"))
+        # The model name is highlighted in the table above; the step is enough to tie them.
+        ckpt = self.current_checkpoint()
+        label = "Shared with"
+        if model and ckpt is not None and ckpt.step_number is not None:
+            label += f" · checkpoint at step {ckpt.step_number}"
+        heading.update(Text(label))
         table = self.query_one("#perm-projects", DataTable)
         table.clear()
         for index, perm in enumerate(permissions):
@@ -347,7 +359,7 @@ class PermissionsScreen(Screen[None]):
         try:
             created = await self.client.create_permissions(model, ids)
         except FtmonApiError as exc:
-            self._status(one_line(str(exc)), "error")
+            self._status(describe_error(exc), "error")
             return
         except Exception as exc:
             self._status(f"Unexpected error: {one_line(type(exc).__name__)}", "error")
@@ -392,7 +404,7 @@ class PermissionsScreen(Screen[None]):
         try:
             await self.client.delete_permission(model, perm.id)
         except FtmonApiError as exc:
-            self._status(one_line(str(exc)), "error")
+            self._status(describe_error(exc), "error")
             return
         except Exception as exc:
             self._status(f"Unexpected error: {one_line(type(exc).__name__)}", "error")
@@ -412,7 +424,7 @@ class PermissionsScreen(Screen[None]):
         try:
             found = await self._fetch_all(model)
         except FtmonApiError as exc:
-            self._status(one_line(str(exc)), "error")
+            self._status(describe_error(exc), "error")
             return
         except Exception as exc:
             self._status(f"Unexpected error: {one_line(type(exc).__name__)}", "error")
