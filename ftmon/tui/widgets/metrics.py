@@ -270,7 +270,6 @@ class MetricsView(Widget, can_focus=True):
     MetricsView > #metrics-spark {
         height: 1fr;
         min-height: 1;
-        max-height: 4;
     }
     MetricsView #metrics-spark > .sparkline--max-color {
         color: $text-primary;
