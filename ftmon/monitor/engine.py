@@ -202,12 +202,13 @@ class Monitor:
         self.polls_running += 1
         try:
             changes: list[Any] = []
-            on_page: set[str] = set()
+            listed: set[str] | None = None
             if self.watch_list:
-                on_page = await self._guard("jobs", self._poll_list(changes)) or set()
+                listed = await self._guard("jobs", self._poll_list(changes))
+            on_page = listed or set()
             due = self._due_jobs()
             tasks = [self._poll_job_full(job_id, changes, on_page) for job_id in due]
-            if self.watch_list:
+            if listed is not None:
                 # Active jobs that fell off the first page are retrieved on their own.
                 tasks += [
                     self._poll_retrieve(i, changes)

@@ -1,0 +1,280 @@
+"""The engine against the simulator in process: what it fetches, when, and what it publishes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from support.simkit import TEST_KEY
+
+from ftmon.api.client import FineTuningClient
+from ftmon.api.retry import RetryPolicy
+from ftmon.config import Secret, Settings
+from ftmon.monitor.changes import (
+    CheckpointsChanged,
+    EventsAppended,
+    HealthChanged,
+    JobFinished,
+    JobsChanged,
+    MetricsChanged,
+)
+from ftmon.monitor.engine import Monitor
+from ftmon.sim.world import SimWorld
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def client(sim_transport: httpx.AsyncBaseTransport):
+    settings = Settings(api_key=Secret(TEST_KEY), base_url="http://sim.test/v1", timeout=5)
+    # One try per request: the engine's own backoff is what these tests watch.
+    async with FineTuningClient(
+        settings, transport=sim_transport, retry=RetryPolicy(max_attempts=1), sleep=_no_sleep
+    ) as c:
+        yield c
+
+
+def make_monitor(client: FineTuningClient, world: SimWorld, **kwargs: Any) -> Monitor:
+    kwargs.setdefault("interval", 5.0)
+    return Monitor(client, clock=world.clock.now, **kwargs)
+
+
+class Recorder:
+    """Collects every published change."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.changes: list[Any] = []
+        monitor.subscribe(self.changes.extend)
+
+    def of(self, kind: type) -> list[Any]:
+        return [c for c in self.changes if isinstance(c, kind)]
+
+
+def job_with_status(world: SimWorld, status: str) -> str:
+    jobs, _ = world.list_jobs(limit=100)
+    return next(j["id"] for j in jobs if j["status"] == status)
+
+
+def sim_messages(world: SimWorld, job_id: str) -> list[tuple[Any, str]]:
+    record = world.events_record(job_id)["data"]
+    return [(e["created_at"], e["message"]) for e in record]
+
+
+def seen_messages(monitor: Monitor, job_id: str) -> list[tuple[Any, str]]:
+    return [(e.created_at, e.message) for e in monitor.events(job_id)]
+
+
+async def test_first_poll_lists_jobs_newest_first(client, sim_world):
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    await monitor.poll_once()
+    jobs = monitor.jobs()
+    assert len(jobs) == 15
+    created = [j.created_at for j in jobs]
+    assert created == sorted(created, reverse=True)
+    changed = rec.of(JobsChanged)
+    assert changed and changed[0].added
+    # A second poll with nothing new publishes no job change.
+    rec.changes.clear()
+    await monitor.poll_once()
+    assert rec.of(JobsChanged) == []
+
+
+async def test_selected_running_job_tails_events_without_loss_or_duplicates(client, sim_world):
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    monitor.select(job_id)
+    await monitor.poll_once()
+    assert seen_messages(monitor, job_id) == sim_messages(sim_world, job_id)
+    first_count = len(monitor.events(job_id))
+    for _ in range(6):
+        sim_world.clock.advance(120)
+        await monitor.poll_once()
+    assert seen_messages(monitor, job_id) == sim_messages(sim_world, job_id)
+    assert len(monitor.events(job_id)) > first_count
+    appended = [e for c in rec.of(EventsAppended) if c.job_id == job_id for e in c.events]
+    assert len(appended) == len(monitor.events(job_id))  # each event published exactly once
+    assert rec.of(MetricsChanged)
+    assert len(monitor.series(job_id)) > 0
+
+
+async def test_event_tail_survives_faults_with_nothing_lost(client, sim_world):
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world)
+    monitor.select(job_id)
+    await monitor.poll_once()
+    kinds = ["503", "drop", "garbage", "500", "429", "502"]
+    for i, kind in enumerate(kinds * 3):
+        sim_world.clock.advance(45)
+        sim_world.faults.add(kind, count=1, route="/fine_tuning/jobs/", retry_after=1)
+        await monitor.poll_once()
+        if i % 2:
+            monitor.refresh_now()  # skip backoff so the next cycle tries again
+    # After the faults clear, the next polls catch up completely.
+    for _ in range(3):
+        monitor.refresh_now()
+        sim_world.clock.advance(10)
+        await monitor.poll_once()
+    seen = seen_messages(monitor, job_id)
+    assert seen == sim_messages(sim_world, job_id)
+    assert len(seen) == len(set(seen))
+
+
+async def test_final_job_is_loaded_once_then_never_polled(client, sim_world):
+    job_id = job_with_status(sim_world, "succeeded")
+    monitor = make_monitor(client, sim_world, watch_list=False)
+    monitor.select(job_id)
+    await monitor.poll_once()
+    assert monitor.checkpoints(job_id)
+    assert monitor.series(job_id).complete  # from the result CSV
+    before = sim_world.stats_snapshot()["total"]
+    for _ in range(5):
+        sim_world.clock.advance(60)
+        await monitor.poll_once()
+    assert sim_world.stats_snapshot()["total"] == before
+
+
+async def test_job_finishing_is_announced_once_with_result_and_checkpoints(client, sim_world):
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    monitor.select(job_id)
+    await monitor.poll_once()
+    for _ in range(40):
+        sim_world.clock.advance(3600)
+        await monitor.poll_once()
+        if monitor.job(job_id).is_final:
+            break
+    job = monitor.job(job_id)
+    assert job.status == "succeeded"
+    await monitor.poll_once()
+    finished = [c for c in rec.of(JobFinished) if c.job.id == job_id]
+    assert len(finished) == 1
+    assert [c for c in rec.of(CheckpointsChanged) if c.job_id == job_id]
+    assert len(monitor.checkpoints(job_id)) <= 3  # only the last 3 are kept
+    assert monitor.series(job_id).complete
+    assert seen_messages(monitor, job_id) == sim_messages(sim_world, job_id)
+
+
+async def test_jobs_already_final_are_not_announced(client, sim_world):
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    monitor.select(job_with_status(sim_world, "failed"))
+    await monitor.poll_once()
+    await monitor.poll_once()
+    assert rec.of(JobFinished) == []
+
+
+async def test_active_job_off_the_first_page_is_retrieved_on_its_own(client, sim_world):
+    monitor = make_monitor(client, sim_world, page_size=2, active_every=100)
+    await monitor.poll_once()  # first page: the 2 newest jobs
+    older = await monitor.load_older_jobs()
+    assert older == 2
+    # An older active job, now off the first page, is retrieved on its own each cycle.
+    off_page = [j for j in monitor.jobs()[2:] if not j.is_final]
+    assert off_page
+    before = sim_world.stats_snapshot()["routes"].get(
+        "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}", 0
+    )
+    await monitor.poll_once()
+    after = sim_world.stats_snapshot()["routes"]["GET /v1/fine_tuning/jobs/{fine_tuning_job_id}"]
+    assert after - before == len(off_page)
+
+
+async def test_health_reports_failure_then_recovers(client, sim_world):
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    await monitor.poll_once()
+    sim_world.faults.add("503", count=1)
+    sim_world.clock.advance(5)
+    await monitor.poll_once()
+    assert monitor.health.state == "failing"
+    text = monitor.health.describe(sim_world.clock.now())
+    assert text.startswith("retrying in ") and "503" in text
+    # The backoff holds the list back until it is due (no list request in between).
+    before = sim_world.stats_snapshot()["routes"]["GET /v1/fine_tuning/jobs"]
+    await monitor.poll_once()
+    assert sim_world.stats_snapshot()["routes"]["GET /v1/fine_tuning/jobs"] == before
+    sim_world.clock.advance(60)
+    await monitor.poll_once()
+    assert monitor.health.state == "ok"
+    states = [c.health.state for c in rec.of(HealthChanged)]
+    assert states[-2:] == ["failing", "ok"]
+    assert monitor.health.describe(sim_world.clock.now()) == ""
+
+
+async def test_retry_after_is_honoured(client, sim_world):
+    monitor = make_monitor(client, sim_world)
+    await monitor.poll_once()
+    sim_world.faults.add("429", count=1, retry_after=30)
+    await monitor.poll_once()
+    list_route = "GET /v1/fine_tuning/jobs"
+    count = sim_world.stats_snapshot()["routes"][list_route]
+    sim_world.clock.advance(29)
+    await monitor.poll_once()
+    assert sim_world.stats_snapshot()["routes"][list_route] == count
+    sim_world.clock.advance(2)
+    await monitor.poll_once()
+    assert sim_world.stats_snapshot()["routes"][list_route] == count + 1
+
+
+async def test_polls_never_overlap(client, sim_world):
+    """A slow API and an impatient user: still one poll at a time."""
+    monitor = Monitor(client, clock=sim_world.clock.now, interval=0.01)
+    in_flight = 0
+    most = 0
+    original = monitor.poll_once
+
+    async def counting_poll() -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await original()
+        finally:
+            in_flight -= 1
+
+    monitor.poll_once = counting_poll  # type: ignore[method-assign]
+    sim_world.faults.add("delay", delay=0.02, duration=30)
+    task = asyncio.create_task(monitor.run())
+    for _ in range(1000):
+        monitor.refresh_now()
+        await asyncio.sleep(0.005)
+        if monitor.polls_started >= 3:
+            break
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert most == 1
+    assert monitor.polls_started >= 3
+
+
+async def test_paused_polling_fetches_nothing(client, sim_world):
+    monitor = make_monitor(client, sim_world, interval=0.01)
+    monitor.set_paused(True)
+    assert monitor.health.state == "paused"
+    task = asyncio.create_task(monitor.run())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sim_world.stats_snapshot()["total"] == 0
+
+
+async def test_cancel_publishes_new_state_and_failure_is_reported(client, sim_world):
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    await monitor.poll_once()
+    job = await monitor.act("cancel", job_id)
+    assert job is not None and job.status == "cancelled"
+    assert monitor.job(job_id).status == "cancelled"
+    again = await monitor.act("cancel", job_id)  # cancelling a final job: 400
+    assert again is None
+    failed = [c for c in rec.changes if type(c).__name__ == "ActionFailed"]
+    assert failed and failed[0].job_id == job_id
