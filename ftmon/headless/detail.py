@@ -61,7 +61,7 @@ async def checkpoints_command(ctx: Context) -> int:
     if not items:
         ctx.out.line("No checkpoints.")
         return 0
-    ctx.out.lines(checkpoint_lines(tuple(items)))
+    ctx.out.lines(checkpoint_lines(tuple(items), ctx.out.width))
     return 0
 
 

@@ -51,41 +51,48 @@ class Reporter(Protocol):
 
 
 class ClientTap:
-    """The client as the engine sees it, noting each call's failure and each events walk.
+    """The client as the engine sees it, noting each call and each failure of this cycle.
 
     The engine folds errors into a health string; to pick an exit code the type is needed, and to
     stop without losing events, whether this cycle's events walk completed.
     """
 
+    WATCHED = frozenset({"retrieve_job", "list_events", "list_checkpoints", "result_csv"})
+
     def __init__(self, client: FineTuningClient) -> None:
         self._client = client
+        self.calls: list[str] = []
         self.failures: list[tuple[str, errors.FtmonApiError]] = []
-        self.events_called = False
-        self.events_failed = False
 
     def new_cycle(self) -> None:
+        self.calls = []
         self.failures = []
-        self.events_called = False
-        self.events_failed = False
+
+    def failed(self, names: frozenset[str]) -> list[tuple[str, errors.FtmonApiError]]:
+        return [(n, e) for n, e in self.failures if n in names]
 
     @property
     def events_complete(self) -> bool:
         """True when this cycle walked the job's new events to the end without an error."""
-        return self.events_called and not self.events_failed
+        return "list_events" in self.calls and not self.failed(frozenset({"list_events"}))
+
+    @property
+    def essential_ok(self) -> bool | None:
+        """This cycle's job and events calls: all good (True), one failed (False), none (None)."""
+        if self.failed(ESSENTIAL):
+            return False
+        return True if any(n in ESSENTIAL for n in self.calls) else None
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
-        if name not in {"retrieve_job", "list_events", "list_checkpoints", "result_csv"}:
+        if name not in self.WATCHED:
             return attr
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            if name == "list_events":
-                self.events_called = True
+            self.calls.append(name)
             try:
                 return await attr(*args, **kwargs)
             except errors.FtmonApiError as exc:
-                if name == "list_events":
-                    self.events_failed = True
                 self.failures.append((name, exc))
                 raise
 
@@ -93,12 +100,16 @@ class ClientTap:
 
 
 def lasting(failures: Sequence[tuple[str, errors.FtmonApiError]]) -> errors.FtmonApiError | None:
-    """The first failure that retrying will not fix, if any: it ends the command now."""
+    """The first failure of the job or its events that retrying will not fix: it ends the command.
+
+    Checkpoints and the result file are extras: their failures never end a watch.
+    """
     for name, exc in failures:
-        code = exits.code_for(exc)
-        if code == exits.AUTH:
-            return exc
-        if name in ESSENTIAL and code in (exits.NOT_FOUND, exits.REJECTED):
+        if name in ESSENTIAL and exits.code_for(exc) in (
+            exits.AUTH,
+            exits.NOT_FOUND,
+            exits.REJECTED,
+        ):
             return exc
     return None
 
@@ -140,6 +151,8 @@ class Follower:
         monitor.select(self.job_id)
         unsubscribe = monitor.subscribe(self._on_changes)
         last_ok = clock()
+        failing = False
+        last_error: errors.FtmonApiError | None = None
         try:
             while True:
                 self.tap.new_cycle()
@@ -150,28 +163,35 @@ class Follower:
                 fatal = lasting(self.tap.failures)
                 if fatal is not None:
                     raise fatal
-                if monitor.health.state == "ok":
+                essential = self.tap.essential_ok
+                if essential is not None:
+                    failing = not essential
+                if essential is False:
+                    last_error = self.tap.failed(ESSENTIAL)[-1][1]
+                if not failing:
                     last_ok = now
                 job = monitor.job(self.job_id)
                 if job is not None and job.is_final and self.tap.events_complete:
                     return job
-                if monitor.health.state != "ok" and now - last_ok >= self.give_up_after:
+                if failing and now - last_ok >= self.give_up_after:
                     raise exits.CommandError(
                         f"no good answer for {format_span(now - last_ok)}, giving up: "
-                        f"{monitor.health.error or 'the API is failing'}",
+                        f"{last_error or 'the API is failing'}",
                         exits.UNREACHABLE,
                     )
-                await self.ctx.conn.sleep(self._delay(now, last_ok))
+                await self.ctx.conn.sleep(self._delay(now, last_ok if failing else None))
         finally:
             unsubscribe()
 
-    def _delay(self, now: float, last_ok: float) -> float:
-        """The interval while healthy; while failing, until the soonest retry (or the deadline)."""
+    def _delay(self, now: float, last_ok: float | None) -> float:
+        """The interval, or sooner: the next retry of a failing call, or the give-up deadline."""
         health = self.monitor.health
-        if health.state == "ok" or health.retry_at is None:
-            return self.monitor.interval
-        deadline = last_ok + self.give_up_after
-        return max(0.05, min(health.retry_at, deadline) - now)
+        wake = now + self.monitor.interval
+        if health.state != "ok" and health.retry_at is not None:
+            wake = min(wake, health.retry_at)
+        if last_ok is not None:
+            wake = min(wake, last_ok + self.give_up_after)
+        return max(0.05, wake - now)
 
     # -- engine changes -> reporter ------------------------------------------------------------
 
@@ -187,21 +207,27 @@ class Follower:
             self._seen = True
             self._status = job.status
             self.reporter.job_seen(job)
+        events: list[FineTuningJobEvent] = []
         for change in changes:
             if isinstance(change, EventsAppended) and change.job_id == self.job_id:
-                self._events(job, change.events)
+                events += self._since_filter(change.events)
+        fresh: list[FineTuningJobCheckpoint] = []
+        for change in changes:
+            if isinstance(change, CheckpointsChanged) and change.job_id == self.job_id:
+                new = [c for c in change.checkpoints if c.id not in self._checkpoint_ids]
+                self._checkpoint_ids.update(c.id for c in new)
+                fresh += new
+        fresh.sort(key=lambda c: c.step_number or 0)
+        for kind, items in interleave(events, fresh):
+            if kind == "event":
+                self.reporter.events(job, items)
+            else:
+                self.reporter.checkpoints(job, items)
         if any(isinstance(c, MetricsChanged) and c.job_id == self.job_id for c in changes):
             progress = job_progress(job, self.monitor.series(self.job_id))
             if progress.step is not None and progress != self._progress:
                 self._progress = progress
                 self.reporter.progress(job, progress)
-        for change in changes:
-            if isinstance(change, CheckpointsChanged) and change.job_id == self.job_id:
-                fresh = [c for c in change.checkpoints if c.id not in self._checkpoint_ids]
-                self._checkpoint_ids.update(c.id for c in fresh)
-                if fresh:
-                    fresh.sort(key=lambda c: c.step_number or 0)
-                    self.reporter.checkpoints(job, fresh)
         if any(isinstance(c, JobsChanged) for c in changes) and job.status != self._status:
             previous, self._status = self._status, job.status
             self.reporter.status(job, previous)
@@ -212,12 +238,42 @@ class Follower:
     def _health(self, health: Health) -> None:
         self.reporter.health(health, health.describe(self.ctx.conn.clock()))
 
-    def _events(self, job: FineTuningJob, events: Sequence[FineTuningJobEvent]) -> None:
+    def _since_filter(self, events: Sequence[FineTuningJobEvent]) -> list[FineTuningJobEvent]:
+        """With ``--since``, the history's events up to that one are dropped."""
         if self._first_events and self.since is not None:
             ids = [e.id for e in events]
             if self.since in ids:
-                events = events[ids.index(self.since) + 1 :]
-            else:
-                self.ctx.out.note(f"event {self.since} is not among the job's events; showing all")
-        if events:
-            self.reporter.events(job, events)
+                return list(events[ids.index(self.since) + 1 :])
+            self.ctx.out.note(f"event {self.since} is not among the job's events; showing all")
+        return list(events)
+
+
+def interleave(
+    events: Sequence[FineTuningJobEvent], checkpoints: Sequence[FineTuningJobCheckpoint]
+) -> list[tuple[str, list[Any]]]:
+    """Events in their order with each checkpoint placed by its time, as runs of one kind.
+
+    A checkpoint goes after the events up to its ``created_at`` (so after "Checkpoint created at
+    step N"); without times to compare, checkpoints come after the events.
+    """
+    runs: list[tuple[str, list[Any]]] = []
+
+    def put(kind: str, item: Any) -> None:
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(item)
+        else:
+            runs.append((kind, [item]))
+
+    pending = list(checkpoints)
+    for event in events:
+        while (
+            pending
+            and pending[0].created_at is not None
+            and event.created_at is not None
+            and pending[0].created_at < event.created_at
+        ):
+            put("checkpoint", pending.pop(0))
+        put("event", event)
+    for ckpt in pending:
+        put("checkpoint", ckpt)
+    return runs

@@ -6,6 +6,7 @@ the objects as the API sent them (fields it did not send are left out, unknown o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,16 @@ def progress_brief(job: FineTuningJob, series: MetricSeries | None) -> str:
     return "—"
 
 
+_DATED = re.compile(r"^(?P<name>.+)-\d{4}-\d{2}-\d{2}$")
+
+
+def short_model(model: str | None) -> str:
+    """``gpt-4o-mini`` for ``gpt-4o-mini-2024-07-18``: the list has no room for dates."""
+    name = one_line(model)
+    match = _DATED.match(name)
+    return match.group("name") if match else name or "—"
+
+
 JOB_COLUMNS = (
     Column("status", min_width=9),
     Column("id"),
@@ -66,7 +77,7 @@ def jobs_table(
         [
             status_cell(job.status),
             Text(one_line(job.id)),
-            Text(one_line(job.model) or "—"),
+            Text(short_model(job.model)),
             Text(one_line(job.display_suffix) or "—"),
             Text(progress_brief(job, series.get(job.id))),
             Text(age(job.created_at, now), style="dim"),
@@ -124,18 +135,30 @@ def status_change_line(old: str | None, new: str | None, when: float | None) -> 
 # -- checkpoints ---------------------------------------------------------------------------------
 
 
-def checkpoint_lines(checkpoints: tuple[FineTuningJobCheckpoint, ...]) -> list[Text]:
-    """Two lines per checkpoint: step and the model name whole (to copy), then its metrics."""
+def checkpoint_lines(
+    checkpoints: tuple[FineTuningJobCheckpoint, ...], width: int = 80
+) -> list[Text]:
+    """Per checkpoint: step and the model name whole (to copy), then its metrics, wrapped."""
     lines: list[Text] = []
     rows = checkpoint_rows(checkpoints)
     pad = max((len(r["step"]) for r in rows), default=1)
+    indent = " " * (pad + 7)
     for row in rows:
         head = Text(f"step {row['step']:>{pad}}  ", style="bold")
         head.append(row["model"])
         lines.append(head)
-        metrics = [f"{k} {v}" for k, v in row.items() if k not in {"step", "model"}]
-        if metrics:
-            lines.append(Text(" " * (pad + 7) + " · ".join(metrics), style="dim"))
+        metrics = [
+            f"{_SHORT_BY_LABEL.get(k, k)} {v}" for k, v in row.items() if k not in {"step", "model"}
+        ]
+        current = ""
+        for item in metrics:
+            candidate = f"{current} · {item}" if current else item
+            if current and len(indent) + len(candidate) > width:
+                lines.append(Text(indent + current, style="dim"))
+                candidate = item
+            current = candidate
+        if current:
+            lines.append(Text(indent + current, style="dim"))
     return lines
 
 
@@ -149,6 +172,9 @@ SHORT_LABELS = {
     "valid_accuracy": "valid acc",
     "full_valid_accuracy": "full acc",
 }
+
+
+_SHORT_BY_LABEL = {LABELS[name]: short for name, short in SHORT_LABELS.items()}
 
 
 def metrics_table(series: MetricSeries, width: int) -> list[Text]:

@@ -98,7 +98,8 @@ class WatchReporter:
         if self.out.json_mode:
             self._record("status", job.id, status=job.status, previous=previous, job=as_json(job))
         else:
-            self.out.line(status_change_line(previous, job.status, self.ctx.conn.now()))
+            when = job.finished_at if job.is_final and job.finished_at else self.ctx.conn.now()
+            self.out.line(status_change_line(previous, job.status, when))
 
     def health(self, health: Health, text: str) -> None:
         if self.out.json_mode:

@@ -1,0 +1,136 @@
+"""Run ``ftmon`` commands as a user would, against the simulator, deterministically.
+
+``cli("watch", job_id)`` calls :func:`ftmon.cli.main` in process with the client on the shared
+``sim_app`` (every response checked against the OpenAPI spec). The world's clock is frozen; when a
+command sleeps between polls, the clock moves forward by that much instead, so a job runs its whole
+life in milliseconds and every run prints the same thing. Client retries do not wait at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from support.simkit import ADMIN_KEY, TEST_KEY
+
+from ftmon.api.client import FineTuningClient
+from ftmon.cli import main
+from ftmon.headless import runner
+from ftmon.sim.transport import sim_transport
+from ftmon.sim.world import SimWorld
+
+CLEARED = (
+    "OPENAI_API_KEY",
+    "OPENAI_ADMIN_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "FTMON_PROFILE",
+    "COLUMNS",
+    "NO_COLOR",
+    "FORCE_COLOR",
+)
+
+
+@pytest.fixture(autouse=True)
+def quiet_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[None]:
+    """No user config, no real keys, UTC times, 80 columns: the same output everywhere."""
+    for name in CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FTMON_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@dataclass
+class Run:
+    """What a command left behind: its exit code, stdout and stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def records(self) -> list[dict[str, Any]]:
+        """JSON Lines: one object per line, every line one object."""
+        return [json.loads(line) for line in self.out.splitlines()]
+
+
+@dataclass
+class Sim:
+    """Hooks a test sets on the in-process connection."""
+
+    world: SimWorld
+    #: Called with the world after each sleep of a command (to inject faults, cancel, ...).
+    on_sleep: list[Callable[[SimWorld], None]] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
+    connects: int = 0
+
+
+@pytest.fixture
+def sim(sim_world: SimWorld, sim_app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Sim:
+    """Route every command's client to ``sim_app``; keys from the environment (test keys)."""
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
+    state = Sim(sim_world)
+
+    def connect(args: Any, settings: Any) -> runner.Connection:
+        state.connects += 1
+
+        async def no_wait(seconds: float) -> None:
+            return None
+
+        async def sleep(seconds: float) -> None:
+            state.sleeps.append(seconds)
+            sim_world.clock.advance(seconds)
+            for hook in state.on_sleep:
+                hook(sim_world)
+
+        client = FineTuningClient(
+            replace(settings, base_url="http://sim.test/v1"),
+            transport=sim_transport(sim_app),
+            sleep=no_wait,
+        )
+        return runner.Connection(
+            client, now=sim_world.clock.now, clock=sim_world.clock.now, sleep=sleep, world=sim_world
+        )
+
+    monkeypatch.setattr(runner, "connect", connect)
+    return state
+
+
+@pytest.fixture
+def cli(sim: Sim, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """``cli("jobs", "--json")``: run one command on the simulator; returns a :class:`Run`."""
+
+    def run(*argv: str) -> Run:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+def lifecycle_job(world: SimWorld, suffix: str, **plan: Any) -> str:
+    """A small job that validates, queues, runs 30 steps and ends within ~3 simulated minutes."""
+    settings = {
+        "total_steps": 30,
+        "n_epochs": 3,
+        "seconds_per_step": 2,
+        "validate_seconds": 10,
+        "queue_seconds": 10,
+        "finalize_seconds": 10,
+        **plan,
+    }
+    return world.add_job({"suffix": suffix, "lifecycle": settings})["id"]

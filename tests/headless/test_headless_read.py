@@ -1,0 +1,246 @@
+"""The read commands (jobs, show, events, checkpoints, metrics) on the simulator."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from conftest import Run, Sim, lifecycle_job
+
+from ftmon.api.models import FineTuningJob, FineTuningJobEvent
+from ftmon.headless import exits
+from ftmon.monitor.series import MetricSeries
+from ftmon.present import job_fields
+from ftmon.sim.world import SimWorld
+
+Cli = Callable[..., Run]
+
+
+def all_jobs(world: SimWorld) -> list[dict]:
+    return [as_read(j) for j in world.list_jobs(limit=1000)[0]]
+
+
+def as_read(job: dict) -> dict:
+    """The API's job as ``--json`` gives it back: exactly, except ``null`` lists read as ``[]``."""
+    lists = ("result_files", "integrations")
+    return {k: ([] if k in lists and v is None else v) for k, v in job.items()}
+
+
+def job_id(world: SimWorld, suffix: str) -> str:
+    return world.highlights[f"job:{suffix}"]
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+
+
+def test_jobs_lists_every_job_newest_first_in_80_columns(cli: Cli, sim: Sim) -> None:
+    run = cli("jobs")
+    assert run.code == 0 and run.err == ""
+    lines = run.out.splitlines()
+    assert lines[0].split() == ["status", "id", "model", "suffix", "progress", "age"]
+    expected = [j["id"] for j in all_jobs(sim.world)]
+    assert [line.split()[2] for line in lines[1:]] == expected  # glyph, status, id
+    assert all(len(line) <= 80 for line in lines)
+    running = next(line for line in lines if job_id(sim.world, "support-bot-v3") in line)
+    assert running.startswith("▶ running") and "%" in running
+    done = next(line for line in lines if job_id(sim.world, "faq-bot-v2") in line)
+    assert done.startswith("✔ succeeded") and "100%" in done
+
+
+def test_jobs_json_is_the_api_objects(cli: Cli, sim: Sim) -> None:
+    run = cli("jobs", "--json")
+    assert run.code == 0
+    assert run.json() == all_jobs(sim.world)
+
+
+def test_jobs_status_filter_and_active(cli: Cli, sim: Sim) -> None:
+    jobs = all_jobs(sim.world)
+    run = cli("jobs", "--status", "running,paused", "--json")
+    assert [j["id"] for j in run.json()] == [
+        j["id"] for j in jobs if j["status"] in ("running", "paused")
+    ]
+    active = cli("jobs", "--status", "active", "--json").json()
+    assert {j["status"] for j in active} == {
+        "validating_files",
+        "queued",
+        "running",
+        "pausing",
+        "paused",
+    }
+    assert cli("jobs", "--status", "no-such-status").out == "No jobs match.\n"
+
+
+def test_jobs_limit_fetches_one_small_page_and_says_there_are_more(cli: Cli, sim: Sim) -> None:
+    sim.world.stats.reset()
+    run = cli("jobs", "--limit", "3")
+    assert run.code == 0
+    assert len(run.out.splitlines()) == 4
+    assert sim.world.stats.count("GET", "/v1/fine_tuning/jobs") == 1
+    assert run.err == "ftmon: 3 shown; more with --limit N or --all\n"
+
+
+def test_jobs_all_pages_through_everything(cli: Cli, sim: Sim) -> None:
+    for n in range(130):
+        sim.world.add_job({"suffix": f"bulk-{n}", "status": "succeeded"})
+    sim.world.stats.reset()
+    run = cli("jobs", "--all", "--json")
+    ids = [j["id"] for j in run.json()]
+    assert ids == [j["id"] for j in all_jobs(sim.world)] and len(ids) == 145
+    assert len(set(ids)) == 145
+    assert sim.world.stats.count("GET", "/v1/fine_tuning/jobs") == 2  # 100 a page
+
+
+def test_jobs_metadata_filter_is_sent_to_the_api(cli: Cli, sim: Sim) -> None:
+    tagged = sim.world.add_job({"suffix": "tagged", "metadata": {"ticket": "T-42"}})["id"]
+    run = cli("jobs", "--metadata", "ticket=T-42", "--json")
+    assert [j["id"] for j in run.json()] == [tagged]
+
+
+def test_jobs_in_a_wider_terminal_shows_whole_names(
+    cli: Cli, sim: Sim, monkeypatch: object
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # type: ignore[attr-defined]
+    run = cli("jobs")
+    assert "◌ validating_files" in run.out and "intent-classifier" in run.out
+    assert "catalog-long" in run.out and "gpt-4.1-mini " in run.out
+
+
+# -- show ----------------------------------------------------------------------------------------
+
+
+def test_show_prints_every_field_as_the_detail_pane(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "faq-bot-v2")
+    run = cli("show", jid)
+    assert run.code == 0 and run.err == ""
+    # Exactly present.job_fields, as the TUI gets them, with progress from the newest events.
+    job = FineTuningJob.model_validate(sim.world.get_job(jid))
+    series = MetricSeries()
+    for event in sim.world.events_record(jid)["data"][-100:]:
+        series.add_event(FineTuningJobEvent.model_validate(event))
+    fields = job_fields(job, sim.world.now(), series)
+    pad = max(len(f.label) for f in fields)
+    assert run.out.splitlines() == [f"{f.label:<{pad}}  {f.value}".rstrip() for f in fields]
+    assert run.out.startswith("status") and "✔ succeeded" in run.out.splitlines()[0]
+    labels = {f.label.strip() for f in fields}
+    assert {"progress", "fine-tuned model", "n_epochs", "created", "took"} <= labels
+
+
+def test_show_json_is_the_job_as_sent(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "intent-v1")
+    run = cli("show", jid, "--json")
+    assert run.json() == as_read(sim.world.get_job(jid))
+    assert run.json()["status"] == "failed"
+
+
+def test_show_failed_job_states_the_error(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "intent-v1")
+    job = sim.world.get_job(jid)
+    run = cli("show", jid)
+    assert job["error"]["message"] in run.out
+    assert "error code" in run.out
+
+
+def test_show_unknown_job_is_exit_4_with_the_api_message(cli: Cli) -> None:
+    run = cli("show", "ftjob-nope")
+    assert run.code == exits.NOT_FOUND
+    assert run.out == ""
+    assert run.err.startswith("ftmon: Not found (404): Could not find fine-tuning job: ftjob-nope")
+    assert run.err.count("\n") == 1 and "Traceback" not in run.err
+
+
+# -- events --------------------------------------------------------------------------------------
+
+
+def test_events_oldest_first_each_once(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "support-bot-v3")
+    record = sim.world.events_record(jid)["data"]
+    run = cli("events", jid, "--json")
+    assert run.code == 0
+    assert run.json() == record
+    human = cli("events", jid).out.splitlines()
+    assert len(human) == len(record)
+    assert human[0].endswith(record[0]["message"]) and human[-1].endswith(record[-1]["message"])
+
+
+def test_events_since_an_id(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "support-bot-v3")
+    record = sim.world.events_record(jid)["data"]
+    since = record[-5]["id"]
+    run = cli("events", jid, "--since", since, "--json")
+    assert run.json() == record[-4:]
+    assert run.err == ""
+
+
+def test_events_since_an_unknown_id_warns_and_shows_all(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "faq-bot-v2")
+    run = cli("events", jid, "--since", "ftevent-unknown", "--json")
+    assert len(run.json()) == sim.world.events_record(jid)["count"]
+    assert "not among the job's events" in run.err
+
+
+def test_events_of_a_missing_job(cli: Cli) -> None:
+    run = cli("events", "ftjob-nope")
+    assert run.code == exits.NOT_FOUND and run.out == ""
+
+
+# -- checkpoints ---------------------------------------------------------------------------------
+
+
+def test_checkpoints_newest_first_with_whole_model_names(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "faq-bot-v2")
+    listed = sim.world.list_checkpoints(jid, limit=100)[0]
+    run = cli("checkpoints", jid, "--json")
+    assert run.json() == sorted(listed, key=lambda c: c["step_number"], reverse=True)
+    human = cli("checkpoints", jid).out
+    for ckpt in listed:
+        assert ckpt["fine_tuned_model_checkpoint"] in human
+    assert human.splitlines()[0].startswith("step 30")
+    assert all(len(line) <= 80 for line in human.splitlines() if not line.startswith("step"))
+
+
+def test_checkpoints_none_yet(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "legal-summarizer")  # queued
+    assert cli("checkpoints", jid).out == "No checkpoints.\n"
+    assert cli("checkpoints", jid, "--json").json() == []
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def test_metrics_of_a_succeeded_job_come_from_the_result_file(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "faq-bot-v2")
+    job = sim.world.get_job(jid)
+    rows = list(
+        csv.DictReader(io.StringIO(sim.world.file_content(job["result_files"][0]).decode()))
+    )
+    run = cli("metrics", jid, "--json")
+    body = run.json()
+    assert body["source"] == "result_file" and body["complete"] is True
+    assert [s["step"] for s in body["steps"]] == [int(r["step"]) for r in rows]
+    assert body["steps"][-1]["train_loss"] == float(rows[-1]["train_loss"])
+    human = cli("metrics", jid).out.splitlines()
+    assert human[0] == f"{jid}: {len(rows)} steps, from the result file"
+    assert human[1].split()[0] == "step" and len(human) == len(rows) + 2
+
+
+def test_metrics_of_a_running_job_come_from_its_events(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "support-bot-v3")
+    metrics = [e for e in sim.world.events_record(jid)["data"] if e["type"] == "metrics"]
+    body = cli("metrics", jid, "--json").json()
+    assert body["source"] == "events" and body["complete"] is False
+    assert [s["step"] for s in body["steps"]] == [e["data"]["step"] for e in metrics]
+    assert body["total_steps"] == metrics[-1]["data"]["total_steps"]
+
+
+def test_metrics_csv(cli: Cli, sim: Sim) -> None:
+    jid = job_id(sim.world, "support-bot-v3")
+    body = cli("metrics", jid, "--json").json()
+    rows = list(csv.DictReader(io.StringIO(cli("metrics", jid, "--csv").out)))
+    assert len(rows) == len(body["steps"])
+    assert float(rows[0]["train_loss"]) == body["steps"][0]["train_loss"]
+
+
+def test_metrics_of_a_job_just_created(cli: Cli, sim: Sim) -> None:
+    jid = lifecycle_job(sim.world, "fresh")
+    assert cli("metrics", jid).out == "No metrics yet.\n"
