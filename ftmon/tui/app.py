@@ -26,6 +26,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
@@ -71,6 +72,8 @@ PAUSABLE = frozenset({"validating_files", "queued", "pending", "running"})
 RESUMABLE = frozenset({"paused"})
 #: How often ages and ETAs are recomputed; a row is repainted only when its text changed.
 AGE_REFRESH = 30.0
+#: How long the cursor must rest on a job before it is fetched in full and its panes drawn.
+SELECT_DELAY = 0.15
 #: Pause before restarting an engine that stopped on an unexpected error.
 ENGINE_RESTART = 5.0
 
@@ -121,6 +124,7 @@ class FtmonApp(App[int]):
         real_terminal: bool = False,
         handle_hangup: bool = False,
         age_refresh: float = AGE_REFRESH,
+        select_delay: float = SELECT_DELAY,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -130,6 +134,8 @@ class FtmonApp(App[int]):
         self.real_terminal = real_terminal
         self.handle_hangup = handle_hangup
         self.age_refresh = age_refresh
+        self.select_delay = select_delay
+        self._select_timer: Timer | None = None
         self.selected_id: str | None = None
         self.pending_job: str | None = job_id
         self.layout_name = ""
@@ -327,13 +333,38 @@ class FtmonApp(App[int]):
         if self.pending_job is not None and not event.by_user:
             return  # still opening the job asked for with --job
         self.pending_job = None
-        self._select(event.job_id)
+        # The first job shown is drawn at once; later moves wait for the cursor to rest.
+        self._select(event.job_id, at_once=self.selected_id is None)
 
-    def _select(self, job_id: str | None) -> None:
+    def _select(self, job_id: str | None, *, at_once: bool = True) -> None:
+        """Show ``job_id``: its fields at once; the rest once the cursor rests.
+
+        Holding ``j`` passes over many jobs: only the one it stops on is fetched in full and has
+        its events, metrics and checkpoints drawn.
+        """
         self.selected_id = job_id
+        self._show_overview()
+        self._refresh_bindings_if_changed()
+        if self._select_timer is not None:
+            self._select_timer.stop()
+            self._select_timer = None
+        if at_once or self.select_delay <= 0:
+            self._follow_selected()
+        else:
+            self._select_timer = self.set_timer(
+                self.select_delay, self._follow_selected, name="select"
+            )
+
+    @property
+    def selection_settled(self) -> bool:
+        """False while the cursor has just moved and the panes still show the job before."""
+        return self._select_timer is None
+
+    def _follow_selected(self) -> None:
+        self._select_timer = None
+        job_id = self.selected_id
         self.monitor.select(job_id)
         loaded = job_id is not None and self.monitor.is_loaded(job_id)
-        self._show_overview()
         self.event_log.show_job(
             job_id,
             self.monitor.events(job_id) if job_id else (),

@@ -36,10 +36,13 @@ class HeaderBar(Static):
 
 
 class StatusLine(Static):
-    """The live state from the engine's health; hidden while healthy so an idle screen is still."""
+    """The live state from the engine's health; hidden while healthy so an idle screen is still.
+
+    It sits in the flow under the panes (not docked: it would lie under the docked footer).
+    """
 
     DEFAULT_CSS = """
-    StatusLine { dock: bottom; height: 1; padding: 0 1; display: none; }
+    StatusLine { height: 1; padding: 0 1; display: none; }
     StatusLine.-failing { display: block; background: $error-muted; color: $text; }
     StatusLine.-paused { display: block; background: $warning-muted; color: $text; }
     """

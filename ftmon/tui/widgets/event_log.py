@@ -83,6 +83,9 @@ class EventLog(ScrollView, can_focus=True):
         self._lines: list[EventLine] = []
         self._width = 0
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
+        self._auto_scroll = False
+        #: Whether new events scroll into view; off while the user reads further up.
+        self.follow = True
         self.empty_text = "no job selected"
 
     @property
@@ -103,9 +106,8 @@ class EventLog(ScrollView, can_focus=True):
         self.empty_text = empty or ("no events yet" if job_id else "no job selected")
         self._cache.clear()
         self.virtual_size = Size(self._width, len(self._lines))
-        self.scroll_to(
-            x=0, y=max(0, len(self._lines) - self._view_height()), animate=False, immediate=True
-        )
+        self.follow = True
+        self._scroll(x=0, y=self.max_scroll_y)
         self.refresh()
 
     def append(self, job_id: str, events: Iterable[FineTuningJobEvent]) -> int:
@@ -115,7 +117,6 @@ class EventLog(ScrollView, can_focus=True):
         new = [event_line(e) for e in events]
         if not new:
             return 0
-        following = self.is_vertical_scroll_end or self.max_scroll_y == 0
         was_empty = not self._lines
         start = len(self._lines)
         self._lines.extend(new)
@@ -126,13 +127,11 @@ class EventLog(ScrollView, can_focus=True):
             start = 0
         self._width = max(self._width, *(cell_len(line.plain) for line in new))
         self.virtual_size = Size(self._width, len(self._lines))
-        if following:
-            self.scroll_to(
-                y=max(0, len(self._lines) - self._view_height()), animate=False, immediate=True
-            )
+        if self.follow:
+            self._scroll(y=self.max_scroll_y)
         elif dropped > 0:
             # Keep the lines the user is reading in place as old ones fall off the top.
-            self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
+            self._scroll(y=max(0, self.scroll_y - dropped))
         if was_empty or dropped > 0:
             self.refresh()
         else:
@@ -142,21 +141,39 @@ class EventLog(ScrollView, can_focus=True):
     def _view_height(self) -> int:
         return max(0, self.scrollable_content_region.height)
 
+    def _scroll(self, *, x: float | None = None, y: float | None = None) -> None:
+        """Scroll for the widget's own reasons: following the tail is not changed by it."""
+        self._auto_scroll = True
+        try:
+            # force: the scrollbars are only updated at the next layout, after new lines.
+            self.scroll_to(x=x, y=y, animate=False, immediate=True, force=True)
+        finally:
+            self._auto_scroll = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if not self._auto_scroll:
+            # The user scrolled: follow again only once back at the end.
+            self.follow = round(new_value) >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        if self.follow:
+            self._scroll(y=self.max_scroll_y)
+
     # -- keys ----------------------------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
-        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True)
+        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True, force=True)
 
     def action_page(self, direction: int) -> None:
-        self.scroll_to(
-            y=self.scroll_y + direction * max(1, self._view_height()), animate=False, immediate=True
-        )
+        step = direction * max(1, self._view_height())
+        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True, force=True)
 
     def action_first(self) -> None:
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def action_last(self) -> None:
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     # -- rendering -----------------------------------------------------------------------------
 

@@ -203,9 +203,9 @@ class JobList(ScrollView, can_focus=True):
             return
         top = round(self.scroll_y)
         if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+            self.scroll_to(y=self._cursor, animate=False, immediate=True, force=True)
         elif self._cursor >= top + height:
-            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True, force=True)
 
     def _announce(self, *, by_user: bool = False) -> None:
         selected = self.selected_id
