@@ -35,6 +35,8 @@ from ftmon.present import Progress, job_progress
 DEFAULT_GIVE_UP = 300.0
 #: Calls whose failure says something about the job itself (others are extras: checkpoints...).
 ESSENTIAL = frozenset({"retrieve_job", "list_events"})
+#: Extra polls after the end for checkpoints or the result file that failed on the last one.
+SETTLE_CYCLES = 3
 
 
 class Reporter(Protocol):
@@ -144,6 +146,7 @@ class Follower:
         self._first_events = True
         self._progress: Progress | None = None
         self._checkpoint_ids: set[str] = set()
+        self._pending_health: Health | None = None
 
     async def run(self) -> FineTuningJob:
         """Follow until the job ends and return it; raise what ends the command otherwise."""
@@ -153,6 +156,8 @@ class Follower:
         last_ok = clock()
         failing = False
         last_error: errors.FtmonApiError | None = None
+        events_done = False
+        settle = 0
         try:
             while True:
                 self.tap.new_cycle()
@@ -170,9 +175,17 @@ class Follower:
                     last_error = self.tap.failed(ESSENTIAL)[-1][1]
                 if not failing:
                     last_ok = now
+                self._flush_health()
                 job = monitor.job(self.job_id)
-                if job is not None and job.is_final and self.tap.events_complete:
-                    return job
+                if job is not None and job.is_final:
+                    if self.tap.events_complete:
+                        events_done = True
+                    if events_done:
+                        # Events are all in; give checkpoints and the result file a few more
+                        # tries if they failed, but never wait on them past SETTLE_CYCLES.
+                        settle += 1
+                        if monitor.health.state == "ok" or settle > SETTLE_CYCLES:
+                            return job
                 if failing and now - last_ok >= self.give_up_after:
                     raise exits.CommandError(
                         f"no good answer for {format_span(now - last_ok)}, giving up: "
@@ -198,10 +211,10 @@ class Follower:
     def _on_changes(self, changes: list[Any]) -> None:
         """One poll's changes, reported as a person reads them: events before the new status."""
         job = self.monitor.job(self.job_id)
+        for change in changes:
+            if isinstance(change, HealthChanged):
+                self._pending_health = change.health
         if job is None:
-            for change in changes:
-                if isinstance(change, HealthChanged):
-                    self._health(change.health)
             return
         if not self._seen:
             self._seen = True
@@ -231,12 +244,12 @@ class Follower:
         if any(isinstance(c, JobsChanged) for c in changes) and job.status != self._status:
             previous, self._status = self._status, job.status
             self.reporter.status(job, previous)
-        for change in changes:
-            if isinstance(change, HealthChanged):
-                self._health(change.health)
 
-    def _health(self, health: Health) -> None:
-        self.reporter.health(health, health.describe(self.ctx.conn.clock()))
+    def _flush_health(self) -> None:
+        """Report the cycle's health change, once the cycle is known not to end the command."""
+        health, self._pending_health = self._pending_health, None
+        if health is not None:
+            self.reporter.health(health, health.describe(self.ctx.conn.clock()))
 
     def _since_filter(self, events: Sequence[FineTuningJobEvent]) -> list[FineTuningJobEvent]:
         """With ``--since``, the history's events up to that one are dropped."""
