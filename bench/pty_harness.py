@@ -144,7 +144,8 @@ class PtyProcess:
 
         self.screen = pyte.Screen(cols, rows)
         self._stream = pyte.ByteStream(self.screen)
-        self._lock = threading.Lock()
+        # Re-entrant: a wait_for predicate may itself read the screen.
+        self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._chunks: list[Chunk] = []
         self._raw = bytearray()
@@ -232,7 +233,7 @@ class PtyProcess:
         if self.proc is None:
             return None
         try:
-            if self.proc.poll() is None and quit_key:
+            if self.proc.poll() is None and quit_key and self._master >= 0:
                 self.send(quit_key)
                 self._wait(grace)
             if self.proc.poll() is None:
@@ -249,6 +250,16 @@ class PtyProcess:
                 os.close(self._master)
                 self._master = -1
         return self.proc.returncode
+
+    def hang_up(self) -> None:
+        """Close the terminal's master side, as when an SSH link drops: the kernel sends SIGHUP
+        to the program (the session leader of this terminal)."""
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+        if self._master >= 0:
+            os.close(self._master)
+            self._master = -1
 
     def _wait(self, timeout: float) -> None:
         assert self.proc is not None
