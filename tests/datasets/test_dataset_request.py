@@ -1,0 +1,186 @@
+"""The create request: each field's problem named at the field, and the body built exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftmon.datasets.request import (
+    CreateInput,
+    build_body,
+    check_input,
+    field_for_param,
+    parse_metadata,
+    resolve_file,
+)
+
+GRADER = (
+    '{"type": "string_check", "name": "exact", "input": "{{sample.output_text}}", '
+    '"reference": "{{item.reference_answer}}", "operation": "eq"}'
+)
+
+
+def base(**changes: str) -> CreateInput:
+    values = {"model": "gpt-4.1-mini-2025-04-14", "training_file": "file-abc123"}
+    values.update(changes)
+    return CreateInput(**values)
+
+
+def test_the_smallest_request() -> None:
+    inp = base()
+    assert check_input(inp).ok
+    assert build_body(inp) == {
+        "model": "gpt-4.1-mini-2025-04-14",
+        "training_file": "file-abc123",
+        "method": {"type": "supervised", "supervised": {}},
+    }
+
+
+def test_every_field_lands_where_the_api_wants_it() -> None:
+    inp = base(
+        validation_file="file-val",
+        method="dpo",
+        n_epochs="3",
+        batch_size="auto",
+        learning_rate_multiplier="0.5",
+        beta="0.2",
+        suffix="tone",
+        seed="42",
+        metadata="team=search, run = 7",
+        wandb_project="ft",
+        wandb_name="run-1",
+        wandb_entity="acme",
+        wandb_tags="a, b",
+    )
+    assert check_input(inp).ok
+    assert build_body(inp) == {
+        "model": "gpt-4.1-mini-2025-04-14",
+        "training_file": "file-abc123",
+        "validation_file": "file-val",
+        "method": {
+            "type": "dpo",
+            "dpo": {
+                "hyperparameters": {"n_epochs": 3, "learning_rate_multiplier": 0.5, "beta": 0.2}
+            },
+        },
+        "suffix": "tone",
+        "seed": 42,
+        "metadata": {"team": "search", "run": "7"},
+        "integrations": [
+            {
+                "type": "wandb",
+                "wandb": {"project": "ft", "name": "run-1", "entity": "acme", "tags": ["a", "b"]},
+            }
+        ],
+    }
+
+
+def test_reinforcement_sends_its_grader_and_own_hyperparameters() -> None:
+    inp = base(
+        model="o4-mini-2025-04-16",
+        method="reinforcement",
+        grader=GRADER,
+        reasoning_effort="low",
+        eval_interval="5",
+        compute_multiplier="1.5",
+        beta="0.3",  # a DPO field left filled in: not sent for reinforcement
+    )
+    assert check_input(inp).ok
+    block = build_body(inp)["method"]["reinforcement"]
+    assert block["grader"]["type"] == "string_check"
+    assert block["hyperparameters"] == {
+        "reasoning_effort": "low",
+        "compute_multiplier": 1.5,
+        "eval_interval": 5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"model": ""}, "model", "required"),
+        ({"model": "gpt 4"}, "model", "no spaces"),
+        ({"training_file": ""}, "training_file", "required"),
+        ({"training_file": "./missing.jsonl"}, "training_file", "no such local file"),
+        ({"training_file": "file abc"}, "training_file", "file's id"),
+        ({"validation_file": "file-abc123"}, "validation_file", "same file"),
+        ({"n_epochs": "0"}, "n_epochs", "from 1 to 50"),
+        ({"n_epochs": "three"}, "n_epochs", "whole number"),
+        ({"batch_size": "512"}, "batch_size", "from 1 to 256"),
+        ({"learning_rate_multiplier": "-1"}, "learning_rate_multiplier", "more than 0"),
+        ({"learning_rate_multiplier": "nan"}, "learning_rate_multiplier", "more than 0"),
+        ({"method": "dpo", "beta": "3"}, "beta", "at most 2"),
+        ({"method": "reinforcement"}, "grader", "needs a grader"),
+        ({"method": "reinforcement", "grader": "{"}, "grader", "invalid JSON"),
+        ({"method": "reinforcement", "grader": '{"type": "x", "name": "g"}'}, "grader", "type"),
+        (
+            {"method": "reinforcement", "grader": GRADER, "reasoning_effort": "max"},
+            "reasoning_effort",
+            "low, medium",
+        ),
+        (
+            {"method": "reinforcement", "grader": GRADER, "compute_multiplier": "11"},
+            "compute_multiplier",
+            "at most 10",
+        ),
+        (
+            {"method": "reinforcement", "grader": GRADER, "eval_samples": "0"},
+            "eval_samples",
+            "1 or more",
+        ),
+        ({"method": "lora"}, "method", "supervised, dpo or reinforcement"),
+        ({"suffix": "x" * 65}, "suffix", "at most 64"),
+        ({"seed": "-1"}, "seed", "0 to 2147483647"),
+        ({"seed": "2147483648"}, "seed", "0 to 2147483647"),
+        ({"metadata": "team"}, "metadata", "key=value"),
+        ({"metadata": ",".join(f"k{i}=v" for i in range(17))}, "metadata", "at most 16"),
+        ({"wandb_tags": "a"}, "wandb_project", "W&B project"),
+    ],
+)
+def test_each_problem_is_named_at_its_field(changes: dict, field: str, words: str) -> None:
+    errors = check_input(base(**changes)).errors
+    assert list(errors) == [field], errors
+    assert words in errors[field]
+
+
+def test_hyperparameters_of_another_method_are_not_checked() -> None:
+    assert check_input(base(beta="99")).ok  # beta belongs to DPO; this is supervised
+
+
+def test_local_paths_are_found_and_replaced_by_their_upload_ids(tmp_path: Path) -> None:
+    train = tmp_path / "train.jsonl"
+    train.write_text("{}\n")
+    inp = base(training_file=str(train))
+    checked = check_input(inp)
+    assert checked.ok and checked.local_files() == {"training_file": train}
+    body = build_body(inp, {"training_file": "file-uploaded"})
+    assert body["training_file"] == "file-uploaded"
+
+
+def test_resolve_file() -> None:
+    assert resolve_file("file-abc").file_id == "file-abc"  # type: ignore[union-attr]
+    assert resolve_file("~/nope/train.jsonl") == "no such local file: ~/nope/train.jsonl"
+    assert resolve_file("train.jsonl", exists=lambda p: True).path == Path("train.jsonl")  # type: ignore[union-attr]
+
+
+def test_parse_metadata() -> None:
+    assert parse_metadata("a=1\nb = two words") == ({"a": "1", "b": "two words"}, None)
+    assert parse_metadata("") == ({}, None)
+
+
+@pytest.mark.parametrize(
+    ("param", "field"),
+    [
+        ("model", "model"),
+        ("training_file", "training_file"),
+        ("method.dpo.hyperparameters.beta", "beta"),
+        ("method.reinforcement.grader.type", "grader"),
+        ("method.type", "method"),
+        ("integrations[0].wandb.project", "wandb_project"),
+        ("nothing", None),
+        (None, None),
+    ],
+)
+def test_api_params_point_at_form_fields(param: str | None, field: str | None) -> None:
+    assert field_for_param(param) == field
