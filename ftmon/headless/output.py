@@ -41,6 +41,14 @@ def stream_width(stream: IO[str], environ: dict[str, str] | None = None) -> int:
     return max(20, int(columns)) if columns.isdigit() else 80
 
 
+class _Console(Console):
+    """Rich's console, but a closed pipe is left to the runner (exit 141, nothing on stderr)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 class Output:
     """One command's output: ``json_mode`` picks machine output over human lines."""
 
@@ -58,7 +66,7 @@ class Output:
         self.json_mode = json_mode
         self.color = wants_color(stdout) if color is None else color
         self.width = stream_width(stdout) if width is None else width
-        self.console = Console(
+        self.console = _Console(
             file=stdout,
             width=self.width,
             color_system="standard" if self.color else None,
