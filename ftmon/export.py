@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from pydantic import BaseModel
@@ -96,6 +97,20 @@ def _as_json(model: BaseModel) -> dict[str, Any]:
 
 
 # -- fetching ---------------------------------------------------------------------------------
+
+
+async def fetch_job_json(client: FineTuningClient, job_id: str) -> dict[str, Any]:
+    """The job exactly as the API sent it (the typed model would turn ``null`` lists into [])."""
+    response = await client.request("GET", f"fine_tuning/jobs/{quote(job_id, safe='')}")
+    try:
+        body = response.json()
+        FineTuningJob.model_validate(body)
+    except ValueError:  # not JSON, or not a job (pydantic's ValidationError is a ValueError)
+        raise errors.DecodeError(
+            f"The server's answer for job {one_line(job_id, width=60)} is not a job",
+            status_code=response.status_code,
+        ) from None
+    return body
 
 
 async def fetch_all_events(client: FineTuningClient, job_id: str) -> list[FineTuningJobEvent]:
@@ -179,23 +194,21 @@ async def export_job(
     client: FineTuningClient,
     job_id: str,
     directory: Path | None = None,
-    *,
-    job: FineTuningJob | None = None,
 ) -> ExportResult:
     """Fetch everything about ``job_id`` and write it to ``directory`` (created if needed).
 
-    ``job`` may be passed when the caller already holds it; it is fetched afresh otherwise.
     Raises ``FtmonApiError`` if the job or its events cannot be read, ``OSError`` if the files
     cannot be written.
     """
-    job = await client.retrieve_job(job_id) if job is None else job
+    raw = await fetch_job_json(client, job_id)
+    job = FineTuningJob.model_validate(raw)
     events = await fetch_all_events(client, job.id)
     checkpoints = await fetch_all_checkpoints(client, job.id)
     result = ExportResult(directory=Path(directory or default_directory(job.id)))
     series, result.metrics_source = await series_for(client, job, events, result.notes)
     title = job_title(job)
     texts = {
-        "job.json": _dump(_as_json(job)),
+        "job.json": _dump(raw),
         "events.jsonl": "".join(json.dumps(_as_json(e), ensure_ascii=True) + "\n" for e in events),
         "metrics.csv": metrics_csv(series),
         "checkpoints.json": _dump([_as_json(c) for c in checkpoints]),

@@ -1,0 +1,187 @@
+"""Export round-trips: what is written reads back as what the API holds, and holds no key."""
+
+from __future__ import annotations
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ftmon.api.client import FineTuningClient, decode_result_file
+from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
+from ftmon.config import Secret, Settings
+from ftmon.export import FILES, default_directory, export_job, loss_svg, nice_ticks, safe_name
+from ftmon.monitor.series import MetricSeries
+from ftmon.sim.world import SimWorld
+
+API_KEY = "sk-proj-EXPORTKEY0123456789abcdef"
+ADMIN_KEY = "sk-admin-EXPORTADMIN0123456789"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def client(sim_transport: httpx.AsyncBaseTransport) -> FineTuningClient:
+    settings = Settings(
+        api_key=Secret(API_KEY),
+        admin_key=Secret(ADMIN_KEY),
+        base_url="http://sim.test/v1",
+        max_retries=0,
+    )
+    return FineTuningClient(settings, transport=sim_transport)
+
+
+def first(world: SimWorld, status: str, method: str = "supervised") -> dict:
+    jobs, _ = world.list_jobs(limit=100)
+    return next(
+        j for j in jobs if j["status"] == status and j.get("method", {}).get("type") == method
+    )
+
+
+def exported_texts(directory: Path) -> dict[str, str]:
+    """Every file under ``directory`` by relative path, as text."""
+    return {
+        str(p.relative_to(directory)): p.read_text()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def read_events(path: Path) -> list[FineTuningJobEvent]:
+    return [
+        FineTuningJobEvent.model_validate(json.loads(line))
+        for line in path.read_text().splitlines()
+    ]
+
+
+async def test_a_succeeded_job_round_trips(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    job = first(sim_world, "succeeded")
+    result = await export_job(client, job["id"], tmp_path / "out")
+    assert sorted(p.name for p in result.paths.values()) == sorted(FILES)
+    # job.json is the job as the API sent it
+    assert json.loads(result.paths["job"].read_text()) == sim_world.get_job(job["id"])
+    # events.jsonl: every event, oldest first
+    record = sim_world.events_record(job["id"])["data"]
+    events = read_events(result.paths["events"])
+    assert [e.id for e in events] == [e["id"] for e in record]
+    assert result.events == len(record)
+    # metrics.csv: the result file's series
+    expected = MetricSeries()
+    expected.fill_from_csv(decode_result_file(sim_world.file_content(job["result_files"][0])))
+    assert len(expected) > 10
+    written = MetricSeries()
+    assert written.fill_from_csv(result.paths["metrics"].read_text()) == len(expected)
+    assert written.rows() == expected.rows()
+    assert result.metrics_source == "result_file"
+    # checkpoints.json: every checkpoint, by step
+    raw, _ = sim_world.list_checkpoints(job["id"], limit=100)
+    saved = [
+        FineTuningJobCheckpoint.model_validate(c)
+        for c in json.loads(result.paths["checkpoints"].read_text())
+    ]
+    assert [c.id for c in saved] == [c["id"] for c in sorted(raw, key=lambda c: c["step_number"])]
+
+
+async def test_all_pages_of_events_are_exported_not_only_the_newest(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    job = first(sim_world, "running")
+    record = sim_world.events_record(job["id"])["data"]
+    assert len(record) > 100  # more than one page of 100
+    result = await export_job(client, job["id"], tmp_path)
+    events = read_events(result.paths["events"])
+    assert [e.id for e in events] == [e["id"] for e in record]
+    # a running job's metrics come from its metrics events
+    assert result.metrics_source == "events"
+    steps = [e.data["step"] for e in events if e.data and "step" in e.data]
+    with result.paths["metrics"].open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["step"]) for r in rows] == sorted(set(steps))
+    assert float(rows[-1]["train_loss"]) == pytest.approx(
+        next(e.data["train_loss"] for e in reversed(events) if e.data and "step" in e.data)
+    )
+
+
+async def test_the_loss_plot_is_an_svg_with_axes_and_a_legend(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    job = first(sim_world, "running")
+    result = await export_job(client, job["id"], tmp_path)
+    root = ET.fromstring(result.paths["loss"].read_text())
+    assert root.tag == f"{SVG}svg"
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "step" in texts and "loss" in texts
+    assert {"training loss", "validation loss"} <= set(texts)
+    lines = list(root.iter(f"{SVG}polyline"))
+    assert len(lines) == 2
+    assert all(len(line.get("points", "").split()) > 50 for line in lines)
+
+
+async def test_no_key_is_ever_written_even_when_the_server_echoes_one(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    added = sim_world.add_job(
+        {
+            "id": "ftjob-echo",
+            "status": "failed",
+            "model": "gpt-4o-mini-2024-07-18",
+            "suffix": f"leak-{API_KEY}",
+            "metadata": {"note": ADMIN_KEY},
+            "events": [{"message": f"Bad key {API_KEY} for org"}],
+        }
+    )
+    result = await export_job(client, added["id"], tmp_path)
+    for name, text in exported_texts(tmp_path).items():
+        assert API_KEY not in text and ADMIN_KEY not in text, name
+    assert "leak-****" in result.paths["job"].read_text()
+    assert "Bad key **** for org" in result.paths["events"].read_text()
+
+
+async def test_a_normal_export_holds_no_key(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    for status in ("succeeded", "running", "failed"):
+        job = first(sim_world, status)
+        await export_job(client, job["id"], tmp_path / status)
+    texts = exported_texts(tmp_path)
+    assert len(texts) == 3 * len(FILES)
+    for name, text in texts.items():
+        assert API_KEY not in text and ADMIN_KEY not in text, name
+        assert "EXPORTKEY" not in text and "EXPORTADMIN" not in text, name
+
+
+async def test_a_job_without_metrics_still_exports(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    job = first(sim_world, "queued")
+    result = await export_job(client, job["id"], tmp_path)
+    assert result.paths["metrics"].read_text() == "step\n"
+    assert "no metrics" in result.paths["loss"].read_text()
+    assert FineTuningJob.model_validate_json(result.paths["job"].read_text()).id == job["id"]
+
+
+def test_default_directory_never_lets_api_text_climb_out() -> None:
+    assert default_directory("ftjob-abc", Path("/x")) == Path("/x/ftmon-export-ftjob-abc")
+    assert safe_name("../../etc\x1b[2J") == "etc_2J"
+    assert safe_name("") == "job"
+
+
+def test_compare_plot_has_one_entry_per_job_and_curve() -> None:
+    a, b = MetricSeries(), MetricSeries()
+    for step in range(1, 50):
+        a.add(step, {"train_loss": 2 / step, "valid_loss": 2.2 / step})
+        b.add(step, {"train_loss": 3 / step})
+    root = ET.fromstring(loss_svg([("run <a>", a), ("run b", b)], title="compare"))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "run <a> · train" in texts and "run <a> · valid" in texts and "run b · train" in texts
+    assert len(list(root.iter(f"{SVG}polyline"))) == 3
+
+
+def test_nice_ticks() -> None:
+    assert nice_ticks(0, 300) == [0, 100, 200, 300]
+    assert nice_ticks(0.13, 2.4) == [0.5, 1.0, 1.5, 2.0]
+    assert nice_ticks(1, 1) == [1]
