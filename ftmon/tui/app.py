@@ -402,9 +402,9 @@ class FtmonApp(App[int]):
 
     def _update_checkpoints_title(self) -> None:
         count = len(self.checkpoint_table.models)
-        self.checkpoint_table.border_title = Content(
-            f"checkpoints {count}" if count else "checkpoints"
-        )
+        loaded = self.selected_id is not None and self.monitor.is_loaded(self.selected_id)
+        title = f"checkpoints {count}" if count else "checkpoints · none" if loaded else ""
+        self.checkpoint_table.border_title = Content(title or "checkpoints")
 
     @on(JobList.NearEnd)
     def _on_near_end(self) -> None:

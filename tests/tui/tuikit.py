@@ -90,7 +90,7 @@ async def poll(pilot: Pilot[Any], world: SimWorld | None = None, advance: float 
 
 _TEXT = re.compile(
     r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
-    r'clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>'
+    r'clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">([^<]*)</text>'
 )
 
 

@@ -33,6 +33,22 @@ def fields_table(fields: Sequence[Field]) -> Table:
     return table
 
 
+ERROR_LABELS = ("error code", "error", "error param")
+
+
+def error_first(fields: Sequence[Field]) -> list[Field]:
+    """The same fields with the error (if any) moved up under the status line.
+
+    A failed job's error is what a person opens it for; in a short pane it must not be below
+    the fold. Only the order differs from ``ftmon show``.
+    """
+    errors = [f for f in fields if f.label in ERROR_LABELS]
+    if not errors:
+        return list(fields)
+    rest = [f for f in fields if f.label not in ERROR_LABELS]
+    return rest[:1] + errors + rest[1:]
+
+
 def fields_plain(fields: Sequence[Field]) -> str:
     """The fields as lines of text (for tests and the copy action)."""
     width = max((len(f.label) for f in fields), default=0)
@@ -64,7 +80,7 @@ class JobOverview(VerticalScroll, can_focus=True):
 
     def show_fields(self, fields: Sequence[Field]) -> bool:
         """Show these fields; False (and no repaint) when nothing differs."""
-        fields = tuple(fields)
+        fields = tuple(error_first(fields))
         if fields == self.fields:
             return False
         self.fields = fields

@@ -1,0 +1,113 @@
+"""Screens compared with accepted SVGs, at 80x24 and 160x48, from the seeded simulator.
+
+The world's clock is frozen and local time is UTC (conftest), so every run draws the same screen.
+``pytest --snapshot-update`` rewrites them: look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tuikit import build_app, new_world, settle
+
+from ftmon.sim import SimWorld
+from ftmon.tui.app import FtmonApp
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+async def settled(pilot: Any) -> None:
+    """The engine idle, the selection drawn, and any other worker (a dialog's fetch) done."""
+    await settle(pilot)
+    app: FtmonApp = pilot.app
+    for worker in list(app.workers):
+        if worker.group != "engine":
+            await worker.wait()
+    await settle(pilot)
+
+
+def world_and_app(key: str | None = None, **kwargs: Any) -> tuple[SimWorld, FtmonApp]:
+    world = new_world()
+    job = world.highlights[f"job:{key}"] if key else None
+    return world, build_app(world, job_id=job, **kwargs)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_demo_overview(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app()
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_failed_job_detail(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app("intent-v1")
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dpo_job(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app("tone-dpo")
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reinforcement_job(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app("grader-rft")
+    assert snap_compare(app, terminal_size=size, run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_running_job_events(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app("catalog-long")
+    assert snap_compare(app, terminal_size=size, press=["2"], run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cancel_dialog(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app("catalog-long")
+    assert snap_compare(app, terminal_size=size, press=["c"], run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_permissions_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app("support-bot")
+
+    async def open_permissions(pilot: Any) -> None:
+        await settled(pilot)
+        await pilot.press("P")
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_permissions)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_filter_in_use(snap_compare: Any, size: tuple[int, int]) -> None:
+    _, app = world_and_app()
+
+    async def type_filter(pilot: Any) -> None:
+        await settled(pilot)
+        await pilot.press("slash", *"team=support")
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=type_filter)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_api_down(snap_compare: Any, size: tuple[int, int]) -> None:
+    world, app = world_and_app()
+
+    async def break_the_api(pilot: Any) -> None:
+        await settled(pilot)
+        # Retry-After fixes the wait (a computed backoff has random jitter).
+        world.faults.add("429", duration=3600, retry_after=30)
+        world.clock.advance(40)
+        app.monitor.refresh_now()
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=break_the_api)
+
+
+def test_read_only_footer(snap_compare: Any) -> None:
+    _, app = world_and_app("catalog-long", read_only=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
