@@ -1,0 +1,231 @@
+"""Compare runs: the loss curves of two or more jobs overlaid in one plot, with a legend.
+
+Each job gets one colour: its training loss is a line, its validation loss points (it is sampled).
+``v`` hides or shows validation, ``x`` switches the x axis between step and percent of the run
+(runs of different lengths line up), ``esc`` closes. Labels are API text (suffixes): they are
+cleaned and handed over as ``Text``, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+
+from ftmon.monitor.series import MetricSeries
+from ftmon.text import one_line
+from ftmon.tui.widgets.metrics import downsample
+
+#: One colour a job, readable on dark and light themes; reused past eight jobs.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (87, 165, 226),
+    (235, 140, 50),
+    (90, 185, 100),
+    (225, 85, 95),
+    (170, 125, 225),
+    (60, 195, 195),
+    (205, 185, 60),
+    (225, 120, 185),
+)
+LABEL_WIDTH = 32
+
+
+@dataclass(frozen=True)
+class Run:
+    """One job in the comparison."""
+
+    job_id: str
+    label: str
+    series: MetricSeries
+    color: tuple[int, int, int]
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+class CompareChart(PlotextPlot):
+    """The overlaid loss curves; draws at its own width, so resizing needs no new data."""
+
+    DEFAULT_CSS = """
+    CompareChart {
+        height: 1fr;
+        min-height: 8;
+    }
+    """
+
+    def __init__(self, runs: list[Run], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.runs = runs
+        self.show_validation = True
+        self.by_fraction = False
+
+    def x_of(self, run: Run, step: int) -> float:
+        if not self.by_fraction:
+            return float(step)
+        total = run.series.total_steps or (run.series.steps() or [1])[-1] or 1
+        return 100.0 * step / total
+
+    def curves(self) -> list[tuple[str, Run, list[tuple[float, float]]]]:
+        """``(metric, run, points)`` as drawn now, downsampled to the plot's width."""
+        out = []
+        width = max(1, self.size.width)
+        names = ("train_loss", "valid_loss") if self.show_validation else ("train_loss",)
+        for run in self.runs:
+            for name in names:
+                points = downsample(run.series.column(name), width)
+                if points:
+                    out.append((name, run, [(self.x_of(run, s), v) for s, v in points]))
+        return out
+
+    def render(self) -> RenderResult:
+        plt = self.plt
+        plt.clear_figure()
+        plt.xlabel("% of run" if self.by_fraction else "step")
+        right = 0.0
+        for name, run, points in self.curves():
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            right = max(right, xs[-1])
+            if name == "train_loss":
+                label = one_line(run.label, width=LABEL_WIDTH)
+                plt.plot(xs, ys, marker="braille", color=run.color, label=label)
+            else:  # validation is sampled: its points, not a line
+                plt.scatter(xs, ys, marker="•", color=run.color)
+        if right > 0:
+            plt.xlim(0, 100 if self.by_fraction else right)
+        return super().render()
+
+
+def legend_line(run: Run, label_width: int, *, extras: bool = True) -> Text:
+    """A job's colour, label, last step, last training and validation loss."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("━━ ", style=Style(color=_hex(run.color), bold=True))
+    text.append(one_line(run.label, width=label_width).ljust(label_width))
+    series = run.series
+    if not len(series):
+        text.append("  no metrics yet", style="dim")
+        return text
+    train = series.column("train_loss")
+    valid = series.column("valid_loss")
+    total = f"/{series.total_steps}" if series.total_steps else ""
+    text.append(f"  step {series.steps()[-1]}{total}", style="dim")
+    text.append(f"  train {_fmt(train[-1][1] if train else None)}")
+    if valid:
+        text.append(f"  valid {_fmt(valid[-1][1])}")
+        if extras:
+            text.append(f"  best valid {_fmt(min(v for _, v in valid))}", style="dim")
+    return text
+
+
+class CompareLegend(Widget):
+    """One line a job, fitted to the width: shorter labels, then fewer numbers."""
+
+    DEFAULT_CSS = """
+    CompareLegend {
+        height: auto;
+        max-height: 12;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, runs: list[Run], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.runs = runs
+
+    def lines(self, width: int) -> list[Text]:
+        longest = max((len(one_line(r.label)) for r in self.runs), default=0)
+        for label_width, extras in (
+            (min(LABEL_WIDTH, longest), True),
+            (min(LABEL_WIDTH, longest), False),
+            (min(20, longest), False),
+        ):
+            lines = [legend_line(r, label_width, extras=extras) for r in self.runs]
+            if all(line.cell_len <= width for line in lines):
+                return lines
+        return lines
+
+    def render(self) -> RenderResult:
+        return Text("\n").join(self.lines(self.content_region.width or 10_000))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self.runs))
+
+
+class CompareScreen(Screen[None]):
+    """Overlay the loss of several jobs: ``series_by_job`` maps job id -> (label, series)."""
+
+    DEFAULT_CSS = """
+    CompareScreen {
+        layout: vertical;
+        background: $surface;
+    }
+    CompareScreen #compare-title {
+        height: 1;
+        padding: 0 1;
+        text-style: bold;
+        background: $panel;
+    }
+    CompareScreen #compare-note {
+        height: auto;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "toggle_validation", "Validation", id="compare.validation"),
+        Binding("x", "toggle_axis", "Step/%", id="compare.axis"),
+        Binding("escape", "close", "Close", id="compare.close"),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def __init__(self, series_by_job: Mapping[str, tuple[str, MetricSeries]]) -> None:
+        super().__init__()
+        self.runs = [
+            Run(job_id, label or job_id, series, PALETTE[index % len(PALETTE)])
+            for index, (job_id, (label, series)) in enumerate(series_by_job.items())
+        ]
+        self.chart = CompareChart(self.runs, id="compare-chart")
+
+    def compose(self) -> ComposeResult:
+        count = len(self.runs)
+        title = f"Compare runs · {count} job{'s' if count != 1 else ''} · loss against step"
+        yield Static(Text(title, no_wrap=True, overflow="ellipsis"), id="compare-title")
+        note = Static(Text(self._note()), id="compare-note")
+        note.display = bool(self._note())
+        yield note
+        yield self.chart
+        yield CompareLegend(self.runs, id="compare-legend")
+        yield Footer()
+
+    def _note(self) -> str:
+        if len(self.runs) < 2:
+            return "Select two or more jobs to compare; showing what there is."
+        if not any(len(run.series) for run in self.runs):
+            return "None of these jobs has metrics yet."
+        return ""
+
+    def action_toggle_validation(self) -> None:
+        self.chart.show_validation = not self.chart.show_validation
+        self.chart.refresh()
+
+    def action_toggle_axis(self) -> None:
+        self.chart.by_fraction = not self.chart.by_fraction
+        self.chart.refresh()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
