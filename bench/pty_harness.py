@@ -218,7 +218,7 @@ class PtyProcess:
                 if self._watch:
                     text = self._text_locked()
                     for predicate, hit in self._watch:
-                        if not hit and predicate(text):
+                        if not hit and _safely(predicate, text):
                             hit.append(now)
                 self._changed.notify_all()
         self._eof.set()
@@ -466,6 +466,14 @@ class Window:
     @property
     def bytes_per_minute(self) -> float:
         return 60.0 * self.bytes / self.seconds if self.seconds else 0.0
+
+
+def _safely(predicate: Callable[[str], bool], text: str) -> bool:
+    """A predicate's answer in the reader thread, where an exception must not stop reading."""
+    try:
+        return bool(predicate(text))
+    except Exception:
+        return False
 
 
 def _predicate(what: str | re.Pattern[str] | Callable[[str], bool]) -> Callable[[str], bool]:
