@@ -1,0 +1,694 @@
+"""Create a fine-tuning job: a form that checks every field, checks and uploads local files, and
+shows the exact request before anything is sent.
+
+Fields take text; :func:`ftmon.datasets.request.check_input` says what is wrong, and the reason is
+shown under the field. A file field takes an uploaded file's id (or one picked from the list of
+uploaded files) or a local path: on review a local file is checked line by line (problems shown at
+the field with their line numbers; examples and an estimate of tokens and billed tokens when it
+is fine), then uploaded with a determinate progress bar, and its id takes the path's place.
+The last step shows the request body as JSON; "Create job" sends exactly that.
+
+Without ``on_submit`` the screen dismisses with the body and the caller sends it; with it, the
+screen sends it and, if the API refuses, marks the field the API named and stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, ProgressBar, Select, Static, TextArea
+
+from ftmon.api.client import FineTuningClient
+from ftmon.api.errors import FtmonApiError
+from ftmon.api.models import FileObject
+from ftmon.datasets.formats import METHOD_LABELS, METHODS
+from ftmon.datasets.problems import DatasetReport
+from ftmon.datasets.request import (
+    REASONING_EFFORTS,
+    SUGGESTED_MODELS,
+    CreateInput,
+    build_body,
+    check_input,
+    field_for_param,
+    n_epochs_value,
+)
+from ftmon.datasets.summary import cost_line, problem_lines
+from ftmon.datasets.upload import human_size, list_training_files, upload_with_progress
+from ftmon.datasets.validate import MIN_EXAMPLES, CheckCancelled, check_file
+from ftmon.text import clean, local_time, one_line
+from ftmon.tui.screens.confirm import ConfirmScreen
+
+#: Sends a request body (the app's ``client.create_job``); raising FtmonApiError keeps the form.
+Submit = Callable[[dict[str, Any]], Awaitable[Any]]
+
+#: (field, label, placeholder, which methods show it: None = all)
+TEXT_FIELDS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
+    ("n_epochs", "Epochs", "auto (1-50)", None),
+    ("batch_size", "Batch size", "auto (1-256)", None),
+    ("learning_rate_multiplier", "LR multiplier", "auto (> 0)", None),
+    ("beta", "Beta", "auto (0-2]", ("dpo",)),
+    ("compute_multiplier", "Compute multiplier", "auto (0-10]", ("reinforcement",)),
+    ("eval_interval", "Eval interval", "auto (steps)", ("reinforcement",)),
+    ("eval_samples", "Eval samples", "auto", ("reinforcement",)),
+)
+NAMING_FIELDS = (
+    ("suffix", "Suffix", "up to 64 characters, in the model's name"),
+    ("seed", "Seed", "random (0-2147483647)"),
+    ("metadata", "Metadata", "key=value, key=value"),
+)
+WANDB_FIELDS = (
+    ("wandb_project", "W&B project", "none (no integration)"),
+    ("wandb_name", "W&B run name", "the job id"),
+    ("wandb_entity", "W&B entity", "the key's default entity"),
+    ("wandb_tags", "W&B tags", "tag, tag"),
+)
+FILE_LABELS = {"training_file": "Training file", "validation_file": "Validation file"}
+GRADER_EXAMPLE = (
+    '{"type": "string_check", "name": "exact", "input": "{{sample.output_text}}", '
+    '"reference": "{{item.reference_answer}}", "operation": "eq"}'
+)
+
+
+def _input(field: str, placeholder: str, value: str = "", **kwargs: Any) -> Input:
+    widget = Input(
+        value=value,
+        placeholder=placeholder,
+        id=f"in-{field}",
+        compact=True,
+        select_on_focus=False,
+        **kwargs,
+    )
+    widget.cursor_blink = False  # a blinking cursor writes to the terminal twice a second
+    return widget
+
+
+class Field(Vertical):
+    """A label, its input, and room under it for the reason it is wrong or a note."""
+
+    DEFAULT_CSS = """
+    Field {
+        height: auto;
+    }
+    Field > Horizontal {
+        height: auto;
+    }
+    Field .label {
+        width: 20;
+        color: $text-muted;
+    }
+    Field .error {
+        display: none;
+        margin-left: 20;
+        color: $text-error;
+    }
+    Field .note {
+        display: none;
+        margin-left: 20;
+        color: $text-success;
+    }
+    Field.-error .error, Field.-note .note {
+        display: block;
+    }
+    Field.-error .label {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, name: str, label: str, *children: Widget, classes: str = "") -> None:
+        super().__init__(id=f"field-{name}", classes=classes)
+        self.field_name = name
+        self.label = label
+        self._children = children
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Static(Content(self.label), classes="label")
+            yield from self._children[:1]
+        for extra in self._children[1:]:
+            with Horizontal():
+                yield Static(Content(""), classes="label")
+                yield extra
+        yield Static(Content(""), classes="error")
+        yield Static(Content(""), classes="note")
+
+    def show_error(self, reason: str | None) -> None:
+        self.query_one(".error", Static).update(Text(clean(reason or "", multiline=True)))
+        self.set_class(bool(reason), "-error")
+
+    def show_note(self, note: str | None) -> None:
+        self.query_one(".note", Static).update(Text(clean(note or "", multiline=True)))
+        self.set_class(bool(note), "-note")
+
+    @property
+    def error(self) -> str:
+        return str(self.query_one(".error", Static).render()) if self.has_class("-error") else ""
+
+    @property
+    def note(self) -> str:
+        return str(self.query_one(".note", Static).render()) if self.has_class("-note") else ""
+
+
+class RequestReview(ConfirmScreen):
+    """The last step: the exact JSON that will be sent, scrollable, "Keep editing" in focus."""
+
+    DEFAULT_CSS = """
+    RequestReview #review-body {
+        height: auto;
+        max-height: 45vh;
+        width: 100%;
+        min-width: 40;
+        margin-bottom: 1;
+        background: $boost;
+    }
+    RequestReview #review-cost {
+        height: auto;
+        margin-bottom: 1;
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_body(-1)", "Scroll", show=False),
+        Binding("down", "scroll_body(1)", "Scroll", show=False),
+        Binding("pageup", "scroll_body(-10)", "Scroll", show=False),
+        Binding("pagedown", "scroll_body(10)", "Scroll", show=False),
+    ]
+
+    def __init__(self, body: dict[str, Any], cost: str = "") -> None:
+        super().__init__(
+            "Create this fine-tuning job? This exact request will be sent (↑↓ scroll):",
+            yes_label="Create job",
+            no_label="Keep editing",
+            danger=False,
+        )
+        self.body = body
+        self.body_text = json.dumps(body, indent=2, ensure_ascii=False)
+        self.cost = cost
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Static(self._question, id="confirm-question")
+            with VerticalScroll(id="review-body", can_focus=False):
+                yield Static(Text(clean(self.body_text, multiline=True)), id="review-json")
+            cost = Static(Text(self.cost), id="review-cost")
+            cost.display = bool(self.cost)
+            yield cost
+            with Horizontal(id="confirm-buttons"):
+                yield Button(Content(self._no_label), id="no", variant="default", compact=True)
+                yield Button(Content(self._yes_label), id="yes", variant="primary", compact=True)
+
+    def action_scroll_body(self, lines: int) -> None:
+        scroll = self.query_one("#review-body", VerticalScroll)
+        scroll.scroll_relative(y=lines, animate=False)
+
+
+class CreateJobScreen(Screen["dict[str, Any] | None"]):
+    """The create-job form. Dismisses with the request body that was (or is to be) sent, or None.
+
+    ``client`` lists uploaded files and uploads local ones; ``on_submit`` (optional) sends the body.
+    """
+
+    DEFAULT_CSS = """
+    CreateJobScreen {
+        layout: vertical;
+    }
+    CreateJobScreen #create-title {
+        height: 1;
+        padding: 0 1;
+        text-style: bold;
+        background: $panel;
+    }
+    CreateJobScreen #create-form {
+        height: 1fr;
+        padding: 0 1;
+    }
+    CreateJobScreen Field, CreateJobScreen .heading {
+        max-width: 120;
+    }
+    CreateJobScreen .heading {
+        height: 1;
+        margin-top: 1;
+        text-style: bold;
+    }
+    CreateJobScreen Input, CreateJobScreen Select {
+        width: 1fr;
+    }
+    CreateJobScreen #in-grader {
+        height: 6;
+        width: 1fr;
+    }
+    CreateJobScreen .only-dpo, CreateJobScreen .only-reinforcement {
+        display: none;
+    }
+    CreateJobScreen.-dpo .only-dpo, CreateJobScreen.-reinforcement .only-reinforcement {
+        display: block;
+    }
+    CreateJobScreen #create-progress {
+        display: none;
+        height: 1;
+        padding: 0 1;
+    }
+    CreateJobScreen #create-progress.-busy {
+        display: block;
+    }
+    CreateJobScreen #create-progress-label {
+        width: auto;
+        max-width: 50%;
+        margin-right: 1;
+    }
+    CreateJobScreen #create-bottom {
+        height: auto;
+        padding: 0 1;
+    }
+    CreateJobScreen #create-status {
+        width: 1fr;
+        height: auto;
+    }
+    CreateJobScreen #create-status.-error {
+        color: $text-error;
+    }
+    CreateJobScreen #create-bottom Button {
+        margin-left: 2;
+        width: auto;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "review", "Review & create", id="create.review", priority=True),
+        Binding("escape", "close", "Close", id="create.close"),
+    ]
+
+    AUTO_FOCUS = "#in-model"
+
+    def __init__(
+        self,
+        client: FineTuningClient,
+        *,
+        initial: CreateInput | None = None,
+        on_submit: Submit | None = None,
+        models: Sequence[str] = SUGGESTED_MODELS,
+    ) -> None:
+        super().__init__(classes=f"-{(initial or CreateInput()).method}")
+        self.client = client
+        self.initial = initial or CreateInput()
+        self.on_submit = on_submit
+        self.models = list(models)
+        self.busy = False
+        #: The files listed for picking, by id.
+        self.uploaded: dict[str, FileObject] = {}
+        #: The checked reports of local files, by field.
+        self.reports: dict[str, DatasetReport] = {}
+        self._stopping = False
+        #: Values this screen put in a field itself (an upload's id): not a change by the user.
+        self._placed: dict[str, str] = {}
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        init = self.initial
+        yield Static(Text("Create a fine-tuning job"), id="create-title")
+        with VerticalScroll(id="create-form"):
+            yield Static(Text("Data"), classes="heading")
+            yield Field(
+                "model",
+                "Base model",
+                _input(
+                    "model",
+                    "gpt-4.1-mini-2025-04-14, or a fine-tuned model",
+                    init.model,
+                    suggester=SuggestFromList(self.models, case_sensitive=False),
+                ),
+            )
+            for name, label in FILE_LABELS.items():
+                yield Field(
+                    name,
+                    label,
+                    _input(name, "file-… or a local .jsonl path", getattr(init, name)),
+                    Select[str](
+                        [],
+                        prompt="or pick an uploaded file… (loading)",
+                        id=f"pick-{name}",
+                        compact=True,
+                    ),
+                )
+            yield Static(Text("Method and hyperparameters (empty means auto)"), classes="heading")
+            yield Field(
+                "method",
+                "Method",
+                Select[str](
+                    [(Text(METHOD_LABELS[m]), m) for m in METHODS],
+                    value=init.method if init.method in METHODS else "supervised",
+                    allow_blank=False,
+                    id="in-method",
+                    compact=True,
+                ),
+            )
+            for name, label, placeholder, methods in TEXT_FIELDS:
+                classes = f"only-{methods[0]}" if methods else ""
+                yield Field(
+                    name, label, _input(name, placeholder, getattr(init, name)), classes=classes
+                )
+            effort = init.reasoning_effort if init.reasoning_effort in REASONING_EFFORTS else None
+            yield Field(
+                "reasoning_effort",
+                "Reasoning effort",
+                Select[str](
+                    [(Text(e), e) for e in REASONING_EFFORTS],
+                    prompt="default",
+                    value=effort if effort else Select.NULL,
+                    id="in-reasoning_effort",
+                    compact=True,
+                ),
+                classes="only-reinforcement",
+            )
+            grader = TextArea(
+                init.grader, id="in-grader", soft_wrap=True, tab_behavior="focus", compact=True
+            )
+            grader.cursor_blink = False
+            yield Field("grader", "Grader (JSON)", grader, classes="only-reinforcement")
+            yield Static(Text("Naming"), classes="heading")
+            for name, label, placeholder in NAMING_FIELDS:
+                yield Field(name, label, _input(name, placeholder, getattr(init, name)))
+            yield Static(Text("Weights & Biases (optional)"), classes="heading")
+            for name, label, placeholder in WANDB_FIELDS:
+                yield Field(name, label, _input(name, placeholder, getattr(init, name)))
+        with Horizontal(id="create-progress"):
+            yield Static(Text(""), id="create-progress-label")
+            yield ProgressBar(total=100, show_eta=False, id="create-progress-bar")
+        with Horizontal(id="create-bottom"):
+            yield Static(Text(""), id="create-status")
+            yield Button(Content("Cancel"), id="create-cancel", variant="default", compact=True)
+            yield Button(
+                Content("Review & create"), id="create-review", variant="primary", compact=True
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._status("Nothing is sent before you review it.")
+        if not self.initial.grader:
+            self.query_one("#in-grader", TextArea).text = ""
+        self._load_files()
+
+    def on_unmount(self) -> None:
+        self._stopping = True  # a running file check stops at its next progress report
+
+    # -- reading and marking fields -----------------------------------------------------------
+
+    def field(self, name: str) -> Field:
+        return self.query_one(f"#field-{name}", Field)
+
+    def read_input(self) -> CreateInput:
+        """The form's values as typed."""
+        values: dict[str, Any] = {}
+        for name in CreateInput.field_names():
+            if name == "method":
+                value = self.query_one("#in-method", Select).value
+                values[name] = value if isinstance(value, str) else "supervised"
+            elif name == "reasoning_effort":
+                value = self.query_one("#in-reasoning_effort", Select).value
+                values[name] = value if isinstance(value, str) else ""
+            elif name == "grader":
+                values[name] = self.query_one("#in-grader", TextArea).text
+            else:
+                values[name] = self.query_one(f"#in-{name}", Input).value
+        return CreateInput(**values)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for widget in self.query(Field):
+            widget.show_error(errors.get(widget.field_name))
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#create-status", Static)
+        status.update(Text(clean(text, multiline=True)))
+        status.set_class(error, "-error")
+
+    def _visible_errors(self, errors: dict[str, str]) -> dict[str, str]:
+        """Errors of fields that the chosen method shows (others are not sent)."""
+        return {name: reason for name, reason in errors.items() if self.field(name).display}
+
+    def _focus_field(self, name: str) -> None:
+        field = self.field(name)
+        target = field.query("Input, Select, TextArea").first()
+        target.focus()
+        field.scroll_visible(animate=False)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    @on(Select.Changed, "#in-method")
+    def _method_changed(self, event: Select.Changed) -> None:
+        for method in METHODS:
+            self.set_class(event.value == method, f"-{method}")
+
+    @on(Select.Changed)
+    def _picked(self, event: Select.Changed) -> None:
+        select_id = event.select.id or ""
+        if not select_id.startswith("pick-") or not isinstance(event.value, str):
+            return
+        name = select_id.removeprefix("pick-")
+        self.query_one(f"#in-{name}", Input).value = event.value
+        self.field(name).show_note(self._file_note(event.value))
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("in-")
+        if self._placed.get(name) == event.value:
+            del self._placed[name]
+            return
+        if name in FILE_LABELS:
+            self.reports.pop(name, None)
+            self.field(name).show_note(self._file_note(event.value.strip()))
+        if name and self.query(f"#field-{name}") and self.field(name).error:
+            # Once marked, a field says as it is typed when it becomes right.
+            self.field(name).show_error(check_input(self.read_input()).errors.get(name))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "create-review":
+            self.action_review()
+        elif event.button.id == "create-cancel":
+            self.action_close()
+
+    def _file_note(self, value: str) -> str:
+        item = self.uploaded.get(value)
+        if item is None:
+            return ""
+        return f"uploaded file {one_line(item.filename, width=50)} · {human_size(item.bytes)}"
+
+    # -- uploaded files ------------------------------------------------------------------------
+
+    @work(group="create-files", exclusive=True, exit_on_error=False)
+    async def _load_files(self) -> None:
+        try:
+            files = await list_training_files(self.client, limit=200)
+        except FtmonApiError as exc:
+            self._set_pickers([], f"uploaded files could not be listed: {one_line(exc, width=60)}")
+            return
+        except Exception as exc:  # a bug must not leave the form half-drawn
+            self._set_pickers([], f"uploaded files could not be listed ({type(exc).__name__})")
+            return
+        self.uploaded = {f.id: f for f in files}
+        prompt = "or pick an uploaded file…" if files else "no uploaded training files yet"
+        self._set_pickers(files, prompt)
+
+    def _set_pickers(self, files: list[FileObject], prompt: str) -> None:
+        options = [(self._file_option(f), f.id) for f in files]
+        for name in FILE_LABELS:
+            picker = self.query_one(f"#pick-{name}", Select)
+            picker.set_options(options)
+            picker.prompt = prompt
+
+    @staticmethod
+    def _file_option(item: FileObject) -> Text:
+        when = local_time(item.created_at)[:16]
+        words = [one_line(item.id), one_line(item.filename, width=40), human_size(item.bytes), when]
+        return Text(" · ".join(words))
+
+    # -- review, check, upload, confirm, send --------------------------------------------------
+
+    def action_review(self) -> None:
+        if self.busy:
+            self._status("Still working on the files…")
+            return
+        inp = self.read_input()
+        checked = check_input(inp)
+        errors = self._visible_errors(checked.errors)
+        self.show_errors(errors)
+        if errors:
+            count = len(errors)
+            self._status(
+                f"{count} field{'s' if count != 1 else ''} to fix before anything is sent.",
+                error=True,
+            )
+            self._focus_field(next(iter(errors)))
+            return
+        self.busy = True
+        self._prepare(inp, checked.local_files())
+
+    @work(group="create-prepare", exclusive=True, exit_on_error=False)
+    async def _prepare(self, inp: CreateInput, local: dict[str, Path]) -> None:
+        """Check and upload local files, then show the request for confirmation."""
+        try:
+            ids = await self._check_and_upload(inp, local)
+        except Exception as exc:  # anything unexpected: said, never fatal
+            self._status(f"Unexpected error: {one_line(exc) or type(exc).__name__}", error=True)
+            ids = None
+        finally:
+            self.busy = False
+            self._progress(None)
+        if ids is None:
+            return
+        for name, file_id in ids.items():
+            self._placed[name] = file_id
+            self.query_one(f"#in-{name}", Input).value = file_id
+            report = self.reports.get(name)
+            note = f"uploaded as {file_id}"
+            if report is not None:
+                note += " · " + cost_line(report, n_epochs_value(inp))
+            self.field(name).show_note(note)
+        final = self.read_input()
+        if not check_input(final).ok:  # cannot happen: the ids replaced checked paths
+            self._status("The form changed while files were uploading: review again.", error=True)
+            return
+        body = build_body(final)
+        train = self.reports.get("training_file")
+        cost = cost_line(train, n_epochs_value(final)) if train is not None else ""
+        self._status("Nothing is sent before Create job.")
+        self.app.push_screen(RequestReview(body, cost), lambda yes: self._confirmed(body, yes))
+
+    async def _check_and_upload(
+        self, inp: CreateInput, local: dict[str, Path]
+    ) -> dict[str, str] | None:
+        """The ids of the uploaded local files; None (problems marked) if any check fails."""
+        for name, path in local.items():
+            report = await self._check(name, path, inp.method)
+            if report is None:
+                return None
+            self.reports[name] = report
+            self.field(name).show_note(cost_line(report, n_epochs_value(inp)))
+        ids: dict[str, str] = {}
+        for name, path in local.items():
+            label = f"Uploading {one_line(path.name, width=30)}"
+            self._status(f"{label}…")
+            self._progress(label, 0, 1)
+            try:
+                uploaded = await upload_with_progress(
+                    self.client,
+                    path,
+                    on_progress=lambda done, total, label=label: self._progress(label, done, total),
+                )
+            except (FtmonApiError, OSError) as exc:
+                reason = one_line(exc.strerror if isinstance(exc, OSError) else exc)
+                self.field(name).show_error(f"upload failed: {reason}")
+                self._status("An upload failed; nothing was created.", error=True)
+                return None
+            ids[name] = uploaded.id
+            self.uploaded[uploaded.id] = uploaded
+        return ids
+
+    async def _check(self, name: str, path: Path, method: str) -> DatasetReport | None:
+        label = f"Checking {one_line(path.name, width=30)}"
+        self._status(f"{label}…")
+        self._progress(label, 0, 1)
+        app = self.app
+
+        def progress(done: int, total: int | None) -> None:
+            app.call_from_thread(self._progress, label, done, total or 1)
+
+        try:
+            report = await asyncio.to_thread(
+                check_file,
+                path,
+                method,
+                min_examples=MIN_EXAMPLES if name == "training_file" else 1,
+                on_progress=progress,
+                should_stop=lambda: self._stopping,
+            )
+        except CheckCancelled:
+            return None
+        except OSError as exc:
+            self.field(name).show_error(f"cannot read {one_line(path)}: {exc.strerror}")
+            self._status("A file could not be read; nothing was sent.", error=True)
+            return None
+        if not report.ok:
+            count = report.problem_count
+            lines = [f"{count:,} problem{'s' if count != 1 else ''} for {METHOD_LABELS[method]}:"]
+            lines += problem_lines(report, limit=4, width=120)
+            self.field(name).show_error("\n".join(lines))
+            self._status(
+                f"{one_line(path.name)} has problems: fix the file (or choose the method it was "
+                "written for); nothing was uploaded.",
+                error=True,
+            )
+            self._focus_field(name)
+            return None
+        return report
+
+    def _progress(self, label: str | None, done: int = 0, total: int = 1) -> None:
+        """A determinate bar while checking or uploading; hidden (and still) otherwise."""
+        box = self.query_one("#create-progress")
+        if label is None:
+            box.remove_class("-busy")
+            return
+        self.query_one("#create-progress-label", Static).update(
+            Text(f"{label} {human_size(done)} of {human_size(total)}")
+        )
+        self.query_one("#create-progress-bar", ProgressBar).update(
+            total=max(1, total), progress=done
+        )
+        box.add_class("-busy")
+
+    def _confirmed(self, body: dict[str, Any], yes: bool | None) -> None:
+        if not yes:
+            kept = [n for n in FILE_LABELS if self.field(n).note.startswith("uploaded as")]
+            extra = " Uploaded files stay; their ids are in the fields." if kept else ""
+            self._status("Not sent." + extra)
+            return
+        if self.on_submit is None:
+            self.dismiss(body)
+            return
+        self.busy = True
+        self._status("Creating the job…")
+        self._send(body)
+
+    @work(group="create-send", exclusive=True, exit_on_error=False)
+    async def _send(self, body: dict[str, Any]) -> None:
+        assert self.on_submit is not None
+        try:
+            await self.on_submit(body)
+        except FtmonApiError as exc:
+            field = field_for_param(exc.api_param)
+            reason = one_line(exc.api_message or exc)
+            if field is not None:
+                self.field(field).show_error(f"the API refused it: {reason}")
+                self._focus_field(field)
+            self._status(f"Not created: {one_line(exc)}", error=True)
+            return
+        except Exception as exc:
+            self._status(f"Not created: unexpected {type(exc).__name__}", error=True)
+            return
+        finally:
+            self.busy = False
+        self.dismiss(body)
+
+    def action_close(self) -> None:
+        self._stopping = True
+        self.dismiss(None)
