@@ -56,6 +56,13 @@ class ExportResult:
     metrics_source: str = "events"
     notes: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """One line for a toast: where it went and how much it holds."""
+        return (
+            f"{self.events:,} events, {self.steps:,} steps, {self.checkpoints} checkpoints "
+            f"in {one_line(self.directory)}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "directory": str(self.directory),

@@ -347,3 +347,32 @@ def n_epochs_value(inp: CreateInput) -> int | None:
     hyper, _ = hyperparameters(inp)
     value = hyper.get("n_epochs")
     return value if isinstance(value, int) else None
+
+
+def input_from_job(job: Any) -> CreateInput:
+    """A form filled from an existing job (a ``FineTuningJob``), to run it again with changes.
+
+    Hyperparameters are left empty (``auto``): a job reports the values ``auto`` resolved to, and
+    which were asked for cannot be told apart. Every value is API text: the form shows it as text.
+    """
+    method = job.method_type if job.method_type in METHODS else "supervised"
+    inp = CreateInput(
+        model=str(job.model or ""),
+        training_file=str(job.training_file or ""),
+        validation_file=str(job.validation_file or ""),
+        method=method,
+        suffix=str(job.display_suffix or ""),
+        metadata=", ".join(f"{k}={v}" for k, v in (job.metadata or {}).items()),
+    )
+    detail = job.method.detail() if job.method else None
+    if detail is not None and detail.grader:
+        inp.grader = json.dumps(detail.grader, indent=2)
+    for integration in job.integrations:
+        if integration.type == "wandb" and integration.wandb is not None:
+            wandb = integration.wandb
+            inp.wandb_project = str(wandb.project or "")
+            inp.wandb_name = str(wandb.name or "")
+            inp.wandb_entity = str(wandb.entity or "")
+            inp.wandb_tags = ", ".join(str(t) for t in wandb.tags if t)
+            break
+    return inp

@@ -184,3 +184,40 @@ def test_parse_metadata() -> None:
 )
 def test_api_params_point_at_form_fields(param: str | None, field: str | None) -> None:
     assert field_for_param(param) == field
+
+
+def test_a_job_fills_the_form_again() -> None:
+    from ftmon.api.models import FineTuningJob
+    from ftmon.datasets.request import input_from_job
+
+    job = FineTuningJob.model_validate(
+        {
+            "id": "ftjob-1",
+            "model": "o4-mini-2025-04-16",
+            "training_file": "file-t",
+            "validation_file": None,
+            "user_provided_suffix": "math",
+            "metadata": {"team": "x"},
+            "method": {
+                "type": "reinforcement",
+                "reinforcement": {
+                    "hyperparameters": {"n_epochs": 2},
+                    "grader": {"type": "string_check", "name": "g"},
+                },
+            },
+            "integrations": [{"type": "wandb", "wandb": {"project": "p", "tags": ["a"]}}],
+        }
+    )
+    inp = input_from_job(job)
+    assert (inp.model, inp.training_file, inp.method, inp.suffix) == (
+        "o4-mini-2025-04-16",
+        "file-t",
+        "reinforcement",
+        "math",
+    )
+    assert inp.metadata == "team=x" and inp.wandb_project == "p" and inp.wandb_tags == "a"
+    assert check_input(inp).ok
+    assert build_body(inp)["method"]["reinforcement"]["grader"] == {
+        "type": "string_check",
+        "name": "g",
+    }
