@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable
 
 import pytest
-from conftest import Run, Sim, lifecycle_job
+from headkit import Run, Sim, lifecycle_job
 
 from ftmon.headless import exits, prompt
 from ftmon.sim.world import SimWorld

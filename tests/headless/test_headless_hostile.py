@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from conftest import Run, Sim
+from headkit import Run, Sim
 
 from ftmon.headless import output
 

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 
-from conftest import Run, Sim, lifecycle_job
+from headkit import Run, Sim, lifecycle_job
 
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent
 from ftmon.headless import exits

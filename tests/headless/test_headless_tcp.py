@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import lifecycle_job
+from headkit import lifecycle_job
 from support.simkit import TEST_KEY
 
 from ftmon.headless import exits

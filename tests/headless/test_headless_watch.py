@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Run, Sim, lifecycle_job
+from headkit import Run, Sim, lifecycle_job
 from support.simkit import TEST_KEY
 
 from ftmon.headless import exits
