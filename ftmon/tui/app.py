@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -110,7 +111,8 @@ class MainScreen(Screen[None]):
 class FtmonApp(App[int]):
     """Job list, detail, event log, metrics and checkpoints of one API endpoint."""
 
-    CSS_PATH = "app.tcss"
+    # Absolute, so that subclasses elsewhere (tests, tools) find it too.
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "ftmon"
     BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
 

@@ -38,6 +38,7 @@ def build_app(
     job_id: str | None = None,
     admin: bool = True,
     page_size: int = 20,
+    app_class: type[FtmonApp] = FtmonApp,
     **app_kwargs: Any,
 ) -> FtmonApp:
     """The app on ``world``'s simulator, with the world's clock for ages, ETAs and health."""
@@ -53,7 +54,7 @@ def build_app(
     client.retry = RetryPolicy(max_attempts=1)
     monitor = Monitor(client, clock=world.clock.now, interval=3600, page_size=page_size)
     app_kwargs.setdefault("age_refresh", 0)
-    return FtmonApp(monitor, clock=world.clock.now, job_id=job_id, **app_kwargs)
+    return app_class(monitor, clock=world.clock.now, job_id=job_id, **app_kwargs)
 
 
 async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
