@@ -1,0 +1,169 @@
+"""A big account: ``ftmon sim --scenario big`` (10,000 jobs, one job with 100,000 events).
+
+ftmon is opened on the job with 100,000 events (``--job``; its id comes from the simulator's
+``/_sim/stats`` highlights) in a real 80x24 pty, through ``bench/stall_launcher.py``, which runs
+ftmon's own entry point unchanged with a watchdog task on its event loop: a 10 ms sleep whose
+lateness is how long the loop was blocked. We wait until the job's overview is shown, switch to
+the Events tab, wait for its newest events, page through the log and the job list (which loads
+older pages of jobs), let it settle, and quit. Reported: the longest stall (overall, and after
+the first frame), peak RSS, and the times until the job and its events were shown.
+
+The reference is the minimal Textual app through the same launcher. Goals: stall < 100 ms,
+peak RSS < 200 MB.
+
+Run: ``python bench/big.py [--settle 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    ROOT,
+    Result,
+    SimProcess,
+    fmt_bytes,
+    fmt_num,
+    print_results,
+    python_exe,
+    tui_env,
+)
+from bench.pty_harness import PtyProcess
+
+STALL_GOAL = 0.100
+RSS_GOAL = 200 * 1024 * 1024
+LAUNCHER = str(ROOT / "bench" / "stall_launcher.py")
+
+
+def launch(out: Path, target: str, *args: str) -> list[str]:
+    return [python_exe(), LAUNCHER, str(out), target, *args]
+
+
+def read_report(out: Path) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while not out.exists() or not out.read_text():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the launcher wrote no report to {out}")
+        time.sleep(0.05)
+    return json.loads(out.read_text())
+
+
+def max_between(report: dict[str, Any], start: float, end: float) -> float:
+    """The longest stall that ended in ``[start, end)`` (monotonic): from the first frame to the
+    quit key, so that neither start-up nor shutdown counts."""
+    late = [s for t, s in report["stalls"] if start <= t < end]
+    if start <= report["max_at"] < end:
+        late.append(report["max_stall"])
+    return max(late, default=0.0)
+
+
+def big_session(sim: SimProcess, job_id: str, out: Path, settle: float) -> dict[str, Any]:
+    env = tui_env(sim.base_url)
+    argv = launch(out, "ftmon", "--job", job_id, "--interval", "5")
+    with PtyProcess(argv, cols=80, rows=24, env=env) as term:
+        frame = term.wait_for("ftmon ·", timeout=60)
+        shown = term.wait_for(f"id                         {job_id}", timeout=60)
+        term.press("2")
+        events = term.wait_for("Step ", timeout=60)
+        # Read the log back and forth, then walk down the job list (older pages load).
+        term.press("tab", "pageup", "pageup", "g", "G", "shift+tab", gap=0.2)
+        for _ in range(8):
+            term.press("pagedown", gap=0.2)
+        term.press("G", gap=0.5)
+        term.wait_quiet(settle, timeout=120)
+        rss_now = term.rss()
+        quit_at = time.monotonic()
+        code = term.close()
+    report = read_report(out)
+    report.update(
+        frame=frame - term.started_at,
+        shown=shown - term.started_at,
+        events=events - term.started_at,
+        first_frame_at=frame,
+        quit_at=quit_at,
+        rss_end=rss_now,
+        code=code,
+    )
+    return report
+
+
+def ref_session(out: Path) -> dict[str, Any]:
+    with PtyProcess(launch(out, "ref", "hello"), cols=80, rows=24) as term:
+        frame = term.wait_for("ref-ready", timeout=60)
+        term.wait_quiet(1.0, timeout=30)
+        quit_at = time.monotonic()
+        term.close()
+    report = read_report(out)
+    report.update(first_frame_at=frame, quit_at=quit_at)
+    return report
+
+
+def run(settle: float = 3.0) -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        with SimProcess(speed=0.0, scenario="big") as sim:
+            stats = sim.stats()
+            job_id = stats["highlights"]["big_events_job"]
+            jobs = stats["jobs"]
+            mine = big_session(sim, job_id, Path(tmp) / "ftmon.json", settle)
+        ref = ref_session(Path(tmp) / "ref.json")
+
+    after = max_between(mine, mine["first_frame_at"], mine["quit_at"])
+    ref_after = max_between(ref, ref["first_frame_at"], ref["quit_at"])
+    worst = sorted((s for s in mine["stalls"] if s[0] < mine["quit_at"]), key=lambda s: -s[1])[:3]
+    worst_text = ", ".join(f"{s * 1000:.0f} ms @ {t - mine['started']:.1f} s" for t, s in worst)
+    return [
+        Result(
+            "big",
+            "longest loop stall, first frame to quit",
+            fmt_num(after * 1000, " ms", 0),
+            fmt_num(ref_after * 1000, " ms", 0),
+            "< 100 ms",
+            after < STALL_GOAL,
+            f"{jobs} jobs; worst: {worst_text or 'none over 20 ms'}",
+        ),
+        Result(
+            "big",
+            "longest loop stall, whole run",
+            fmt_num(mine["max_stall"] * 1000, " ms", 0),
+            fmt_num(ref["max_stall"] * 1000, " ms", 0),
+            note=f"at {mine['max_at'] - mine['started']:.1f} s; start-up and exit included",
+        ),
+        Result(
+            "big",
+            "peak RSS",
+            fmt_bytes(mine["peak_rss"]),
+            fmt_bytes(ref["peak_rss"]),
+            "< 200 MB",
+            mine["peak_rss"] < RSS_GOAL,
+            f"RSS at the end {fmt_bytes(mine['rss_end'])}",
+        ),
+        Result(
+            "big",
+            "time to the job / its events",
+            f"{mine['shown']:.2f} s / {mine['events']:.2f} s",
+            fmt_num(ref["first_frame_at"] - ref["started"], " s"),
+            note=f"first frame {mine['frame']:.2f} s; CPU {mine['cpu_seconds']:.1f} s; "
+            f"exit {mine['code']}",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settle", type=float, default=3.0, help="quiet seconds before quitting")
+    args = parser.parse_args(argv)
+    print_results("big: 10,000 jobs, one job with 100,000 events (80x24)", run(**vars(args)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
