@@ -34,7 +34,9 @@ def stream_width(stream: IO[str], environ: dict[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
     try:
         if stream.isatty():
-            return max(20, os.get_terminal_size(stream.fileno()).columns)
+            columns = os.get_terminal_size(stream.fileno()).columns
+            if columns > 0:  # a fresh pty may report 0 x 0
+                return max(20, columns)
     except (AttributeError, ValueError, OSError):
         pass
     columns = env.get("COLUMNS", "")

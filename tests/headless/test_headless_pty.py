@@ -1,0 +1,125 @@
+"""On a real terminal: the confirmation prompt, colour, and Ctrl-C while it waits."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support.simkit import TEST_KEY
+
+from ftmon.headless import exits
+from ftmon.sim.world import SimWorld
+
+FTMON = Path(sys.executable).with_name("ftmon")
+
+
+class Terminal:
+    """``ftmon`` on a pty: the pty is its controlling terminal, so Ctrl-C is a real SIGINT."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.execve(str(FTMON), [str(FTMON), *argv], env)
+        self.pid, self.fd = pid, fd
+        self.seen = b""
+
+    def wait_for(self, text: bytes, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"never saw {text!r}; saw {self.seen!r}"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    self.seen += os.read(self.fd, 4096)
+                except OSError:  # the child closed the pty
+                    break
+        assert text in self.seen, self.seen
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def exit_code(self, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.seen += (
+                    os.read(self.fd, 4096) if select.select([self.fd], [], [], 0.05)[0] else b""
+                )
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, 9)
+        raise AssertionError(f"still running; saw {self.seen!r}")
+
+
+@pytest.fixture
+def term_env(sim_tcp: str, tmp_path: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "FTMON_")) and k not in ("NO_COLOR", "COLUMNS")
+    }
+    env.update(
+        OPENAI_BASE_URL=sim_tcp,
+        OPENAI_API_KEY=TEST_KEY,
+        FTMON_CONFIG=str(tmp_path / "absent.toml"),
+        TERM="xterm-256color",
+        TZ="UTC",
+    )
+    return env
+
+
+@pytest.fixture
+def running(sim_world: SimWorld) -> str:
+    return sim_world.highlights["job:support-bot-v3"]
+
+
+def test_the_prompt_asks_and_yes_cancels(
+    term_env: dict[str, str], sim_world: SimWorld, running: str
+) -> None:
+    term = Terminal(["cancel", running], term_env)
+    term.wait_for(b"[y/N] ")
+    assert f"Cancel job {running} (support-bot-v3), now running?".encode() in term.seen
+    term.type(b"y\r")
+    assert term.exit_code() == 0
+    assert b"cancel sent" in term.seen
+    assert b"\x1b[" in term.seen  # a terminal gets colour
+    assert sim_world.get_job(running)["status"] in ("cancelled", "cancelling")
+
+
+def test_enter_alone_is_no(term_env: dict[str, str], sim_world: SimWorld, running: str) -> None:
+    term = Terminal(["pause", running], term_env)
+    term.wait_for(b"[y/N] ")
+    term.type(b"\r")
+    assert term.exit_code() == exits.REFUSED
+    assert sim_world.get_job(running)["status"] == "running"
+
+
+def test_ctrl_c_at_the_prompt_exits_130_at_once(
+    term_env: dict[str, str], sim_world: SimWorld, running: str
+) -> None:
+    term = Terminal(["cancel", running], term_env)
+    term.wait_for(b"[y/N] ")
+    started = time.monotonic()
+    term.type(b"\x03")
+    assert term.exit_code() == exits.INTERRUPTED
+    assert time.monotonic() - started < 5
+    assert b"Traceback" not in term.seen
+    assert sim_world.get_job(running)["status"] == "running"
+
+
+def test_no_color_on_a_terminal(term_env: dict[str, str], sim_world: SimWorld) -> None:
+    term = Terminal(["jobs"], {**term_env, "NO_COLOR": "1"})
+    assert term.exit_code() == 0
+    assert b"ftjob-" in term.seen and b"\x1b" not in term.seen
+    header = term.seen.splitlines()[0].split()
+    assert header == [b"status", b"id", b"model", b"suffix", b"progress", b"age"]
