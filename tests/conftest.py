@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from starlette.applications import Starlette
+from support.simkit import SIM_SEED, SIM_START, TEST_KEY
 from support.spec import SpecObserver
 
 from ftmon.sim.app import create_app
@@ -20,11 +21,6 @@ from ftmon.sim.clock import SimClock
 from ftmon.sim.server import running_sim
 from ftmon.sim.transport import sim_transport as make_sim_transport
 from ftmon.sim.world import SimWorld
-
-SIM_START = 1_780_000_000  # 2026-05-28T20:26:40Z: every frozen world starts here
-SIM_SEED = 7
-TEST_KEY = "sk-test-0000"
-ADMIN_KEY = "sk-admin-test-0000"
 
 
 def pytest_configure(config: pytest.Config) -> None:

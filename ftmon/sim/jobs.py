@@ -210,18 +210,26 @@ class SimJob:
             return requested
         return {**requested, **self.config.resolved}
 
+    def _method(self, shown: dict[str, Any]) -> dict[str, Any]:
+        """The method object with the hyperparameters as shown now (fresh dicts, no aliasing)."""
+        method = dict(self.config.method)
+        kind = self.config.method_type
+        if isinstance(method.get(kind), dict):
+            block = dict(method[kind])
+            block["hyperparameters"] = shown
+            if isinstance(block.get("grader"), dict):
+                block["grader"] = copy.deepcopy(block["grader"])
+            method[kind] = block
+        return method
+
     def to_dict(self) -> dict[str, Any]:
-        """The ``fine_tuning.job`` object as of the last :meth:`sync`."""
+        """The ``fine_tuning.job`` object as of the last :meth:`sync` (a fresh dict)."""
         cfg, progress, status = self.config, self.progress, self.status
         shown = self._hyperparameters()
-        method = copy.deepcopy(cfg.method)
-        kind = cfg.method_type
-        if isinstance(method.get(kind), dict):
-            method[kind]["hyperparameters"] = shown
         top = None
-        if kind == "supervised":
+        if cfg.method_type == "supervised":
             top = {k: shown[k] for k in SUPERVISED_KEYS if k in shown}
-        error = progress.error if progress.error else copy.copy(ERROR_STYLES[cfg.error_style])
+        error = progress.error or ERROR_STYLES[cfg.error_style]
         job: dict[str, Any] = {
             "object": "fine_tuning.job",
             "id": self.id,
@@ -236,16 +244,20 @@ class SimJob:
             "training_file": cfg.training_file,
             "hyperparameters": top,
             "trained_tokens": progress.trained_tokens,
-            "error": error,
+            "error": None if error is None else dict(error),
             "seed": cfg.seed,
             "estimated_finish": progress.estimated_finish(),
-            "integrations": copy.deepcopy(cfg.integrations),
-            "method": method,
-            "metadata": copy.deepcopy(cfg.metadata),
+            "integrations": copy.deepcopy(cfg.integrations)
+            if cfg.integrations
+            else cfg.integrations,
+            "method": self._method(shown),
+            "metadata": None if cfg.metadata is None else dict(cfg.metadata),
             "user_provided_suffix": cfg.suffix,
         }
-        job.update(copy.deepcopy(progress.fields))
-        job.update(copy.deepcopy(self.overrides))
+        if progress.fields:
+            job.update(copy.deepcopy(progress.fields))
+        if self.overrides:
+            job.update(copy.deepcopy(self.overrides))
         return job
 
     def event_id(self, index: int) -> str:

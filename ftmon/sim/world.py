@@ -71,6 +71,11 @@ class SimWorld:
         finally:
             if collecting:
                 gc.enable()
+        if scenario == "big":
+            # Hundreds of thousands of long-lived objects would make every full collection walk
+            # them all (0.3 s a time, triggered by ordinary page rendering); they live as long as
+            # the world, so take them out of the collector's sight.
+            gc.freeze()
 
     # -- plumbing -------------------------------------------------------------------------
 

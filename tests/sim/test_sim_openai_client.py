@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openai
 import pytest
-from conftest import ADMIN_KEY, TEST_KEY
+from support.simkit import ADMIN_KEY, TEST_KEY
 
 from ftmon.sim.world import SimWorld
 
