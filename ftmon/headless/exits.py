@@ -18,6 +18,7 @@ AUTH = 5
 UNREACHABLE = 6
 REJECTED = 7
 REFUSED = 8
+BUG = 70  # EX_SOFTWARE
 INTERRUPTED = 130
 BROKEN_PIPE = 141
 
@@ -34,6 +35,7 @@ MEANINGS: dict[int, str] = {
     REJECTED: "the API rejected the request (400, 409, 422...), e.g. cancelling a finished job",
     REFUSED: "not done: read-only mode, or the answer at the prompt was no",
     INTERRUPTED: "interrupted (Ctrl-C)",
+    BUG: "an unexpected error in ftmon itself (please report it)",
 }
 
 

@@ -4,7 +4,8 @@ The TUI's engine (:class:`ftmon.monitor.engine.Monitor`) does the polling, the e
 backoff, so these commands see exactly what the TUI sees. This module only drives it one cycle at
 a time, hands its changes to a :class:`Reporter`, and decides when to stop:
 
-* the job is final *and* its events were read in full after it became final (none can be lost);
+* the job is final *and* its events were read in full after it became final (none can be lost),
+  then at most ``SETTLE_CYCLES`` more polls if its checkpoints or result file just failed;
 * an error that waiting will not fix: the job is not found (4), the key is refused (5), the
   request is rejected (7);
 * no healthy poll for ``give_up_after`` seconds (6).

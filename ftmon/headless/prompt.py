@@ -44,14 +44,14 @@ def confirm(question: str, *, read: Callable[[], str] | None = None) -> bool:
     Ctrl-C while waiting must end the command at once, so the default SIGINT handler is put back
     for the duration (asyncio's own handler would only cancel the task, leaving ``input`` blocked).
     """
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
     reader = read or sys.stdin.readline
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if main else None
-    if main:
+    if main:  # before the question is shown, so that no Ctrl-C can fall between the two
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
         answer = reader()
     except EOFError:
         answer = ""

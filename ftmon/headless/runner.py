@@ -100,6 +100,12 @@ def execute(
     except BrokenPipeError:
         _quiet_stdout()
         return exits.BROKEN_PIPE
+    except Exception as exc:
+        # A bug, not an API answer: still one line (no traceback) unless asked for one.
+        if os.environ.get("FTMON_DEBUG"):
+            raise
+        out.error(f"unexpected error, please report it (FTMON_DEBUG=1 shows more): {exc!r}")
+        return exits.BUG
 
 
 async def _run(command: Command, args: argparse.Namespace, settings: Settings, out: Output) -> int:

@@ -148,3 +148,22 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["jobs", "--metadata", "novalue"])
     assert stop.value.code == exits.USAGE
+
+
+def test_a_bug_is_one_line_and_exit_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ftmon.headless import runner
+
+    def broken(args: object, settings: object) -> runner.Connection:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(runner, "connect", broken)
+    monkeypatch.delenv("FTMON_DEBUG", raising=False)
+    assert main(["jobs", "--config", "/nonexistent/ftmon.toml"]) == exits.BUG
+    err = capsys.readouterr().err
+    assert err.startswith("ftmon: unexpected error") and "ZeroDivisionError" in err
+    assert err.count("\n") == 1
+    monkeypatch.setenv("FTMON_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["jobs", "--config", "/nonexistent/ftmon.toml"])
