@@ -175,6 +175,28 @@ async def series_for(
     return series, "events"
 
 
+async def fetch_series(client: FineTuningClient, job: FineTuningJob) -> tuple[MetricSeries, str]:
+    """A job's metrics and their source, fetching events only when the result file will not do.
+
+    For :class:`~ftmon.tui.screens.compare.CompareScreen` on jobs the engine does not track.
+    """
+    if job.status_key == "succeeded" and job.result_files:
+        series, source = await series_for(client, job, ())
+        if source == "result_file":
+            return series, source
+    return await series_for(client, job, await fetch_all_events(client, job.id))
+
+
+async def compare_series(
+    client: FineTuningClient, jobs: Sequence[FineTuningJob]
+) -> dict[str, tuple[str, MetricSeries]]:
+    """What CompareScreen takes, for ``jobs``: job id -> (title, series)."""
+    found: dict[str, tuple[str, MetricSeries]] = {}
+    for job in jobs:
+        found[job.id] = (job_title(job), (await fetch_series(client, job))[0])
+    return found
+
+
 # -- writing ----------------------------------------------------------------------------------
 
 

@@ -185,3 +185,18 @@ def test_nice_ticks() -> None:
     assert nice_ticks(0, 300) == [0, 100, 200, 300]
     assert nice_ticks(0.13, 2.4) == [0.5, 1.0, 1.5, 2.0]
     assert nice_ticks(1, 1) == [1]
+
+
+async def test_compare_series_reads_each_jobs_metrics(
+    client: FineTuningClient, sim_world: SimWorld
+) -> None:
+    from ftmon.api.models import FineTuningJob
+    from ftmon.export import compare_series
+
+    done, running = first(sim_world, "succeeded"), first(sim_world, "running")
+    jobs = [FineTuningJob.model_validate(j) for j in (done, running)]
+    found = await compare_series(client, jobs)
+    assert list(found) == [done["id"], running["id"]]
+    label, series = found[done["id"]]
+    assert label.startswith(done["id"]) and series.complete and len(series) > 10
+    assert len(found[running["id"]][1]) > 50 and not found[running["id"]][1].complete
