@@ -103,7 +103,8 @@ def _give_up(parser: argparse.ArgumentParser) -> None:
 
 
 def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
-    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms``."""
+    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms``, and the
+    dataset commands ``create export files``."""
     add = add_connection_options
 
     p = _parser(
@@ -303,3 +304,10 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("permission_id", metavar="PERMISSION")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
     p.set_defaults(handler=handler(perms_rm_command, precheck_change("remove a permission")))
+
+    # ``create``, ``export`` and ``files`` live with the dataset checks they need.
+    try:
+        from ftmon.datasets.cli_support import register_dataset_commands
+    except ImportError:  # pragma: no cover - only if that package is absent
+        return
+    register_dataset_commands(sub, add)

@@ -167,3 +167,13 @@ def test_a_bug_is_one_line_and_exit_70(
     monkeypatch.setenv("FTMON_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["jobs", "--config", "/nonexistent/ftmon.toml"])
+
+
+def test_every_headless_command_is_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    lines = capsys.readouterr().out.splitlines()
+    listed = {line.split()[0] for line in lines if line.startswith("    ") and line.strip()}
+    expected = {"jobs", "show", "events", "watch", "checkpoints", "metrics", "cancel", "pause"}
+    expected |= {"resume", "perms", "create", "export", "files"}
+    assert expected <= listed
