@@ -270,7 +270,12 @@ class Monitor:
             self._older_cursor = page.next_after
             self.has_more_jobs = True
         self._merge_jobs(page.data, changes, front=True)
-        return {j.id for j in page.data}
+        listed = {j.id for j in page.data}
+        # Fresh list data supersedes a failed retrieve of the same job: forget that error.
+        for job_id in listed:
+            self._errors.pop(f"job:{job_id}", None)
+            self._backoffs.pop(f"job:{job_id}", None)
+        return listed
 
     async def _poll_retrieve(self, job_id: str, changes: list[Any]) -> None:
         job = await self._guard(f"job:{job_id}", self.client.retrieve_job(job_id))

@@ -531,11 +531,6 @@ async def test_api_down_shows_in_the_status_line_while_failing(world: SimWorld) 
         assert app.is_running
 
 
-@pytest.mark.xfail(
-    reason="engine: errors of job:<id> endpoints (retrieved one by one while the list failed) "
-    "stay in Monitor._errors once those jobs are back on the list page, so health stays failing",
-    strict=False,
-)
 async def test_api_back_clears_the_status_line(world: SimWorld) -> None:
     app = build_app(world)
     async with app.run_test(size=NARROW) as pilot:
