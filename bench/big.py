@@ -66,7 +66,9 @@ def max_between(report: dict[str, Any], start: float, end: float) -> float:
     return max(late, default=0.0)
 
 
-def big_session(sim: SimProcess, job_id: str, out: Path, settle: float) -> dict[str, Any]:
+def big_session(
+    sim: SimProcess, job_id: str, out: Path, settle: float, gap: float = 0.2
+) -> dict[str, Any]:
     env = tui_env(sim.base_url)
     argv = launch(out, "ftmon", "--job", job_id, "--interval", "5")
     with PtyProcess(argv, cols=80, rows=24, env=env) as term:
@@ -75,10 +77,10 @@ def big_session(sim: SimProcess, job_id: str, out: Path, settle: float) -> dict[
         term.press("2")
         events = term.wait_for("Step ", timeout=60)
         # Read the log back and forth, then walk down the job list (older pages load).
-        term.press("tab", "pageup", "pageup", "g", "G", "shift+tab", gap=0.2)
+        term.press("tab", "pageup", "pageup", "g", "G", "shift+tab", gap=gap)
         for _ in range(8):
-            term.press("pagedown", gap=0.2)
-        term.press("G", gap=0.5)
+            term.press("pagedown", gap=gap)
+        term.press("G", gap=gap)
         term.wait_quiet(settle, timeout=120)
         rss_now = term.rss()
         quit_at = time.monotonic()
@@ -107,13 +109,13 @@ def ref_session(out: Path) -> dict[str, Any]:
     return report
 
 
-def run(settle: float = 3.0) -> list[Result]:
+def run(settle: float = 3.0, gap: float = 0.2) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         with SimProcess(speed=0.0, scenario="big") as sim:
             stats = sim.stats()
             job_id = stats["highlights"]["big_events_job"]
             jobs = stats["jobs"]
-            mine = big_session(sim, job_id, Path(tmp) / "ftmon.json", settle)
+            mine = big_session(sim, job_id, Path(tmp) / "ftmon.json", settle, gap)
         ref = ref_session(Path(tmp) / "ref.json")
 
     after = max_between(mine, mine["first_frame_at"], mine["quit_at"])

@@ -53,7 +53,7 @@ def import_time(module: str) -> float:
     return time.perf_counter() - start
 
 
-def run(runs: int = 7) -> list[Result]:
+def run(runs: int = 7, import_runs: int = 3) -> list[Result]:
     ftmon_frame: list[float] = []
     ftmon_list: list[float] = []
     ref: list[float] = []
@@ -65,7 +65,9 @@ def run(runs: int = 7) -> list[Result]:
             ftmon_frame.append(frame)
             ftmon_list.append(listed)
             ref.extend(time_to(ref_app_argv("hello"), env, "ref-ready"))
-    imports = [(import_time("ftmon.tui.app"), import_time("textual.app")) for _ in range(3)]
+    imports = [
+        (import_time("ftmon.tui.app"), import_time("textual.app")) for _ in range(import_runs)
+    ]
     ftmon_import = median([a for a, _ in imports])
     textual_import = median([b for _, b in imports])
 

@@ -49,6 +49,7 @@ def watch_idle(
     ready: str,
     seconds: float,
     count: Callable[[], int] = lambda: 0,
+    settle: float = SETTLE,
 ) -> tuple[Window, int]:
     """Start ``argv`` in a pty, wait for ``ready`` and quiet, then measure ``seconds`` idle.
 
@@ -56,21 +57,21 @@ def watch_idle(
     """
     with PtyProcess(argv, cols=80, rows=24, env=env) as term:
         term.wait_for(ready, timeout=30)
-        term.wait_quiet(SETTLE, timeout=60)
+        term.wait_quiet(settle, timeout=60)
         before = count()
         window = term.measure(seconds)
         return window, count() - before
 
 
-def run(seconds: float = 60.0, interval: float = 5.0) -> list[Result]:
+def run(seconds: float = 60.0, interval: float = 5.0, settle: float = SETTLE) -> list[Result]:
     with SimProcess(speed=0.0) as sim:
         job = running_job(sim)
         env = tui_env(sim.base_url)
         argv = [ftmon_exe(), "--job", job["id"], "--interval", f"{interval:g}"]
         ftmon, requests = watch_idle(
-            argv, env, job["id"], seconds, lambda: sim_request_count(sim.stats())
+            argv, env, job["id"], seconds, lambda: sim_request_count(sim.stats()), settle
         )
-    ref, _ = watch_idle(ref_app_argv("hello"), env, "ref-ready", seconds)
+    ref, _ = watch_idle(ref_app_argv("hello"), env, "ref-ready", seconds, settle=settle)
     window = f"{ftmon.seconds:.0f} s window, poll every {interval:g} s"
     return [
         Result(
