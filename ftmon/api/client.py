@@ -251,7 +251,10 @@ class FineTuningClient:
                     raise
                 delay = self.retry.backoff(attempt, exc.retry_after)
                 if self.on_retry is not None:
-                    self.on_retry(exc, delay, attempt)
+                    try:
+                        self.on_retry(exc, delay, attempt)
+                    except Exception:  # a status-line hook must not turn a retry into a crash
+                        pass
                 await self._sleep(delay)
 
     def _may_retry(self, exc: errors.FtmonApiError, attempt: int, safe_to_repeat: bool) -> bool:

@@ -321,3 +321,13 @@ async def test_out_of_quota_is_not_retried_and_says_so(harness):
     assert len(h.requests) == 1
     assert str(info.value).startswith("The account is out of quota")
     assert info.value.retryable is False
+
+
+async def test_a_failing_retry_hook_does_not_stop_the_retry(harness):
+    def broken(exc: Exception, delay: float, attempt: int) -> None:
+        raise RuntimeError("status line gone")
+
+    h = harness(script(fail(503), OK), retry=NO_JITTER)
+    h.client.on_retry = broken
+    assert (await h.client.retrieve_job("ftjob-1")).id == "ftjob-1"
+    assert len(h.requests) == 2
