@@ -13,8 +13,15 @@ from ftmon.config import ConfigError, Settings, load_settings
 EXIT_USAGE = 2
 
 
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+def _add_connection_options(
+    parser: argparse.ArgumentParser, *, suppress_defaults: bool = False
+) -> None:
+    """The options every command shares. A subcommand suppresses their defaults, so that
+    ``ftmon --demo jobs`` and ``ftmon jobs --demo`` both work (argparse would otherwise let the
+    subcommand's default overwrite the value given before it)."""
     group = parser.add_argument_group("connection")
+    if suppress_defaults:
+        group.argument_default = argparse.SUPPRESS
     group.add_argument("--profile", help="use [profiles.NAME] from the config file")
     group.add_argument("--config", type=Path, help="config file (default: platform config dir)")
     group.add_argument("--base-url", help="API base URL (default: OpenAI's, or OPENAI_BASE_URL)")

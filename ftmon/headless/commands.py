@@ -28,7 +28,7 @@ from ftmon.headless.perms import (
 from ftmon.headless.runner import handler
 from ftmon.headless.watch import watch_command
 
-AddOptions = Callable[[argparse.ArgumentParser], None]
+AddOptions = Callable[..., None]
 
 READ = [exits.OK, exits.USAGE, exits.NOT_FOUND, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
 CHANGE = [*READ, exits.REFUSED]
@@ -36,11 +36,7 @@ CHANGE = [*READ, exits.REFUSED]
 
 def _with_connection(parser: argparse.ArgumentParser, add_options: AddOptions) -> None:
     """Add the shared connection options without their defaults (see the module docstring)."""
-    before = set(map(id, parser._actions))
-    add_options(parser)
-    for action in parser._actions:
-        if id(action) not in before:
-            action.default = argparse.SUPPRESS
+    add_options(parser, suppress_defaults=True)
 
 
 def _epilog(examples: list[str], codes: list[int], notes: dict[int, str] | None = None) -> str:

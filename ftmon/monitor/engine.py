@@ -131,6 +131,12 @@ class Monitor:
     def series(self, job_id: str) -> MetricSeries:
         return self._track(job_id).series
 
+    def is_complete(self, job_id: str) -> bool:
+        """True once a final job's events, checkpoints and results are all loaded: the engine
+        will not ask for it again."""
+        track = self._tracks.get(job_id)
+        return bool(track and track.complete)
+
     def is_loaded(self, job_id: str) -> bool:
         """True once the job's details have been fetched at least once."""
         track = self._tracks.get(job_id)
@@ -187,11 +193,11 @@ class Monitor:
 
     def _seconds_to_next(self) -> float:
         now = self.clock()
+        # Wake on the interval, or sooner when a backed-off endpoint is due again; one
+        # endpoint in a long backoff must not hold back the others.
         waits = [self.interval]
         waits += [b.next_at - now for b in self._backoffs.values() if b.next_at > now]
-        failing = [b.next_at - now for b in self._backoffs.values() if b.failures]
-        # While failing, wake when the soonest backoff expires; else on the interval.
-        return max(0.05, min(failing) if failing else min(waits))
+        return max(0.05, min(waits))
 
     # -- one cycle -----------------------------------------------------------------------------
 
@@ -438,6 +444,8 @@ class Monitor:
             retry_at = min((b.next_at for b in self._backoffs.values() if b.failures), default=None)
             health = Health(
                 state=state,
+                kind=exc.kind,
+                status_code=exc.status_code,
                 last_ok=self._last_ok,
                 error=_short_error(exc),
                 retry_at=retry_at,

@@ -22,6 +22,9 @@ class Health:
     error: str | None = None
     retry_at: float | None = None
     failures: int = 0
+    #: The error's kind (``rate_limited``, ``not_found``...) and HTTP status, for exit codes.
+    kind: str | None = None
+    status_code: int | None = None
 
     def describe(self, now: float) -> str:
         """One line for a person; empty while healthy so an idle screen stays still."""
