@@ -24,6 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
@@ -249,6 +250,8 @@ class FtmonApp(App[int]):
         self.post_message(EngineUpdate(list(changes)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if not self._panes_ready():
+            return
         worker = event.worker
         if event.state != WorkerState.ERROR:
             if worker.group == "engine" and event.state == WorkerState.RUNNING:
@@ -269,7 +272,17 @@ class FtmonApp(App[int]):
                 markup=False,
             )
 
+    def _panes_ready(self) -> bool:
+        """False once the app is closing: a late timer or engine batch finds no panes to draw."""
+        try:
+            self.query_one("#jobs", JobList)
+        except NoMatches:
+            return False
+        return True
+
     def on_engine_update(self, message: EngineUpdate) -> None:
+        if not self._panes_ready():
+            return
         selected = self.selected_id
         touched_selected = False
         for change in message.changes:
@@ -324,6 +337,8 @@ class FtmonApp(App[int]):
 
     def _refresh_ages(self) -> None:
         """Ages and ETAs move with time: repaint the rows (and fields) whose text changed."""
+        if not self._panes_ready():
+            return
         self.job_list.refresh_rows()
         if self.selected_id is not None:
             self._show_overview()
@@ -364,6 +379,8 @@ class FtmonApp(App[int]):
 
     def _follow_selected(self) -> None:
         self._select_timer = None
+        if not self._panes_ready():
+            return
         job_id = self.selected_id
         self.monitor.select(job_id)
         loaded = job_id is not None and self.monitor.is_loaded(job_id)
@@ -429,7 +446,8 @@ class FtmonApp(App[int]):
             )
         finally:
             self._loading_older = False
-            self._update_jobs_title()
+            if self._panes_ready():
+                self._update_jobs_title()
 
     # -- finished jobs ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ the exact request confirmed, nothing sent before; API refusals marked at the fie
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,22 @@ def test_snapshot_160x48_with_marked_fields(snap_compare) -> None:
         await review(pilot)
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=marked)
+
+
+async def test_closing_while_a_big_file_is_checked_is_quiet(env: Env, tmp_path: Path) -> None:
+    train = write_train(tmp_path / "big.jsonl", count=150_000)
+    app = Host(env.client)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await opened(pilot)
+        await fill(pilot, screen, model=MODEL, training_file=str(train))
+        screen.action_review()  # not pilot.press: it would wait for the whole check
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if screen.query_one("#create-progress").has_class("-busy"):
+                break
+        assert screen.busy
+        screen.action_close()  # esc while the file is being read
+        await settle(pilot)
+        assert app.results == [None]
+        assert all(w.error is None for w in app.workers)
+        assert env.posts() == 0 and app.is_running
