@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
@@ -432,7 +433,10 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             widget.show_error(errors.get(widget.field_name))
 
     def _status(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#create-status", Static)
+        try:
+            status = self.query_one("#create-status", Static)
+        except NoMatches:
+            return  # a worker finishing after the screen closed
         status.update(Text(clean(text, multiline=True)))
         status.set_class(error, "-error")
 
@@ -611,7 +615,8 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         app = self.app
 
         def progress(done: int, total: int | None) -> None:
-            app.call_from_thread(self._progress, label, done, total or 1)
+            if not self._stopping:  # the screen may be gone: then the check stops instead
+                app.call_from_thread(self._progress, label, done, total or 1)
 
         try:
             report = await asyncio.to_thread(
@@ -644,7 +649,10 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
 
     def _progress(self, label: str | None, done: int = 0, total: int = 1) -> None:
         """A determinate bar while checking or uploading; hidden (and still) otherwise."""
-        box = self.query_one("#create-progress")
+        try:
+            box = self.query_one("#create-progress")
+        except NoMatches:
+            return  # a progress report arriving after the screen closed
         if label is None:
             box.remove_class("-busy")
             return
