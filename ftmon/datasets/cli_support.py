@@ -123,12 +123,25 @@ def add_create_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH_OR_ID",
         help="a local .jsonl file (checked, then uploaded) or an uploaded file's id",
     )
-    parser.add_argument("--validation-file", "-v", metavar="PATH_OR_ID", default="")
-    parser.add_argument("--method", choices=METHODS, default="supervised")
+    parser.add_argument(
+        "--validation-file",
+        "-v",
+        metavar="PATH_OR_ID",
+        default="",
+        help="optional: like --training-file, for validation metrics",
+    )
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="supervised",
+        help="the fine-tuning method; the files are checked for its format (default supervised)",
+    )
     hyper = parser.add_argument_group("hyperparameters (default: auto)")
-    hyper.add_argument("--epochs", dest="n_epochs", metavar="N", default="")
-    hyper.add_argument("--batch-size", metavar="N", default="")
-    hyper.add_argument("--learning-rate-multiplier", "--lr", metavar="X", default="")
+    hyper.add_argument("--epochs", dest="n_epochs", metavar="N", default="", help="1 to 50")
+    hyper.add_argument("--batch-size", metavar="N", default="", help="1 to 256")
+    hyper.add_argument(
+        "--learning-rate-multiplier", "--lr", metavar="X", default="", help="more than 0"
+    )
     hyper.add_argument("--beta", metavar="X", default="", help="DPO only")
     hyper.add_argument(
         "--reasoning-effort", default="", help="reinforcement only: default, low, medium, high"
@@ -143,15 +156,18 @@ def add_create_arguments(parser: argparse.ArgumentParser) -> None:
         help="reinforcement only: the grader as JSON, or @path to a JSON file",
     )
     parser.add_argument("--suffix", default="", help="up to 64 characters in the model's name")
-    parser.add_argument("--seed", default="", metavar="N")
+    # Not ``dest="seed"``: ``ftmon --demo --seed N`` is the simulator's seed.
+    parser.add_argument(
+        "--seed", dest="job_seed", default="", metavar="N", help="the job's seed (default random)"
+    )
     parser.add_argument(
         "--metadata", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
     )
     wandb = parser.add_argument_group("Weights & Biases")
-    wandb.add_argument("--wandb-project", default="")
-    wandb.add_argument("--wandb-name", default="")
-    wandb.add_argument("--wandb-entity", default="")
-    wandb.add_argument("--wandb-tag", action="append", default=[], metavar="TAG")
+    wandb.add_argument("--wandb-project", default="", help="send metrics to this W&B project")
+    wandb.add_argument("--wandb-name", default="", help="the run's name (default: the job id)")
+    wandb.add_argument("--wandb-entity", default="", help="team or user (default: the key's)")
+    wandb.add_argument("--wandb-tag", action="append", default=[], metavar="TAG", help="repeatable")
     parser.add_argument(
         "--no-check", action="store_true", help="upload local files without checking them first"
     )
@@ -206,7 +222,7 @@ def input_from_args(args: argparse.Namespace) -> CreateInput:
         eval_samples=args.eval_samples,
         grader=grader,
         suffix=args.suffix,
-        seed=args.seed,
+        seed=args.job_seed,
         metadata="\n".join(args.metadata or []),
         wandb_project=args.wandb_project,
         wandb_name=args.wandb_name,

@@ -237,6 +237,7 @@ def test_files_check_is_local_and_lists_every_problem(run: Run, tmp_path: Path) 
 def test_registration_adds_the_commands_with_help() -> None:
     parser = argparse.ArgumentParser(prog="ftmon")
     register_dataset_commands(parser.add_subparsers(dest="command"), _add_connection_options)
-    args = parser.parse_args(["create", "-m", "m", "-t", "f", "--demo"])
+    args = parser.parse_args(["create", "-m", "m", "-t", "f", "--demo", "--seed", "5"])
     assert args.handler is cli_support.run_create and args.demo is True
+    assert args.job_seed == "5" and not hasattr(args, "seed")  # --seed of --demo is untouched
     assert parser.parse_args(["export", "J"]).handler is cli_support.run_export
