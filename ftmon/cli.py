@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -101,11 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host, port=args.port, speed=args.speed, seed=args.seed, scenario=args.scenario
         )
         return 0
+    config = getattr(args, "config", None)
+    if config is not None and not config.is_file():
+        print(f"ftmon: no config file at {config}", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        settings = settings_from_args(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            settings = settings_from_args(args)
     except ConfigError as exc:
         print(f"ftmon: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for warning in caught:  # e.g. a config file holding a key that others can read
+        print(f"ftmon: warning: {warning.message}", file=sys.stderr)
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, settings) or 0)

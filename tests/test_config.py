@@ -355,3 +355,25 @@ def test_ftmon_config_in_the_given_env_wins_over_the_process_env(monkeypatch, co
 def test_explicit_config_path_wins_over_ftmon_config(config, tmp_path):
     settings = load_settings(config_path=config, env={"FTMON_CONFIG": str(tmp_path / "other.toml")})
     assert settings.config_path == config
+
+
+def test_cli_refuses_a_named_config_file_that_does_not_exist(capsys, tmp_path):
+    from ftmon.cli import main
+
+    assert main(["jobs", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "no config file at" in capsys.readouterr().err
+
+
+def test_cli_prints_the_readable_key_warning_on_stderr(capsys, tmp_path, monkeypatch):
+    from ftmon.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'api_key = "sk-test-readable-000000000000"\nbase_url = "http://127.0.0.1:9"\n'
+    )
+    config.chmod(0o644)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    main(["--demo", "jobs", "--config", str(config), "--json"])
+    err = capsys.readouterr().err
+    assert "ftmon: warning:" in err and "chmod 600" in err
+    assert "sk-test-readable" not in err

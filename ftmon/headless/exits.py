@@ -50,6 +50,7 @@ def code_for(exc: errors.FtmonApiError) -> int:
             errors.PermissionDeniedError,
             errors.MissingApiKeyError,
             errors.MissingAdminKeyError,
+            errors.InvalidKeyError,
         ),
     ):
         return AUTH

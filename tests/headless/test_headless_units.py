@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.text import Text
@@ -151,22 +152,25 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_bug_is_one_line_and_exit_70(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from ftmon.headless import runner
+
+    config = tmp_path / "ftmon.toml"
+    config.write_text("")
 
     def broken(args: object, settings: object) -> runner.Connection:
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(runner, "connect", broken)
     monkeypatch.delenv("FTMON_DEBUG", raising=False)
-    assert main(["jobs", "--config", "/nonexistent/ftmon.toml"]) == exits.BUG
+    assert main(["jobs", "--config", str(config)]) == exits.BUG
     err = capsys.readouterr().err
     assert err.startswith("ftmon: unexpected error") and "ZeroDivisionError" in err
     assert err.count("\n") == 1
     monkeypatch.setenv("FTMON_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
-        main(["jobs", "--config", "/nonexistent/ftmon.toml"])
+        main(["jobs", "--config", str(config)])
 
 
 def test_every_headless_command_is_registered(capsys: pytest.CaptureFixture[str]) -> None:
