@@ -46,6 +46,7 @@ from ftmon.monitor.changes import (
     MetricsChanged,
 )
 from ftmon.monitor.engine import Monitor
+from ftmon.monitor.health import Health
 from ftmon.monitor.series import MetricSeries
 from ftmon.present import checkpoint_rows, job_fields, status_text
 from ftmon.text import one_line
@@ -310,6 +311,7 @@ class FtmonApp(App[int]):
                 self._announce_finished(change.job)
             elif isinstance(change, HealthChanged):
                 self.status_line.set_health(change.health)
+                self._give_up_pending_job(change.health)
             elif isinstance(change, ActionFailed):
                 self.notify(
                     one_line(change.message),
@@ -327,6 +329,21 @@ class FtmonApp(App[int]):
                 self.event_log.empty_text = "no events yet"
                 self.event_log.refresh()
         self._refresh_bindings_if_changed()
+
+    def _give_up_pending_job(self, health: Health) -> None:
+        """``--job`` named a job the server does not know: say so and show the list instead."""
+        job = self.pending_job
+        if job is None or health.status_code != 404 or self.monitor.job(job) is not None:
+            return
+        self.pending_job = None
+        self.notify(
+            f"No job {one_line(job)} on this server.",
+            title="Job not found",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
+        self._select(self.job_list.selected_id)
 
     def _series(self, job_id: str) -> MetricSeries | None:
         """The job's metric series once loaded; asking earlier would make the engine track it."""
@@ -460,7 +477,7 @@ class FtmonApp(App[int]):
             normalise_status(job.status), "information"
         )
         self.announced.append(job.id)
-        self.notify(body, title=f"Job {status}", severity=severity, markup=False, timeout=15)
+        self.notify(body, title=f"Job {status}", severity=severity, markup=False, timeout=10)
         self.bell()
         if self.real_terminal and not self.is_headless and self._driver is not None:
             self._driver.write(

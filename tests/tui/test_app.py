@@ -497,6 +497,19 @@ async def test_job_option_opens_a_job_that_is_not_on_the_first_page(world: SimWo
         assert target in app.overview.plain
 
 
+async def test_job_option_with_an_unknown_job_says_so(world: SimWorld) -> None:
+    app = build_app(world, job_id="ftjob-doesnotexist000000000000")
+    async with app.run_test(size=NARROW, notifications=True) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        assert app.pending_job is None
+        assert "Job not found" in screen_text(app)
+        messages = [n.message for n in app._notifications]
+        assert "No job ftjob-doesnotexist000000000000 on this server." in messages
+        assert app.selected_id == newest_first(world)[0]
+        assert field(app, "id") == newest_first(world)[0]
+
+
 async def test_older_jobs_load_as_the_cursor_nears_the_end(world: SimWorld) -> None:
     app = build_app(world, page_size=5)
     async with app.run_test(size=WIDE) as pilot:
