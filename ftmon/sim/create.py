@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ftmon.sim.datasets import count_examples
+from ftmon.datasets.validate import check_bytes, job_error
 from ftmon.sim.errors import ApiError, bad_request, invalid_type, invalid_value, missing_param
 from ftmon.sim.files import FileRecord
 from ftmon.sim.jobs import JobConfig
@@ -236,33 +236,24 @@ def _metadata(value: Any) -> dict[str, str] | None:
 
 
 def _failure(
-    training: FileRecord, validation: FileRecord | None
+    training: FileRecord, validation: FileRecord | None, method_type: str
 ) -> tuple[int, dict[str, Any] | None]:
-    examples, bad = count_examples(training.content())
-    if examples == 0:
-        return 1, {
-            "code": "invalid_n_examples",
-            "message": "The job failed due to an invalid training file. Training file has 0 "
-            "example(s), but must have at least 10 examples",
-            "param": "training_file",
-        }
-    if bad is not None:
-        return examples, {
-            "code": "invalid_training_file",
-            "message": "The job failed due to an invalid training file. Invalid file format. "
-            f"Line {bad}: expected one JSON object per line.",
-            "param": "training_file",
-        }
+    """How many examples the training file holds, and the error the job fails with, if any.
+
+    The same checker that ftmon runs before an upload (``ftmon.datasets``): the simulator reports
+    a bad file exactly as the real service does, as a failed job with a line-numbered message.
+    """
+    report = check_bytes(training.content(), method_type)
+    examples = max(1, report.examples)
+    error = job_error(report.problems, param="training_file")
+    if error is not None:
+        return examples, error
     if validation is not None:
-        _, vbad = count_examples(validation.content())
-        if vbad is not None:
-            return examples, {
-                "code": "invalid_validation_file",
-                "message": "The job failed due to an invalid validation file. Invalid file "
-                f"format. Line {vbad}: expected one JSON object per line.",
-                "param": "validation_file",
-            }
-    return examples, None
+        vreport = check_bytes(validation.content(), method_type, min_examples=1)
+        verror = job_error(vreport.problems, param="validation_file")
+        if verror is not None:
+            return examples, verror
+    return report.examples, None
 
 
 def build_created_job(body: Any, ctx: CreateContext) -> tuple[JobConfig, RunPlan]:
@@ -298,7 +289,7 @@ def build_created_job(body: Any, ctx: CreateContext) -> tuple[JobConfig, RunPlan
     metadata = _metadata(body.get("metadata"))
     job_id = ctx.new_job_id()
     integrations = _integrations(body.get("integrations"), job_id)
-    examples, failure = _failure(training, validation)
+    examples, failure = _failure(training, validation, str(method["type"]))
     resolved = _resolve(method, examples)
     hyper = {**method[method["type"]]["hyperparameters"], **resolved}
     epochs = int(hyper["n_epochs"])

@@ -50,19 +50,3 @@ def training_jsonl(seed: int, examples: int, method: str = "supervised") -> byte
     rng = random.Random(seed)
     make = {"dpo": _preference, "reinforcement": _graded}.get(method, _chat)
     return "".join(json.dumps(make(rng)) + "\n" for _ in range(examples)).encode()
-
-
-def count_examples(content: bytes) -> tuple[int, int | None]:
-    """(non-empty lines, 1-based number of the first line that is not a JSON object or None)."""
-    count, bad = 0, None
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        count += 1
-        if bad is None:
-            try:
-                if not isinstance(json.loads(line), dict):
-                    bad = number
-            except ValueError:
-                bad = number
-    return count, bad

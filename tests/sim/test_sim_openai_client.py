@@ -55,10 +55,12 @@ def test_jobs_list_retrieve_events_checkpoints(client: openai.OpenAI) -> None:
 
 
 def test_create_cancel_pause_resume(client: openai.OpenAI, sim_world: SimWorld) -> None:
-    upload = client.files.create(
-        file=("train.jsonl", b'{"messages": []}\n' * 12), purpose="fine-tune"
+    line = (
+        b'{"messages": [{"role": "user", "content": "hi"}, '
+        b'{"role": "assistant", "content": "hello"}]}\n'
     )
-    assert upload.purpose == "fine-tune" and upload.bytes == 17 * 12
+    upload = client.files.create(file=("train.jsonl", line * 12), purpose="fine-tune")
+    assert upload.purpose == "fine-tune" and upload.bytes == len(line) * 12
     job = client.fine_tuning.jobs.create(
         model="gpt-4o-mini", training_file=upload.id, suffix="sdk", metadata={"by": "sdk"}
     )
