@@ -204,3 +204,37 @@ async def test_file_upload_rules(sim_http: httpx.AsyncClient, sim_clock: SimCloc
     assert body["expires_at"] == body["created_at"] + 3600
     sim_clock.advance(3601)
     assert (await sim_http.get(f"/files/{body['id']}")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "words"),
+    [
+        (GOOD_LINE * 4, "invalid_n_examples", "has 4 example(s)"),
+        (
+            GOOD_LINE * 12
+            + b'{"input": {"messages": []}, "preferred_output": [], '
+            + b'"non_preferred_output": []}\n',
+            "invalid_training_file",
+            "Line 13",
+        ),
+        (
+            GOOD_LINE * 11 + b'{"messages": [{"role": "user", "content": "no answer"}]}\n',
+            "invalid_training_file",
+            "Line 12",
+        ),
+    ],
+    ids=["too-few", "dpo-record-in-supervised", "no-assistant"],
+)
+async def test_training_file_is_checked_for_the_method(
+    sim_http: httpx.AsyncClient, sim_clock: SimClock, content: bytes, code: str, words: str
+) -> None:
+    """The simulator fails a job on a bad file the way the real service does."""
+    training = await _upload(sim_http, content)
+    job = (
+        await sim_http.post(JOBS, json={"model": "gpt-4o-mini", "training_file": training})
+    ).json()
+    sim_clock.advance(120)
+    failed = await get_json(sim_http, f"{JOBS}/{job['id']}")
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == code and failed["error"]["param"] == "training_file"
+    assert words in failed["error"]["message"]
