@@ -6,7 +6,9 @@ CPU % of its process tree and bytes written to the terminal. The reference is a 
 showing one Static, in the same 80x24 pty for the same time. Goals: under 0.5 % CPU, 0 bytes.
 
 ftmon keeps polling while idle (the engine's interval, 5 s by default): the CPU column includes
-those polls, and the requests column says how many there were.
+those polls, and the requests column says how many there were. It also recomputes ages and ETAs
+every 30 s and repaints the rows whose text changed (the wall clock moves even when the
+simulator's does not): those bytes count, and the note says when each repaint began.
 
 Run: ``python bench/idle.py [--seconds 60] [--interval 5]``
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,17 +53,31 @@ def watch_idle(
     seconds: float,
     count: Callable[[], int] = lambda: 0,
     settle: float = SETTLE,
-) -> tuple[Window, int]:
+) -> tuple[Window, int, list[float]]:
     """Start ``argv`` in a pty, wait for ``ready`` and quiet, then measure ``seconds`` idle.
 
-    Returns the window and how much ``count()`` (the simulator's request count) grew in it.
+    Returns the window, how much ``count()`` (the simulator's request count) grew in it, and
+    when (seconds into the window) each repaint in it began.
     """
     with PtyProcess(argv, cols=80, rows=24, env=env) as term:
         term.wait_for(ready, timeout=30)
         term.wait_quiet(settle, timeout=60)
         before = count()
+        start = time.monotonic()
         window = term.measure(seconds)
-        return window, count() - before
+        chunks = [c.at for c in term.chunks_since(start) if c.at < start + window.seconds]
+        return window, count() - before, repaint_starts(chunks, start)
+
+
+def repaint_starts(times: list[float], start: float, gap: float = 0.2) -> list[float]:
+    """Group output chunks closer than ``gap`` into one repaint; when each began."""
+    starts: list[float] = []
+    last = None
+    for at in times:
+        if last is None or at - last > gap:
+            starts.append(at - start)
+        last = at
+    return starts
 
 
 def run(seconds: float = 60.0, interval: float = 5.0, settle: float = SETTLE) -> list[Result]:
@@ -68,10 +85,10 @@ def run(seconds: float = 60.0, interval: float = 5.0, settle: float = SETTLE) ->
         job = running_job(sim)
         env = tui_env(sim.base_url)
         argv = [ftmon_exe(), "--job", job["id"], "--interval", f"{interval:g}"]
-        ftmon, requests = watch_idle(
+        ftmon, requests, repaints = watch_idle(
             argv, env, job["id"], seconds, lambda: sim_request_count(sim.stats()), settle
         )
-    ref, _ = watch_idle(ref_app_argv("hello"), env, "ref-ready", seconds, settle=settle)
+    ref, _, _ = watch_idle(ref_app_argv("hello"), env, "ref-ready", seconds, settle=settle)
     window = f"{ftmon.seconds:.0f} s window, poll every {interval:g} s"
     return [
         Result(
@@ -90,7 +107,8 @@ def run(seconds: float = 60.0, interval: float = 5.0, settle: float = SETTLE) ->
             fmt_bytes(ref.bytes_per_minute),
             "0 B",
             ftmon.bytes == 0,
-            f"{ftmon.bytes} B in the window",
+            f"{ftmon.bytes} B in {len(repaints)} repaints"
+            + (f" at {', '.join(f'{t:.0f}' for t in repaints[:6])} s" if repaints else ""),
         ),
         Result(
             "idle",
