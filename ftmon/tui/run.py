@@ -41,8 +41,10 @@ def run_tui(
         settings=client.settings,
         clock=clock,
         job_id=job_id,
-        real_terminal=sys.__stdout__ is not None and sys.__stdout__.isatty(),
+        # Textual draws on stderr: notifications go where the screen goes.
+        real_terminal=sys.__stderr__ is not None and sys.__stderr__.isatty(),
         handle_hangup=True,
     )
-    result = app.run(mouse=False)
-    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)
+    # Mouse reporting off: all-motion reports cost a repaint per mouse move over SSH.
+    app.run(mouse=False)
+    return app.return_code or 0

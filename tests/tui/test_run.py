@@ -1,0 +1,59 @@
+"""run_tui: the demo needs no key, the real API does, and the app runs with the mouse off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ftmon.config import Secret, Settings
+from ftmon.sim import SimClock
+from ftmon.tui import run as run_module
+from ftmon.tui.app import FtmonApp
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record each app run_tui starts instead of running it."""
+    seen: list[dict[str, Any]] = []
+
+    def fake_run(self: FtmonApp, **kwargs: Any) -> None:
+        seen.append({"app": self, **kwargs})
+        self._return_code = 0
+
+    monkeypatch.setattr(FtmonApp, "run", fake_run)
+    return seen
+
+
+def test_demo_runs_on_the_simulator_with_its_clock_and_no_key(runs: list[dict[str, Any]]) -> None:
+    assert run_module.run_tui(Settings(), demo=True, job_id="ftjob-x", speed=0, seed=7) == 0
+    (run,) = runs
+    app: FtmonApp = run["app"]
+    assert run["mouse"] is False
+    assert app.handle_hangup
+    assert app.pending_job == "ftjob-x"
+    assert app.settings.profile == "demo"
+    assert app.settings.describe_endpoint() == "demo · http://ftmon-sim.invalid/v1"
+    # The app and the engine share the simulated clock (speed 0: it stands still).
+    assert app.clock.__self__.__class__ is SimClock  # type: ignore[attr-defined]
+    assert app.monitor.clock == app.clock
+    assert app.clock() == app.clock()
+
+
+def test_the_real_api_without_a_key_exits_with_a_hint(
+    runs: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_module.run_tui(Settings(api_key=None)) == 2
+    assert runs == []
+    assert "--demo" in capsys.readouterr().err
+
+
+def test_the_real_api_uses_the_settings_interval_and_read_only(
+    runs: list[dict[str, Any]],
+) -> None:
+    settings = Settings(api_key=Secret("sk-test-0000000000000000"), interval=12, read_only=True)
+    assert run_module.run_tui(settings) == 0
+    app: FtmonApp = runs[0]["app"]
+    assert app.monitor.interval == 12
+    assert app.read_only
+    assert app.settings.base_url == "https://api.openai.com/v1"
