@@ -58,6 +58,7 @@ from ftmon.tui.bindings import (
     expand_keymap,
 )
 from ftmon.tui.notify import desktop_notification
+from ftmon.tui.palette import PALETTE
 from ftmon.tui.parts import ConfirmScreen, MetricsView, PermissionsScreen
 from ftmon.tui.rows import JobRow, job_row
 from ftmon.tui.screens.help import HelpScreen
@@ -579,7 +580,7 @@ class FtmonApp(App[int]):
         self.push_screen(HelpScreen(self.help_rows()))
 
     def help_rows(self) -> list[tuple[str, str]]:
-        """Every key that applies now, with the user's keymap applied."""
+        """Every key, as the user's keymap has it; read-only mode leaves out the write actions."""
         rows: list[tuple[str, str]] = []
         for binding in MOVE_BINDINGS:
             rows.append((self._keys_of(binding), f"move {binding.description}"))
@@ -620,7 +621,7 @@ class FtmonApp(App[int]):
     def _filter_focused(self) -> bool:
         try:
             return self._filter_input().has_focus
-        except Exception:
+        except NoMatches:
             return False
 
     def action_filter(self) -> None:
@@ -767,25 +768,7 @@ class FtmonApp(App[int]):
         yield from super().get_system_commands(screen)
         if screen is not self.screen_stack[0]:
             return
-        commands = [
-            ("refresh", "Refresh now", "Poll the API at once", ()),
-            ("pause_polling", "Pause polling", "Stop asking the API until resumed", ()),
-            ("resume_polling", "Resume polling", "Start polling the API again", ()),
-            ("filter", "Filter jobs", "Show only jobs matching some words", ()),
-            ("clear_filter", "Clear the filter", "Show every job again", ()),
-            ("cancel_job", "Cancel the selected job", "Asks first; cannot be undone", ()),
-            ("pause_job", "Pause the selected job", "Asks first", ()),
-            ("resume_job", "Resume the selected job", "Asks first", ()),
-            ("permissions", "Checkpoint permissions", "Who the checkpoints are shared with", ()),
-            ("copy", "Copy the id or model name in focus", "To the clipboard (OSC 52)", ()),
-            ("show_part", "Show the overview", "The job's fields", ("overview",)),
-            ("show_part", "Show the events", "The job's event log", ("events",)),
-            ("show_part", "Show the metrics", "Loss and accuracy against step", ("metrics",)),
-            ("show_part", "Show the checkpoints", "Step, model name, metrics", ("checkpoints",)),
-            ("next_pane", "Next pane", "Move the focus to the next pane", ()),
-            ("help", "Help: keys", "Every key that applies now", ()),
-        ]
-        for action, title, help_text, params in commands:
+        for action, title, help_text, params in PALETTE:
             if self.check_action(action, params):
                 yield SystemCommand(title, help_text, partial(self._run_command, action, params))
         jobs = self.job_list

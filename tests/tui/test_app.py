@@ -633,3 +633,20 @@ async def test_ages_are_from_the_injected_clock(world: SimWorld) -> None:
         app._refresh_ages()
         assert app.job_list.row(job).age == "2d"  # type: ignore[union-attr]
         assert world.clock.now() == START + 24 * 3600
+
+
+async def test_rows_off_screen_catch_up_with_time_when_scrolled_into_view(
+    world: SimWorld,
+) -> None:
+    app = build_app(world)
+    job = job_id(world, "faq-bot-v2")  # below the fold at 80x24
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        assert "faq-bot-v2" not in screen_text(app)
+        world.clock.advance(2 * 86400)
+        app._refresh_ages()
+        assert job in app.job_list._stale
+        await pilot.press("G")
+        await settle(pilot)
+        line = next(line for line in screen_text(app).splitlines() if "faq-bot-v2" in line)
+        assert line.rstrip("│ ▄▂▁▃▅▆▇█").endswith("2d")

@@ -73,6 +73,7 @@ class JobList(ScrollView, can_focus=True):
         self._visible: list[str] = []
         self._position: dict[str, int] = {}
         self._rows: dict[str, JobRow] = {}
+        self._stale: set[str] = set()
         self._query = ""
         self._cursor = 0
         self._announced: str | None = None
@@ -108,7 +109,13 @@ class JobList(ScrollView, can_focus=True):
         return self._query
 
     def row(self, job_id: str) -> JobRow | None:
-        return self._rows.get(job_id)
+        return self._fresh_row(job_id) if job_id in self._jobs else None
+
+    def _fresh_row(self, job_id: str) -> JobRow:
+        if job_id in self._stale:
+            self._stale.discard(job_id)
+            self._rows[job_id] = self._row_for(self._jobs[job_id])
+        return self._rows[job_id]
 
     def row_text(self, job_id: str) -> str:
         """The row as the user reads it (for tests and the copy action)."""
@@ -124,6 +131,7 @@ class JobList(ScrollView, can_focus=True):
         self._jobs = {job.id: job for job in jobs}
         self._order = [job.id for job in jobs]
         self._rows = {job.id: self._row_for(job) for job in jobs}
+        self._stale = set()
         self.loaded = True
         self._refilter(keep)
 
@@ -144,11 +152,23 @@ class JobList(ScrollView, can_focus=True):
             self._refilter(self.selected_id)
 
     def refresh_rows(self, job_ids: Iterable[str] | None = None) -> int:
-        """Rebuild rows (ages, ETAs, progress moved on); returns how many lines were repainted."""
-        ids = list(self._order if job_ids is None else job_ids)
+        """Rebuild rows (ages, ETAs, progress moved on); returns how many lines were repainted.
+
+        With no ids (time moved on for every row) only the rows on screen are rebuilt now; the
+        others are marked stale and rebuilt when they scroll into view, so 10,000 loaded jobs
+        cost no more than a screenful.
+        """
+        if job_ids is None:
+            top = round(self.scroll_y)
+            on_screen = self._visible[top : top + max(1, self.scrollable_content_region.height)]
+            self._stale = set(self._order).difference(on_screen)
+            ids = list(on_screen)
+        else:
+            ids = list(job_ids)
         return sum(self._set_row(i, self._row_for(self._jobs[i])) for i in ids if i in self._jobs)
 
     def _set_row(self, job_id: str, row: JobRow) -> bool:
+        self._stale.discard(job_id)
         if self._rows.get(job_id) == row:
             return False
         self._rows[job_id] = row
@@ -271,7 +291,7 @@ class JobList(ScrollView, can_focus=True):
         if index >= len(self._visible):
             return Strip.blank(width, base)
         job_id = self._visible[index]
-        row = self._rows[job_id]
+        row = self._fresh_row(job_id)
         cursor = index == self._cursor
         key = (row, width, cursor, cursor and self.has_focus)
         cached = self._cache.get(key)

@@ -1,0 +1,27 @@
+"""The command palette's entries for the app's own actions (ctrl+p).
+
+Each is offered only while its action applies (the app's ``check_action``), so read-only mode
+and a finished job offer no cancel, exactly like the footer.
+"""
+
+from __future__ import annotations
+
+#: (action, title, help, parameters)
+PALETTE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("refresh", "Refresh now", "Poll the API at once", ()),
+    ("pause_polling", "Pause polling", "Stop asking the API until resumed", ()),
+    ("resume_polling", "Resume polling", "Start polling the API again", ()),
+    ("filter", "Filter jobs", "Show only jobs matching some words", ()),
+    ("clear_filter", "Clear the filter", "Show every job again", ()),
+    ("cancel_job", "Cancel the selected job", "Asks first; cannot be undone", ()),
+    ("pause_job", "Pause the selected job", "Asks first", ()),
+    ("resume_job", "Resume the selected job", "Asks first", ()),
+    ("permissions", "Checkpoint permissions", "Who the checkpoints are shared with", ()),
+    ("copy", "Copy the id or model name in focus", "To the clipboard (OSC 52)", ()),
+    ("show_part", "Show the overview", "The job's fields", ("overview",)),
+    ("show_part", "Show the events", "The job's event log", ("events",)),
+    ("show_part", "Show the metrics", "Loss and accuracy against step", ("metrics",)),
+    ("show_part", "Show the checkpoints", "Step, model name, metrics", ("checkpoints",)),
+    ("next_pane", "Next pane", "Move the focus to the next pane", ()),
+    ("help", "Help: keys", "Every key and what the status glyphs mean", ()),
+)
