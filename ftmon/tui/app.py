@@ -415,10 +415,16 @@ class FtmonApp(App[int]):
         self._refresh_bindings_if_changed()
 
     def _selected_job(self) -> FineTuningJob | None:
+        """The job under the cursor now (what a key acts on), even before the panes caught up."""
+        job_id = self.job_list.selected_id
+        return self.monitor.job(job_id) if job_id else None
+
+    def _shown_job(self) -> FineTuningJob | None:
+        """The job the panes show."""
         return self.monitor.job(self.selected_id) if self.selected_id else None
 
     def _show_overview(self) -> None:
-        job = self._selected_job()
+        job = self._shown_job()
         if job is None:
             self.overview.show_message("no job selected")
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.widgets import Input
 from tuikit import (
     SECRET_KEY,
@@ -650,3 +651,21 @@ async def test_rows_off_screen_catch_up_with_time_when_scrolled_into_view(
         await settle(pilot)
         line = next(line for line in screen_text(app).splitlines() if "faq-bot-v2" in line)
         assert line.rstrip("│ ▄▂▁▃▅▆▇█").endswith("2d")
+
+
+async def test_a_key_acts_on_the_job_under_the_cursor_even_right_after_a_move(
+    world: SimWorld,
+) -> None:
+    app = build_app(world)
+    order = newest_first(world)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        # One burst, as a terminal delivers typed-ahead keys: no pause between them.
+        for key in ("j", "j", "c"):
+            event = events.Key(key, key)
+            event.set_sender(app)
+            app._driver.send_message(event)  # type: ignore[union-attr]
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"Cancel job {order[2]}" in screen_text(app)
