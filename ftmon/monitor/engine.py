@@ -77,6 +77,7 @@ class Monitor:
         watch_list: bool = True,
         page_size: int = 20,
         event_page_size: int = 100,
+        tail_page_size: int = 20,
         first_event_pages: int | None = 20,
         max_events: int = 5000,
         active_every: int = 3,
@@ -88,6 +89,7 @@ class Monitor:
         self.watch_list = watch_list
         self.page_size = page_size
         self.event_page_size = event_page_size
+        self.tail_page_size = tail_page_size
         self.first_event_pages = first_event_pages
         self.max_events = max_events
         self.active_every = max(1, active_every)
@@ -207,25 +209,34 @@ class Monitor:
         self.polls_started += 1
         self.polls_running += 1
         try:
-            changes: list[Any] = []
             listed: set[str] | None = None
             if self.watch_list:
+                changes: list[Any] = []
                 listed = await self._guard("jobs", self._poll_list(changes))
+                # The list goes out first, so the screen fills before the details arrive.
+                self._publish(changes)
             on_page = listed or set()
             due = self._due_jobs()
-            tasks = [self._poll_job_full(job_id, changes, on_page) for job_id in due]
+            tasks = [self._publishing(self._poll_job_full, job_id, on_page) for job_id in due]
             if listed is not None:
                 # Active jobs that fell off the first page are retrieved on their own.
                 tasks += [
-                    self._poll_retrieve(i, changes)
+                    self._publishing(self._poll_retrieve, i)
                     for i in self._order
                     if i not in on_page and i not in due and not is_final(self._jobs[i].status)
                 ]
             await asyncio.gather(*tasks)
-            self._after_cycle(changes)
-            self._publish(changes)
+            health: list[Any] = []
+            self._after_cycle(health)
+            self._publish(health)
         finally:
             self.polls_running -= 1
+
+    async def _publishing(self, fetch: Callable[..., Any], job_id: str, *args: Any) -> None:
+        """Run one job's fetches and publish what they found as soon as they are done."""
+        changes: list[Any] = []
+        await fetch(job_id, changes, *args)
+        self._publish(changes)
 
     def _due_jobs(self) -> list[str]:
         """Jobs to fetch in full this cycle: the selected one, and active ones now and then."""
@@ -388,10 +399,15 @@ class Monitor:
 
     async def _poll_events(self, job_id: str, track: JobTrack, changes: list[Any]) -> bool:
         first = track.tail.total_seen == 0
-        new = await track.tail.poll(
-            lambda after: self.client.list_events(job_id, after=after, limit=self.event_page_size),
-            max_pages=self.first_event_pages if first else None,
-        )
+
+        def fetch(after: str | None) -> Any:
+            # Once the history is loaded, a small newest page is enough for what arrived
+            # since the last poll; a larger one follows only when that page is all new.
+            small = not first and after is None
+            limit = self.tail_page_size if small else self.event_page_size
+            return self.client.list_events(job_id, after=after, limit=limit)
+
+        new = await track.tail.poll(fetch, max_pages=self.first_event_pages if first else None)
         if new:
             track.events.extend(new)
             changes.append(EventsAppended(job_id, tuple(new)))
@@ -423,7 +439,9 @@ class Monitor:
     async def _poll_result(self, job: FineTuningJob, changes: list[Any]) -> None:
         text = await self.client.result_csv(job.result_files[0])
         track = self._track(job.id)
-        track.series.fill_from_csv(text)
+        # A result file can hold 100k rows: parse it off the event loop, into a copy that
+        # replaces the series once complete (nothing else writes this job's series meanwhile).
+        track.series = await asyncio.to_thread(track.series.merged_with_csv, text)
         track.result_loaded = True
         changes.append(MetricsChanged(job.id, from_result_file=True))
 

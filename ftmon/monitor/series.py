@@ -110,6 +110,16 @@ class MetricSeries:
             self.complete = True
         return rows
 
+    def merged_with_csv(self, text: str) -> MetricSeries:
+        """A new series: this one's points with a result CSV's rows merged in."""
+        merged = MetricSeries()
+        merged._points = {step: dict(point) for step, point in self._points.items()}
+        merged.total_steps = self.total_steps
+        merged.fill_from_csv(text)
+        if merged.total_steps is None and merged._points:
+            merged.total_steps = max(merged._points)
+        return merged
+
     def steps(self) -> list[int]:
         return sorted(self._points)
 

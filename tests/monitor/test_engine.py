@@ -278,3 +278,41 @@ async def test_cancel_publishes_new_state_and_failure_is_reported(client, sim_wo
     assert again is None
     failed = [c for c in rec.changes if type(c).__name__ == "ActionFailed"]
     assert failed and failed[0].job_id == job_id
+
+
+async def test_after_the_first_load_a_poll_asks_for_a_small_page(client, sim_world):
+    """Following a job costs one small page per poll, not a full page of history."""
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world, watch_list=False)
+    limits: list[tuple[str | None, int | None]] = []
+    original = client.list_events
+
+    async def recording(job: str, *, after: str | None = None, limit: int | None = None):
+        limits.append((after, limit))
+        return await original(job, after=after, limit=limit)
+
+    client.list_events = recording  # type: ignore[method-assign]
+    monitor.select(job_id)
+    await monitor.poll_once()
+    assert limits and all(limit == monitor.event_page_size for _, limit in limits)
+    limits.clear()
+    sim_world.clock.advance(30)
+    await monitor.poll_once()
+    assert limits[0] == (None, monitor.tail_page_size)
+    # Many new events: the small page is all new, so the walk goes on with larger pages.
+    limits.clear()
+    sim_world.clock.advance(3000)
+    await monitor.poll_once()
+    assert limits[0] == (None, monitor.tail_page_size)
+    assert len(limits) > 1 and all(limit == monitor.event_page_size for _, limit in limits[1:])
+    assert seen_messages(monitor, job_id) == sim_messages(sim_world, job_id)
+
+
+async def test_the_list_is_published_before_job_details(client, sim_world):
+    monitor = make_monitor(client, sim_world)
+    batches: list[list[Any]] = []
+    monitor.subscribe(batches.append)
+    monitor.select(job_with_status(sim_world, "running"))
+    await monitor.poll_once()
+    assert all(isinstance(c, JobsChanged) for c in batches[0])
+    assert any(isinstance(c, EventsAppended) for batch in batches[1:] for c in batch)
