@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,10 @@ from ftmon.datasets.validate import MIN_EXAMPLES, check_file
 from ftmon.export import default_directory, export_job
 from ftmon.headless import exits, prompt
 from ftmon.headless.output import Output
+from ftmon.headless.parsing import AddOptions, command_parser, epilog
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context, handler
 from ftmon.text import local_time, one_line
-
-AddOptions = Callable[[argparse.ArgumentParser], None]
 
 #: Form field -> the flag that fills it, for messages.
 FLAGS = {
@@ -84,23 +82,6 @@ CREATE_CODES = [
 
 
 # -- argument parsing ------------------------------------------------------------------------
-
-
-def _with_connection(parser: argparse.ArgumentParser, add_options: AddOptions | None) -> None:
-    """The shared connection options, their defaults suppressed (they may come before the
-    command, ``ftmon --demo create ...``, and must not be overwritten)."""
-    if add_options is None:
-        return
-    before = set(map(id, parser._actions))
-    add_options(parser)
-    for action in parser._actions:
-        if id(action) not in before:
-            action.default = argparse.SUPPRESS
-
-
-def _epilog(examples: list[str], codes: list[int], notes: dict[int, str] | None = None) -> str:
-    text = "examples:\n" + "\n".join(f"  {e}" for e in examples) + "\n\n"
-    return text + exits.epilog(codes, notes)
 
 
 def _seconds(text: str) -> float:
@@ -510,29 +491,6 @@ run_files_rm = handler(files_rm_command, _precheck_rm)
 # -- registration ------------------------------------------------------------------------------
 
 
-def _parser(
-    sub: Any,
-    add_options: AddOptions | None,
-    name: str,
-    *,
-    help: str,
-    examples: list[str],
-    codes: list[int],
-    notes: dict[int, str] | None = None,
-    json_help: str,
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=help,
-        description=help,
-        epilog=_epilog(examples, codes, notes),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--json", action="store_true", help=json_help)
-    _with_connection(parser, add_options)
-    return parser
-
-
 def _method_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=METHODS, default="supervised")
     parser.add_argument(
@@ -545,7 +503,7 @@ def _method_options(parser: argparse.ArgumentParser) -> None:
 def register_dataset_commands(sub: Any, add_connection_options: AddOptions | None) -> None:
     """Add ``create``, ``export`` and ``files list|upload|rm|check`` to ``sub``."""
     add = add_connection_options
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "create",
@@ -571,7 +529,7 @@ def register_dataset_commands(sub: Any, add_connection_options: AddOptions | Non
     add_create_arguments(p)
     p.set_defaults(handler=run_create)
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "export",
@@ -600,7 +558,7 @@ def register_dataset_commands(sub: Any, add_connection_options: AddOptions | Non
     files_sub = files.add_subparsers(dest="files_command", metavar="ACTION", required=True)
     read = [exits.OK, exits.USAGE, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
 
-    p = _parser(
+    p = command_parser(
         files_sub,
         add,
         "list",
@@ -614,7 +572,7 @@ def register_dataset_commands(sub: Any, add_connection_options: AddOptions | Non
     size.add_argument("--all", action="store_true", help="every file")
     p.set_defaults(handler=run_files_list)
 
-    p = _parser(
+    p = command_parser(
         files_sub,
         add,
         "upload",
@@ -629,7 +587,7 @@ def register_dataset_commands(sub: Any, add_connection_options: AddOptions | Non
     p.add_argument("--no-check", action="store_true", help="upload without checking first")
     p.set_defaults(handler=run_files_upload)
 
-    p = _parser(
+    p = command_parser(
         files_sub,
         add,
         "rm",
@@ -647,7 +605,7 @@ def register_dataset_commands(sub: Any, add_connection_options: AddOptions | Non
         help="check a local JSONL file for a method: every problem with its line; no network",
         description="Check a local JSONL file: every problem with its line number, the number "
         "of examples and an estimate of its tokens (≈4 characters a token; no tokenizer).",
-        epilog=_epilog(
+        epilog=epilog(
             ["ftmon files check train.jsonl", "ftmon files check prefs.jsonl --method dpo --json"],
             [exits.OK, exits.USAGE],
             {exits.OK: "no problems", exits.USAGE: "problems found, or the file cannot be read"},

@@ -8,7 +8,6 @@ defaults here are suppressed so that they do not overwrite what the main parser 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
 from ftmon.headless import exits
@@ -18,6 +17,7 @@ from ftmon.headless.detail import checkpoints_command, metrics_command, show_com
 from ftmon.headless.events import events_command
 from ftmon.headless.follow import DEFAULT_GIVE_UP
 from ftmon.headless.listing import jobs_command, parse_metadata
+from ftmon.headless.parsing import AddOptions, command_parser
 from ftmon.headless.perms import (
     perms_add_command,
     perms_list_command,
@@ -28,43 +28,8 @@ from ftmon.headless.perms import (
 from ftmon.headless.runner import handler
 from ftmon.headless.watch import watch_command
 
-AddOptions = Callable[..., None]
-
 READ = [exits.OK, exits.USAGE, exits.NOT_FOUND, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
 CHANGE = [*READ, exits.REFUSED]
-
-
-def _with_connection(parser: argparse.ArgumentParser, add_options: AddOptions) -> None:
-    """Add the shared connection options without their defaults (see the module docstring)."""
-    add_options(parser, suppress_defaults=True)
-
-
-def _epilog(examples: list[str], codes: list[int], notes: dict[int, str] | None = None) -> str:
-    text = "examples:\n" + "\n".join(f"  {e}" for e in examples) + "\n\n"
-    return text + exits.epilog([*codes, exits.INTERRUPTED], notes)
-
-
-def _parser(
-    sub: Any,
-    add_options: AddOptions,
-    name: str,
-    *,
-    help: str,
-    examples: list[str],
-    codes: list[int],
-    notes: dict[int, str] | None = None,
-    json_help: str = "write one JSON document instead of text",
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name,
-        help=help,
-        description=help,
-        epilog=_epilog(examples, codes, notes),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--json", action="store_true", help=json_help)
-    _with_connection(parser, add_options)
-    return parser
 
 
 def _positive(text: str) -> int:
@@ -103,7 +68,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     dataset commands ``create export files``."""
     add = add_connection_options
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "jobs",
@@ -136,7 +101,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     size.add_argument("--all", action="store_true", help="every job, fetched page by page")
     p.set_defaults(handler=handler(jobs_command))
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "show",
@@ -148,7 +113,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
     p.set_defaults(handler=handler(show_command))
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "events",
@@ -171,7 +136,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     _give_up(p)
     p.set_defaults(handler=handler(events_command))
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "watch",
@@ -201,7 +166,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     _give_up(p)
     p.set_defaults(handler=handler(watch_command))
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "checkpoints",
@@ -216,7 +181,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
     p.set_defaults(handler=handler(checkpoints_command))
 
-    p = _parser(
+    p = command_parser(
         sub,
         add,
         "metrics",
@@ -238,7 +203,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         ("pause", "pause a running job"),
         ("resume", "resume a paused job"),
     ):
-        p = _parser(
+        p = command_parser(
             sub,
             add,
             action,
@@ -260,7 +225,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     )
     perms_sub = perms.add_subparsers(dest="perms_command", metavar="ACTION", required=True)
 
-    p = _parser(
+    p = command_parser(
         perms_sub,
         add,
         "list",
@@ -273,7 +238,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("--project-id", help="only this project")
     p.set_defaults(handler=handler(perms_list_command, precheck_list))
 
-    p = _parser(
+    p = command_parser(
         perms_sub,
         add,
         "add",
@@ -287,7 +252,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
     p.set_defaults(handler=handler(perms_add_command, precheck_change("share a checkpoint")))
 
-    p = _parser(
+    p = command_parser(
         perms_sub,
         add,
         "rm",
