@@ -1,0 +1,45 @@
+"""Fixtures of the reliability suite: a quiet environment, and the repository on ``sys.path``.
+
+Local time is UTC so that screens and outputs are the same everywhere; no user config file and
+no key from the environment can leak in (the suite configures its own recognisable keys).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ["TZ"] = "UTC"
+if hasattr(time, "tzset"):
+    time.tzset()
+
+CLEARED = (
+    "OPENAI_API_KEY",
+    "OPENAI_ADMIN_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "FTMON_PROFILE",
+    "FTMON_DEBUG",
+    "COLUMNS",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "TEXTUAL_LOG",
+)
+
+
+@pytest.fixture(autouse=True)
+def quiet_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for name in CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FTMON_CONFIG", str(tmp_path / "absent.toml"))
+    yield

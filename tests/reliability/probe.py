@@ -1,0 +1,154 @@
+"""The app in a real pty for the reliability tests, on the simulator or on the hostile API.
+
+``python tests/reliability/probe.py sim [--speed S] [--crash request|handler]``: the app as
+``ftmon --demo`` builds it (engine worker, SIGHUP handler, desktop notifications), on a simulated
+world with the suite's recognisable keys. ``--crash`` adds the key ``!``, which forces a crash:
+``request`` makes a request whose transport fails with an unexpected exception (so the client's
+frames, with the request headers, are on the stack the crash report prints), ``handler`` raises
+in a key handler.
+
+``python tests/reliability/probe.py hostile``: the app on the hostile API serving the corpus's
+dangerous payloads; SIGUSR1 makes every ``job.suffix-hazard=`` job finish, so the toast, the bell
+and the desktop notification quote hostile suffixes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parents[1])]
+
+import httpx  # noqa: E402
+from relkit import ADMIN_KEY, API_KEY, START, settings_for  # noqa: E402
+from textual.binding import Binding, BindingType  # noqa: E402
+
+from ftmon.api.client import FineTuningClient  # noqa: E402
+from ftmon.api.retry import RetryPolicy  # noqa: E402
+from ftmon.config import Secret  # noqa: E402
+from ftmon.monitor.engine import Monitor  # noqa: E402
+from ftmon.tui.app import FtmonApp  # noqa: E402
+
+
+class Boom(RuntimeError):
+    """A bug somewhere under the client: not an API error, so nothing turns it into one."""
+
+
+class CrashingTransport(httpx.AsyncBaseTransport):
+    """Passes requests on until armed; then the next one fails with :class:`Boom`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.armed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed:
+            raise Boom("the transport broke in a way nobody expected")
+        return await self.inner.handle_async_request(request)
+
+
+class ProbeApp(FtmonApp):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *FtmonApp.BINDINGS,
+        Binding("exclamation_mark", "crash", "crash", show=False),
+    ]
+    crash_mode: str | None = None
+    transport: CrashingTransport | None = None
+    on_usr1: Any = None
+
+    def on_mount(self) -> None:
+        # Textual calls every class's on_mount in turn: FtmonApp's runs too (no super() here).
+        if self.on_usr1 is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.on_usr1)
+
+    async def action_crash(self) -> None:
+        if self.crash_mode == "request" and self.transport is not None:
+            self.transport.armed = True
+            # An action awaited on the app's own task: an exception here is a crash of the app.
+            await self.monitor.client.list_jobs(limit=1)
+        elif self.crash_mode == "handler":
+            raise Boom("a key handler failed")
+
+
+def sim_app(args: argparse.Namespace) -> ProbeApp:
+    from ftmon.sim.app import create_app
+    from ftmon.sim.clock import SimClock
+    from ftmon.sim.transport import sim_transport
+    from ftmon.sim.world import SimWorld
+
+    world = SimWorld(seed=7, clock=SimClock(start=START, speed=args.speed))
+    transport = CrashingTransport(sim_transport(create_app(world)))
+    settings = settings_for("http://sim.test/v1", timeout=5.0, read_only=args.read_only)
+    client = FineTuningClient(settings, transport=transport)
+    assert client.settings.api_key == Secret(API_KEY) and client.settings.admin_key
+    assert client.settings.admin_key.reveal() == ADMIN_KEY
+    monitor = Monitor(client, interval=args.interval, clock=world.clock.now)
+    app = ProbeApp(
+        monitor,
+        clock=world.clock.now,
+        real_terminal=True,
+        handle_hangup=not args.no_hangup_handler,
+    )
+    app.crash_mode = args.crash
+    app.transport = transport
+    return app
+
+
+def hostile_app(args: argparse.Namespace) -> ProbeApp:
+    from corpus import build_corpus
+    from hostile_api import NOW, HostileApi
+    from test_rel_screen import dangerous_payloads
+
+    payloads = dangerous_payloads()
+    names = {p.name for p in payloads}
+    payloads += [
+        p for p in build_corpus() if p.name.startswith("job.suffix-hazard=") and p.name not in names
+    ]
+    api = HostileApi(payloads)
+    client = FineTuningClient(
+        settings_for("http://hostile.test/v1", max_retries=0),
+        transport=api.transport(),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    monitor = Monitor(client, interval=0.5, clock=lambda: float(NOW), page_size=1000)
+    app = ProbeApp(
+        monitor,
+        clock=lambda: float(NOW),
+        real_terminal=True,
+        handle_hangup=True,
+        select_delay=0,
+        age_refresh=0,
+    )
+
+    def finish_suffixed() -> None:
+        for job in api.jobs:
+            if isinstance(job, dict) and str(job.get("id", "")).startswith("ftjob-sx-"):
+                job["status"] = "succeeded"
+                job["finished_at"] = NOW
+        monitor.refresh_now()
+
+    app.on_usr1 = finish_suffixed
+    return app
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["sim", "hostile"])
+    parser.add_argument("--speed", type=float, default=0.0)
+    parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument("--crash", choices=["request", "handler"])
+    parser.add_argument("--read-only", action="store_true")
+    parser.add_argument("--no-hangup-handler", action="store_true")
+    args = parser.parse_args()
+    app = sim_app(args) if args.mode == "sim" else hostile_app(args)
+    result = app.run(mouse=False)
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

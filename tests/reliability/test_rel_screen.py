@@ -1,0 +1,181 @@
+"""Hostile input on the screen: the app walks every readable payload of the corpus.
+
+The real app, engine and client run (headless) on the hostile API; the cursor visits every job,
+so each one's overview, event log, metrics and checkpoints are drawn. Asserted: the app never
+crashes; what the screen shows holds no control, format or bidi character; markup in the data is
+shown as typed, never applied. (Payloads that break the engine before anything is drawn are in
+``test_rel_hostile.py``, strict xfail; the bytes a real terminal receives, in
+``test_rel_pty.py``.)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from corpus import HAZARDS, build_corpus
+from hostile_api import HostileApi
+from hostile_checks import unsafe_chars
+from relkit import settings_for
+from test_rel_hostile import KNOWN
+
+from ftmon.api.client import FineTuningClient
+from ftmon.api.retry import RetryPolicy
+from ftmon.monitor.engine import Monitor
+from ftmon.tui.app import FtmonApp
+from ftmon.tui.parts import ConfirmScreen
+
+NOW = 1_780_000_000
+#: Payloads drawn in the walk: all but those that break the engine (known, xfail elsewhere),
+#: and the page shapes (they replace the list).
+HUGE = ("huge-line", "huge-with-escapes", "huge-message", "metadata-5k", "result-files-10k")
+# (The last two are slow to draw, about a second each: the slow walk has them.)
+
+
+def walk_payloads(*, include_huge: bool = False) -> list[Any]:
+    """Every payload the app can be shown: not a page shape, not one that breaks the engine."""
+    return [
+        p
+        for p in build_corpus()
+        if p.name not in KNOWN
+        and p.kind != "page"
+        and (include_huge or not any(h in p.name for h in HUGE))
+    ]
+
+
+def hostile_app(payloads: list[Any]) -> tuple[FtmonApp, HostileApi]:
+    api = HostileApi(payloads)
+    client = FineTuningClient(
+        settings_for("http://hostile.test/v1", max_retries=0),
+        transport=api.transport(),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    # One full poll of every job at start (active_every: never again), then only on request.
+    monitor = Monitor(
+        client, interval=3600, clock=lambda: float(NOW), page_size=1000, active_every=10**9
+    )
+    app = FtmonApp(monitor, clock=lambda: float(NOW), age_refresh=0, select_delay=0)
+    return app, api
+
+
+def screen_problems(app: FtmonApp) -> list[str]:
+    """Unsafe characters in what the screen shows now (read back from an SVG screenshot)."""
+    return unsafe_chars(_svg_text(app.export_screenshot()), multiline=True)
+
+
+def _svg_text(svg: str) -> str:
+    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg)))
+
+
+async def settle_first_poll(app: FtmonApp, pilot: Any) -> None:
+    for _ in range(300):
+        await pilot.pause(0.01)
+        if app.monitor.polls_started and not app.monitor.polls_running:
+            break
+    await pilot.pause()
+
+
+def pane_problems(app: FtmonApp) -> list[str]:
+    """Unsafe characters in what the panes hold (cheaper than a screenshot)."""
+    texts = [app.overview.plain, app.status_line.text, *app.checkpoint_table.models]
+    texts += [line.plain for line in app.event_log.lines]
+    return unsafe_chars("\n".join(texts), multiline=True)
+
+
+async def walk(
+    app: FtmonApp, *, every: int = 1, dialog: frozenset[str] = frozenset()
+) -> tuple[int, list[str]]:
+    """Visit every job in the list: the panes checked for each, a screenshot every ``every``
+    jobs; the cancel dialog (it quotes the suffix) opened on the jobs in ``dialog``.
+    Returns how many jobs were visited, and the problems found."""
+    problems: list[str] = []
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle_first_poll(app, pilot)
+        visited: set[str] = set()
+        count = len(app.monitor.jobs())
+        for index in range(count):
+            for _ in range(10):  # until the app has taken in the cursor's move
+                await pilot.pause(0)
+                if app.selected_id == app.job_list.selected_id:
+                    break
+            job_id = app.selected_id or ""
+            visited.add(job_id)
+            found = pane_problems(app)
+            if index % every == 0 or job_id in dialog:
+                found += screen_problems(app)
+            if found:
+                problems.append(f"{job_id}: {found[:5]}")
+            if job_id in dialog:
+                await pilot.press("c")
+                await pilot.pause()
+                assert isinstance(app.screen, ConfirmScreen)
+                found = screen_problems(app)
+                if found:
+                    problems.append(f"{job_id} (dialog): {found[:5]}")
+                await pilot.press("escape")
+                await pilot.pause()
+                assert not isinstance(app.screen, ConfirmScreen)
+            assert app.is_running, f"the app stopped on {job_id}"
+            app.job_list.action_move(1)
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert [w.name for w in app.workers if w.error is not None] == []
+    return len(visited), problems
+
+
+#: The payloads most likely to hurt a screen: every hazard in every field of a job, in events and
+#: checkpoint names, in ids, the suffixes quoted by the dialog, and the megabyte strings. The slow
+#: test walks all of the readable corpus.
+DIALOG_HAZARDS = ("markup-close", "markup-click", "markup-link", "markup-nested", "osc-title-bel")
+
+
+def dangerous_payloads() -> list[Any]:
+    prefixes = ("job.all-strings=", "job.id=", "event.message=", "checkpoint.model=")
+    dialog = tuple(f"job.suffix-hazard={name}" for name in DIALOG_HAZARDS)
+    return [
+        p
+        for p in walk_payloads(include_huge=True)
+        if p.name.startswith(prefixes) or p.name in dialog or any(h in p.name for h in HUGE[:3])
+    ]
+
+
+async def test_the_app_shows_every_hazard_as_inert_text() -> None:
+    app, api = hostile_app(dangerous_payloads())
+    dialog = frozenset(api.carrier_of[f"job.suffix-hazard={name}"] for name in DIALOG_HAZARDS)
+    visited, problems = await walk(app, every=3, dialog=dialog)
+    assert visited == len(api.jobs) >= 100
+    assert problems == []
+
+
+async def test_markup_in_data_is_shown_exactly_as_typed() -> None:
+    payloads = [
+        p
+        for p in build_corpus()
+        if p.name.startswith("job.suffix-hazard=markup") and p.name not in KNOWN
+    ]
+    app, _ = hostile_app(payloads)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle_first_poll(app, pilot)
+        shown = 0
+        for _ in range(len(payloads) + 1):
+            job = app.monitor.job(app.selected_id or "")
+            assert job is not None
+            for name, hazard in HAZARDS.items():
+                if name.startswith("markup") and job.suffix and hazard in job.suffix:
+                    # The overview shows the suffix as typed: brackets, slashes and all.
+                    assert hazard in app.overview.plain, name
+                    shown += 1
+            app.job_list.action_move(1)
+            await pilot.pause(0)
+        assert shown >= len(payloads)
+        assert app.is_running
+
+
+@pytest.mark.slow
+async def test_the_app_walks_every_readable_payload() -> None:
+    app, api = hostile_app(walk_payloads(include_huge=True))
+    visited, problems = await walk(app)
+    assert visited == len(api.jobs) >= 450
+    assert problems == []
