@@ -560,7 +560,10 @@ class FtmonApp(App[int]):
         if action == "clear_filter":
             return bool(self.job_list.query_text) or self._filter_open()
         if action == "permissions":
-            return job is not None and bool(self.monitor.checkpoints(job.id))
+            # Offered while the job's checkpoints load, so that a quick P says so.
+            return job is not None and (
+                not self.monitor.is_loaded(job.id) or bool(self.monitor.checkpoints(job.id))
+            )
         if action == "copy":
             return job is not None
         return True
@@ -717,7 +720,9 @@ class FtmonApp(App[int]):
             return
         checkpoints = self.monitor.checkpoints(job.id)
         if not checkpoints:
-            self.notify("This job has no checkpoints yet.", markup=False)
+            loading = not self.monitor.is_loaded(job.id)
+            message = "Loading this job's checkpoints…" if loading else "No checkpoints yet."
+            self.notify(message, markup=False, timeout=3)
             return
         if not self.monitor.client.settings.admin_key:
             self.notify(

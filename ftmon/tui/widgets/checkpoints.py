@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import BindingType
 from textual.widgets import DataTable
@@ -41,7 +42,9 @@ class CheckpointTable(DataTable[Text]):
             names += [name for name in row if name not in names]
         self.clear(columns=True)
         for name in names:
-            self.add_column(Text(name), key=name)
+            # Widths given, not measured later by the table: the first frame is already right.
+            width = max([cell_len(name), *(cell_len(row.get(name, "")) for row in rows)])
+            self.add_column(Text(name), key=name, width=width)
         self.models = []
         for index, row in enumerate(rows):
             cells = [

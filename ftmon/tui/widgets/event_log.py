@@ -108,6 +108,7 @@ class EventLog(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, len(self._lines))
         self.follow = True
         self._scroll(x=0, y=self.max_scroll_y)
+        self.call_after_refresh(self._keep_following)
         self.refresh()
 
     def append(self, job_id: str, events: Iterable[FineTuningJobEvent]) -> int:
@@ -129,6 +130,7 @@ class EventLog(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, len(self._lines))
         if self.follow:
             self._scroll(y=self.max_scroll_y)
+            self.call_after_refresh(self._keep_following)
         elif dropped > 0:
             # Keep the lines the user is reading in place as old ones fall off the top.
             self._scroll(y=max(0, self.scroll_y - dropped))
@@ -157,8 +159,17 @@ class EventLog(ScrollView, can_focus=True):
             self.follow = round(new_value) >= self.max_scroll_y
 
     def on_resize(self) -> None:
-        if self.follow:
+        self._keep_following()
+
+    def _keep_following(self) -> None:
+        """Once laid out again (a horizontal scrollbar may have taken a row), show the end."""
+        if self.follow and round(self.scroll_y) != self.max_scroll_y:
             self._scroll(y=self.max_scroll_y)
+        # A scrollbar shown after the scroll happened still has the old thumb position.
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.position = self.scroll_x
 
     # -- keys ----------------------------------------------------------------------------------
 

@@ -193,6 +193,7 @@ class JobList(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
         self._scroll_to_cursor()
+        self.call_after_refresh(self._sync_scrollbar)
         self._announce()
 
     # -- cursor ------------------------------------------------------------------------------
@@ -226,6 +227,11 @@ class JobList(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor, animate=False, immediate=True, force=True)
         elif self._cursor >= top + height:
             self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True, force=True)
+
+    def _sync_scrollbar(self) -> None:
+        """A scrollbar shown after the list scrolled still has the old thumb position."""
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def _announce(self, *, by_user: bool = False) -> None:
         selected = self.selected_id
