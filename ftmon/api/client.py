@@ -49,8 +49,16 @@ NO_DEADLINE = -1.0
 
 
 def _segment(value: str) -> str:
-    """A path segment, quoted so that an id cannot climb out of its route."""
-    return quote(value, safe="")
+    """A path segment, quoted so that an id cannot climb out of its route.
+
+    An id that cannot be put in a URL at all (a lone surrogate) is refused before sending.
+    """
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        raise errors.InvalidRequestError(
+            "This id cannot be sent: it holds characters that no URL can carry"
+        ) from None
 
 
 class FineTuningClient:
@@ -164,6 +172,11 @@ class FineTuningClient:
             ) from None
         except httpx.HTTPError as exc:
             raise errors.ConnectionFailedError(f"Request failed: {_reason(exc)}") from None
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # Not an httpx.HTTPError: an id longer than a URL may be, say. Nothing was sent.
+            raise errors.InvalidRequestError(
+                f"This request cannot be sent: {type(exc).__name__}"
+            ) from None
         if response.status_code >= 400:
             error = errors.error_for_status(
                 response.status_code,
@@ -520,7 +533,7 @@ def _request_id(response: httpx.Response) -> str | None:
 def _json_or_none(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError):
         # Not JSON: a short plain-text body still says something (HTML pages say nothing).
         text = response.text.strip() if len(response.content) <= 300 else ""
         return text if text and not text.startswith("<") else None
@@ -529,7 +542,7 @@ def _json_or_none(response: httpx.Response) -> Any:
 def _decode_json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError):
         raise errors.DecodeError(
             f"The server's answer is not JSON ({response.status_code}, "
             f"{len(response.content)} bytes)",
@@ -543,7 +556,24 @@ def _parse_page(item: type[M], response: httpx.Response) -> Page[M]:
     body = _decode_json(response)
     if isinstance(body, list):
         body = {"object": "list", "data": body, "has_more": False}
-    return _parse(Page[item], body, response)  # type: ignore[valid-type]
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return _parse(Page[item], body, response)  # type: ignore[valid-type]
+    # Item by item: one unreadable item is left out and counted, never the whole page.
+    raw_items = body["data"]
+    items: list[M] = []
+    for raw in raw_items:
+        try:
+            items.append(item.model_validate(raw))
+        except (ValidationError, RecursionError, TypeError, ValueError):
+            continue
+    page = _parse(Page[item], {**body, "data": []}, response)  # type: ignore[valid-type]
+    page.data = items
+    page.unreadable = len(raw_items) - len(items)
+    last = raw_items[-1] if raw_items else None
+    if page.unreadable and isinstance(last, dict) and isinstance(last.get("id"), str):
+        if not items or getattr(items[-1], "id", None) != last["id"]:
+            page.cursor = last["id"]
+    return page
 
 
 def _parse_deleted(model: type[M], object_id: str, response: httpx.Response) -> M:

@@ -136,6 +136,12 @@ class MissingApiKeyError(FtmonApiError):
     kind = "missing_api_key"
 
 
+class InvalidRequestError(FtmonApiError):
+    """Raised before any request: the request itself cannot be sent (an id no URL can carry)."""
+
+    kind = "invalid_request"
+
+
 class InvalidKeyError(FtmonApiError):
     """Raised before any request: the key holds characters no HTTP header may carry."""
 

@@ -8,6 +8,7 @@ ISO 8601 strings (Azure); lists accept ``null``.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timezone
 from typing import Annotated, Any, Generic, TypeVar
@@ -76,12 +77,39 @@ def _to_list(value: Any) -> Any:
 
 
 def _to_str(value: Any) -> Any:
-    """Scalars that should be strings are kept as strings; None stays None."""
+    """Scalars that should be strings are kept as strings; None stays None.
+
+    A list or object where text belongs is shown as its compact JSON rather than refused, so
+    one odd field cannot make a whole job (and the page it came on) unreadable.
+    """
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, (int, float, bool)):
         return str(value)
+    if isinstance(value, (list, dict)):
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str)[:2000]
+        except (TypeError, ValueError, RecursionError):
+            return None
     return value
+
+
+def _to_id(value: Any) -> Any:
+    """An id: a string, or a number taken as its string; anything else is refused."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _to_str_list(value: Any) -> Any:
+    """A list of strings from a list of anything, a lone string, or nothing."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        return []
+    return [text for text in (_to_str(item) for item in value) if isinstance(text, str)]
 
 
 def _to_int(value: Any) -> int | None:
@@ -112,7 +140,7 @@ LooseStr = Annotated[str | None, BeforeValidator(_to_str)]
 LooseInt = Annotated[int | None, BeforeValidator(_to_int)]
 LooseBool = Annotated[bool, BeforeValidator(_to_bool)]
 #: An id: required, but a number is taken as its string.
-Id = Annotated[str, BeforeValidator(_to_str)]
+Id = Annotated[str, BeforeValidator(_to_id)]
 
 
 class ApiModel(BaseModel):
@@ -225,7 +253,7 @@ class FineTuningJob(ApiModel):
     status: LooseStr = None
     training_file: LooseStr = None
     validation_file: LooseStr = None
-    result_files: Annotated[list[str], BeforeValidator(_to_list)] = Field(default_factory=list)
+    result_files: Annotated[list[str], BeforeValidator(_to_str_list)] = Field(default_factory=list)
     trained_tokens: LooseInt = None
     seed: LooseInt = None
     suffix: LooseStr = None
@@ -383,6 +411,10 @@ class Page(ApiModel, Generic[T]):
     has_more: LooseBool = False
     first_id: LooseStr = None
     last_id: LooseStr = None
+    #: Items left out because they could not be read at all (no usable id, say).
+    unreadable: int = Field(default=0, exclude=True)
+    #: The id of the last item as sent, when that item was one of the unreadable ones.
+    cursor: str | None = Field(default=None, exclude=True)
 
     @property
     def next_after(self) -> str | None:
@@ -391,7 +423,9 @@ class Page(ApiModel, Generic[T]):
         The id of the last item on this page, as the API documents ``after``; ``last_id`` only
         when the items carry no id.
         """
-        if not self.has_more or not self.data:
+        if not self.has_more or not (self.data or self.cursor):
             return None
+        if self.cursor:
+            return self.cursor
         last = getattr(self.data[-1], "id", None)
         return last or self.last_id
