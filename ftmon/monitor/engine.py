@@ -101,6 +101,7 @@ class Monitor:
         self._listeners: list[Listener] = []
         self._backoffs: dict[str, Backoff] = {}
         self._errors: dict[str, errors.FtmonApiError] = {}
+        self._unreadable: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._cycle = 0
         self._older_cursor: str | None = None
@@ -245,6 +246,13 @@ class Monitor:
             track = self._tracks.get(self.selected)
             if not (track and track.complete):
                 due.append(self.selected)
+        now = self.clock()
+        for endpoint, backoff in self._backoffs.items():
+            # A fetch that failed is retried when its backoff ends, not on the next slow turn.
+            job_id = endpoint.split(":", 1)[1] if ":" in endpoint else None
+            if job_id and job_id in self._jobs and job_id not in due and backoff.failures:
+                if backoff.ready(now) and self._still_wanted(endpoint):
+                    due.append(job_id)
         if self._cycle % self.active_every == 1 or self.active_every == 1:
             for job_id in self._order:
                 job = self._jobs[job_id]
@@ -265,7 +273,12 @@ class Monitor:
             return None
         try:
             result = await work
-        except errors.FtmonApiError as exc:
+        except Exception as exc:  # the loop must outlive any one fetch
+            if not isinstance(exc, errors.FtmonApiError):
+                # Not an API error: a bug or an answer no model foresaw. Back off and say so,
+                # but keep polling: one bad answer must not stop the monitor for good.
+                exc = errors.FtmonApiError(f"Unexpected {type(exc).__name__} while fetching")
+                exc.kind = "internal"
             backoff = self._backoffs.setdefault(
                 endpoint, Backoff(base=self.interval, cap=self.backoff_cap)
             )
@@ -280,6 +293,7 @@ class Monitor:
 
     async def _poll_list(self, changes: list[Any]) -> set[str]:
         page = await self.client.list_jobs(limit=self.page_size)
+        self._note_unreadable("jobs", page.unreadable)
         if not self._order and page.has_more:
             self._older_cursor = page.next_after
             self.has_more_jobs = True
@@ -400,14 +414,20 @@ class Monitor:
     async def _poll_events(self, job_id: str, track: JobTrack, changes: list[Any]) -> bool:
         first = track.tail.total_seen == 0
 
-        def fetch(after: str | None) -> Any:
+        unreadable = 0
+
+        async def fetch(after: str | None) -> Any:
+            nonlocal unreadable
             # Once the history is loaded, a small newest page is enough for what arrived
             # since the last poll; a larger one follows only when that page is all new.
             small = not first and after is None
             limit = self.tail_page_size if small else self.event_page_size
-            return self.client.list_events(job_id, after=after, limit=limit)
+            page = await self.client.list_events(job_id, after=after, limit=limit)
+            unreadable += page.unreadable
+            return page
 
         new = await track.tail.poll(fetch, max_pages=self.first_event_pages if first else None)
+        self._note_unreadable(f"events:{job_id}", unreadable)
         if new:
             track.events.extend(new)
             changes.append(EventsAppended(job_id, tuple(new)))
@@ -445,12 +465,47 @@ class Monitor:
         track.result_loaded = True
         changes.append(MetricsChanged(job.id, from_result_file=True))
 
+    def _note_unreadable(self, endpoint: str, count: int) -> None:
+        if count:
+            self._unreadable[endpoint] = count
+        else:
+            self._unreadable.pop(endpoint, None)
+
+    def _still_wanted(self, endpoint: str) -> bool:
+        """Whether a failed fetch will be tried again: the list, or a job still followed."""
+        if ":" not in endpoint:
+            return True
+        job_id = endpoint.split(":", 1)[1]
+        if job_id == self.selected:
+            return True
+        job = self._jobs.get(job_id)
+        return job is not None and not job.is_final
+
+    def _forget_unwanted(self) -> None:
+        """A fetch that will never be tried again (a finished job the cursor left) must not
+        keep the status line saying "retrying" for good."""
+        for endpoint in [e for e in self._errors if not self._still_wanted(e)]:
+            self._errors.pop(endpoint, None)
+            self._backoffs.pop(endpoint, None)
+        for endpoint in [e for e in self._unreadable if not self._still_wanted(e)]:
+            self._unreadable.pop(endpoint, None)
+
     def _after_cycle(self, changes: list[Any]) -> None:
         """Fold this cycle's errors into one health value; publish it if it changed."""
         now = self.clock()
         if self.paused:
             return
-        if not self._errors:
+        self._forget_unwanted()
+        if not self._errors and self._unreadable:
+            count = sum(self._unreadable.values())
+            health = Health(
+                state="degraded",
+                kind="unreadable",
+                last_ok=self._last_ok or now,
+                error=f"{count} item{'s' if count != 1 else ''} in the API's answers "
+                "could not be read and were left out",
+            )
+        elif not self._errors:
             health = Health(state="ok", last_ok=self._last_ok or now)
         else:
             exc = next(iter(self._errors.values()))

@@ -13,8 +13,9 @@ class Health:
     """The live state shown in the status line.
 
     ``state`` is ``ok`` (say nothing), ``paused`` (polling paused by the user), ``failing``
-    (the last poll failed; ``retry_at`` says when the next try is) or ``auth`` (a key problem
-    that retrying will not fix).
+    (the last poll failed; ``retry_at`` says when the next try is), ``auth`` (a key problem
+    that retrying will not fix) or ``degraded`` (answers arrive, but some items in them could
+    not be read and were left out).
     """
 
     state: str = "ok"
@@ -32,6 +33,8 @@ class Health:
             return ""
         if self.state == "paused":
             return "polling paused (space to resume)"
+        if self.state == "degraded":
+            return self.error or "some answers could not be read"
         parts: list[str] = []
         if self.last_ok is not None and now - self.last_ok >= 10:
             parts.append(f"no answer for {format_span(now - self.last_ok)}")

@@ -316,3 +316,43 @@ async def test_the_list_is_published_before_job_details(client, sim_world):
     await monitor.poll_once()
     assert all(isinstance(c, JobsChanged) for c in batches[0])
     assert any(isinstance(c, EventsAppended) for batch in batches[1:] for c in batch)
+
+
+async def test_unreadable_items_are_reported_and_the_rest_shown(sim_world):
+    """A job with no usable id is left out and the status line says so; its neighbours show."""
+    good = sim_world.list_jobs(limit=2)[0]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/fine_tuning/jobs"):
+            return httpx.Response(
+                200, json={"object": "list", "data": [{"id": None}, *good], "has_more": False}
+            )
+        return httpx.Response(200, json={"object": "list", "data": [], "has_more": False})
+
+    settings = Settings(api_key=Secret(TEST_KEY), base_url="http://odd.test/v1")
+    async with FineTuningClient(settings, transport=httpx.MockTransport(handle)) as odd:
+        monitor = Monitor(odd, clock=sim_world.clock.now, interval=5)
+        await monitor.poll_once()
+        assert [j.id for j in monitor.jobs()] == [j["id"] for j in good]
+        assert monitor.health.state == "degraded"
+        assert "1 item" in monitor.health.describe(sim_world.clock.now())
+
+
+async def test_an_unexpected_exception_backs_off_and_polling_goes_on(client, sim_world):
+    monitor = make_monitor(client, sim_world)
+    original = client.list_jobs
+    calls = 0
+
+    async def broken(**kwargs: Any):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a bug")
+        return await original(**kwargs)
+
+    client.list_jobs = broken  # type: ignore[method-assign]
+    await monitor.poll_once()
+    assert monitor.health.state == "failing" and "RuntimeError" in (monitor.health.error or "")
+    sim_world.clock.advance(60)
+    await monitor.poll_once()
+    assert monitor.health.state == "ok" and len(monitor.jobs()) == 15
