@@ -96,7 +96,7 @@ def settings(**overrides: Any) -> Settings:
 
 # -- the spec ------------------------------------------------------------------------------
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "openai-spec"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "openai-spec"
 SPEC_FILE = SPEC_PATH / "fine_tuning.openapi.yaml"
 
 

@@ -1,7 +1,7 @@
 """Validate simulator responses against the official OpenAPI text of the fine-tuning API.
 
 The YAML is loaded once and patched in memory for the upstream quirks listed in
-``/work/shared/openai-spec/README.md`` (or ``$FTMON_SPEC``): each patch below says why. What is not
+``tests/data/openai-spec/README.md`` (or ``$FTMON_SPEC``): each patch below says why. What is not
 patched stays a check: a simulator response that breaks the spec anywhere else fails the test.
 """
 
@@ -20,7 +20,13 @@ from typing import Any
 import yaml
 from openapi_schema_validator import OAS31Validator
 
-SPEC_PATH = Path(os.environ.get("FTMON_SPEC", "/work/shared/openai-spec/fine_tuning.openapi.yaml"))
+#: A copy of the shared spec lives in the repo so the tests run on any clean clone.
+SPEC_PATH = Path(
+    os.environ.get(
+        "FTMON_SPEC",
+        Path(__file__).resolve().parents[1] / "data" / "openai-spec" / "fine_tuning.openapi.yaml",
+    )
+)
 PREFIX = "/v1"
 NULL = {"type": "null"}
 
