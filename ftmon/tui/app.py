@@ -53,6 +53,7 @@ from ftmon.text import one_line
 from ftmon.tui.bindings import (
     APP_BINDINGS,
     MOVE_BINDINGS,
+    PAN_BINDINGS,
     SCREEN_BINDINGS,
     WRITE_ACTIONS,
     expand_keymap,
@@ -593,6 +594,8 @@ class FtmonApp(App[int]):
         rows: list[tuple[str, str]] = []
         for binding in MOVE_BINDINGS:
             rows.append((self._keys_of(binding), f"move {binding.description}"))
+        for binding in PAN_BINDINGS:
+            rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
         rows.append(("tab, shift+tab", "next / previous pane"))
         rows.append(("ctrl+p", "command palette"))
         for binding in APP_BINDINGS:

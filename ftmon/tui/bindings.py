@@ -50,6 +50,12 @@ MOVE_BINDINGS: list[Binding] = [
     Binding("G,end", "last", "last", show=False, id="last"),
 ]
 
+#: Panning long lines, where a pane has them (the event log).
+PAN_BINDINGS: list[Binding] = [
+    Binding("h,left", "pan(-1)", "left", show=False, id="pan_left"),
+    Binding("l,right", "pan(1)", "right", show=False, id="pan_right"),
+]
+
 PAIRS = (("pause_job", "resume_job"), ("pause_polling", "resume_polling"))
 
 

@@ -142,6 +142,12 @@ async def test_event_log_is_oldest_first_local_time_and_follows_the_tail(world: 
         await poll(pilot, world, advance=30)
         assert log.follow and log.scroll_y == log.max_scroll_y
         assert log.lines[-1].message in screen_text(app)
+        # Long lines pan sideways; there is no horizontal scrollbar to take a row.
+        assert not log.show_horizontal_scrollbar
+        await pilot.press("l")
+        assert log.scroll_x > 0
+        await pilot.press("h", "h")
+        assert log.scroll_x == 0
 
 
 async def test_checkpoints_and_metrics_of_the_selected_job(world: SimWorld) -> None:

@@ -23,7 +23,8 @@ from textual.strip import Strip
 
 from ftmon.api.models import FineTuningJobEvent
 from ftmon.text import one_line
-from ftmon.tui.bindings import MOVE_BINDINGS
+from ftmon.tui.bindings import MOVE_BINDINGS, PAN_BINDINGS
+from ftmon.tui.widgets.scrolling import ThumbSync
 
 MAX_LINES = 5000
 MESSAGE_LIMIT = 2000
@@ -60,14 +61,16 @@ def event_line(event: FineTuningJobEvent) -> EventLine:
     )
 
 
-class EventLog(ScrollView, can_focus=True):
+class EventLog(ThumbSync, ScrollView, can_focus=True):
     """Events of one job; ``G``/``end`` returns to following the newest."""
 
-    BINDINGS: ClassVar[list[BindingType]] = list(MOVE_BINDINGS)
+    BINDINGS: ClassVar[list[BindingType]] = [*MOVE_BINDINGS, *PAN_BINDINGS]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"event-log--stamp", "event-log--empty"}
     DEFAULT_CSS = """
     EventLog {
-        overflow-x: auto;
+        /* No horizontal scrollbar: it would take a row from a small pane (and appear a frame
+           after the lines that need it). Long lines pan with left/right. */
+        overflow-x: hidden;
         overflow-y: auto;
         scrollbar-size-vertical: 1;
         scrollbar-size-horizontal: 1;
@@ -81,6 +84,9 @@ class EventLog(ScrollView, can_focus=True):
         self.max_lines = max_lines
         self.job_id: str | None = None
         self._lines: list[EventLine] = []
+        #: The engine's dedupe key of each line, to recognise an event already shown.
+        self._keys: list[tuple[int | None, str]] = []
+        self._key_set: set[tuple[int | None, str]] = set()
         self._width = 0
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
         self._auto_scroll = False
@@ -101,7 +107,10 @@ class EventLog(ScrollView, can_focus=True):
     ) -> None:
         """Show another job's events from scratch, following its tail."""
         self.job_id = job_id
-        self._lines = [event_line(e) for e in events][-self.max_lines :]
+        shown = list(events)[-self.max_lines :]
+        self._lines = [event_line(e) for e in shown]
+        self._keys = [e.dedupe_key for e in shown]
+        self._key_set = set(self._keys)
         self._width = max((cell_len(line.plain) for line in self._lines), default=0)
         self.empty_text = empty or ("no events yet" if job_id else "no job selected")
         self._cache.clear()
@@ -115,15 +124,22 @@ class EventLog(ScrollView, can_focus=True):
         """Add new events of the shown job; returns how many were added."""
         if job_id != self.job_id:
             return 0
-        new = [event_line(e) for e in events]
-        if not new:
+        # A batch published before show_job() took its snapshot may arrive after it: skip what
+        # is shown already (the engine's own dedupe key, so nothing it kept is dropped here).
+        fresh = [e for e in events if e.dedupe_key not in self._key_set]
+        if not fresh:
             return 0
+        new = [event_line(e) for e in fresh]
+        self._keys.extend(e.dedupe_key for e in fresh)
+        self._key_set.update(e.dedupe_key for e in fresh)
         was_empty = not self._lines
         start = len(self._lines)
         self._lines.extend(new)
         dropped = len(self._lines) - self.max_lines
         if dropped > 0:
             del self._lines[:dropped]
+            self._key_set.difference_update(self._keys[:dropped])
+            del self._keys[:dropped]
             self._cache.clear()
             start = 0
         self._width = max(self._width, *(cell_len(line.plain) for line in new))
@@ -165,11 +181,6 @@ class EventLog(ScrollView, can_focus=True):
         """Once laid out again (a horizontal scrollbar may have taken a row), show the end."""
         if self.follow and round(self.scroll_y) != self.max_scroll_y:
             self._scroll(y=self.max_scroll_y)
-        # A scrollbar shown after the scroll happened still has the old thumb position.
-        if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = self.scroll_y
-        if self.show_horizontal_scrollbar:
-            self.horizontal_scrollbar.position = self.scroll_x
 
     # -- keys ----------------------------------------------------------------------------------
 
@@ -182,6 +193,12 @@ class EventLog(ScrollView, can_focus=True):
 
     def action_first(self) -> None:
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
+
+    def action_pan(self, step: int) -> None:
+        """Show more of long lines (left/right), a third of the width at a time."""
+        width = max(1, self.scrollable_content_region.width)
+        x = max(0, min(self.scroll_x + step * max(1, width // 3), self._width - width))
+        self.scroll_to(x=x, animate=False, immediate=True, force=True)
 
     def action_last(self) -> None:
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)

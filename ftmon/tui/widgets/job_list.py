@@ -26,6 +26,7 @@ from ftmon.api.models import FineTuningJob
 from ftmon.tui.bindings import MOVE_BINDINGS
 from ftmon.tui.filtering import matches
 from ftmon.tui.rows import Column, JobRow, fit_columns, render_header, render_row
+from ftmon.tui.widgets.scrolling import ThumbSync
 
 #: Rows from the end at which the list asks for older jobs.
 NEAR_END = 5
@@ -33,7 +34,7 @@ NEAR_END = 5
 RowBuilder = Callable[[FineTuningJob], JobRow]
 
 
-class JobList(ScrollView, can_focus=True):
+class JobList(ThumbSync, ScrollView, can_focus=True):
     """Jobs newest first, with a cursor; the cursor's job is the one the other panes show."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(MOVE_BINDINGS)
@@ -193,7 +194,6 @@ class JobList(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
         self._scroll_to_cursor()
-        self.call_after_refresh(self._sync_scrollbar)
         self._announce()
 
     # -- cursor ------------------------------------------------------------------------------
@@ -227,11 +227,6 @@ class JobList(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor, animate=False, immediate=True, force=True)
         elif self._cursor >= top + height:
             self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True, force=True)
-
-    def _sync_scrollbar(self) -> None:
-        """A scrollbar shown after the list scrolled still has the old thumb position."""
-        if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = self.scroll_y
 
     def _announce(self, *, by_user: bool = False) -> None:
         selected = self.selected_id
