@@ -141,6 +141,7 @@ class FtmonApp(App[int]):
         self.handle_hangup = handle_hangup
         self.age_refresh = age_refresh
         self.select_delay = select_delay
+        self.engine_restart = ENGINE_RESTART
         self._select_timer: Timer | None = None
         self.selected_id: str | None = None
         self.pending_job: str | None = job_id
@@ -264,9 +265,9 @@ class FtmonApp(App[int]):
         if worker.group == "engine":
             # A bug, not an API error (those are health): say so and start again.
             self.status_line.set_extra(
-                f"polling stopped ({type(error).__name__}); restarting in {ENGINE_RESTART:g}s"
+                f"polling stopped ({type(error).__name__}); restarting in {self.engine_restart:g}s"
             )
-            self.set_timer(ENGINE_RESTART, self._start_engine)
+            self.set_timer(self.engine_restart, self._start_engine)
         else:
             self.notify(
                 one_line(error) or type(error).__name__,

@@ -598,22 +598,30 @@ async def test_a_finished_job_announces_itself_once(world: SimWorld) -> None:
 
 async def test_an_engine_bug_does_not_take_the_app_down(world: SimWorld) -> None:
     app = build_app(world)
+    app.engine_restart = 0.2
+    monitor = app.monitor
+    real = monitor.poll_once
     calls = {"n": 0}
-    real = app.monitor.client.list_jobs
 
-    async def broken(**kwargs: Any) -> Any:
+    async def broken() -> None:
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("boom")
-        return await real(**kwargs)
+            raise RuntimeError("boom")  # a bug in the engine, not an API error
+        await real()
 
-    app.monitor.client.list_jobs = broken  # type: ignore[method-assign]
+    monitor.poll_once = broken  # type: ignore[method-assign]
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        app.monitor.refresh_now()
-        await pilot.pause(0.1)
+        monitor.refresh_now()
+        await pilot.pause(0.05)
         assert app.is_running
-        assert "polling stopped (RuntimeError)" in screen_text(app)
+        assert "polling stopped (RuntimeError); restarting in 0.2s" in screen_text(app)
+        # The engine is started again and the line clears.
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert calls["n"] >= 3
+        assert not app.status_line.display
+        assert app.is_running
 
 
 async def test_the_api_key_never_reaches_the_screen(world: SimWorld) -> None:
