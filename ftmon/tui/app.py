@@ -18,7 +18,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+import rich
+from rich.segment import Segments
 from rich.text import Text
+from rich.traceback import Traceback
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -58,6 +61,7 @@ from ftmon.tui.bindings import (
     WRITE_ACTIONS,
     expand_keymap,
 )
+from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.notify import desktop_notification
 from ftmon.tui.palette import PALETTE
 from ftmon.tui.parts import ConfirmScreen, MetricsView, PermissionsScreen
@@ -232,11 +236,22 @@ class FtmonApp(App[int]):
 
     def _install_hangup(self) -> None:
         """The SSH link dropping must end the app, not leave it spinning on a dead terminal."""
-        if not hasattr(signal, "SIGHUP"):
-            return
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit, 0)
-            self._hangup_installed = True
+        if hasattr(signal, "SIGHUP"):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit, 0)
+                self._hangup_installed = True
+        watch_terminal_hangup(asyncio.get_running_loop(), partial(self.exit, 0))
+
+    def _fatal_error(self) -> None:
+        """A crash report without local variables: they can hold request headers with the key.
+
+        Textual's own report shows every frame's locals; under a request that includes the
+        ``Authorization`` header. Everything else about the report is Textual's.
+        """
+        self.bell()
+        report = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(report, self.console.options)))
+        self._close_messages_no_wait()
 
     # -- the engine ----------------------------------------------------------------------------
 

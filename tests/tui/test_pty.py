@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
 import pytest
-from ptykit import PtyRun, ftmon_argv, probe_argv
+from ptykit import REPO, PtyRun, ftmon_argv, probe_argv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name != "posix", reason="needs a pty")]
 
@@ -122,5 +124,64 @@ def test_a_finished_job_rings_and_sends_a_desktop_notification() -> None:
         assert b"\x1b]9;ftmon: job succeeded: ftjob-" in raw
         assert b"\x1b]777;notify;ftmon: job succeeded;ftjob-" in raw
         assert b"\x07" in raw
+    finally:
+        run.close()
+
+
+def test_a_closed_terminal_that_sends_no_sighup_still_ends_the_app() -> None:
+    """A supervisor's pty that is not the controlling terminal: no SIGHUP when it goes."""
+    master, slave = os.openpty()
+    env = dict(os.environ, TERM="xterm-256color", TZ="UTC", PYTHONPATH=str(REPO))
+    env["FTMON_CONFIG"] = str(REPO / "tests" / "tui" / "no-such-config.toml")
+    proc = subprocess.Popen(
+        ftmon_argv("--demo", "--speed", "60", "--interval", "0.5"),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,  # a session with no controlling terminal
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"jobs 15" not in seen and time.monotonic() < deadline:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+        assert b"jobs 15" in seen
+        start = time.monotonic()
+        os.close(master)
+        master = -1
+        assert proc.wait(2.0) is not None
+        assert time.monotonic() - start < 2.0
+    finally:
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_a_crash_report_shows_no_local_variables() -> None:
+    """Textual's report lists every frame's locals (request headers with the key among them)."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO / 'tests' / 'tui')!r});"
+        "from tuikit import build_app, new_world, SECRET_KEY;"
+        "app = build_app(new_world());"
+        "secret = SECRET_KEY;"
+        "app.call_later(lambda: 1 / 0);"
+        "app.run(mouse=False);"
+        "sys.exit(app.return_code)"
+    )
+    run = PtyRun([sys.executable, "-c", code], cols=100, rows=30)
+    try:
+        assert run.wait_exit(20) == 1
+        time.sleep(0.2)
+        raw = run.output_since(0)
+        assert b"ZeroDivisionError" in raw
+        assert b"SECRET" not in raw and b"locals" not in raw
     finally:
         run.close()
