@@ -362,6 +362,7 @@ class FtmonApp(App[int]):
             timeout=10,
         )
         self._select(self.job_list.selected_id)
+        self.monitor.refresh_now()  # a poll without the unknown job clears its error at once
 
     def _series(self, job_id: str) -> MetricSeries | None:
         """The job's metric series once loaded; asking earlier would make the engine track it."""

@@ -513,6 +513,8 @@ async def test_job_option_with_an_unknown_job_says_so(world: SimWorld) -> None:
         assert "Job not found" in screen_text(app)
         messages = [n.message for n in app._notifications]
         assert "No job ftjob-doesnotexist000000000000 on this server." in messages
+        await settle(pilot)
+        assert not app.status_line.display  # the 404 of a job nobody wants is not an outage
         assert app.selected_id == newest_first(world)[0]
         assert field(app, "id") == newest_first(world)[0]
 
