@@ -91,6 +91,7 @@ def sim_app(args: argparse.Namespace) -> ProbeApp:
     app = ProbeApp(
         monitor,
         clock=world.clock.now,
+        job_id=args.job,
         real_terminal=True,
         handle_hangup=not args.no_hangup_handler,
     )
@@ -143,6 +144,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--crash", choices=["request", "handler"])
     parser.add_argument("--read-only", action="store_true")
+    parser.add_argument("--job", help="open on this job (sim mode)")
     parser.add_argument("--no-hangup-handler", action="store_true")
     args = parser.parse_args()
     app = sim_app(args) if args.mode == "sim" else hostile_app(args)

@@ -85,10 +85,16 @@ class Entry:
 class Ledger(httpx.AsyncBaseTransport):
     """Records every request and its outcome; the books a fault run is judged by."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, clock: Callable[[], float], *, keep: bool = True
+    ) -> None:
         self.inner = inner
         self.clock = clock
+        #: ``keep=False`` (long runs): count only, so the books do not grow with the run.
+        self.keep = keep
         self.entries: list[Entry] = []
+        self.total = 0
+        self.failures = 0
         #: Set by the outage switch: requests refused while the server was away.
         self.down = False
         self.refused = 0
@@ -98,12 +104,12 @@ class Ledger(httpx.AsyncBaseTransport):
         path = request.url.path
         if self.down:
             self.refused += 1
-            self.entries.append(Entry(at, request.method, path, "ConnectError"))
+            self._note(Entry(at, request.method, path, "ConnectError"))
             raise httpx.ConnectError("[Errno 111] Connection refused (simulated)", request=request)
         try:
             response = await self.inner.handle_async_request(request)
         except Exception as exc:
-            self.entries.append(Entry(at, request.method, path, type(exc).__name__))
+            self._note(Entry(at, request.method, path, type(exc).__name__))
             raise
         outcome = "ok" if response.status_code < 400 else str(response.status_code)
         if outcome == "ok":
@@ -111,17 +117,23 @@ class Ledger(httpx.AsyncBaseTransport):
             await response.aread()
             if not _looks_like_json(response.content, response.status_code):
                 outcome = "not-json"
-        self.entries.append(Entry(at, request.method, path, outcome))
+        self._note(Entry(at, request.method, path, outcome))
         return response
+
+    def _note(self, entry: Entry) -> None:
+        self.total += 1
+        self.failures += entry.outcome != "ok"
+        if self.keep:
+            self.entries.append(entry)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
     def count(self) -> int:
-        return len(self.entries)
+        return self.total
 
     def failed(self) -> int:
-        return sum(1 for e in self.entries if e.outcome != "ok")
+        return self.failures
 
     def outcomes(self) -> Counter[str]:
         return Counter(e.outcome for e in self.entries)
@@ -141,11 +153,12 @@ def sim_client(
     base_url: str = "http://sim.test/v1",
     timeout: float = 0.25,
     seed: int = 1,
+    keep: bool = True,
 ) -> tuple[FineTuningClient, Ledger]:
     """A client on ``inner`` through a :class:`Ledger`; retry sleeps move the simulated clock."""
     from ftmon.api.retry import RetryPolicy
 
-    ledger = Ledger(inner, world.clock.now)
+    ledger = Ledger(inner, world.clock.now, keep=keep)
 
     async def sleep(seconds: float) -> None:
         world.clock.advance(max(0.0, seconds))
@@ -570,3 +583,13 @@ def app_on(monitor: Monitor, world: SimWorld, **kwargs: Any) -> DrivenApp:
 
 def without_keys(settings: Settings) -> Settings:
     return replace(settings, api_key=None, admin_key=None)
+
+
+async def workers_done(app: FtmonApp, pilot: Any) -> None:
+    """Wait until no worker but the engine's runs (actions, permission loads), then settle."""
+    for _ in range(500):
+        busy = [w for w in app.workers if w.group != "engine" and w.is_running]
+        if not busy:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from relkit import ADMIN_KEY, API_KEY, new_world, settings_for
+from relkit import ADMIN_KEY, API_KEY, new_world, settings_for, workers_done
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
@@ -108,13 +108,13 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
         await pilot.press("z")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         assert changes_sent(world) == {"POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/pause": 1}
         # The permissions screen: remove asks too.
         app.job_list.select_job(finished)
         await settle(app, pilot)
         await pilot.press("P")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         assert isinstance(app.screen, PermissionsScreen)
         for answer in ("enter", "escape", "n"):
             await pilot.press("d")
@@ -126,7 +126,7 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         deleted = [k for k in changes_sent(world) if k.startswith("DELETE")]
         assert len(deleted) == 1
 
@@ -157,7 +157,7 @@ async def test_read_only_leaves_no_way_to_change_anything(world: SimWorld) -> No
         app.job_list.select_job(finished)
         await settle(app, pilot)
         await pilot.press("P")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         assert isinstance(app.screen, PermissionsScreen)
         for key in ("a", "d"):
             await pilot.press(key)

@@ -16,7 +16,7 @@ CAP = 120.0  # the engine's default backoff cap
 
 
 async def test_a_faulty_afternoon_in_process_engine_and_app() -> None:
-    setup = SoakSetup(hours=1.5, tui=True, timeouts=6, outages=1, spacing=110, size=(80, 24))
+    setup = SoakSetup(hours=1.0, tui=True, timeouts=6, outages=1, spacing=110, size=(80, 24))
     report, samples = await fault_soak(setup)
     print(report.summary())
     assert check(report, CAP) == []

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from relkit import ADMIN_KEY, API_KEY, KEY_FRAGMENTS, START, new_world, settings_for
+from relkit import ADMIN_KEY, API_KEY, KEY_FRAGMENTS, START, new_world, settings_for, workers_done
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
@@ -142,7 +142,7 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"perm")
-        await pilot.pause(0.2)
+        await workers_done(app, pilot)
         shot("palette")
         await pilot.press("escape")
         await pilot.pause()
@@ -163,16 +163,16 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
         app.job_list.select_job(job_id)
         await settle()
         await pilot.press("P")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         assert isinstance(app.screen, PermissionsScreen)
         await pilot.press("a", *"proj_secretcheck", "enter")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         shot("permissions")
         await pilot.press("d")
         await pilot.pause()
         shot("confirm remove")
         await pilot.press("y")
-        await pilot.pause(0.3)
+        await workers_done(app, pilot)
         shot("permissions after remove")
         await pilot.press("escape")
         await pilot.pause()
