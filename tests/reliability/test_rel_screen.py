@@ -175,7 +175,7 @@ async def test_markup_in_data_is_shown_exactly_as_typed() -> None:
 
 @pytest.mark.slow
 async def test_the_app_walks_every_readable_payload() -> None:
-    app, api = hostile_app(walk_payloads(include_huge=True))
+    app, _api = hostile_app(walk_payloads(include_huge=True))
     visited, problems = await walk(app)
     assert visited >= 450
     assert problems == []
