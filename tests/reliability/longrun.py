@@ -8,7 +8,7 @@ After a warm-up, every simulated hour it records RSS, asyncio tasks, Textual tim
 and workers, the engine's stores, and the CPU spent (ftmon's part apart from the simulator's,
 which runs in this process too).
 
-``python tests/reliability/longrun.py --hours 24 --jobs 4``
+``python tests/reliability/longrun.py --hours 24 --jobs 4 [--max-events N]``
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def _owner(task: asyncio.Task[Any]) -> Any:
     return frame.f_locals.get("self") if frame is not None else None
 
 
-async def day(hours: float, jobs: int, warmup: float) -> dict[str, Any]:
+async def day(
+    hours: float, jobs: int, warmup: float, max_events: int | None = None
+) -> dict[str, Any]:
     world = new_world()
     ids = [
         add_long_job(world, f"day-{i}", hours=hours + 2, seconds_per_step=20, metrics_every=1)
@@ -92,7 +94,8 @@ async def day(hours: float, jobs: int, warmup: float) -> dict[str, Any]:
     ]
     metered = Metered(sim_transport(create_app(world)))
     client, ledger = sim_client(world, metered, timeout=5.0, keep=False)
-    monitor = Monitor(client, clock=world.clock.now, interval=INTERVAL)
+    extra = {} if max_events is None else {"max_events": max_events}
+    monitor = Monitor(client, clock=world.clock.now, interval=INTERVAL, **extra)
     app = app_on(monitor, world)
     process = psutil.Process()
     samples: list[dict[str, Any]] = []
@@ -166,8 +169,11 @@ def main() -> int:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--max-events", type=int, help="events the engine keeps per job (default: its own)"
+    )
     args = parser.parse_args()
-    report = asyncio.run(day(args.hours, args.jobs, args.warmup))
+    report = asyncio.run(day(args.hours, args.jobs, args.warmup, args.max_events))
     print(json.dumps(report))
     return 0
 

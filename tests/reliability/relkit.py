@@ -95,6 +95,7 @@ class Ledger(httpx.AsyncBaseTransport):
         self.entries: list[Entry] = []
         self.total = 0
         self.failures = 0
+        self.counts: Counter[str] = Counter()
         #: Set by the outage switch: requests refused while the server was away.
         self.down = False
         self.refused = 0
@@ -123,6 +124,7 @@ class Ledger(httpx.AsyncBaseTransport):
     def _note(self, entry: Entry) -> None:
         self.total += 1
         self.failures += entry.outcome != "ok"
+        self.counts[entry.outcome] += 1
         if self.keep:
             self.entries.append(entry)
 
@@ -136,7 +138,7 @@ class Ledger(httpx.AsyncBaseTransport):
         return self.failures
 
     def outcomes(self) -> Counter[str]:
-        return Counter(e.outcome for e in self.entries)
+        return Counter(self.counts)
 
 
 def _looks_like_json(content: bytes, status: int) -> bool:
@@ -535,7 +537,12 @@ class Soak:
         report.failed_requests = self.ledger.failed()
         report.outcomes = dict(self.ledger.outcomes())
         report.faults_served = sum(self.world.faults.served.values())
-        report.refused_in_outages = self.ledger.refused
+        # In process the outage switch refuses; over TCP the stopped server does.
+        report.refused_in_outages = sum(
+            count
+            for outcome, count in self.ledger.outcomes().items()
+            if outcome in ("ConnectError", "ConnectTimeout")
+        )
         report.published_twice = self.published.twice
         for job_id in job_ids:
             record = self.world.events_record(job_id)["data"][-self.monitor.max_events :]

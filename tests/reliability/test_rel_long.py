@@ -46,10 +46,28 @@ def test_an_hour_of_watching_leaves_nothing_piling_up() -> None:
     assert len(report["samples"]) >= 2
 
 
-@pytest.mark.slow
-def test_a_day_of_watching_several_jobs() -> None:
+@pytest.fixture(scope="module")
+def day() -> dict[str, Any]:
+    """One simulated day, four jobs training all of it, two hours of warm-up (about 4 minutes)."""
     report = run_day(hours=24, jobs=4, warmup=2)
     print(summary(report))
-    assert report["running"] and report["worker_errors"] == []
-    assert report["grew"] == {}
-    assert report["rss_growth"] < 10 * MB
+    return report
+
+
+@pytest.mark.slow
+def test_a_day_of_watching_several_jobs_piles_nothing_up(day: dict[str, Any]) -> None:
+    assert day["running"] and day["worker_errors"] == []
+    assert day["grew"] == {}
+    # Everything the engine holds is bounded: at most max_events per job.
+    assert all(s["events_held"] <= 4 * 5000 for s in day["samples"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="F9 ftmon/monitor/engine.py JobTrack.events: every event of every followed job is "
+    "held as a pydantic model (~2.5 KB of RSS each with its series point and tail key) up to "
+    "5,000 per job; four jobs at one event per 20 s grow RSS ~2 MB per hour (~44 MB in 22 h)",
+)
+def test_a_day_of_watching_grows_memory_by_less_than_10_mb(day: dict[str, Any]) -> None:
+    assert day["rss_growth"] < 10 * MB

@@ -18,14 +18,14 @@ import pytest
 from corpus import HAZARDS, build_corpus
 from hostile_api import HostileApi
 from hostile_checks import unsafe_chars
-from relkit import settings_for
+from relkit import settings_for, workers_done
 from test_rel_hostile import KNOWN
 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.retry import RetryPolicy
 from ftmon.monitor.engine import Monitor
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.parts import ConfirmScreen
+from ftmon.tui.parts import ConfirmScreen, PermissionsScreen
 
 NOW = 1_780_000_000
 #: Payloads drawn in the walk: all but those that break the engine (none known now),
@@ -179,3 +179,62 @@ async def test_the_app_walks_every_readable_payload() -> None:
     visited, problems = await walk(app)
     assert visited >= 450
     assert problems == []
+
+
+async def test_odd_metrics_and_checkpoints_draw_and_permissions_quote_safely() -> None:
+    """Metric values and steps of every wrong type and range reach the plot (wide: loss and
+    accuracy side by side); hostile checkpoint names reach the permissions screen."""
+    prefixes = ("event.metric=", "checkpoint.model=")
+    picked = ("huge", "negative", "string-words", "nan-string", "inf-string")
+    payloads = [
+        p
+        for p in build_corpus()
+        if p.name.startswith(prefixes[1]) or p.name in {f"{prefixes[0]}{n}" for n in picked}
+    ]
+    app, _api = hostile_app(payloads)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle_first_poll(app, pilot)
+        for _ in range(len(app.monitor.jobs())):
+            for _ in range(10):
+                await pilot.pause(0)
+                if app.selected_id == app.job_list.selected_id:
+                    break
+            job_id = app.selected_id or ""
+            assert screen_problems(app) == [], job_id
+            if job_id.startswith("ftjob-ck-") and app.checkpoint_table.models:
+                await pilot.press("P")
+                await workers_done(app, pilot)
+                assert isinstance(app.screen, PermissionsScreen), job_id
+                assert screen_problems(app) == [], f"{job_id} permissions"
+                await pilot.press("escape")
+                await pilot.pause()
+            app.job_list.action_move(1)
+        assert app.is_running and app.return_code is None
+        assert [w.name for w in app.workers if w.error is not None] == []
+
+
+async def test_a_loss_near_the_largest_float_does_not_take_the_app_down() -> None:
+    """Fixed here (ftmon/tui/widgets/metrics.py): plotext's scaling overflowed on a loss of
+    1e308 and the render error ended the app. Such points are left out of the plot now."""
+    from textual.app import App, ComposeResult
+
+    from ftmon.monitor.series import MetricSeries
+    from ftmon.tui.widgets.metrics import MetricsView
+
+    series = MetricSeries()
+    for step, loss in ((1, 0.9), (2, 1e308), (3, -1e308), (4, 0.7), (5, 0.5)):
+        series.add(step, {"train_loss": loss, "train_mean_token_accuracy": 0.5})
+
+    class Holder(App[None]):
+        def compose(self) -> ComposeResult:
+            yield MetricsView(id="metrics")
+
+    app = Holder()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(MetricsView)
+        view.update_series(series)
+        await pilot.pause()
+        assert view.mode == "plot"
+        assert "loss" in _svg_text(app.export_screenshot())
+        assert [s for s, _ in view.loss_chart.plotted("train_loss")] == [1, 4, 5]
+        assert app.is_running

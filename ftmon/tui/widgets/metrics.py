@@ -9,6 +9,7 @@ Colours come from the theme's text colours, which Textual keeps readable on dark
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -37,6 +38,10 @@ SIDE_BY_SIDE_WIDTH = 100
 STACKED_HEIGHT = 28
 #: Points handed to the sparkline at most (about twice this), whatever the number of steps.
 SPARK_BUCKETS = 256
+#: Values and steps beyond these cannot be put on axes: plotext's scaling overflows to infinity
+#: near 1e308 (an API once sending such a loss crashed the app). They are left out of the plot.
+PLOT_VALUE_LIMIT = 1e100
+PLOT_STEP_LIMIT = 10**15
 
 LOSS_NAMES = ("train_loss", "valid_loss", "full_valid_loss")
 ACCURACY_NAMES = ("train_accuracy", "valid_accuracy", "full_valid_accuracy")
@@ -89,6 +94,15 @@ def downsample(points: Sequence[Point], buckets: int) -> list[Point]:
         out.extend(sorted({low, high}))
     out.append(points[-1])
     return out
+
+
+def plottable(points: Sequence[Point]) -> list[Point]:
+    """The points that can be drawn: finite values and steps of a sane size."""
+    return [
+        (step, value)
+        for step, value in points
+        if abs(step) <= PLOT_STEP_LIMIT and math.isfinite(value) and abs(value) <= PLOT_VALUE_LIMIT
+    ]
 
 
 def theme_rgb(widget: Widget, variable: str) -> tuple[int, int, int]:
@@ -158,6 +172,12 @@ class MetricChart(PlotextPlot):
         return []
 
     def render(self) -> RenderResult:
+        try:
+            return self._render_plot()
+        except Exception:  # plotext on data it cannot scale: never take the app down for a plot
+            return Text("(these values cannot be plotted)", style="dim")
+
+    def _render_plot(self) -> RenderResult:
         plt = self.plt
         plt.clear_figure()
         plt.title(self.heading)
@@ -339,9 +359,8 @@ class MetricsView(Widget, can_focus=True):
         self._signature = signature
         self._series = series
         self._title = title
-        self._curves = (
-            {name: series.column(name) for name in series.names()} if series is not None else {}
-        )
+        columns = {n: plottable(series.column(n)) for n in series.names()} if series else {}
+        self._curves = {name: points for name, points in columns.items() if points}
         if self.is_mounted:
             self._apply_mode()
             self._push()
