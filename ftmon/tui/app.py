@@ -39,6 +39,8 @@ from textual.worker import Worker, WorkerState
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, normalise_status
 from ftmon.config import Settings
+from ftmon.datasets.request import CreateInput, input_from_job
+from ftmon.export import compare_series, default_directory, export_job, job_title
 from ftmon.monitor.changes import (
     ActionFailed,
     CheckpointsChanged,
@@ -64,7 +66,13 @@ from ftmon.tui.bindings import (
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.notify import desktop_notification
 from ftmon.tui.palette import PALETTE
-from ftmon.tui.parts import ConfirmScreen, MetricsView, PermissionsScreen
+from ftmon.tui.parts import (
+    CompareScreen,
+    ConfirmScreen,
+    CreateJobScreen,
+    MetricsView,
+    PermissionsScreen,
+)
 from ftmon.tui.rows import JobRow, job_row
 from ftmon.tui.screens.help import HelpScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
@@ -85,6 +93,10 @@ AGE_REFRESH = 30.0
 SELECT_DELAY = 0.15
 #: Pause before restarting an engine that stopped on an unexpected error.
 ENGINE_RESTART = 5.0
+#: Keys of the main screen that still apply while another full screen (create, compare) is on top.
+ANYWHERE = frozenset({"quit"})
+#: The main screen's own actions: on a full screen pushed over it they would act unseen.
+MAIN_ONLY = frozenset(b.action.split("(")[0] for b in APP_BINDINGS) - ANYWHERE
 
 
 def _displayed(widget: Widget) -> bool:
@@ -102,6 +114,12 @@ def _filter_input() -> Input:
     return field
 
 
+def compare_label(job: FineTuningJob) -> str:
+    """A run in the comparison's legend: its suffix first, as ids all look alike when cut."""
+    suffix = one_line(job.display_suffix, width=40)
+    return f"{suffix} · {one_line(job.id)}" if suffix else one_line(job.id)
+
+
 class EngineUpdate(Message):
     """One batch of changes from the engine, delivered on the app's message queue."""
 
@@ -114,6 +132,12 @@ class MainScreen(Screen[None]):
     """The default screen; only here so that ``tab`` has an id and can be remapped."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(SCREEN_BINDINGS)
+
+    def on_screen_resume(self) -> None:
+        # Back from a full screen (create, compare): the footer shows the main keys again.
+        app = self.app
+        if isinstance(app, FtmonApp) and app._panes_ready():
+            app._refresh_bindings_if_changed()
 
 
 class FtmonApp(App[int]):
@@ -459,6 +483,9 @@ class FtmonApp(App[int]):
             title.append(str(jobs.total))
         if self.monitor.has_more_jobs:
             title.append(" · more below")
+        marked = len(jobs.marked_ids)
+        if marked:
+            title.append(f" · {marked} marked")
         self.query_one("#jobs-pane").border_title = Content.from_rich_text(title)
 
     def _update_checkpoints_title(self) -> None:
@@ -559,6 +586,14 @@ class FtmonApp(App[int]):
     # -- actions -----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        screen = self.screen
+        if action in MAIN_ONLY and screen is not self.screen_stack[0] and not screen.is_modal:
+            # A full screen over the main one (a modal keeps the app's keys out by itself).
+            return False
+        return self._applies(action)
+
+    def _applies(self, action: str) -> bool | None:
+        """Whether a main-screen action applies now (the palette asks this from its own screen)."""
         if action in WRITE_ACTIONS and self.read_only:
             return False
         if self._filter_focused() and action not in ("clear_filter", "next_pane", "previous_pane"):
@@ -582,7 +617,7 @@ class FtmonApp(App[int]):
             return job is not None and (
                 not self.monitor.is_loaded(job.id) or bool(self.monitor.checkpoints(job.id))
             )
-        if action == "copy":
+        if action in ("copy", "create_like", "export_job", "mark_job"):
             return job is not None
         return True
 
@@ -777,6 +812,133 @@ class FtmonApp(App[int]):
         self.copy_to_clipboard(text)
         self.notify(f"Copied {text}", markup=False, timeout=3)
 
+    # create, export, compare
+
+    def action_create_job(self) -> None:
+        self._open_create(None)
+
+    def action_create_like(self) -> None:
+        job = self._selected_job()
+        if job is not None:
+            self._open_create(input_from_job(job))
+
+    def _open_create(self, initial: CreateInput | None) -> None:
+        if self.read_only:
+            return
+        self.push_screen(
+            CreateJobScreen(self.monitor.client, initial=initial, on_submit=self._submit_job)
+        )
+
+    async def _submit_job(self, body: dict[str, Any]) -> None:
+        """Send the form's request (an API refusal is marked in the form, which stays open)."""
+        job = await self.monitor.client.create_job(body)
+        self._follow_new_job(job)
+
+    def _follow_new_job(self, job: FineTuningJob) -> None:
+        """Select the new job now and put the cursor on it as soon as the list has it."""
+        self.notify(job_title(job), title="Job created", markup=False, timeout=8)
+        if not self._panes_ready():
+            return
+        self.monitor.select(job.id)
+        if self.job_list.select_job(job.id):
+            return
+        # Like --job: the next list poll brings the job and on_engine_update moves the cursor.
+        self.pending_job = job.id
+        self.overview.show_message(f"opening {one_line(job.id)}…")
+        self.monitor.refresh_now()
+
+    def action_export_job(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        self.notify(f"Exporting {one_line(job.id)}…", markup=False, timeout=3)
+        self.run_worker(
+            self._export(job.id),
+            name=f"export {job.id}",
+            group="export",
+            exit_on_error=False,
+        )
+
+    async def _export(self, job_id: str) -> None:
+        title = f"Could not export {one_line(job_id, width=40)}"
+        try:
+            result = await export_job(self.monitor.client, job_id, default_directory(job_id))
+        except errors.FtmonApiError as exc:
+            self.notify(one_line(exc), title=title, severity="error", markup=False, timeout=10)
+            return
+        except OSError as exc:
+            where = f": {one_line(exc.filename)}" if exc.filename else ""
+            reason = one_line(exc.strerror or exc) or type(exc).__name__
+            self.notify(reason + where, title=title, severity="error", markup=False, timeout=10)
+            return
+        notes = "".join(f"\n{one_line(note)}" for note in result.notes)
+        self.notify(result.summary() + notes, title="Exported", markup=False, timeout=10)
+
+    def action_mark_job(self) -> None:
+        job_id = self.job_list.selected_id
+        if job_id is None:
+            return
+        self.job_list.toggle_mark(job_id)
+        self._update_jobs_title()
+
+    def action_compare(self) -> None:
+        ids = [i for i in self.job_list.marked_ids if self.monitor.job(i) is not None]
+        if len(ids) < 2:
+            mark = self._key_for("mark_job")
+            compare = self._key_for("compare")
+            self.notify(
+                f"Mark two or more jobs with {mark} to compare them, then press {compare}.",
+                title="Compare runs",
+                markup=False,
+                timeout=5,
+            )
+            return
+        self.run_worker(
+            self._compare(ids),
+            name="compare",
+            group="compare",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _compare(self, ids: list[str]) -> None:
+        """The engine's series of the jobs it has loaded; the others fetched once, here."""
+        jobs = [job for job in map(self.monitor.job, ids) if job is not None]
+        missing = [job for job in jobs if not self.monitor.is_loaded(job.id)]
+        fetched: dict[str, tuple[str, MetricSeries]] = {}
+        if missing:
+            count = len(missing)
+            self.notify(
+                f"Loading the metrics of {count} job{'s' if count != 1 else ''}…",
+                markup=False,
+                timeout=3,
+            )
+            try:
+                fetched = await compare_series(self.monitor.client, missing)
+            except errors.FtmonApiError as exc:
+                self.notify(
+                    one_line(exc),
+                    title="Could not load the runs to compare",
+                    severity="error",
+                    markup=False,
+                    timeout=10,
+                )
+                return
+        runs = {
+            job.id: (
+                compare_label(job),
+                fetched[job.id][1] if job.id in fetched else self.monitor.series(job.id),
+            )
+            for job in jobs
+        }
+        if self._panes_ready():
+            self.push_screen(CompareScreen(runs))
+
+    def _key_for(self, binding_id: str) -> str:
+        """The first key of a binding as the user's keymap has it, for hints."""
+        binding = next(b for b in APP_BINDINGS if b.id == binding_id)
+        return self._keys_of(binding).split(",")[0]
+
     def action_show_part(self, name: str) -> None:
         if name not in TAB_NAMES:
             return
@@ -800,7 +962,7 @@ class FtmonApp(App[int]):
         if screen is not self.screen_stack[0]:
             return
         for action, title, help_text, params in PALETTE:
-            if self.check_action(action, params):
+            if self._applies(action):
                 yield SystemCommand(title, help_text, partial(self._run_command, action, params))
         jobs = self.job_list
         yield SystemCommand("Next job", "Move down the job list", partial(jobs.action_move, 1))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from textual.binding import Binding
 
 #: Actions that change something on the server: gone entirely in read-only mode.
-WRITE_ACTIONS = frozenset({"cancel_job", "pause_job", "resume_job"})
+WRITE_ACTIONS = frozenset({"cancel_job", "pause_job", "resume_job", "create_job", "create_like"})
 
 APP_BINDINGS: list[Binding] = [
     # Footer order: what a person looks for first comes first (a short footer cuts the end).
@@ -29,6 +29,12 @@ APP_BINDINGS: list[Binding] = [
     Binding("space", "pause_polling", "pause polling", show=False, id="pause_polling"),
     Binding("space", "resume_polling", "resume polling", id="resume_polling"),
     Binding("question_mark", "help", "help", id="help"),
+    # Last, so that on 80 columns it gives way to the keys of the moment.
+    Binding("n", "create_job", "new job", id="create_job"),
+    Binding("N", "create_like", "new job like this one", show=False, id="create_like"),
+    Binding("e", "export_job", "export the job to files", show=False, id="export_job"),
+    Binding("m", "mark_job", "mark / unmark for comparison", show=False, id="mark_job"),
+    Binding("C", "compare", "compare the marked jobs' loss", show=False, id="compare"),
     Binding("1", "show_part('overview')", "overview", show=False, id="show_overview"),
     Binding("2", "show_part('events')", "events", show=False, id="show_events"),
     Binding("3", "show_part('metrics')", "metrics", show=False, id="show_metrics"),

@@ -44,6 +44,8 @@ except ImportError:  # pragma: no cover - only while the permissions screen is b
             yield Static(Text("Checkpoint permissions are not available in this build."))
 
 
+from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.screens.create import CreateJobScreen
 
-__all__ = ["ConfirmScreen", "MetricsView", "PermissionsScreen"]
+__all__ = ["CompareScreen", "ConfirmScreen", "CreateJobScreen", "MetricsView", "PermissionsScreen"]

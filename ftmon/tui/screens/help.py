@@ -1,4 +1,7 @@
-"""``?``: the keys that apply now (as remapped by the user's keymap) and what the glyphs mean."""
+"""``?``: the keys that apply now (as remapped by the user's keymap) and what the glyphs mean.
+
+The glyphs are the status of each job and the mark of a job picked for comparison (``m``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ftmon.present import STATUS_STYLE
+from ftmon.tui.widgets.job_list import MARK
 
 
 def help_table(rows: Sequence[tuple[str, str]]) -> Table:
@@ -32,6 +36,7 @@ def legend_table() -> Table:
     table.add_column()
     for status, (glyph, colour) in STATUS_STYLE.items():
         table.add_row(Text(glyph, Style(color=colour)), Text(status))
+    table.add_row(Text(MARK, Style(bold=True)), Text("marked for comparison (after the glyph)"))
     return table
 
 

@@ -5,6 +5,9 @@ days over SSH would re-send the whole table on every poll. Here each row is a fr
 :class:`~ftmon.tui.rows.JobRow`; when the engine reports a job, its row is rebuilt and, only if it
 differs, that one line is refreshed. Rows are plain cleaned strings rendered as ``Text``, so API
 text is never parsed as markup.
+
+Jobs can be marked (``m``) to compare them: the mark takes the blank cell after the status glyph,
+so marking repaints that one row and the columns never move.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from ftmon.tui.widgets.scrolling import ThumbSync
 
 #: Rows from the end at which the list asks for older jobs.
 NEAR_END = 5
+#: Drawn after the status glyph of a job marked for comparison.
+MARK = "•"
 
 RowBuilder = Callable[[FineTuningJob], JobRow]
 
@@ -42,6 +47,7 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         "job-list--cursor",
         "job-list--cursor-blurred",
         "job-list--empty",
+        "job-list--mark",
     }
     DEFAULT_CSS = """
     JobList {
@@ -51,6 +57,7 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         & > .job-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
         & > .job-list--cursor-blurred { background: $block-cursor-blurred-background; }
         & > .job-list--empty { color: $text-muted; text-style: italic; }
+        & > .job-list--mark { color: $accent; text-style: bold; }
     }
     """  # noqa: E501
 
@@ -77,6 +84,8 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         self._stale: set[str] = set()
         self._query = ""
         self._cursor = 0
+        #: Jobs marked for comparison, in the order they were marked.
+        self._marked: dict[str, None] = {}
         self._announced: str | None = None
         self._layout: list[tuple[Column, int]] = []
         self._layout_width = -1
@@ -109,6 +118,14 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
     def query_text(self) -> str:
         return self._query
 
+    @property
+    def marked_ids(self) -> tuple[str, ...]:
+        """Jobs marked for comparison, in the order they were marked (filtered out or not)."""
+        return tuple(self._marked)
+
+    def is_marked(self, job_id: str) -> bool:
+        return job_id in self._marked
+
     def row(self, job_id: str) -> JobRow | None:
         return self._fresh_row(job_id) if job_id in self._jobs else None
 
@@ -121,7 +138,16 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
     def row_text(self, job_id: str) -> str:
         """The row as the user reads it (for tests and the copy action)."""
         row = self._rows.get(job_id)
-        return render_row(row, self.current_layout()).plain if row else ""
+        if row is None:
+            return ""
+        return self._render(row, self.current_layout(), job_id in self._marked).plain
+
+    def _render(self, row: JobRow, layout: list[tuple[Column, int]], marked: bool) -> Text:
+        text = render_row(row, layout)
+        if marked and len(text) > 1:
+            mark = Text(MARK, self.get_component_rich_style("job-list--mark", partial=True))
+            text = text[:1] + mark + text[2:]
+        return text
 
     # -- feeding -----------------------------------------------------------------------------
 
@@ -195,6 +221,19 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         self.refresh()
         self._scroll_to_cursor()
         self._announce()
+
+    # -- marks -------------------------------------------------------------------------------
+
+    def toggle_mark(self, job_id: str) -> bool:
+        """Mark ``job_id`` or take its mark away; True when it is now marked. One row repaints."""
+        if job_id in self._marked:
+            del self._marked[job_id]
+        elif job_id in self._jobs:
+            self._marked[job_id] = None
+        position = self._position.get(job_id)
+        if position is not None:
+            self.refresh_line(position)
+        return job_id in self._marked
 
     # -- cursor ------------------------------------------------------------------------------
 
@@ -294,11 +333,12 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         job_id = self._visible[index]
         row = self._fresh_row(job_id)
         cursor = index == self._cursor
-        key = (row, width, cursor, cursor and self.has_focus)
+        marked = job_id in self._marked
+        key = (row, width, cursor, cursor and self.has_focus, marked)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        text = render_row(row, layout)
+        text = self._render(row, layout, marked)
         if cursor:
             component = "job-list--cursor" if self.has_focus else "job-list--cursor-blurred"
             text.stylize(self.get_component_rich_style(component))
