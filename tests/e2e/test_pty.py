@@ -95,8 +95,11 @@ def test_a_session_at_80x24(sim: SimProcess, ftmon_script: str) -> None:
         term.wait_for(f"jobs {len(jobs)} ")
         for job in jobs[:4]:
             term.wait_for(job["id"][:ID_SHOWN])
-        rows = [i for i, line in enumerate(term.lines()) if "ftjob-" in line]
-        shown = [next(j["id"] for j in jobs if j["id"][:ID_SHOWN] in term.lines()[i]) for i in rows]
+        # Rows of the job list only: it ends where the detail's tab strip begins.
+        lines = term.lines()
+        tabs = next((i for i, line in enumerate(lines) if "Overview" in line), len(lines))
+        rows = [i for i, line in enumerate(lines[:tabs]) if "ftjob-" in line]
+        shown = [next(j["id"] for j in jobs if j["id"][:ID_SHOWN] in lines[i]) for i in rows]
         assert shown == [j["id"] for j in jobs[: len(shown)]]
         # The newest job is selected: the overview below shows its whole id.
         term.wait_for(_overview_shows(first["id"]))
