@@ -63,6 +63,7 @@ from ftmon.tui.bindings import (
     WRITE_ACTIONS,
     expand_keymap,
 )
+from ftmon.tui.filtering import matches
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.notify import desktop_notification
 from ftmon.tui.palette import PALETTE
@@ -840,6 +841,8 @@ class FtmonApp(App[int]):
         if not self._panes_ready():
             return
         self.monitor.select(job.id)
+        if self.job_list.query_text and not matches(job, self.job_list.query_text):
+            self.action_clear_filter()  # the filter would hide the new job
         if self.job_list.select_job(job.id):
             return
         # Like --job: the next list poll brings the job and on_engine_update moves the cursor.

@@ -71,24 +71,30 @@ async def put_cursor_on(pilot: Any, job: str) -> None:
 # -- create ------------------------------------------------------------------------------------
 
 
+async def create_through_form(pilot: Any, file_id: str, suffix: str) -> None:
+    """n, the least a valid form needs, review, and yes."""
+    app: FtmonApp = pilot.app
+    await pilot.press("n")
+    await screen_settled(pilot)
+    form = app.screen
+    assert isinstance(form, CreateJobScreen)
+    form.query_one("#in-model", Input).value = MODEL
+    form.query_one("#in-training_file", Input).value = file_id
+    form.query_one("#in-suffix", Input).value = suffix
+    await pilot.press("ctrl+s")
+    await screen_settled(pilot)
+    assert isinstance(app.screen, RequestReview)
+    await pilot.press("y")
+    await screen_settled(pilot)
+
+
 async def test_n_creates_a_job_that_is_then_selected_and_followed(world: SimWorld) -> None:
     file_id = training_file(world)
     before = job_ids(world)
     app = build_app(world)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await screen_settled(pilot)
-        form = app.screen
-        assert isinstance(form, CreateJobScreen)
-        form.query_one("#in-model", Input).value = MODEL
-        form.query_one("#in-training_file", Input).value = file_id
-        form.query_one("#in-suffix", Input).value = "from-the-tui"
-        await pilot.press("ctrl+s")
-        await screen_settled(pilot)
-        assert isinstance(app.screen, RequestReview)
-        await pilot.press("y")
-        await screen_settled(pilot)
+        await create_through_form(pilot, file_id, "from-the-tui")
         created = job_ids(world) - before
         assert len(created) == 1
         new = created.pop()
@@ -101,6 +107,19 @@ async def test_n_creates_a_job_that_is_then_selected_and_followed(world: SimWorl
         assert "from-the-tui" in app.job_list.row_text(new)
         assert new in app.overview.plain
         assert "Job created" in screen_text(app)
+
+
+async def test_a_filter_that_would_hide_the_new_job_is_cleared(world: SimWorld) -> None:
+    file_id = training_file(world)
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"legal", "enter")
+        assert len(app.job_list.visible_ids) == 2
+        await create_through_form(pilot, file_id, "not-a-lawyer")
+        assert app.job_list.query_text == ""
+        assert app.selected_id is not None
+        assert "not-a-lawyer" in app.job_list.row_text(app.selected_id)
 
 
 async def test_capital_n_fills_the_form_from_the_selected_job(world: SimWorld) -> None:
