@@ -128,6 +128,15 @@ async def test_capital_n_fills_the_form_from_the_selected_job(world: SimWorld) -
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await put_cursor_on(pilot, job)
+        keys = dict(app.help_rows())
+        assert keys["n"] == "new job" and keys["N"] == "new job like this one"
+        assert {"e", "m", "C"} <= set(keys)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {
+            "New fine-tuning job",
+            "Export this job to files",
+            "Compare the marked jobs",
+        } <= set(titles)
         await pilot.press("N")
         await screen_settled(pilot)
         form = app.screen
