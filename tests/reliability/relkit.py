@@ -113,11 +113,14 @@ class Ledger(httpx.AsyncBaseTransport):
             self._note(Entry(at, request.method, path, type(exc).__name__))
             raise
         outcome = "ok" if response.status_code < 400 else str(response.status_code)
-        if outcome == "ok":
-            # A 200 that is not JSON is a fault too (the "garbage" kind): peek at the body.
+        try:
+            # Over TCP the body streams: a dropped connection shows only while reading it.
             await response.aread()
-            if not _looks_like_json(response.content, response.status_code):
-                outcome = "not-json"
+        except Exception as exc:
+            self._note(Entry(at, request.method, path, type(exc).__name__))
+            raise
+        if outcome == "ok" and not _looks_like_json(response.content, response.status_code):
+            outcome = "not-json"  # a 200 that is not JSON is a fault too (the "garbage" kind)
         self._note(Entry(at, request.method, path, outcome))
         return response
 
