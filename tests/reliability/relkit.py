@@ -166,8 +166,13 @@ def sim_client(
     ledger = Ledger(inner, world.clock.now, keep=keep)
 
     async def sleep(seconds: float) -> None:
-        world.clock.advance(max(0.0, seconds))
+        # Concurrent retries sleep side by side, as they would in real time: each waits until
+        # the clock reaches its own wake-up time, rather than every sleep adding to the clock.
+        wake = world.clock.now() + max(0.0, seconds)
         await asyncio.sleep(0)
+        now = world.clock.now()
+        if now < wake:
+            world.clock.advance(wake - now)
 
     settings = settings_for(base_url, timeout=timeout)
     client = FineTuningClient(
