@@ -48,6 +48,16 @@ _PERMISSION_ORDER = {"asc": "ascending", "desc": "descending"}
 NO_DEADLINE = -1.0
 
 
+def _list_params(after: str | None, limit: int | None) -> dict[str, Any]:
+    """The cursor parameters every list takes: ``after`` (an id) and ``limit``."""
+    params: dict[str, Any] = {}
+    if after:
+        params["after"] = after
+    if limit is not None:
+        params["limit"] = limit
+    return params
+
+
 def _segment(value: str) -> str:
     """A path segment, quoted so that an id cannot climb out of its route.
 
@@ -310,11 +320,7 @@ class FineTuningClient:
         without_metadata: bool = False,
     ) -> Page[FineTuningJob]:
         """One page of jobs, newest first; ``without_metadata`` sends ``metadata=null``."""
-        params: dict[str, Any] = {}
-        if after:
-            params["after"] = after
-        if limit is not None:
-            params["limit"] = limit
+        params = _list_params(after, limit)
         if without_metadata:
             params["metadata"] = "null"
         for key, value in (metadata or {}).items():
@@ -343,11 +349,7 @@ class FineTuningClient:
         self, job_id: str, *, after: str | None = None, limit: int | None = None
     ) -> Page[FineTuningJobEvent]:
         """One page of a job's events, newest first; ``after`` pages back in time."""
-        params: dict[str, Any] = {}
-        if after:
-            params["after"] = after
-        if limit is not None:
-            params["limit"] = limit
+        params = _list_params(after, limit)
         return await self._page(
             FineTuningJobEvent, f"fine_tuning/jobs/{_segment(job_id)}/events", params=params
         )
@@ -355,11 +357,7 @@ class FineTuningClient:
     async def list_checkpoints(
         self, job_id: str, *, after: str | None = None, limit: int | None = None
     ) -> Page[FineTuningJobCheckpoint]:
-        params: dict[str, Any] = {}
-        if after:
-            params["after"] = after
-        if limit is not None:
-            params["limit"] = limit
+        params = _list_params(after, limit)
         return await self._page(
             FineTuningJobCheckpoint,
             f"fine_tuning/jobs/{_segment(job_id)}/checkpoints",
@@ -381,13 +379,9 @@ class FineTuningClient:
         order: str | None = None,
     ) -> Page[CheckpointPermission]:
         """Projects a checkpoint is shared with; ``checkpoint`` is its ``ft:...`` model name."""
-        params: dict[str, Any] = {}
+        params = _list_params(after, limit)
         if project_id:
             params["project_id"] = project_id
-        if after:
-            params["after"] = after
-        if limit is not None:
-            params["limit"] = limit
         if order:
             params["order"] = _PERMISSION_ORDER.get(order, order)
         return await self._page(
@@ -424,12 +418,10 @@ class FineTuningClient:
         limit: int | None = None,
         order: str | None = None,
     ) -> Page[FileObject]:
-        params: dict[str, Any] = {}
-        for name, value in (("purpose", purpose), ("after", after), ("order", order)):
+        params = _list_params(after, limit)
+        for name, value in (("purpose", purpose), ("order", order)):
             if value:
                 params[name] = value
-        if limit is not None:
-            params["limit"] = limit
         return await self._page(FileObject, "files", params=params)
 
     async def retrieve_file(self, file_id: str) -> FileObject:
