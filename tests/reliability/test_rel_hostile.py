@@ -4,8 +4,8 @@ For each payload the real client and engine poll a small API serving it (beside 
 job), and the test asserts what a user relies on: the engine does not crash; every string the
 TUI or a headless command would show is safe for a terminal; and the payload is either shown
 or marked unreadable (the status line says what could not be read), while the ordinary job
-beside it is still shown. The app itself and the bytes reaching a real pty are checked in
-``test_rel_screen.py``.
+beside it is still shown. Then the headless commands print every payload. The app itself is
+checked in ``test_rel_screen.py``, the bytes reaching a real pty in ``test_rel_pty.py``.
 """
 
 from __future__ import annotations
