@@ -7,6 +7,7 @@ CSV columns differently from the event fields.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import math
@@ -65,6 +66,11 @@ class MetricSeries:
 
     def __init__(self) -> None:
         self._points: dict[int, dict[str, float]] = {}
+        #: Steps in order, kept as they arrive (almost always at the end), so that reading the
+        #: series on every poll costs nothing like a sort of 100k steps.
+        self._order: list[int] = []
+        #: Columns already built, dropped when a point changes.
+        self._columns: dict[str, list[tuple[int, float]]] = {}
         self.total_steps: int | None = None
         self.complete = False  # filled from the result CSV
 
@@ -73,7 +79,13 @@ class MetricSeries:
 
     def add(self, step: int, values: dict[str, Any]) -> bool:
         """Merge values for a step; True when anything new was learnt."""
-        point = self._points.setdefault(step, {})
+        point = self._points.get(step)
+        if point is None:
+            point = self._points[step] = {}
+            if not self._order or step > self._order[-1]:
+                self._order.append(step)
+            else:
+                bisect.insort(self._order, step)
         changed = False
         for name, raw in values.items():
             ours = ALIASES.get(name)
@@ -83,6 +95,8 @@ class MetricSeries:
             if point.get(ours) != number:
                 point[ours] = number
                 changed = True
+        if changed:
+            self._columns.clear()
         return changed
 
     def add_event(self, event: FineTuningJobEvent) -> bool:
@@ -114,18 +128,24 @@ class MetricSeries:
         """A new series: this one's points with a result CSV's rows merged in."""
         merged = MetricSeries()
         merged._points = {step: dict(point) for step, point in self._points.items()}
+        merged._order = list(self._order)
         merged.total_steps = self.total_steps
         merged.fill_from_csv(text)
-        if merged.total_steps is None and merged._points:
-            merged.total_steps = max(merged._points)
+        if merged.total_steps is None and merged._order:
+            merged.total_steps = merged._order[-1]
         return merged
 
     def steps(self) -> list[int]:
-        return sorted(self._points)
+        return list(self._order)
 
     def column(self, name: str) -> list[tuple[int, float]]:
         """``(step, value)`` pairs of one metric, by step."""
-        return [(s, self._points[s][name]) for s in self.steps() if name in self._points[s]]
+        cached = self._columns.get(name)
+        if cached is None:
+            points = self._points
+            cached = [(s, points[s][name]) for s in self._order if name in points[s]]
+            self._columns[name] = cached
+        return list(cached)
 
     def names(self) -> list[str]:
         """The metrics present, in a fixed order."""
@@ -135,9 +155,9 @@ class MetricSeries:
     def latest(self) -> tuple[int, dict[str, float]] | None:
         if not self._points:
             return None
-        step = max(self._points)
+        step = self._order[-1]
         return step, dict(self._points[step])
 
     def rows(self) -> list[dict[str, float | int]]:
         """Every step as a flat row, for CSV and JSON output."""
-        return [{"step": s, **self._points[s]} for s in self.steps()]
+        return [{"step": s, **self._points[s]} for s in self._order]
