@@ -37,9 +37,13 @@ CLEARED = (
 )
 
 
+#: A config file that does not exist (no tmp_path: hundreds of parametrized tests use this).
+ABSENT_CONFIG = str(Path(__file__).resolve().parent / "no-such-config.toml")
+
+
 @pytest.fixture(autouse=True)
-def quiet_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def quiet_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in CLEARED:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("FTMON_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("FTMON_CONFIG", ABSENT_CONFIG)
     yield

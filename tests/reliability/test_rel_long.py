@@ -39,7 +39,7 @@ def summary(report: dict[str, Any]) -> str:
 
 
 def test_an_hour_of_watching_leaves_nothing_piling_up() -> None:
-    report = run_day(hours=0.6, jobs=2, warmup=0.15)
+    report = run_day(hours=0.5, jobs=2, warmup=0.15)
     print(summary(report))
     assert report["running"] and report["worker_errors"] == []
     assert report["grew"] == {}

@@ -117,7 +117,7 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
     job_id, _ = job_with_checkpoints(world)
     screens: dict[str, str] = {}
 
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
 
         async def settle() -> None:
             for _ in range(300):
