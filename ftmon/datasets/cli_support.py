@@ -274,16 +274,21 @@ async def check_local(
     return report
 
 
-async def _upload(ctx: Context, field: str, path: Path) -> FileObject:
+async def _send_file(ctx: Context, path: Path) -> FileObject:
+    """Upload with a progress line on stderr; a file that cannot be read is a usage error."""
     progress = StderrProgress(ctx.out, f"uploading {one_line(path.name)}")
     try:
-        uploaded = await upload_with_progress(ctx.client, path, on_progress=progress)
+        return await upload_with_progress(ctx.client, path, on_progress=progress)
     except OSError as exc:
         raise exits.CommandError(
             f"cannot read {one_line(path)}: {exc.strerror}", exits.USAGE
         ) from None
     finally:
         progress.end()
+
+
+async def _upload(ctx: Context, field: str, path: Path) -> FileObject:
+    uploaded = await _send_file(ctx, path)
     if not ctx.out.json_mode:
         ctx.out.note(f"uploaded {one_line(path)} as {one_line(uploaded.id)} ({FLAGS[field]})")
     return uploaded
@@ -416,15 +421,7 @@ async def files_upload_command(ctx: Context) -> int:
             )
         if not ctx.out.json_mode:
             ctx.out.note(f"{one_line(path.name)}: {cost_line(report, None)}")
-    progress = StderrProgress(ctx.out, f"uploading {one_line(path.name)}")
-    try:
-        uploaded = await upload_with_progress(ctx.client, path, on_progress=progress)
-    except OSError as exc:
-        raise exits.CommandError(
-            f"cannot read {one_line(path)}: {exc.strerror}", exits.USAGE
-        ) from None
-    finally:
-        progress.end()
+    uploaded = await _send_file(ctx, path)
     if ctx.out.json_mode:
         ctx.out.document(as_json(uploaded))
     else:
