@@ -27,12 +27,15 @@ class Health:
     kind: str | None = None
     status_code: int | None = None
 
-    def describe(self, now: float) -> str:
-        """One line for a person; empty while healthy so an idle screen stays still."""
+    def describe(self, now: float, resume_key: str = "space") -> str:
+        """One line for a person; empty while healthy so an idle screen stays still.
+
+        ``resume_key`` is the key that resumes polling, as the user's keymap has it.
+        """
         if self.state == "ok":
             return ""
         if self.state == "paused":
-            return "polling paused (space to resume)"
+            return f"polling paused ({resume_key} to resume)"
         if self.state == "degraded":
             return self.error or "some answers could not be read"
         parts: list[str] = []

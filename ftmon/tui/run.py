@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ftmon.config import Settings
 from ftmon.connect import make_client, make_demo
+from ftmon.headless.exits import USAGE
 from ftmon.monitor.engine import Monitor
 
 
@@ -21,6 +22,16 @@ def run_tui(
 ) -> int:
     """Run the TUI until the user quits (or the terminal hangs up); 0 on a normal exit."""
     from ftmon.tui.app import FtmonApp
+    from ftmon.tui.bindings import keymap_problems
+
+    problems = keymap_problems(settings.keymap)
+    if problems:
+        # The same exit as any other config error: a key that does not do what the file says
+        # is found now, not when the user presses it.
+        where = settings.config_path or "the config file"
+        lines = [f"ftmon: [keymap] in {where}:", *(f"  {p}" for p in problems)]
+        print("\n".join(lines), file=sys.stderr)
+        return USAGE
 
     clock: Callable[[], float] = time.time
     if demo:
@@ -33,7 +44,7 @@ def run_tui(
                 "or try the simulator with --demo",
                 file=sys.stderr,
             )
-            return 2
+            return USAGE
         client = make_client(settings)
     monitor = Monitor(client, interval=settings.interval, clock=clock)
     app = FtmonApp(

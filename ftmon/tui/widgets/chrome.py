@@ -6,7 +6,7 @@ the API answers, and only while it fails does a one-second timer keep "no answer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rich.style import Style
 from rich.text import Text
@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from ftmon.monitor.health import Health
 from ftmon.text import one_line
+from ftmon.tui.bindings import APP_BINDINGS
 
 
 class HeaderBar(Static):
@@ -78,8 +79,18 @@ class StatusLine(Static):
     def ticking(self) -> bool:
         return self._timer is not None
 
+    def resume_key(self) -> str:
+        """The key that resumes polling, as the user's keymap (``app._keymap``) has it."""
+        binding = next(b for b in APP_BINDINGS if b.id == "resume_polling")
+        if not self.is_attached:
+            return binding.key
+        app = self.app
+        keymap: Mapping[str, str] = getattr(app, "_keymap", {})
+        key = (keymap.get("resume_polling") or binding.key).split(",")[0].strip()
+        return app.get_key_display(binding.with_key(key))
+
     def _tick(self) -> None:
-        parts = [self.health.describe(self._clock()), self.extra]
+        parts = [self.health.describe(self._clock(), self.resume_key()), self.extra]
         text = " · ".join(p for p in parts if p)
         if text != self.text:
             self.text = text
