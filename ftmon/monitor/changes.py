@@ -29,6 +29,15 @@ class EventsAppended:
 
 
 @dataclass(frozen=True)
+class EventsReloaded:
+    """A job's history was read again (it had been trimmed in the background): a consumer that
+    shows its events should show ``Monitor.events(job_id)`` afresh. Any new events among them
+    were published as ``EventsAppended`` just before."""
+
+    job_id: str
+
+
+@dataclass(frozen=True)
 class CheckpointsChanged:
     job_id: str
     checkpoints: tuple[FineTuningJobCheckpoint, ...]
@@ -73,6 +82,7 @@ class Batch:
 Change = (
     JobsChanged
     | EventsAppended
+    | EventsReloaded
     | CheckpointsChanged
     | MetricsChanged
     | JobFinished

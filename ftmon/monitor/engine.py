@@ -8,6 +8,11 @@ One loop, so one poll never overlaps the one before. Each cycle fetches, concurr
   a status change says there are new ones, and the result CSV once it has succeeded;
 * every other active job the same way, at a slower rate (``active_every`` cycles).
 
+Memory stays flat over days: events are kept as small records (:mod:`ftmon.monitor.records`),
+up to ``max_events`` for the selected job and ``background_events`` for the others. A job whose
+older events were let go while it was in the background has its history read again from the
+API's pages when it is selected, as the first load does.
+
 A job in a final state whose details are all loaded is never asked for again. Errors back off per
 endpoint (``Retry-After`` honoured); the health published says what the status line should show.
 No Textual here: the TUI and the headless ``watch`` both consume the published changes.
@@ -36,12 +41,14 @@ from ftmon.monitor.changes import (
     ActionFailed,
     CheckpointsChanged,
     EventsAppended,
+    EventsReloaded,
     HealthChanged,
     JobFinished,
     JobsChanged,
     MetricsChanged,
 )
 from ftmon.monitor.health import Backoff, Health
+from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MetricSeries
 
 Listener = Callable[[list[Any]], None]
@@ -52,7 +59,7 @@ class JobTrack:
     """What the engine knows of one job beyond the job object itself."""
 
     tail: EventTail
-    events: deque[FineTuningJobEvent]
+    events: deque[EventRecord]
     series: MetricSeries = field(default_factory=MetricSeries)
     checkpoints: tuple[FineTuningJobCheckpoint, ...] = ()
     checkpoints_loaded: bool = False
@@ -63,6 +70,9 @@ class JobTrack:
     announced: bool = False
     complete: bool = False
     polls: int = 0
+    #: Older events were let go while the job was in the background: read its history again
+    #: when it is selected.
+    trimmed: bool = False
 
 
 class Monitor:
@@ -80,6 +90,8 @@ class Monitor:
         tail_page_size: int = 20,
         first_event_pages: int | None = 20,
         max_events: int = 5000,
+        background_events: int = 500,
+        tail_memory: int = 1000,
         active_every: int = 3,
         backoff_cap: float = 120.0,
     ) -> None:
@@ -92,6 +104,8 @@ class Monitor:
         self.tail_page_size = tail_page_size
         self.first_event_pages = first_event_pages
         self.max_events = max_events
+        self.background_events = max(1, min(background_events, max_events))
+        self.tail_memory = max(1, tail_memory)
         self.active_every = max(1, active_every)
         self.backoff_cap = backoff_cap
 
@@ -122,10 +136,15 @@ class Monitor:
     def job(self, job_id: str) -> FineTuningJob | None:
         return self._jobs.get(job_id)
 
-    def events(self, job_id: str) -> Sequence[FineTuningJobEvent]:
-        """The job's events held in memory (the newest ``max_events``), oldest first."""
+    def events(self, job_id: str) -> Sequence[EventRecord]:
+        """The job's newest events held in memory, oldest first: up to ``max_events`` for the
+        selected job, ``background_events`` for the others."""
         track = self._tracks.get(job_id)
         return tuple(track.events) if track else ()
+
+    def event_capacity(self, job_id: str) -> int:
+        """How many of the job's newest events are held while it is (or is not) selected."""
+        return self.max_events if job_id == self.selected else self.background_events
 
     def checkpoints(self, job_id: str) -> tuple[FineTuningJobCheckpoint, ...]:
         track = self._tracks.get(job_id)
@@ -164,8 +183,11 @@ class Monitor:
         """Follow this job in full from now on; fetch it at once if it is not loaded yet."""
         if job_id == self.selected:
             return
-        self.selected = job_id
-        if job_id is not None and not self.is_loaded(job_id):
+        previous, self.selected = self.selected, job_id
+        if previous is not None and previous in self._tracks:
+            self._trim(self._tracks[previous], self.background_events)
+        track = self._tracks.get(job_id) if job_id is not None else None
+        if job_id is not None and (not self.is_loaded(job_id) or (track and track.trimmed)):
             self.refresh_now()
 
     def refresh_now(self) -> None:
@@ -244,7 +266,7 @@ class Monitor:
         due: list[str] = []
         if self.selected is not None:
             track = self._tracks.get(self.selected)
-            if not (track and track.complete):
+            if not (track and track.complete and not track.trimmed):
                 due.append(self.selected)
         now = self.clock()
         for endpoint, backoff in self._backoffs.items():
@@ -369,7 +391,7 @@ class Monitor:
         track = self._tracks.get(job_id)
         if track is None:
             track = JobTrack(
-                tail=EventTail(page_size=self.event_page_size),
+                tail=self._new_tail(),
                 events=deque(maxlen=self.max_events),
             )
             self._tracks[job_id] = track
@@ -377,6 +399,25 @@ class Monitor:
             if job is not None:
                 track.first_status = job.status
         return track
+
+    def _first_pages(self, job_id: str) -> int | None:
+        """Pages of history to read on a first look: a job in the background needs only as
+        many as it keeps."""
+        if job_id == self.selected:
+            return self.first_event_pages
+        pages = -(-self.background_events // self.event_page_size)
+        return pages if self.first_event_pages is None else min(pages, self.first_event_pages)
+
+    def _new_tail(self) -> EventTail:
+        return EventTail(page_size=self.event_page_size, remember=self.tail_memory)
+
+    @staticmethod
+    def _trim(track: JobTrack, keep: int) -> None:
+        """Let go of the oldest events beyond ``keep``; the history can be read again."""
+        if len(track.events) > keep:
+            for _ in range(len(track.events) - keep):
+                track.events.popleft()
+            track.trimmed = True
 
     async def _poll_job_full(self, job_id: str, changes: list[Any], on_page: set[str]) -> None:
         track = self._track(job_id)
@@ -412,7 +453,11 @@ class Monitor:
             )
 
     async def _poll_events(self, job_id: str, track: JobTrack, changes: list[Any]) -> bool:
-        first = track.tail.total_seen == 0
+        # The selected job's history was let go while it was in the background: walk it
+        # again with a fresh tail; only what the old tail never saw counts as new.
+        reload = track.trimmed and job_id == self.selected
+        tail = self._new_tail() if reload else track.tail
+        first = tail.total_seen == 0
 
         unreadable = 0
 
@@ -426,10 +471,21 @@ class Monitor:
             unreadable += page.unreadable
             return page
 
-        new = await track.tail.poll(fetch, max_pages=self.first_event_pages if first else None)
+        max_pages = self._first_pages(job_id) if first else None
+        got = await tail.poll(fetch, max_pages=max_pages)
         self._note_unreadable(f"events:{job_id}", unreadable)
+        if first and job_id != self.selected and len(got) >= self.background_events:
+            track.trimmed = True  # a background job's first look: its newest events only
+        if reload:
+            new = _newer_than_known(got, track.tail)
+            track.tail = tail
+            track.events = deque(map(EventRecord.of, got), maxlen=self.max_events)
+            track.trimmed = False
+        else:
+            new = got
+            track.events.extend(map(EventRecord.of, new))
+            self._trim(track, self.event_capacity(job_id))
         if new:
-            track.events.extend(new)
             changes.append(EventsAppended(job_id, tuple(new)))
             grew = False
             for event in new:
@@ -438,6 +494,9 @@ class Monitor:
                     track.checkpoints_stale = True
             if grew:
                 changes.append(MetricsChanged(job_id))
+        if reload:
+            # After the appended events: a consumer that shows the history again has them all.
+            changes.append(EventsReloaded(job_id))
         return True
 
     async def _poll_checkpoints(self, job_id: str, changes: list[Any]) -> None:
@@ -553,6 +612,19 @@ class Monitor:
         self._publish(changes)
         self.refresh_now()
         return job
+
+
+def _newer_than_known(
+    events: list[FineTuningJobEvent], tail: EventTail
+) -> list[FineTuningJobEvent]:
+    """The events (oldest first) after the newest one ``tail`` already knows."""
+    newer: list[FineTuningJobEvent] = []
+    for event in reversed(events):
+        if tail.is_known(event):
+            break
+        newer.append(event)
+    newer.reverse()
+    return newer
 
 
 def _short_error(exc: errors.FtmonApiError) -> str:

@@ -11,6 +11,7 @@ import bisect
 import csv
 import io
 import math
+from array import array
 from typing import Any
 
 from ftmon.api.models import FineTuningJobEvent
@@ -51,6 +52,11 @@ LABELS = {
 }
 
 
+NAN = float("nan")
+#: What ``array('q')`` holds.
+_STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -62,42 +68,61 @@ def _number(value: Any) -> float | None:
 
 
 class MetricSeries:
-    """Metric values by step for one job. Steps arrive in any order and at most once each."""
+    """Metric values by step for one job. Steps arrive in any order and at most once each.
+
+    Stored as columns: the steps in order (``array('q')``) and one ``array('d')`` per metric
+    beside them, NaN where a step has no value. About 8 bytes per step and metric, where a dict
+    per step cost some 300; a job of a day's steps followed for days stays small.
+    """
 
     def __init__(self) -> None:
-        self._points: dict[int, dict[str, float]] = {}
-        #: Steps in order, kept as they arrive (almost always at the end), so that reading the
-        #: series on every poll costs nothing like a sort of 100k steps.
-        self._order: list[int] = []
-        #: Columns already built, dropped when a point changes.
-        self._columns: dict[str, list[tuple[int, float]]] = {}
+        self._steps = array("q")
+        self._values: dict[str, array[float]] = {}
         self.total_steps: int | None = None
         self.complete = False  # filled from the result CSV
+        #: Grows with every change, so a reader can tell cheaply that its copy is current.
+        self.version = 0
 
     def __len__(self) -> int:
-        return len(self._points)
+        return len(self._steps)
 
     def add(self, step: int, values: dict[str, Any]) -> bool:
         """Merge values for a step; True when anything new was learnt."""
-        point = self._points.get(step)
-        if point is None:
-            point = self._points[step] = {}
-            if not self._order or step > self._order[-1]:
-                self._order.append(step)
-            else:
-                bisect.insort(self._order, step)
+        if not _STEP_MIN <= step <= _STEP_MAX:
+            return False  # not a step any job has; it would not fit the column either
+        index = self._index_for(step)
         changed = False
         for name, raw in values.items():
             ours = ALIASES.get(name)
             number = _number(raw)
             if ours is None or number is None:
                 continue
-            if point.get(ours) != number:
-                point[ours] = number
+            column = self._values.get(ours)
+            if column is None:
+                column = self._values[ours] = array("d", [NAN]) * len(self._steps)
+            if column[index] != number:  # NaN (no value yet) differs from every number
+                column[index] = number
                 changed = True
         if changed:
-            self._columns.clear()
+            self.version += 1
         return changed
+
+    def _index_for(self, step: int) -> int:
+        """The row of ``step``, made (NaN in every column) if the step is new."""
+        steps = self._steps
+        if not steps or step > steps[-1]:
+            steps.append(step)
+            for column in self._values.values():
+                column.append(NAN)
+            self.version += 1
+            return len(steps) - 1
+        index = bisect.bisect_left(steps, step)
+        if steps[index] != step:
+            steps.insert(index, step)
+            for column in self._values.values():
+                column.insert(index, NAN)
+            self.version += 1
+        return index
 
     def add_event(self, event: FineTuningJobEvent) -> bool:
         """Take the numbers of a metrics event; other events are ignored."""
@@ -127,37 +152,43 @@ class MetricSeries:
     def merged_with_csv(self, text: str) -> MetricSeries:
         """A new series: this one's points with a result CSV's rows merged in."""
         merged = MetricSeries()
-        merged._points = {step: dict(point) for step, point in self._points.items()}
-        merged._order = list(self._order)
+        merged._steps = array("q", self._steps)
+        merged._values = {name: array("d", column) for name, column in self._values.items()}
         merged.total_steps = self.total_steps
+        merged.version = self.version + 1
         merged.fill_from_csv(text)
-        if merged.total_steps is None and merged._order:
-            merged.total_steps = merged._order[-1]
+        if merged.total_steps is None and merged._steps:
+            merged.total_steps = merged._steps[-1]
         return merged
 
     def steps(self) -> list[int]:
-        return list(self._order)
+        return self._steps.tolist()
 
     def column(self, name: str) -> list[tuple[int, float]]:
-        """``(step, value)`` pairs of one metric, by step."""
-        cached = self._columns.get(name)
-        if cached is None:
-            points = self._points
-            cached = [(s, points[s][name]) for s in self._order if name in points[s]]
-            self._columns[name] = cached
-        return list(cached)
+        """``(step, value)`` pairs of one metric, by step (a fresh list the caller may keep)."""
+        values = self._values.get(name)
+        if values is None:
+            return []
+        # v == v: not NaN, that is, the step has this metric
+        return [(s, v) for s, v in zip(self._steps, values, strict=True) if v == v]
 
     def names(self) -> list[str]:
         """The metrics present, in a fixed order."""
-        present = {n for point in self._points.values() for n in point}
-        return [n for n in METRIC_NAMES if n in present]
+        return [n for n in METRIC_NAMES if n in self._values]
 
     def latest(self) -> tuple[int, dict[str, float]] | None:
-        if not self._points:
+        if not self._steps:
             return None
-        step = self._order[-1]
-        return step, dict(self._points[step])
+        return self._steps[-1], self._point(-1)
+
+    def _point(self, index: int) -> dict[str, float]:
+        point = {}
+        for name in self.names():
+            value = self._values[name][index]
+            if value == value:
+                point[name] = value
+        return point
 
     def rows(self) -> list[dict[str, float | int]]:
         """Every step as a flat row, for CSV and JSON output."""
-        return [{"step": s, **self._points[s]} for s in self._order]
+        return [{"step": s, **self._point(i)} for i, s in enumerate(self._steps)]

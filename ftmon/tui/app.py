@@ -45,6 +45,7 @@ from ftmon.monitor.changes import (
     ActionFailed,
     CheckpointsChanged,
     EventsAppended,
+    EventsReloaded,
     HealthChanged,
     JobFinished,
     JobsChanged,
@@ -341,6 +342,9 @@ class FtmonApp(App[int]):
             elif isinstance(change, EventsAppended):
                 if change.job_id == selected:
                     self.event_log.append(change.job_id, change.events)
+            elif isinstance(change, EventsReloaded):
+                if change.job_id == selected:
+                    self.event_log.show_job(selected, self.monitor.events(selected))
             elif isinstance(change, MetricsChanged):
                 self.job_list.refresh_rows([change.job_id])
                 if change.job_id == selected:

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from monkit import Recorder, job_with_status, make_monitor, sim_messages
 from support.simkit import TEST_KEY
 
 from ftmon.api.client import FineTuningClient
-from ftmon.api.retry import RetryPolicy
 from ftmon.config import Secret, Settings
 from ftmon.monitor.changes import (
     CheckpointsChanged,
@@ -21,47 +21,6 @@ from ftmon.monitor.changes import (
     MetricsChanged,
 )
 from ftmon.monitor.engine import Monitor
-from ftmon.sim.world import SimWorld
-
-
-async def _no_sleep(_: float) -> None:
-    return None
-
-
-@pytest.fixture
-async def client(sim_transport: httpx.AsyncBaseTransport):
-    settings = Settings(api_key=Secret(TEST_KEY), base_url="http://sim.test/v1", timeout=5)
-    # One try per request: the engine's own backoff is what these tests watch.
-    async with FineTuningClient(
-        settings, transport=sim_transport, retry=RetryPolicy(max_attempts=1), sleep=_no_sleep
-    ) as c:
-        yield c
-
-
-def make_monitor(client: FineTuningClient, world: SimWorld, **kwargs: Any) -> Monitor:
-    kwargs.setdefault("interval", 5.0)
-    return Monitor(client, clock=world.clock.now, **kwargs)
-
-
-class Recorder:
-    """Collects every published change."""
-
-    def __init__(self, monitor: Monitor) -> None:
-        self.changes: list[Any] = []
-        monitor.subscribe(self.changes.extend)
-
-    def of(self, kind: type) -> list[Any]:
-        return [c for c in self.changes if isinstance(c, kind)]
-
-
-def job_with_status(world: SimWorld, status: str) -> str:
-    jobs, _ = world.list_jobs(limit=100)
-    return next(j["id"] for j in jobs if j["status"] == status)
-
-
-def sim_messages(world: SimWorld, job_id: str) -> list[tuple[Any, str]]:
-    record = world.events_record(job_id)["data"]
-    return [(e["created_at"], e["message"]) for e in record]
 
 
 def seen_messages(monitor: Monitor, job_id: str) -> list[tuple[Any, str]]:

@@ -285,6 +285,9 @@ class SoakReport:
     refused_in_outages: int = 0
     episodes: list[Episode] = field(default_factory=list)
     events_expected: int = 0
+    events_published: int = 0
+    #: The newest events the engine should hold (all for the selected job, fewer for others).
+    events_held_expected: int = 0
     events_engine: int = 0
     events_shown: int = 0
     lost: int = 0
@@ -327,7 +330,8 @@ class SoakReport:
             f"  cost: {self.cost} extra requests vs {self.baseline_requests} without faults",
             f"  recovery after a fault ended: worst {self.worst_recovery:.1f} s, median "
             f"{_median(self.recoveries):.1f} s",
-            f"  events: expected {self.events_expected}, engine {self.events_engine}, shown "
+            f"  events: expected {self.events_expected}, published {self.events_published}, "
+            f"held {self.events_engine} of the newest {self.events_held_expected}, shown "
             f"{self.events_shown}; lost {self.lost}, duplicated {self.duplicated}, published "
             f"twice {self.published_twice}",
         ]
@@ -553,13 +557,20 @@ class Soak:
         )
         report.published_twice = self.published.twice
         for job_id in job_ids:
-            record = self.world.events_record(job_id)["data"][-self.monitor.max_events :]
-            expected = [_key(e) for e in record]
-            engine = [(e.id, e.created_at, e.message) for e in self.monitor.events(job_id)]
+            record = self.world.events_record(job_id)["data"]
+            # Every event of the record (up to what a first look reads) was published once...
+            expected = {_key(e) for e in record[-self.monitor.max_events :]}
+            published = self.published.keys.get(job_id, set())
             report.events_expected += len(expected)
-            report.events_engine += len(engine)
-            report.lost += len(set(expected) - set(engine))
-            report.duplicated += len(engine) - len(set(engine))
+            report.events_published += len(expected & published)
+            report.lost += len(expected - published)
+            # ...and the engine holds the newest of them, as many as it keeps for this job.
+            held = [(e.id, e.created_at, e.message) for e in self.monitor.events(job_id)]
+            newest = [_key(e) for e in record[-self.monitor.event_capacity(job_id) :]]
+            report.events_held_expected += len(newest)
+            report.events_engine += len(held)
+            report.lost += len(set(newest) - set(held))
+            report.duplicated += len(held) - len(set(held))
         if app is not None and app.selected_id in job_ids:
             selected = app.selected_id
             record = self.world.events_record(selected)["data"][-app.event_log.max_lines :]

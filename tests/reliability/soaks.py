@@ -205,8 +205,14 @@ def check(report: SoakReport, cap: float) -> list[str]:
             f"events lost {report.lost}, duplicated {report.duplicated}, "
             f"published twice {report.published_twice}"
         )
-    if report.events_engine != report.events_expected:
-        problems.append(f"engine holds {report.events_engine} of {report.events_expected} events")
+    if report.events_published != report.events_expected:
+        problems.append(
+            f"engine published {report.events_published} of {report.events_expected} events"
+        )
+    if report.events_engine != report.events_held_expected:
+        problems.append(
+            f"engine holds {report.events_engine} of the newest {report.events_held_expected}"
+        )
     for episode in report.unrecovered():
         problems.append(f"never recovered from {episode.label()}")
     slow = [e for e in report.episodes if e.recovery is not None and e.recovery > cap + 1.0]

@@ -1,0 +1,186 @@
+"""What the engine holds stays small over days: compact records, fewer events for jobs in the
+background, their history read again when one is selected, series kept as columns."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from monkit import Recorder, job_with_status, make_monitor, sim_messages
+
+from ftmon.api.models import FineTuningJobEvent
+from ftmon.monitor.changes import EventsAppended, EventsReloaded
+from ftmon.monitor.engine import Monitor
+from ftmon.monitor.records import EventRecord
+from ftmon.monitor.series import MetricSeries
+from ftmon.sim.world import SimWorld
+
+EVENTS_ROUTE = "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}/events"
+
+
+def small_monitor(client: Any, world: SimWorld) -> Monitor:
+    """Caps small enough that the default world's running jobs (100+ events) exceed them."""
+    return make_monitor(
+        client,
+        world,
+        max_events=1000,
+        background_events=20,
+        event_page_size=10,
+        tail_page_size=5,
+        first_event_pages=100,
+        active_every=1,
+    )
+
+
+def running_jobs(world: SimWorld) -> list[str]:
+    jobs, _ = world.list_jobs(limit=100)
+    return [j["id"] for j in jobs if j["status"] == "running"]
+
+
+def held(monitor: Monitor, job_id: str) -> list[tuple[Any, str]]:
+    return [(e.created_at, e.message) for e in monitor.events(job_id)]
+
+
+def published(recorder: Recorder, job_id: str) -> list[tuple[Any, str]]:
+    return [
+        (e.created_at, e.message)
+        for c in recorder.of(EventsAppended)
+        if c.job_id == job_id
+        for e in c.events
+    ]
+
+
+async def test_jobs_in_the_background_keep_only_their_newest_events(client, sim_world):
+    selected, other, *_ = running_jobs(sim_world)
+    monitor = small_monitor(client, sim_world)
+    monitor.select(selected)
+    await monitor.poll_once()
+    assert held(monitor, selected) == sim_messages(sim_world, selected)  # all 100+
+    assert held(monitor, other) == sim_messages(sim_world, other)[-20:]
+    sim_world.clock.advance(600)
+    await monitor.poll_once()
+    assert held(monitor, other) == sim_messages(sim_world, other)[-20:]
+    assert monitor.event_capacity(selected) == 1000 and monitor.event_capacity(other) == 20
+
+
+async def test_a_first_look_in_the_background_reads_only_the_pages_it_keeps(client, sim_world):
+    running = running_jobs(sim_world)
+    monitor = small_monitor(client, sim_world)
+    monitor.select(running[0])
+    before = sim_world.stats_snapshot()["routes"].get(EVENTS_ROUTE, 0)
+    await monitor.poll_once()
+    pages = sim_world.stats_snapshot()["routes"][EVENTS_ROUTE] - before
+    selected_pages = -(-len(sim_messages(sim_world, running[0])) // 10)
+    # The selected job's whole history at 10 a page; for every other job with events, at most
+    # the two pages that hold the 20 it keeps.
+    others = [j for j in monitor.jobs() if j.id != running[0] and not j.is_final]
+    assert selected_pages > 10
+    assert selected_pages <= pages <= selected_pages + 2 * len(others)
+
+
+async def test_a_trimmed_job_reads_its_history_again_when_selected(client, sim_world):
+    first, second, *_ = running_jobs(sim_world)
+    monitor = small_monitor(client, sim_world)
+    recorder = Recorder(monitor)
+    monitor.select(first)
+    await monitor.poll_once()
+    assert len(held(monitor, second)) == 20
+
+    sim_world.clock.advance(300)  # the second job gains events while in the background
+    await monitor.poll_once()
+    monitor.select(second)
+    assert monitor.events(second)  # its newest events at once, before the history is read
+    await monitor.poll_once()
+
+    assert held(monitor, second) == sim_messages(sim_world, second)  # the whole history again
+    reloaded = recorder.of(EventsReloaded)
+    assert [c.job_id for c in reloaded] == [second]
+    # Reloading published nothing twice: every event of the job exactly once, in order.
+    sent = published(recorder, second)
+    assert sent == sim_messages(sim_world, second)[-len(sent) :]
+    # The job that lost the selection is trimmed at once.
+    assert held(monitor, first) == sim_messages(sim_world, first)[-20:]
+
+
+async def test_the_reloaded_history_comes_after_the_new_events_it_brought(client, sim_world):
+    first, second, *_ = running_jobs(sim_world)
+    monitor = small_monitor(client, sim_world)
+    recorder = Recorder(monitor)
+    monitor.select(first)
+    await monitor.poll_once()
+    monitor.select(second)
+    sim_world.clock.advance(120)
+    recorder.changes.clear()
+    await monitor.poll_once()
+    kinds = [
+        type(c).__name__
+        for c in recorder.changes
+        if isinstance(c, (EventsAppended, EventsReloaded)) and c.job_id == second
+    ]
+    # A consumer that appends and then shows the history again ends with every event once.
+    assert kinds == ["EventsAppended", "EventsReloaded"]
+
+
+async def test_a_finished_job_is_read_again_when_selected_after_being_trimmed(client, sim_world):
+    finished = job_with_status(sim_world, "succeeded")
+    monitor = make_monitor(client, sim_world, background_events=10, event_page_size=10)
+    monitor.select(finished)
+    for _ in range(3):  # until it is complete: never asked for again while unchanged
+        await monitor.poll_once()
+    assert monitor.is_complete(finished)
+    monitor.select(None)
+    assert len(monitor.events(finished)) == 10
+    monitor.select(finished)
+    await monitor.poll_once()
+    assert held(monitor, finished) == sim_messages(sim_world, finished)
+
+
+def test_an_event_is_held_as_a_small_record_with_what_is_shown() -> None:
+    event = FineTuningJobEvent.model_validate(
+        {
+            "id": "ftevent-1",
+            "created_at": 1_780_000_000,
+            "level": "info",
+            "message": "Step 10/300: training loss=1.23",
+            "type": "metrics",
+            "data": {"step": 10, "train_loss": 1.23},
+        }
+    )
+    record = EventRecord.of(event)
+    assert (record.id, record.created_at, record.level, record.message) == (
+        "ftevent-1",
+        1_780_000_000,
+        "info",
+        "Step 10/300: training loss=1.23",
+    )
+    assert record.dedupe_key == event.dedupe_key
+    assert sys.getsizeof(record) < 100  # the model with its dict is over 1 KB
+
+
+def test_series_columns_hold_a_metric_first_seen_late_only_where_it_has_values() -> None:
+    series = MetricSeries()
+    for step in range(1, 6):
+        series.add(step, {"train_loss": 2.0 / step})
+    series.add(5, {"valid_loss": 0.7})
+    series.add(3, {"valid_loss": 0.9})
+    assert series.column("valid_loss") == [(3, 0.9), (5, 0.7)]
+    assert series.rows()[2] == {"step": 3, "train_loss": 2.0 / 3, "valid_loss": 0.9}
+    assert series.rows()[1] == {"step": 2, "train_loss": 1.0}
+    assert series.names() == ["train_loss", "valid_loss"]
+
+
+def test_series_ignore_a_step_no_job_has() -> None:
+    series = MetricSeries()
+    assert not series.add(10**30, {"train_loss": 1.0})
+    assert series.add(-1, {"train_loss": 1.0})  # odd, but a number a server could send
+    assert series.steps() == [-1]
+
+
+def test_series_version_moves_with_every_change_only() -> None:
+    series = MetricSeries()
+    series.add(1, {"train_loss": 1.0})
+    version = series.version
+    series.add(1, {"train_loss": 1.0})  # nothing new
+    assert series.version == version
+    series.add(1, {"train_loss": 0.5})
+    assert series.version > version
