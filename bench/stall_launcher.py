@@ -96,7 +96,9 @@ def main(argv: list[str]) -> int:
 
 
 def profiled(argv: list[str], path: str) -> int:
-    """``BENCH_PROFILE=out.prof``: the same run under cProfile, to find what blocked the loop."""
+    """``BENCH_PROFILE=out.prof``: the same run under cProfile, to find what blocked the loop.
+
+    A reference app's profile goes to ``out.prof.ref``, so ftmon's is not overwritten."""
     import cProfile
 
     profile = cProfile.Profile()
@@ -108,6 +110,9 @@ def profiled(argv: list[str], path: str) -> int:
 
 if __name__ == "__main__":
     profile_to = os.environ.get("BENCH_PROFILE")
+    if profile_to and len(sys.argv) > 2 and sys.argv[2] == "ref":
+        # A benchmark runs ftmon and then the reference: keep ftmon's profile, not the last one.
+        profile_to += ".ref"
     code = profiled(sys.argv, profile_to) if profile_to else main(sys.argv)
     sys.stdout.flush()
     sys.exit(code)
