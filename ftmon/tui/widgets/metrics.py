@@ -4,6 +4,10 @@ The view is fed a :class:`~ftmon.monitor.series.MetricSeries` on every poll, usu
 it compares a cheap signature first and repaints nothing when the data did not move (idle means
 no bytes to the terminal). Curves are downsampled to the plot's width, keeping each column's
 minimum and maximum, so a run of 100k steps draws as fast as one of 100 and spikes stay visible.
+
+A run of 100k steps is read lazily: a new series costs the view only the columns its legend needs
+(usually none: the latest step has the values); each chart cleans and downsamples its own curves
+when it is drawn, once per series and width, so a pane that is not on screen costs nothing.
 Colours come from the theme's text colours, which Textual keeps readable on dark and light.
 """
 
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from operator import itemgetter
 from typing import ClassVar
 
 from rich.style import Style
@@ -73,36 +77,64 @@ def _role(name: str) -> str:
     return "full_valid" if name.startswith("full_valid") else name.split("_", 1)[0]
 
 
+_STEP = itemgetter(0)
+_VALUE = itemgetter(1)
+
+
 def downsample(points: Sequence[Point], buckets: int) -> list[Point]:
     """At most ``2 * buckets + 2`` points: the first, the last, and each bucket's min and max.
 
     Keeping extremes (not averages) means a loss spike still shows after thousands of steps are
-    folded into one column.
+    folded into one column. Of equal values the first is kept. The values are read out once and
+    each bucket's extremes found by the built-in ``min``/``max``/``index`` on a slice of them:
+    100k points take a few milliseconds, not a Python call per point.
     """
     count = len(points)
     if buckets < 1 or count <= 2 * buckets + 2:
         return list(points)
     inner = points[1:-1]
+    values = list(map(_VALUE, inner))
     size = len(inner) / buckets
     out: list[Point] = [points[0]]
     for bucket in range(buckets):
-        chunk = inner[int(bucket * size) : int((bucket + 1) * size)]
-        if not chunk:
+        start, end = int(bucket * size), int((bucket + 1) * size)
+        if start >= end:
             continue
-        low = min(chunk, key=lambda p: p[1])
-        high = max(chunk, key=lambda p: p[1])
+        chunk = values[start:end]
+        low = inner[start + chunk.index(min(chunk))]
+        high = inner[start + chunk.index(max(chunk))]
         out.extend(sorted({low, high}))
     out.append(points[-1])
     return out
 
 
+def _can_plot(step: int, value: float) -> bool:
+    return abs(step) <= PLOT_STEP_LIMIT and math.isfinite(value) and abs(value) <= PLOT_VALUE_LIMIT
+
+
 def plottable(points: Sequence[Point]) -> list[Point]:
-    """The points that can be drawn: finite values and steps of a sane size."""
-    return [
-        (step, value)
-        for step, value in points
-        if abs(step) <= PLOT_STEP_LIMIT and math.isfinite(value) and abs(value) <= PLOT_VALUE_LIMIT
-    ]
+    """The points that can be drawn: finite values and steps of a sane size.
+
+    Almost always that is every point, which a few passes of built-ins confirm (a finite sum
+    means no infinity and no NaN among the values); only otherwise is each point checked.
+    """
+    if not points:
+        return []
+    steps = list(map(_STEP, points))
+    values = list(map(_VALUE, points))
+    try:
+        every = (
+            -PLOT_STEP_LIMIT <= min(steps)
+            and max(steps) <= PLOT_STEP_LIMIT
+            and math.isfinite(sum(values))
+            and -PLOT_VALUE_LIMIT <= min(values)
+            and max(values) <= PLOT_VALUE_LIMIT
+        )
+    except (TypeError, OverflowError):
+        every = False
+    if every:
+        return list(points)
+    return [(step, value) for step, value in points if _can_plot(step, value)]
 
 
 def theme_rgb(widget: Widget, variable: str) -> tuple[int, int, int]:
@@ -116,10 +148,44 @@ def theme_rgb(widget: Widget, variable: str) -> tuple[int, int, int]:
     return _FALLBACK_RGB.get(variable, (128, 128, 128))
 
 
-@dataclass(frozen=True)
-class _Curve:
-    name: str
-    points: list[Point]
+class _Curves:
+    """One series as the view last saw it: each metric's drawable points, read when first asked.
+
+    Nothing here is computed up front: a chart that is not drawn never reads its columns.
+    """
+
+    def __init__(self, series: MetricSeries | None) -> None:
+        self.series = series
+        self.names: tuple[str, ...] = tuple(series.names()) if series is not None else ()
+        self._latest = series.latest() if series is not None else None
+        self._points: dict[str, list[Point]] = {}
+
+    def points(self, name: str) -> list[Point]:
+        """The plottable ``(step, value)`` points of ``name``, by step (shared: do not change)."""
+        cached = self._points.get(name)
+        if cached is None:
+            present = self.series is not None and name in self.names
+            cached = plottable(self.series.column(name)) if present else []  # type: ignore[union-attr]
+            self._points[name] = cached
+        return cached
+
+    def last(self, name: str) -> float | None:
+        """The last plottable value of ``name``; from the latest step when it has one."""
+        if name not in self.names:
+            return None
+        if name not in self._points and self._latest is not None:
+            step, values = self._latest
+            value = values.get(name)
+            if value is not None and _can_plot(step, value):
+                return value
+        points = self.points(name)
+        return points[-1][1] if points else None
+
+    def has(self, name: str) -> bool:
+        return self.last(name) is not None
+
+
+_NO_CURVES = _Curves(None)
 
 
 def _signature(series: MetricSeries | None, title: str) -> tuple[object, ...]:
@@ -152,24 +218,38 @@ class MetricChart(PlotextPlot):
     def __init__(self, heading: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.heading = heading
-        self._curves: list[_Curve] = []
+        self._source = _NO_CURVES
+        self._names: list[str] = []
         self._total_steps: int | None = None
+        #: (width, name) -> the points drawn; cleared with each new series.
+        self._drawn: dict[tuple[int, str], list[Point]] = {}
 
-    def set_curves(self, curves: list[_Curve], total_steps: int | None) -> None:
-        self._curves = curves
+    def set_curves(self, source: _Curves, names: Sequence[str], total_steps: int | None) -> None:
+        """Draw ``names`` of ``source`` (those with points); read only when next rendered."""
+        if source is not self._source:
+            self._drawn.clear()
+        self._source = source
+        self._names = list(names)
         self._total_steps = total_steps
         self.refresh()
 
     @property
-    def curves(self) -> list[_Curve]:
-        return self._curves
+    def names(self) -> list[str]:
+        """The metrics this chart draws (those that have points)."""
+        return [name for name in self._names if self._source.has(name)]
 
     def plotted(self, name: str) -> list[Point]:
         """The points of ``name`` as they are drawn at the current width."""
-        for curve in self._curves:
-            if curve.name == name:
-                return downsample(curve.points, max(1, self.size.width))
-        return []
+        if name not in self._names:
+            return []
+        width = max(1, self.size.width)
+        drawn = self._drawn.get((width, name))
+        if drawn is None:
+            if len(self._drawn) > 4 * len(self._names):  # widths of a resize: keep it small
+                self._drawn.clear()
+            drawn = downsample(self._source.points(name), width)
+            self._drawn[(width, name)] = drawn
+        return drawn
 
     def render(self) -> RenderResult:
         try:
@@ -182,15 +262,15 @@ class MetricChart(PlotextPlot):
         plt.clear_figure()
         plt.title(self.heading)
         last = 0
-        for curve in self._curves:
-            points = self.plotted(curve.name)
+        for name in self._names:
+            points = self.plotted(name)
             if not points:
                 continue
             steps = [p[0] for p in points]
             values = [p[1] for p in points]
             last = max(last, steps[-1])
-            color = theme_rgb(self, _LOOK[_role(curve.name)][0])
-            if _role(curve.name) == "full_valid":
+            color = theme_rgb(self, _LOOK[_role(name)][0])
+            if _role(name) == "full_valid":
                 plt.scatter(steps, values, marker="●", color=color)
             else:
                 plt.plot(steps, values, marker="braille", color=color)
@@ -321,7 +401,8 @@ class MetricsView(Widget, can_focus=True):
         self._signature: tuple[object, ...] = (None, "")
         self._swap_accuracy = False
         self._mode = ""
-        self._curves: dict[str, list[Point]] = {}
+        self._curves = _NO_CURVES
+        self._spark_key: tuple[_Curves, str | None] | None = None
         self._title_widget = Static(id="metrics-title")
         self._empty = Static(Text("no metrics yet"), id="metrics-empty")
         self._plots = Container(id="metrics-plots")
@@ -359,8 +440,7 @@ class MetricsView(Widget, can_focus=True):
         self._signature = signature
         self._series = series
         self._title = title
-        columns = {n: plottable(series.column(n)) for n in series.names()} if series else {}
-        self._curves = {name: points for name, points in columns.items() if points}
+        self._curves = _Curves(series) if series else _NO_CURVES
         if self.is_mounted:
             self._apply_mode()
             self._push()
@@ -377,13 +457,15 @@ class MetricsView(Widget, can_focus=True):
         self._apply_mode()
         if (self._mode, self.loss_chart.display, self.accuracy_chart.display) != before:
             self._push()
+        else:
+            self._update_spark()
 
     def _has(self, names: Sequence[str]) -> bool:
-        return any(self._curves.get(name) for name in names)
+        return any(self._curves.has(name) for name in names)
 
     def _layout(self) -> tuple[str, bool, bool, bool]:
         """(mode, show loss, show accuracy, side by side) for the current size and data."""
-        if not self._curves:
+        if not any(self._curves.has(name) for name in self._curves.names):
             return "empty", False, False, False
         width, height = self.size
         has_loss, has_acc = self._has(LOSS_NAMES), self._has(ACCURACY_NAMES)
@@ -414,13 +496,13 @@ class MetricsView(Widget, can_focus=True):
             names = ACCURACY_NAMES if self._swap_accuracy else LOSS_NAMES
             if not self._has(names):
                 names = LOSS_NAMES if names is ACCURACY_NAMES else ACCURACY_NAMES
-            return [n for n in names if self._curves.get(n)]
+            return [n for n in names if self._curves.has(n)]
         shown: list[str] = []
         if self.loss_chart.display:
             shown += LOSS_NAMES
         if self.accuracy_chart.display:
             shown += ACCURACY_NAMES
-        return [n for n in shown if self._curves.get(n)]
+        return [n for n in shown if self._curves.has(n)]
 
     def _push(self) -> None:
         """Hand the data to the children; each repaints only its own region."""
@@ -428,20 +510,30 @@ class MetricsView(Widget, can_focus=True):
             self._shown_title = self._title
             self._title_widget.update(Text(self._title, no_wrap=True, overflow="ellipsis"))
         total = self._series.total_steps if self._series is not None else None
-        self.loss_chart.set_curves(
-            [_Curve(n, self._curves[n]) for n in LOSS_NAMES if self._curves.get(n)], total
-        )
-        self.accuracy_chart.set_curves(
-            [_Curve(n, self._curves[n]) for n in ACCURACY_NAMES if self._curves.get(n)], total
-        )
+        self.loss_chart.set_curves(self._curves, LOSS_NAMES, total)
+        self.accuracy_chart.set_curves(self._curves, ACCURACY_NAMES, total)
         names = self._visible_names()
-        entries = [(n, self._curves[n][-1][1]) for n in names]
+        entries = [(n, value) for n in names if (value := self._curves.last(n)) is not None]
         latest = self._series.latest() if self._series is not None else None
         step = ""
         if latest is not None:
             step = f"step {latest[0]}" + (f"/{total}" if total else "")
         self._legend.set_entries(entries, step)
+        self._update_spark(names)
+
+    def _update_spark(self, names: list[str] | None = None) -> None:
+        """The sparkline's data, read only when it shows: compact mode on a pane with room.
+
+        A pane off screen has no size and so counts as compact; it is filled once it has room.
+        """
+        if self._mode != "compact" or not self.size.area:
+            return
+        names = self._visible_names() if names is None else names
         spark_name = next((n for n in names if not n.startswith("full_valid")), None)
-        points = self._curves.get(spark_name, []) if spark_name else []
+        key = (self._curves, spark_name)
+        if key == self._spark_key:
+            return
+        self._spark_key = key
+        points = self._curves.points(spark_name) if spark_name else []
         # Sparkline buckets to its own width: a fixed cap keeps it right across resizes.
         self._spark.data = [v for _, v in downsample(points, SPARK_BUCKETS)]
