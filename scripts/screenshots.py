@@ -46,7 +46,7 @@ async def settle(app: Any) -> None:
         busy = (
             monitor.polls_running
             or not monitor.polls_started
-            or monitor._wake.is_set()
+            or monitor.poll_requested
             or not app.selection_settled
         )
         quiet = 0 if busy else quiet + 1

@@ -209,14 +209,23 @@ class Monitor:
     async def run(self) -> None:
         """Poll until cancelled. Never raises for API errors: they become health changes."""
         while True:
+            # Cleared before the poll, not after: a poll asked for while one runs (the cursor
+            # moved on) must start right after it, not an interval later.
+            self._wake.clear()
             if not self.paused:
                 await self.poll_once()
-            timeout = self._seconds_to_next()
-            self._wake.clear()
+            timeout = self.seconds_to_next_poll()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
-    def _seconds_to_next(self) -> float:
+    @property
+    def poll_requested(self) -> bool:
+        """A poll was asked for (a new selection, ``refresh_now``) and has not started yet."""
+        return self._wake.is_set()
+
+    def seconds_to_next_poll(self) -> float:
+        """How long the loop sleeps before its next cycle: the interval, or less when a
+        backed-off endpoint is due sooner (a simulated clock advances by this much)."""
         now = self.clock()
         # Wake on the interval, or sooner when a backed-off endpoint is due again; one
         # endpoint in a long backoff must not hold back the others.

@@ -137,7 +137,7 @@ async def day(
             if now >= next_sample:
                 samples.append(await sample(now - start))
                 next_sample = now + 3600
-            world.clock.advance(monitor._seconds_to_next())
+            world.clock.advance(monitor.seconds_to_next_poll())
         samples.append(await sample(world.clock.now() - start))
         running = app.is_running
         errors = [f"{w.name}: {w.error!r}" for w in app.workers if w.error is not None]

@@ -496,7 +496,7 @@ class Soak:
                     result = self.on_cycle(self.now() - t0)
                     if asyncio.iscoroutine(result):
                         await result
-                self.world.clock.advance(self.monitor._seconds_to_next())
+                self.world.clock.advance(self.monitor.seconds_to_next_poll())
             # The run is over: end any trouble still going, and let the engine recover.
             if self._current is not None:
                 self._current.duration = 0.0
@@ -512,7 +512,7 @@ class Soak:
                 if self.settle is not None:
                     await self.settle()
                 self._note_recovery()
-                self.world.clock.advance(self.monitor._seconds_to_next())
+                self.world.clock.advance(self.monitor.seconds_to_next_poll())
         except Exception as exc:  # reported and asserted on by the caller
             self.report.crashed = f"{type(exc).__name__}: {exc}"
         self.report.simulated_hours = hours

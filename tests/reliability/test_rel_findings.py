@@ -69,7 +69,7 @@ async def test_health_recovers_after_visiting_a_finished_job_during_an_outage() 
     monitor.select(running.id)
     ledger.down = False  # back, for good
     for _ in range(60):  # five simulated minutes
-        world.clock.advance(monitor._seconds_to_next())
+        world.clock.advance(monitor.seconds_to_next_poll())
         await monitor.poll_once()
     assert monitor.health.state == "ok", monitor.health.describe(world.clock.now())
 

@@ -65,7 +65,7 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
         await pilot.pause(0.005)
         busy = (
             monitor.polls_running
-            or monitor._wake.is_set()
+            or monitor.poll_requested
             or not monitor.polls_started
             or not pilot.app.selection_settled  # type: ignore[attr-defined]
         )
