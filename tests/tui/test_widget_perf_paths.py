@@ -14,9 +14,10 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Container
 
+from ftmon.api.models import FineTuningJobEvent
 from ftmon.monitor.series import MetricSeries
 from ftmon.text import one_line
-from ftmon.tui.widgets.event_log import MESSAGE_LIMIT, _one_line
+from ftmon.tui.widgets.event_log import MESSAGE_LIMIT, EventLog, _one_line
 from ftmon.tui.widgets.metrics import MetricsView, downsample, plottable
 
 Point = tuple[int, float]
@@ -162,3 +163,55 @@ async def test_charts_off_screen_read_no_column_and_draw_once_shown() -> None:
         view.loss_chart.refresh()
         await pilot.pause()
         assert len(series.reads) == reads
+
+
+def log_events(count: int, start: int = 0) -> list[FineTuningJobEvent]:
+    return [
+        FineTuningJobEvent(
+            id=f"ev-{i}", created_at=1_780_000_000 + i, level="info", message=f"Step {i}/999"
+        )
+        for i in range(start, start + count)
+    ]
+
+
+class LogHost(App[None]):
+    CSS = "EventLog { height: 8; }"
+
+    def compose(self) -> ComposeResult:
+        yield EventLog(max_lines=30)
+
+
+async def test_one_line_at_a_time_the_log_grows_its_scrollbar_and_follows() -> None:
+    app = LogHost()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(EventLog)
+        log.show_job("job", [])
+        await pilot.pause()
+        for i in range(40):
+            assert log.append("job", log_events(1, i)) == 1
+            await pilot.pause()
+            shown = [log.render_line(y).text for y in range(log.scrollable_content_region.height)]
+            assert any(f"Step {i}/999" in text for text in shown)
+            assert log.virtual_size.height == min(i + 1, 30)
+            assert log.show_vertical_scrollbar == (i + 1 > 8)
+            assert log.scroll_y == log.max_scroll_y
+        bar = log.vertical_scrollbar
+        assert bar.window_virtual_size == 30 and bar.position == log.scroll_y
+
+
+async def test_reading_further_up_stays_put_while_lines_arrive() -> None:
+    app = LogHost()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(EventLog)
+        log.show_job("job", log_events(20))
+        await pilot.pause()
+        log.action_first()
+        await pilot.pause()
+        assert not log.follow
+        log.append("job", log_events(3, 20))
+        await pilot.pause()
+        assert log.scroll_y == 0 and log.render_line(0).text.find("Step 0/999") >= 0
+        assert log.vertical_scrollbar.window_virtual_size == 23
+        log.action_last()
+        await pilot.pause()
+        assert log.follow and "Step 22/999" in log.render_line(7).text

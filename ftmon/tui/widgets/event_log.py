@@ -20,6 +20,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ftmon.api.models import FineTuningJobEvent
 from ftmon.text import one_line
@@ -166,7 +167,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             self._cache.clear()
             start = 0
         self._width = max(self._width, *(cell_len(line.plain) for line in new))
-        self.virtual_size = Size(self._width, len(self._lines))
+        self._grow(Size(self._width, len(self._lines)))
         if self.follow:
             self._scroll(y=self.max_scroll_y)
             self.call_after_refresh(self._keep_following)
@@ -178,6 +179,31 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         else:
             self.refresh_lines(start, len(self._lines) - start)
         return len(new)
+
+    def _grow(self, size: Size) -> None:
+        """Make the scrollable area ``size`` without repainting the lines already on screen.
+
+        Setting ``virtual_size`` lays the screen out again and repaints the whole pane (some
+        3 KB for one new line). A log with a fixed size needs no layout: only its scrollbar
+        changes, which ``_scroll_update`` redraws (and shows, with a layout, when it appears).
+        The caller repaints the new lines, or all of them when the view moves.
+        """
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or self._sized_by_content():
+            self.virtual_size = size
+            return
+        self.set_reactive(EventLog.virtual_size, size)
+        self._scroll_update(size)
+
+    def _sized_by_content(self) -> bool:
+        """Whether the log's size (or its parent's) follows its lines: then lay out again."""
+        styles, parent = self.styles, self.parent
+        if styles.is_auto_width or styles.is_auto_height:
+            return True
+        return isinstance(parent, Widget) and (
+            parent.styles.is_auto_width or parent.styles.is_auto_height
+        )
 
     def _view_height(self) -> int:
         return max(0, self.scrollable_content_region.height)
