@@ -32,6 +32,18 @@ def small_monitor(client: Any, world: SimWorld) -> Monitor:
     )
 
 
+async def watching_the_first_of_two(
+    client: Any, world: SimWorld
+) -> tuple[Monitor, Recorder, str, str]:
+    """A monitor (with a recorder) after one poll with the first of two running jobs selected."""
+    first, second, *_ = running_jobs(world)
+    monitor = small_monitor(client, world)
+    recorder = Recorder(monitor)
+    monitor.select(first)
+    await monitor.poll_once()
+    return monitor, recorder, first, second
+
+
 def running_jobs(world: SimWorld) -> list[str]:
     jobs, _ = world.list_jobs(limit=100)
     return [j["id"] for j in jobs if j["status"] == "running"]
@@ -79,11 +91,7 @@ async def test_a_first_look_in_the_background_reads_only_the_pages_it_keeps(clie
 
 
 async def test_a_trimmed_job_reads_its_history_again_when_selected(client, sim_world):
-    first, second, *_ = running_jobs(sim_world)
-    monitor = small_monitor(client, sim_world)
-    recorder = Recorder(monitor)
-    monitor.select(first)
-    await monitor.poll_once()
+    monitor, recorder, first, second = await watching_the_first_of_two(client, sim_world)
     assert len(held(monitor, second)) == 20
 
     sim_world.clock.advance(300)  # the second job gains events while in the background
@@ -103,11 +111,7 @@ async def test_a_trimmed_job_reads_its_history_again_when_selected(client, sim_w
 
 
 async def test_the_reloaded_history_comes_after_the_new_events_it_brought(client, sim_world):
-    first, second, *_ = running_jobs(sim_world)
-    monitor = small_monitor(client, sim_world)
-    recorder = Recorder(monitor)
-    monitor.select(first)
-    await monitor.poll_once()
+    monitor, recorder, _, second = await watching_the_first_of_two(client, sim_world)
     monitor.select(second)
     sim_world.clock.advance(120)
     recorder.changes.clear()
