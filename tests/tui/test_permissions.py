@@ -229,6 +229,24 @@ async def test_add_two_project_ids(env: PermissionEnv) -> None:
         assert not field.has_focus  # the box closed
 
 
+async def test_a_failed_refresh_after_an_add_keeps_the_list_and_says_so(
+    env: PermissionEnv,
+) -> None:
+    env.share(env.model(0), "proj_before")
+    app = Host(env.client, env.checkpoints)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await open_screen(env, pilot, app)
+        assert view.projects() == ["proj_before"]
+        # The add goes through; the list read after it fails.
+        env.world.faults.add("503", count=1, route="/fine_tuning/checkpoints", method="GET")
+        await pilot.press("a", *"proj_new", "enter")
+        await settle(app, pilot)
+        assert sorted(env.shared_with(env.model(0))) == ["proj_before", "proj_new"]
+        assert view.projects() == ["proj_before"]  # what was shown stays, not an empty list
+        assert "503" in view.status()
+        assert view.screen.query_one("#perm-status").has_class("-error")
+
+
 async def test_add_rejects_what_is_not_a_project_id(env: PermissionEnv) -> None:
     app = Host(env.client, env.checkpoints)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -256,19 +256,27 @@ class PermissionsScreen(Screen[None]):
         self._load(model)
 
     @work(group="permissions-load", exclusive=True, exit_on_error=False)
-    async def _load(self, model: str) -> None:
-        """Every page of the checkpoint's permissions; a newer load cancels this one."""
+    async def _load(self, model: str, *, after_change: bool = False) -> None:
+        """Every page of the checkpoint's permissions; a newer load cancels this one.
+
+        After an add or a delete (``after_change``) the list is refreshed quietly: the line
+        that says what was done stays, and a failed refresh leaves the list as it was.
+        """
         try:
             found = await self._fetch_all(model)
-        except FtmonApiError as exc:
-            self._show_permissions(model, [])
-            self._status(describe_error(exc), "error")
-            return
-        except Exception as exc:  # a bug must not leave the screen half-drawn
-            self._show_permissions(model, [])
-            self._status(f"Unexpected error: {one_line(type(exc).__name__)}", "error")
+        except Exception as exc:  # a bug must not leave the screen half-drawn either
+            if not after_change:
+                self._show_permissions(model, [])
+            message = (
+                describe_error(exc)
+                if isinstance(exc, FtmonApiError)
+                else f"Unexpected error: {one_line(type(exc).__name__)}"
+            )
+            self._status(message, "error")
             return
         self._show_permissions(model, found)
+        if after_change:
+            return
         count = len(found)
         self._status(
             "Not shared with any project."
@@ -417,19 +425,7 @@ class PermissionsScreen(Screen[None]):
     def _reload_after_change(self, model: str) -> None:
         """Refresh the list if the user is still on that checkpoint; keep the success line."""
         if self.current_model() == model:
-            self._reload_quietly(model)
-
-    @work(group="permissions-load", exclusive=True, exit_on_error=False)
-    async def _reload_quietly(self, model: str) -> None:
-        try:
-            found = await self._fetch_all(model)
-        except FtmonApiError as exc:
-            self._status(describe_error(exc), "error")
-            return
-        except Exception as exc:
-            self._status(f"Unexpected error: {one_line(type(exc).__name__)}", "error")
-            return
-        self._show_permissions(model, found)
+            self._load(model, after_change=True)
 
     def action_close(self) -> None:
         if self.query_one("#perm-add").has_class("-open"):
