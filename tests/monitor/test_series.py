@@ -34,3 +34,24 @@ def test_result_csv_merges_with_event_points_and_keeps_order() -> None:
     assert merged.latest() == (4, {"full_valid_loss": 0.5, "train_loss": 0.4, "valid_loss": 0.6})
     assert merged.complete and not series.complete
     assert merged.total_steps == 4
+
+
+def test_arrays_are_copies_of_the_columns_and_the_series_keeps_growing() -> None:
+    series = MetricSeries()
+    for step in (4, 1, 2):
+        series.add(step, {"train_loss": step / 10})
+    series.add(2, {"valid_loss": 0.5})
+    steps, values = series.arrays("valid_loss")
+    assert steps.tolist() == [1, 2, 4]
+    assert [v == v for v in values] == [False, True, False]  # NaN: no value at that step
+    assert [(s, v) for s, v in zip(steps, values, strict=True) if v == v] == [(2, 0.5)]
+    steps_now, train = series.arrays("train_loss")
+    assert list(zip(steps_now, train, strict=True)) == series.column("train_loss")
+    # The reader's copies may change and be kept; the series still grows (no exported buffer).
+    steps.append(99)
+    values[0] = 7.0
+    series.add(3, {"valid_loss": 0.4})
+    series.add(5, {"valid_loss": 0.3})
+    assert series.column("valid_loss") == [(2, 0.5), (3, 0.4), (5, 0.3)]
+    assert steps.tolist() == [1, 2, 4, 99]
+    assert [len(a) for a in series.arrays("full_valid_loss")] == [0, 0]

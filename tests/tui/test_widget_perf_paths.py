@@ -1,14 +1,16 @@
 """The quick paths of the metrics view and the event log give what the plain ones gave.
 
 A 100k-step run and a 5,000-event history are read through shortcuts (built-in passes instead
-of a Python call per point, columns read only when a chart is drawn, printable ASCII taken as
-it is); these tests pin that the result is the same and that hidden charts read nothing.
+of a Python call per point, columns read as arrays and only when a chart is drawn, printable
+ASCII taken as it is); these tests pin that the result is the same and that hidden charts read
+nothing.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from array import array
 
 import pytest
 from textual.app import App, ComposeResult
@@ -16,9 +18,16 @@ from textual.containers import Container
 
 from ftmon.api.models import FineTuningJobEvent
 from ftmon.monitor.series import MetricSeries
-from ftmon.text import one_line
-from ftmon.tui.widgets.event_log import MESSAGE_LIMIT, EventLog, _one_line
-from ftmon.tui.widgets.metrics import MetricsView, downsample, plottable
+from ftmon.tui.widgets.event_log import EventLog, event_line
+from ftmon.tui.widgets.metrics import (
+    PLOT_STEP_LIMIT,
+    MetricsView,
+    _Curves,
+    downsample,
+    downsample_column,
+    plottable,
+    plottable_column,
+)
 
 Point = tuple[int, float]
 
@@ -83,31 +92,87 @@ def test_plottable_drops_what_cannot_be_drawn_and_keeps_the_rest() -> None:
     assert plottable(big) == big
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Step 10/100: training loss=1.23",
-        "  padded  and  spaced  ",
-        "x" * 3000,
-        "y " * 1500,
-        "z" * 10_001,
-        "tab\there",
-        "line\nbreak",
-        "esc \x1b[31mred\x1b[0m",
-        "wide 日本語 and bidi \u202eevil",
-        "",
-        " ",
-        None,
-        42,
-    ],
-)
-def test_quick_one_line_is_one_line(text: object) -> None:
-    assert _one_line(text, MESSAGE_LIMIT) == one_line(text, width=MESSAGE_LIMIT)
-    assert _one_line(text, 8) == one_line(text, width=8)
+def random_series(rng: random.Random) -> MetricSeries:
+    """Steps in any order, each metric at some of them; ties, signed zeros, huge values/steps."""
+    series = MetricSeries()
+    count = rng.choice([0, 1, 2, 5, 50, 300, 2_000])
+    steps = rng.sample(range(-50, 10 * count + 50), count) if count else []
+    if rng.random() < 0.3:  # steps no plot can place
+        steps += [PLOT_STEP_LIMIT + 1, -PLOT_STEP_LIMIT - 7, 2**63 - 1, -(2**63)]
+    presence = {name: rng.choice([0.0, 0.02, 0.3, 1.0, 1.0]) for name in ("loss", "valid_loss")}
+    odd = rng.choice([[], [1e101, -1e300], [1e100, -1e100, 1e308]])
+    for step in steps:
+        values = {}
+        for name, share in presence.items():
+            if rng.random() < share:
+                if odd and rng.random() < 0.05:
+                    values[name] = rng.choice(odd)
+                elif rng.random() < 0.3:
+                    values[name] = rng.choice([0.0, -0.0, 1.0, 2.0])  # ties
+                else:
+                    values[name] = rng.gauss(1, 1)
+        series.add(step, values or {"train_accuracy": 0.5})
+    return series
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_curves_from_the_arrays_are_the_curves_from_the_column(seed: int) -> None:
+    """The plot's path (array copies, cleaned and downsampled in passes) against the old one
+    (``plottable(series.column(name))`` then ``downsample``), on random series."""
+    rng = random.Random(seed)
+    for _ in range(60):
+        series = random_series(rng)
+        curves = _Curves(series)
+        for name in ("train_loss", "valid_loss", "train_accuracy", "full_valid_loss"):
+            points = plottable(series.column(name))
+            column = plottable_column(*series.arrays(name))
+            assert list(zip(*column, strict=True)) == points
+            assert curves.column(name) == column
+            assert curves.last(name) == (points[-1][1] if points else None)
+            for buckets in (0, 1, 2, 3, 7, 40, 78, 256, rng.randint(1, 400)):
+                assert downsample_column(column, buckets) == downsample(points, buckets)
+
+
+def test_a_column_with_infinities_or_only_gaps_is_cleaned_like_the_points() -> None:
+    """Arrays the series itself never holds (it refuses infinities), cleaned all the same."""
+    nan, inf = math.nan, math.inf
+    for values in (
+        [1.0, inf, 2.0, nan, -inf, 3.0],
+        [nan, nan, nan],
+        [inf, -inf],
+        [1e300, 1e300, 1e300, 1e300],  # finite, but the sum overflows
+        [],
+    ):
+        steps = array("q", range(len(values)))
+        points = [(s, v) for s, v in zip(steps, values, strict=True) if v == v]
+        column = plottable_column(steps, array("d", values))
+        assert list(zip(*column, strict=True)) == plottable(points)
+
+
+def test_the_point_by_point_definition_of_downsample_holds_for_columns() -> None:
+    rng = random.Random(11)
+    for _ in range(200):
+        points = random_points(rng, rng.randint(0, 700))
+        column = plottable_column(
+            array("q", [s for s, _ in points]), array("d", [v for _, v in points])
+        )
+        buckets = rng.randint(0, 120)
+        assert downsample_column(column, buckets) == plain_downsample(points, buckets)
+
+
+def test_event_lines_are_cleaned_folded_and_cut() -> None:
+    """The event log takes ``one_line``'s quick path (see tests/test_text_fast_path.py)."""
+    event = FineTuningJobEvent(
+        id="ev", created_at=1_780_000_000, level=" WARN\x1b[0m ", message="a  b\u202e\tc " * 400
+    )
+    line = event_line(event)
+    assert line.level == "warn[0m"
+    assert line.message.startswith("a b c a b c") and len(line.message) == 2_000
+    assert line.message.endswith("…") and "\u202e" not in line.message
 
 
 class CountingSeries(MetricSeries):
-    """A series that counts which columns were read."""
+    """A series that counts which columns were read (whole, as tuples or as arrays)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,6 +181,10 @@ class CountingSeries(MetricSeries):
     def column(self, name: str) -> list[tuple[int, float]]:
         self.reads.append(name)
         return super().column(name)
+
+    def arrays(self, name: str) -> tuple[array[int], array[float]]:
+        self.reads.append(name)
+        return super().arrays(name)
 
 
 def counting_series(steps: int) -> CountingSeries:
@@ -215,3 +284,21 @@ async def test_reading_further_up_stays_put_while_lines_arrive() -> None:
         log.action_last()
         await pilot.pause()
         assert log.follow and "Step 22/999" in log.render_line(7).text
+
+
+async def test_a_value_corrected_in_place_is_drawn() -> None:
+    """The same series object with one earlier step corrected: same length, same latest step,
+    but a new version, so the chart reads it again."""
+    app = HiddenHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(MetricsView)
+        app.query_one("#holder").set_class(False, "-hidden")
+        series = counting_series(50)
+        view.update_series(series)
+        await pilot.pause()
+        assert (1, 2.0) in view.loss_chart.plotted("train_loss")
+        series.add(1, {"train_loss": 5.0})
+        view.update_series(series)
+        await pilot.pause()
+        drawn = view.loss_chart.plotted("train_loss")
+        assert (1, 5.0) in drawn and (1, 2.0) not in drawn

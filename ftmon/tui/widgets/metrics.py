@@ -7,16 +7,20 @@ minimum and maximum, so a run of 100k steps draws as fast as one of 100 and spik
 
 A run of 100k steps is read lazily: a new series costs the view only the columns its legend needs
 (usually none: the latest step has the values); each chart cleans and downsamples its own curves
-when it is drawn, once per series and width, so a pane that is not on screen costs nothing.
+when it is drawn, once per series and width, so a pane that is not on screen costs nothing. A
+column is read as two array copies (:meth:`MetricSeries.arrays`) and cleaned and downsampled
+with built-in passes over them, never as 100k ``(step, value)`` tuples: a few ms per curve.
 Colours come from the theme's text colours, which Textual keeps readable on dark and light.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
-from operator import itemgetter
-from typing import ClassVar
+from itertools import compress
+from operator import eq, itemgetter
+from typing import ClassVar, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -137,6 +141,81 @@ def plottable(points: Sequence[Point]) -> list[Point]:
     return [(step, value) for step, value in points if _can_plot(step, value)]
 
 
+class Column(NamedTuple):
+    """One metric's drawable points as two sequences side by side, steps ascending."""
+
+    steps: Sequence[int]
+    values: list[float]
+
+
+_NO_COLUMN = Column((), [])
+
+
+def _all_drawable(steps: Sequence[int], values: list[float]) -> bool:
+    """Whether every point can be drawn; ``steps`` ascending, so its ends are its extremes."""
+    return (
+        -PLOT_STEP_LIMIT <= steps[0]
+        and steps[-1] <= PLOT_STEP_LIMIT
+        and math.isfinite(sum(values))  # a NaN (no value) or an infinity makes the sum one
+        and -PLOT_VALUE_LIMIT <= min(values)
+        and max(values) <= PLOT_VALUE_LIMIT
+    )
+
+
+def plottable_column(steps: array[int], values: array[float]) -> Column:
+    """``plottable(series.column(name))``, from the columns of :meth:`MetricSeries.arrays`.
+
+    ``steps`` ascending, ``values`` beside them with NaN where a step has no value. A metric
+    at every step (training loss) is taken as it is once a sum and a min and a max over its
+    values say it all can be drawn; one at some steps (validation) has its gaps dropped by
+    ``compress``; only a column with something undrawable is checked point by point.
+    """
+    vals = values.tolist()
+    if not vals:
+        return _NO_COLUMN
+    if _all_drawable(steps, vals):
+        return Column(steps, vals)
+    present = list(map(eq, vals, vals))  # NaN, no value, is the one float unequal to itself
+    vals = list(compress(vals, present))
+    kept = list(compress(steps, present))
+    if not vals:
+        return _NO_COLUMN
+    if _all_drawable(kept, vals):
+        return Column(kept, vals)
+    points = [
+        (step, value) for step, value in zip(kept, vals, strict=True) if _can_plot(step, value)
+    ]
+    return Column([step for step, _ in points], [value for _, value in points])
+
+
+def downsample_column(column: Column, buckets: int) -> list[Point]:
+    """``downsample`` of the column's points, reading the points it keeps and no others.
+
+    The same rule: the first, the last, and per bucket the first lowest and the first highest
+    value, in step order; the buckets are slices of the values list, searched by built-ins.
+    """
+    steps, values = column
+    count = len(values)
+    if buckets < 1 or count <= 2 * buckets + 2:
+        return list(zip(steps, values, strict=True))
+    size = (count - 2) / buckets
+    out: list[Point] = [(steps[0], values[0])]
+    for bucket in range(buckets):
+        # The bucket [start, end) of the inner points, which begin at index 1.
+        start, end = int(bucket * size) + 1, int((bucket + 1) * size) + 1
+        if start >= end:
+            continue
+        chunk = values[start:end]
+        low = start + chunk.index(min(chunk))
+        high = start + chunk.index(max(chunk))
+        first, last = (low, high) if low <= high else (high, low)
+        out.append((steps[first], values[first]))
+        if last != first:  # a bucket's lowest and highest point, in step order
+            out.append((steps[last], values[last]))
+    out.append((steps[-1], values[-1]))
+    return out
+
+
 def theme_rgb(widget: Widget, variable: str) -> tuple[int, int, int]:
     """An RGB triple for a theme variable, with a fixed fallback for themes that lack it."""
     try:
@@ -158,28 +237,29 @@ class _Curves:
         self.series = series
         self.names: tuple[str, ...] = tuple(series.names()) if series is not None else ()
         self._latest = series.latest() if series is not None else None
-        self._points: dict[str, list[Point]] = {}
+        self._columns: dict[str, Column] = {}
 
-    def points(self, name: str) -> list[Point]:
-        """The plottable ``(step, value)`` points of ``name``, by step (shared: do not change)."""
-        cached = self._points.get(name)
+    def column(self, name: str) -> Column:
+        """The plottable points of ``name``, by step (shared: do not change)."""
+        cached = self._columns.get(name)
         if cached is None:
-            present = self.series is not None and name in self.names
-            cached = plottable(self.series.column(name)) if present else []  # type: ignore[union-attr]
-            self._points[name] = cached
+            cached = _NO_COLUMN
+            if self.series is not None and name in self.names:
+                cached = plottable_column(*self.series.arrays(name))
+            self._columns[name] = cached
         return cached
 
     def last(self, name: str) -> float | None:
         """The last plottable value of ``name``; from the latest step when it has one."""
         if name not in self.names:
             return None
-        if name not in self._points and self._latest is not None:
+        if name not in self._columns and self._latest is not None:
             step, values = self._latest
             value = values.get(name)
             if value is not None and _can_plot(step, value):
                 return value
-        points = self.points(name)
-        return points[-1][1] if points else None
+        values = self.column(name).values
+        return values[-1] if values else None
 
     def has(self, name: str) -> bool:
         return self.last(name) is not None
@@ -195,6 +275,7 @@ def _signature(series: MetricSeries | None, title: str) -> tuple[object, ...]:
     latest = series.latest()
     step, values = latest if latest is not None else (None, {})
     return (
+        series.version,  # a corrected value at an earlier step changes nothing else here
         len(series),
         step,
         tuple(sorted(values.items())),
@@ -247,7 +328,7 @@ class MetricChart(PlotextPlot):
         if drawn is None:
             if len(self._drawn) > 4 * len(self._names):  # widths of a resize: keep it small
                 self._drawn.clear()
-            drawn = downsample(self._source.points(name), width)
+            drawn = downsample_column(self._source.column(name), width)
             self._drawn[(width, name)] = drawn
         return drawn
 
@@ -534,6 +615,6 @@ class MetricsView(Widget, can_focus=True):
         if key == self._spark_key:
             return
         self._spark_key = key
-        points = self._curves.points(spark_name) if spark_name else []
+        column = self._curves.column(spark_name) if spark_name else _NO_COLUMN
         # Sparkline buckets to its own width: a fixed cap keeps it right across resizes.
-        self._spark.data = [v for _, v in downsample(points, SPARK_BUCKETS)]
+        self._spark.data = [v for _, v in downsample_column(column, SPARK_BUCKETS)]
