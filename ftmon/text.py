@@ -3,6 +3,11 @@
 API text is data. Before it goes anywhere near a terminal, every Unicode control (Cc) and format
 (Cf: bidi overrides, zero-width joiners...) character is removed, except newline and tab where a
 caller allows them. Widgets then get it as ``Content``/``Text``, never as markup.
+
+Most text has nothing to remove, and one built-in pass says so: ``str.isprintable()`` is false
+for every "Other" (C*) and "Separator" (Z*) character but the space, which covers all that the
+sanitiser drops or changes (newline and tab are Cc). Such text is taken as it is, and on one
+line its only whitespace is the space; the per-character loop runs only for the rest.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ def clean(value: Any, *, multiline: bool = False, limit: int | None = 10_000) ->
     text = value if isinstance(value, str) else str(value)
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
+    if text.isprintable():  # nothing to remove: the usual case, at the cost of one C pass
+        return str.__str__(text)  # a plain str, as the loop makes, even of a str subclass
+    return _sanitise(text, multiline)
+
+
+def _sanitise(text: str, multiline: bool) -> str:
+    """The per-character sanitiser behind :func:`clean`, for text that is not all printable."""
     out: list[str] = []
     for char in text:
         if char in _KEEP_MULTILINE:
@@ -42,7 +54,11 @@ def clean(value: Any, *, multiline: bool = False, limit: int | None = 10_000) ->
 
 def one_line(value: Any, *, width: int | None = None) -> str:
     """Clean text on one line, cut to ``width`` cells with an ellipsis if given."""
-    text = " ".join(clean(value).split())
+    text = clean(value)
+    # Printable text's only whitespace is the space: with no run of two and none at the ends,
+    # there is nothing to fold.
+    if not (text.isprintable() and "  " not in text and text.strip() == text):
+        text = " ".join(text.split())
     if width is not None and len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text

@@ -55,34 +55,13 @@ def event_stamp(timestamp: float | None) -> str:
         return "--------------"
 
 
-#: Texts up to this long take the quick path of :func:`_one_line` (``one_line`` cuts at 10,000).
-_QUICK_LIMIT = 10_000
-
-
-def _one_line(value: object, width: int) -> str:
-    """``one_line(value, width=width)``, quicker for the usual printable ASCII text.
-
-    Such text has nothing for the sanitiser to remove (it drops only controls, format and
-    separator characters, none of them printable ASCII), so only the whitespace is folded and
-    the length cut here; anything else goes through ``one_line``. A history of 5,000 events
-    is read when a job is opened: this is most of that time.
-    """
-    if (
-        isinstance(value, str)
-        and len(value) <= _QUICK_LIMIT
-        and value.isascii()
-        and value.isprintable()
-    ):
-        text = value if "  " not in value and value.strip() == value else " ".join(value.split())
-        if len(text) > width:
-            return text[: max(0, width - 1)] + "…"
-        return text
-    return one_line(value, width=width)
-
-
 def event_line(event: FineTuningJobEvent) -> EventLine:
-    level = _one_line(event.level, 8).lower() or "info"
-    return EventLine(event_stamp(event.created_at), level, _one_line(event.message, MESSAGE_LIMIT))
+    """One event as shown; ``one_line`` takes printable text as it is (a 5,000-event history
+    is read when a job is opened: the sanitiser's loop would be most of that time)."""
+    level = one_line(event.level, width=8).lower() or "info"
+    return EventLine(
+        event_stamp(event.created_at), level, one_line(event.message, width=MESSAGE_LIMIT)
+    )
 
 
 class EventLog(ThumbSync, ScrollView, can_focus=True):
