@@ -141,6 +141,8 @@ def test_a_column_with_infinities_or_only_gaps_is_cleaned_like_the_points() -> N
         [nan, nan, nan],
         [inf, -inf],
         [1e300, 1e300, 1e300, 1e300],  # finite, but the sum overflows
+        [nan] * 20 + [inf, 1.0, -1e200] + [nan] * 20,  # a few points among gaps
+        [2.0] * 30 + [nan, -inf] + [3.0] * 30,  # gaps among many points
         [],
     ):
         steps = array("q", range(len(values)))

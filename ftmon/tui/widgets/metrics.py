@@ -19,7 +19,7 @@ import math
 from array import array
 from collections.abc import Sequence
 from itertools import compress
-from operator import eq, itemgetter
+from operator import itemgetter
 from typing import ClassVar, NamedTuple
 
 from rich.style import Style
@@ -151,12 +151,11 @@ class Column(NamedTuple):
 _NO_COLUMN = Column((), [])
 
 
-def _all_drawable(steps: Sequence[int], values: list[float]) -> bool:
-    """Whether every point can be drawn; ``steps`` ascending, so its ends are its extremes."""
+def _within_limits(steps: Sequence[int], values: list[float]) -> bool:
+    """Whether finite points can all be placed (``steps`` ascending: its ends are its extremes)."""
     return (
         -PLOT_STEP_LIMIT <= steps[0]
         and steps[-1] <= PLOT_STEP_LIMIT
-        and math.isfinite(sum(values))  # a NaN (no value) or an infinity makes the sum one
         and -PLOT_VALUE_LIMIT <= min(values)
         and max(values) <= PLOT_VALUE_LIMIT
     )
@@ -167,24 +166,32 @@ def plottable_column(steps: array[int], values: array[float]) -> Column:
 
     ``steps`` ascending, ``values`` beside them with NaN where a step has no value. A metric
     at every step (training loss) is taken as it is once a sum and a min and a max over its
-    values say it all can be drawn; one at some steps (validation) has its gaps dropped by
-    ``compress``; only a column with something undrawable is checked point by point.
+    values say it all can be drawn; one at some steps (validation) has its gaps (and any
+    infinity) dropped by ``compress``; only then is a column with a value or step too large to
+    place checked point by point.
     """
-    vals = values.tolist()
-    if not vals:
+    count = len(values)
+    if not count:
         return _NO_COLUMN
-    if _all_drawable(steps, vals):
-        return Column(steps, vals)
-    present = list(map(eq, vals, vals))  # NaN, no value, is the one float unequal to itself
-    vals = list(compress(vals, present))
-    kept = list(compress(steps, present))
-    if not vals:
-        return _NO_COLUMN
-    if _all_drawable(kept, vals):
+    # A NaN (no value) or an infinity at either end, or anywhere (the sum is then one), means
+    # gaps to drop. The ends are looked at first: a metric at some steps rarely has the first.
+    if math.isfinite(values[0]) and math.isfinite(values[-1]) and math.isfinite(sum(values)):
+        vals = values.tolist()
+        kept: Sequence[int] = steps
+    else:
+        rows = list(compress(range(count), map(math.isfinite, values)))
+        if not rows:
+            return _NO_COLUMN
+        if len(rows) <= count // 8:  # a few points (validation): fetch them by index
+            vals = list(map(values.__getitem__, rows))
+            kept = list(map(steps.__getitem__, rows))
+        else:  # most steps: one pass over each column
+            finite = list(map(math.isfinite, values))
+            vals = list(compress(values, finite))
+            kept = list(compress(steps, finite))
+    if _within_limits(kept, vals):
         return Column(kept, vals)
-    points = [
-        (step, value) for step, value in zip(kept, vals, strict=True) if _can_plot(step, value)
-    ]
+    points = [(s, v) for s, v in zip(kept, vals, strict=True) if _can_plot(s, v)]
     return Column([step for step, _ in points], [value for _, value in points])
 
 
