@@ -152,13 +152,24 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
     # -- feeding -----------------------------------------------------------------------------
 
     def set_jobs(self, jobs: Iterable[FineTuningJob]) -> None:
-        """Replace the whole list (jobs were added); the cursor stays on its job."""
+        """Replace the whole list (jobs were added); the cursor stays on its job.
+
+        Rows of jobs already shown and unchanged (the same object) are kept: an older page of
+        a long list builds only its own rows, not every row again (74 ms at 10,000 jobs).
+        """
         keep = self.selected_id
         jobs = list(jobs)
+        old_jobs, old_rows = self._jobs, self._rows
         self._jobs = {job.id: job for job in jobs}
         self._order = [job.id for job in jobs]
-        self._rows = {job.id: self._row_for(job) for job in jobs}
-        self._stale = set()
+        self._rows = {}
+        for job in jobs:
+            row = old_rows.get(job.id) if old_jobs.get(job.id) is job else None
+            self._rows[job.id] = row if row is not None else self._row_for(job)
+        # A kept row may still be waiting for its age to be redrawn; a new one is current.
+        self._stale = {
+            i for i in self._stale if i in self._jobs and old_jobs.get(i) is self._jobs[i]
+        }
         self.loaded = True
         self._refilter(keep)
 
