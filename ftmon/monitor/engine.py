@@ -344,11 +344,12 @@ class Monitor:
         if job is not None:
             self._merge_jobs([job], changes)
 
-    async def load_older_jobs(self) -> int:
-        """Fetch the next older page of jobs; returns how many were added."""
+    async def load_older_jobs(self, limit: int | None = None) -> int:
+        """Fetch the next older page of jobs (``limit`` of them, else ``page_size``); returns
+        how many were added."""
         if not self.has_more_jobs or self._older_cursor is None:
             return 0
-        page = await self.client.list_jobs(limit=self.page_size, after=self._older_cursor)
+        page = await self.client.list_jobs(limit=limit or self.page_size, after=self._older_cursor)
         changes: list[Any] = []
         before = len(self._order)
         self._merge_jobs(page.data, changes)

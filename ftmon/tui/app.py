@@ -93,6 +93,8 @@ RESUMABLE = frozenset({"paused"})
 AGE_REFRESH = 30.0
 #: How long the cursor must rest on a job before it is fetched in full and its panes drawn.
 SELECT_DELAY = 0.15
+#: Jobs a page while a filter searches the older ones (the API's largest page).
+SEARCH_PAGE_SIZE = 100
 #: Pause before restarting an engine that stopped on an unexpected error.
 ENGINE_RESTART = 5.0
 #: Keys of the main screen that still apply while another full screen (create, compare) is on top.
@@ -181,6 +183,8 @@ class FtmonApp(App[int]):
         self.animation_level = "none"
         self._unsubscribe: Callable[[], None] | None = None
         self._loading_older = False
+        #: Older pages are being read because a filter is typed: the filter finds every job.
+        self._searching_older = False
         self._bindings_state: tuple[Any, ...] = ()
         self._hangup_installed = False
         self.set_keymap(expand_keymap(self.settings.keymap))
@@ -486,7 +490,9 @@ class FtmonApp(App[int]):
             title.append(one_line(jobs.query_text, width=30))
         else:
             title.append(str(jobs.total))
-        if self.monitor.has_more_jobs:
+        if self._searching_older:
+            title.append(" · searching older jobs…")
+        elif self.monitor.has_more_jobs:
             title.append(" · more below")
         marked = len(jobs.marked_ids)
         if marked:
@@ -520,6 +526,34 @@ class FtmonApp(App[int]):
             )
         finally:
             self._loading_older = False
+            if self._panes_ready():
+                self._update_jobs_title()
+
+    def _search_older(self) -> None:
+        """A filter is typed and the list has older pages: read them all (the API has no
+        search), so the filter finds a job however old. Clearing the filter stops it."""
+        if self.monitor.has_more_jobs and not self._searching_older:
+            self._searching_older = True
+            self._update_jobs_title()
+            self.run_worker(
+                self._load_all_older(),
+                name="search-older",
+                group="search-older",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _load_all_older(self) -> None:
+        try:
+            while self.job_list.query_text.strip() and self.monitor.has_more_jobs:
+                if not await self.monitor.load_older_jobs(limit=SEARCH_PAGE_SIZE):
+                    break  # a page with nothing new: the cursor is stuck, do not spin
+        except errors.FtmonApiError as exc:
+            self.notify(
+                one_line(exc), title="Could not search older jobs", severity="warning", markup=False
+            )
+        finally:
+            self._searching_older = False
             if self._panes_ready():
                 self._update_jobs_title()
 
@@ -712,6 +746,8 @@ class FtmonApp(App[int]):
     def _on_filter_changed(self, event: Input.Changed) -> None:
         self.job_list.set_filter(event.value)
         self._update_jobs_title()
+        if event.value.strip():
+            self._search_older()
 
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, event: Input.Submitted) -> None:
