@@ -29,6 +29,8 @@ from ftmon.api.models import (
     FineTuningJobCheckpoint,
     FineTuningJobEvent,
     Page,
+    RunGraderResponse,
+    ValidateGraderResponse,
 )
 from ftmon.api.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ftmon.config import Secret, Settings, key_problem
@@ -407,6 +409,39 @@ class FineTuningClient:
             admin=True,
         )
         return _parse_deleted(DeletedPermission, permission_id, response)
+
+    # -- graders (alpha) -----------------------------------------------------------------------
+
+    async def validate_grader(self, grader: Mapping[str, Any]) -> ValidateGraderResponse:
+        """Ask the API whether ``grader`` is valid; an invalid one is refused (400,
+        :class:`~ftmon.api.errors.BadRequestError` with the API's reason)."""
+        return await self._model(
+            ValidateGraderResponse,
+            "POST",
+            "fine_tuning/alpha/graders/validate",
+            json_body={"grader": dict(grader)},
+        )
+
+    async def run_grader(
+        self,
+        grader: Mapping[str, Any],
+        model_sample: str,
+        item: Mapping[str, Any] | None = None,
+    ) -> RunGraderResponse:
+        """Grade one model sample (``item`` fills the grader's ``{{item.*}}`` templates).
+
+        Not retried blindly: a model grader's tokens are billed on every run.
+        """
+        body: dict[str, Any] = {"grader": dict(grader), "model_sample": model_sample}
+        if item is not None:
+            body["item"] = dict(item)
+        return await self._model(
+            RunGraderResponse,
+            "POST",
+            "fine_tuning/alpha/graders/run",
+            json_body=body,
+            safe_to_repeat=False,
+        )
 
     # -- files -------------------------------------------------------------------------------
 

@@ -429,3 +429,76 @@ class Page(ApiModel, Generic[T]):
             return self.cursor
         last = getattr(self.data[-1], "id", None)
         return last or self.last_id
+
+
+# -- graders (the alpha endpoints) ---------------------------------------------------------------
+
+
+def _to_float(value: Any) -> float | None:
+    """A number from an int, float or numeric string; None for anything else or not finite."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+LooseFloat = Annotated[float | None, BeforeValidator(_to_float)]
+#: An object of anything (``null`` and non-objects read as ``{}``).
+LooseDict = Annotated[dict[str, Any], BeforeValidator(_dict_or_empty_dict)]
+
+
+class ValidateGraderResponse(ApiModel):
+    """``POST /fine_tuning/alpha/graders/validate``: the grader as the API understood it."""
+
+    grader: Annotated[dict[str, Any] | None, BeforeValidator(_dict_or_none)] = None
+
+
+class GraderRunErrors(ApiModel):
+    """What went wrong while a grader ran: boolean flags and a few detail strings.
+
+    The flag names change with the grader kinds; every field, known or not, is kept, and
+    :meth:`raised` reads them all.
+    """
+
+    python_grader_server_error_type: LooseStr = None
+    python_grader_runtime_error_details: LooseStr = None
+    model_grader_server_error_details: LooseStr = None
+
+    def raised(self) -> tuple[list[str], dict[str, str]]:
+        """The flags that are set (true), and the details that say something, by name."""
+        flags: list[str] = []
+        details: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, bool) or name.endswith("_error"):
+                if value is not None and _to_bool(value):  # "false" is false
+                    flags.append(name)
+            elif value not in (None, "", [], {}):
+                details[name] = value if isinstance(value, str) else str(value)
+        return flags, details
+
+
+class GraderRunMetadata(ApiModel):
+    name: LooseStr = None
+    type: LooseStr = None
+    errors: Annotated[GraderRunErrors, BeforeValidator(_dict_or_empty_dict)] = Field(
+        default_factory=GraderRunErrors
+    )
+    execution_time: LooseFloat = None
+    scores: LooseDict = Field(default_factory=dict)
+    #: The schema says an integer; the upstream example sends an object of token counts.
+    token_usage: Any = None
+    sampled_model_name: LooseStr = None
+
+
+class RunGraderResponse(ApiModel):
+    """``POST /fine_tuning/alpha/graders/run``: the reward of one sample, and how it came."""
+
+    reward: LooseFloat = None
+    metadata: Annotated[GraderRunMetadata, BeforeValidator(_dict_or_empty_dict)] = Field(
+        default_factory=GraderRunMetadata
+    )
+    sub_rewards: LooseDict = Field(default_factory=dict)
+    model_grader_token_usage_per_model: LooseDict = Field(default_factory=dict)
