@@ -134,3 +134,23 @@ def test_snapshot_80x24(snap_compare) -> None:
 
 def test_snapshot_160x48(snap_compare) -> None:
     assert snap_compare(Host(three_jobs()), terminal_size=(160, 48))
+
+
+async def test_a_loss_too_large_to_plot_is_left_out_not_fatal() -> None:
+    """M1 for the compare screen: a loss near the largest float overflowed plotext's scaling."""
+    jobs = three_jobs()
+    _, spiky = jobs["ftjob-a"]
+    spiky.add(150, {"train_loss": 1e308})
+    spiky.add(160, {"train_loss": -1e308})
+    app = Host(jobs)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await opened(pilot)
+        await pilot.pause()
+        assert app.is_running and app.screen is screen
+        drawn = {
+            run.job_id: points
+            for name, run, points in screen.chart.curves()
+            if name == "train_loss"
+        }
+        assert drawn["ftjob-a"] and all(abs(v) < 1e300 for _, v in drawn["ftjob-a"])
+        assert len(drawn) == 3

@@ -24,7 +24,7 @@ from textual_plotext import PlotextPlot
 
 from ftmon.monitor.series import MetricSeries
 from ftmon.text import one_line
-from ftmon.tui.widgets.metrics import downsample
+from ftmon.tui.widgets.metrics import downsample_column, plottable_column
 
 #: One colour a job, readable on dark and light themes; reused past eight jobs.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -87,12 +87,20 @@ class CompareChart(PlotextPlot):
         names = ("train_loss", "valid_loss") if self.show_validation else ("train_loss",)
         for run in self.runs:
             for name in names:
-                points = downsample(run.series.column(name), width)
+                # Values plotext cannot scale (a loss near the largest float) are left out.
+                column = plottable_column(*run.series.arrays(name))
+                points = downsample_column(column, width)
                 if points:
                     out.append((name, run, [(self.x_of(run, s), v) for s, v in points]))
         return out
 
     def render(self) -> RenderResult:
+        try:
+            return self._render_plot()
+        except Exception:  # plotext on data it cannot scale: never take the app down for a plot
+            return Text("(these values cannot be plotted)", style="dim")
+
+    def _render_plot(self) -> RenderResult:
         plt = self.plt
         plt.clear_figure()
         plt.xlabel("% of run" if self.by_fraction else "step")
