@@ -8,7 +8,7 @@ event arrived, so they are not kept twice.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from ftmon.api.models import FineTuningJobEvent
 
@@ -45,3 +45,8 @@ class EventRecord(NamedTuple):
     def dedupe_key(self) -> tuple[int | None, str]:
         """The same key as the model's: (created_at, message)."""
         return (self.created_at, self.message or "")
+
+
+#: What a view of events reads (time, level, message, ``dedupe_key``): a record the engine
+#: holds, or an event as it arrived in a change.
+ShownEvent: TypeAlias = EventRecord | FineTuningJobEvent

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ftmon.api.models import FineTuningJobEvent
+from ftmon.monitor.records import ShownEvent
 from ftmon.text import one_line
 from ftmon.tui.bindings import MOVE_BINDINGS, PAN_BINDINGS
 from ftmon.tui.widgets.scrolling import ThumbSync
@@ -55,7 +55,7 @@ def event_stamp(timestamp: float | None) -> str:
         return "--------------"
 
 
-def event_line(event: FineTuningJobEvent) -> EventLine:
+def event_line(event: ShownEvent) -> EventLine:
     """One event as shown; ``one_line`` takes printable text as it is (a 5,000-event history
     is read when a job is opened: the sanitiser's loop would be most of that time)."""
     level = one_line(event.level, width=8).lower() or "info"
@@ -106,7 +106,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         return len(self._lines)
 
     def show_job(
-        self, job_id: str | None, events: Iterable[FineTuningJobEvent], *, empty: str = ""
+        self, job_id: str | None, events: Iterable[ShownEvent], *, empty: str = ""
     ) -> None:
         """Show another job's events from scratch, following its tail."""
         self.job_id = job_id
@@ -123,7 +123,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self.call_after_refresh(self._keep_following)
         self.refresh()
 
-    def append(self, job_id: str, events: Iterable[FineTuningJobEvent]) -> int:
+    def append(self, job_id: str, events: Iterable[ShownEvent]) -> int:
         """Add new events of the shown job; returns how many were added."""
         if job_id != self.job_id:
             return 0
