@@ -5,7 +5,8 @@ each ``add_*_arguments`` with its ``run_*`` handler); they run through its runne
 ``--demo``, exit codes, Ctrl-C and closed pipes behave as in every other command.
 
 ``create`` checks every field and every local file before anything is sent (problems on stderr,
-``PATH:LINE: reason``, exit 2), uploads local files with progress, shows the exact request and asks
+``PATH:LINE: reason``, exit 2), has the API check a reinforcement grader (exit 7 if it refuses
+it), uploads local files with progress, shows the exact request and asks
 (``--yes`` for scripts), creates the job and prints its id, or its JSON with ``--json``;
 ``--watch`` then follows it like ``ftmon watch``.
 """
@@ -29,6 +30,7 @@ from ftmon.datasets.problems import DatasetReport
 from ftmon.datasets.request import (
     CreateInput,
     build_body,
+    check_grader_with_api,
     check_input,
     field_for_param,
     n_epochs_value,
@@ -294,6 +296,27 @@ async def _upload(ctx: Context, field: str, path: Path) -> FileObject:
     return uploaded
 
 
+async def check_grader(ctx: Context, inp: CreateInput) -> None:
+    """Ask the API about a reinforcement job's grader before anything is uploaded or created.
+
+    A grader it refuses ends the command (exit 7, its reason on stderr); a dry run with no key
+    to ask with says so and goes on.
+    """
+    if inp.method != "reinforcement":
+        return
+    if ctx.args.dry_run and not ctx.client.settings.api_key:
+        ctx.out.note(f"{FLAGS['grader']}: not checked with the API (no API key)")
+        return
+    verdict = await check_grader_with_api(ctx.client, inp)
+    if verdict.problem:
+        raise exits.CommandError(
+            f"{FLAGS['grader']}: {verdict.problem}; nothing was uploaded or created",
+            exits.REJECTED,
+        )
+    if verdict.skipped:
+        ctx.out.note(f"{FLAGS['grader']}: {verdict.skipped}")
+
+
 async def create_command(ctx: Context) -> int:
     """Check, upload, confirm and create a fine-tuning job; print its id (or JSON)."""
     args, out = ctx.args, ctx.out
@@ -320,6 +343,7 @@ async def create_command(ctx: Context) -> int:
         if train is not None:
             name = one_line(locals_["training_file"].name)
             out.note(f"{name}: {cost_line(train, n_epochs_value(inp))}")
+    await check_grader(ctx, inp)
     if args.dry_run:
         out.document(build_body(inp))
         for name, path in locals_.items():
@@ -520,6 +544,8 @@ def register_dataset_commands(sub: Any, add_connection_options: AddOptions | Non
             "or a confirmation was needed with no terminal and no --yes",
             exits.JOB_FAILED: "with --watch: the job failed",
             exits.JOB_CANCELLED: "with --watch: the job was cancelled",
+            exits.REJECTED: "the API rejected the request (400, 409, 422...), or the grader "
+            "(--grader is checked with the API before anything is uploaded or created)",
         },
         json_help="write the new job as the API returned it",
     )

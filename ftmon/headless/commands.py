@@ -16,6 +16,8 @@ from ftmon.headless.actions import precheck as action_precheck
 from ftmon.headless.detail import checkpoints_command, metrics_command, show_command
 from ftmon.headless.events import events_command
 from ftmon.headless.follow import DEFAULT_GIVE_UP
+from ftmon.headless.graders import run_command as grader_run_command
+from ftmon.headless.graders import validate_command as grader_validate_command
 from ftmon.headless.listing import jobs_command, parse_metadata
 from ftmon.headless.parsing import AddOptions, command_parser
 from ftmon.headless.perms import (
@@ -64,8 +66,8 @@ def _give_up(parser: argparse.ArgumentParser) -> None:
 
 
 def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
-    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms``, and the
-    dataset commands ``create export files``."""
+    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms grader``, and
+    the dataset commands ``create export files``."""
     add = add_connection_options
 
     p = command_parser(
@@ -265,6 +267,61 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("permission_id", metavar="PERMISSION")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
     p.set_defaults(handler=handler(perms_rm_command, precheck_change("remove a permission")))
+
+    grader = sub.add_parser(
+        "grader",
+        help="check a reinforcement grader with the API before a job uses it",
+        description="Validate a grader, or run it on one model sample, with the API's own "
+        "grader endpoints (alpha). FILE is the grader as JSON (as --grader takes it for "
+        "`ftmon create --method reinforcement`), or - for stdin.",
+    )
+    grader_sub = grader.add_subparsers(dest="grader_command", metavar="ACTION", required=True)
+    grader_codes = [exits.OK, exits.USAGE, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
+    grader_notes = {
+        exits.USAGE: "bad arguments, or FILE (or --item) cannot be read or is not a JSON object",
+        exits.REJECTED: "the API found the grader invalid (its reason on stderr), "
+        "or rejected the request",
+    }
+
+    p = command_parser(
+        grader_sub,
+        add,
+        "validate",
+        help="ask the API whether a grader is valid",
+        examples=[
+            "ftmon grader validate grader.json",
+            "jq .method.reinforcement.grader job.json | ftmon grader validate -",
+        ],
+        codes=grader_codes,
+        notes={exits.OK: "the grader is valid", **grader_notes},
+        json_help="write the API's answer: the grader as it read it",
+    )
+    p.add_argument("file", metavar="FILE", help="the grader as JSON; - for stdin")
+    p.set_defaults(handler=handler(grader_validate_command))
+
+    p = command_parser(
+        grader_sub,
+        add,
+        "run",
+        help="grade one model sample with a grader: the reward and how it came",
+        examples=[
+            "ftmon grader run grader.json --sample 'Paris' --item '{\"answer\": \"Paris\"}'",
+            'ftmon grader run grader.json --sample "$(cat answer.txt)" --item @item.json --json '
+            "| jq .reward",
+        ],
+        codes=grader_codes,
+        notes={exits.OK: "the grader ran (whatever the reward)", **grader_notes},
+        json_help="write the API's answer: reward, metadata, sub_rewards...",
+    )
+    p.add_argument("file", metavar="FILE", help="the grader as JSON; - for stdin")
+    p.add_argument("--sample", required=True, metavar="TEXT", help="the model's output to grade")
+    p.add_argument(
+        "--item",
+        metavar="JSON_OR_@FILE",
+        help="the dataset item the grader's {{item.*}} templates read: a JSON object, "
+        "or @path to a file holding one",
+    )
+    p.set_defaults(handler=handler(grader_run_command))
 
     # ``create``, ``export`` and ``files`` live with the dataset checks they need.
     try:

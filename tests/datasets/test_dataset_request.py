@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ftmon.api import errors as api_errors
 from ftmon.datasets.request import (
     CreateInput,
+    GraderCheck,
     build_body,
+    check_grader_with_api,
     check_input,
     field_for_param,
     parse_metadata,
@@ -113,7 +118,9 @@ def test_reinforcement_sends_its_grader_and_own_hyperparameters() -> None:
         ({"method": "dpo", "beta": "3"}, "beta", "at most 2"),
         ({"method": "reinforcement"}, "grader", "needs a grader"),
         ({"method": "reinforcement", "grader": "{"}, "grader", "invalid JSON"),
-        ({"method": "reinforcement", "grader": '{"type": "x", "name": "g"}'}, "grader", "type"),
+        ({"method": "reinforcement", "grader": '{"name": "g"}'}, "grader", "needs a type"),
+        ({"method": "reinforcement", "grader": '{"type": 3, "name": "g"}'}, "grader", "a type"),
+        ({"method": "reinforcement", "grader": '{"type": "x"}'}, "grader", "needs a name"),
         (
             {"method": "reinforcement", "grader": GRADER, "reasoning_effort": "max"},
             "reasoning_effort",
@@ -221,3 +228,72 @@ def test_a_job_fills_the_form_again() -> None:
         "type": "string_check",
         "name": "g",
     }
+
+
+def test_a_grader_type_newer_than_ftmon_is_left_to_the_api() -> None:
+    grader = '{"type": "endpoint_grader_v9", "name": "g"}'
+    assert check_input(base(method="reinforcement", grader=grader)).ok
+
+
+class Validator:
+    """A client whose ``validate_grader`` answers with ``outcome`` (raised if an error)."""
+
+    def __init__(self, outcome: Exception | None = None) -> None:
+        self.outcome = outcome
+        self.seen: list[dict[str, Any]] = []
+
+    async def validate_grader(self, grader: Mapping[str, Any]) -> Any:
+        self.seen.append(dict(grader))
+        if self.outcome is not None:
+            raise self.outcome
+        return {"grader": grader}
+
+
+def rejected(cls: type[api_errors.FtmonApiError], status: int) -> api_errors.FtmonApiError:
+    return cls(
+        f"The request was rejected ({status})",
+        status_code=status,
+        api_message="Invalid 'grader.operation'.",
+        api_param="grader.operation",
+    )
+
+
+async def test_only_a_reinforcement_grader_is_sent_to_be_checked() -> None:
+    client = Validator()
+    assert await check_grader_with_api(client, base()) == GraderCheck()
+    assert client.seen == []
+    rft = base(method="reinforcement", grader=GRADER)
+    assert await check_grader_with_api(client, rft) == GraderCheck()
+    assert client.seen == [build_body(rft)["method"]["reinforcement"]["grader"]]
+
+
+@pytest.mark.parametrize(
+    ("cls", "status"),
+    [(api_errors.BadRequestError, 400), (api_errors.UnprocessableEntityError, 422)],
+)
+async def test_a_refused_grader_is_the_apis_reason(cls: type, status: int) -> None:
+    rft = base(method="reinforcement", grader=GRADER)
+    verdict = await check_grader_with_api(Validator(rejected(cls, status)), rft)
+    assert verdict == GraderCheck(problem="the API refused it: Invalid 'grader.operation'.")
+
+
+async def test_a_server_without_the_grader_route_skips_the_check() -> None:
+    rft = base(method="reinforcement", grader=GRADER)
+    missing = api_errors.NotFoundError("Not found (404)", status_code=404)
+    verdict = await check_grader_with_api(Validator(missing), rft)
+    assert verdict.problem is None and verdict.skipped is not None
+    assert verdict.skipped.startswith("this server cannot check graders (404)")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        api_errors.ServerError("The server failed (503)", status_code=503),
+        api_errors.AuthenticationError("The API key was not accepted (401)", status_code=401),
+        api_errors.ConnectionFailedError("Cannot connect"),
+    ],
+)
+async def test_other_failures_are_raised_as_for_any_request(error: Exception) -> None:
+    rft = base(method="reinforcement", grader=GRADER)
+    with pytest.raises(type(error)):
+        await check_grader_with_api(Validator(error), rft)
