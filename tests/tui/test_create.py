@@ -246,6 +246,52 @@ async def test_reinforcement_sends_the_grader(env: Env) -> None:
         }
 
 
+async def test_a_grader_the_api_refuses_is_marked_and_nothing_is_uploaded_or_sent(
+    env: Env, tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps({"messages": [{"role": "user", "content": f"{i}?"}], "label": str(i)})
+        for i in range(12)
+    ]
+    train = tmp_path / "rft.jsonl"
+    train.write_text("\n".join(lines) + "\n")
+    grader = {"type": "exact_match", "name": "exact", "input": "{{sample.output_text}}",
+              "reference": "{{item.label}}", "operation": "eq"}  # fmt: skip
+    created: list[Any] = []
+
+    async def submit(body: dict[str, Any]) -> None:
+        created.append(await env.client.create_job(body))
+
+    app = Host(env.client, on_submit=submit)
+    async with app.run_test(size=(100, 48)) as pilot:
+        screen = await opened(pilot)
+        await fill(pilot, screen, model="o4-mini-2025-04-16", training_file=str(train))
+        screen.query_one("#in-method", Select).value = "reinforcement"
+        screen.query_one("#in-grader", TextArea).text = json.dumps(grader)
+        await pilot.pause()
+        files = env.file_count()
+        await review(pilot)
+        assert app.screen is screen  # no request to confirm
+        assert errors(screen) == {
+            "grader": "the API refused it: Invalid 'grader.type': expected one of "
+            "string_check, text_similarity, python, score_model, multi, label_model."
+        }
+        assert status(screen) == "The API refused the grader: nothing was uploaded or sent."
+        assert screen.focused is screen.query_one("#in-grader", TextArea)
+        assert env.file_count() == files and created == []
+        assert "the API refused it: Invalid 'grader.type'" in screen_text(app)  # by the field
+
+        fixed = {**grader, "type": "string_check"}
+        screen.query_one("#in-grader", TextArea).text = json.dumps(fixed)
+        await pilot.pause()
+        await review(pilot)
+        assert isinstance(app.screen, RequestReview) and errors(screen) == {}
+        assert env.file_count() == files + 1  # checked by the API, then uploaded
+        await pilot.press("y")
+        await settle(pilot)
+        assert len(created) == 1 and created[0].method_type == "reinforcement"
+
+
 async def test_keep_editing_sends_nothing_and_keeps_the_upload(env: Env, tmp_path: Path) -> None:
     train = write_train(tmp_path / "train.jsonl")
     app = Host(env.client)

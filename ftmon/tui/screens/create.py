@@ -6,6 +6,8 @@ shown under the field. A file field takes an uploaded file's id (or one picked f
 uploaded files) or a local path: on review a local file is checked line by line (problems shown at
 the field with their line numbers; examples and an estimate of tokens and billed tokens when it
 is fine), then uploaded with a determinate progress bar, and its id takes the path's place.
+Before any upload, a reinforcement job's grader is checked by the API (the reason it refuses one
+is shown at the grader field, and nothing is uploaded or sent).
 The last step shows the request body as JSON; "Create job" sends exactly that.
 
 Without ``on_submit`` the screen dismisses with the body and the caller sends it; with it, the
@@ -42,6 +44,7 @@ from ftmon.datasets.request import (
     SUGGESTED_MODELS,
     CreateInput,
     build_body,
+    check_grader_with_api,
     check_input,
     field_for_param,
     n_epochs_value,
@@ -588,6 +591,8 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
                 return None
             self.reports[name] = report
             self.field(name).show_note(cost_line(report, n_epochs_value(inp)))
+        if not await self._check_grader(inp):
+            return None
         ids: dict[str, str] = {}
         for name, path in local.items():
             label = f"Uploading {one_line(path.name, width=30)}"
@@ -607,6 +612,29 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             ids[name] = uploaded.id
             self.uploaded[uploaded.id] = uploaded
         return ids
+
+    async def _check_grader(self, inp: CreateInput) -> bool:
+        """Has the API check a reinforcement grader before any upload; False if it refuses it
+        (its reason shown at the grader field) or cannot be asked."""
+        if inp.method != "reinforcement":
+            return True
+        self._status("Checking the grader with the API…")
+        try:
+            verdict = await check_grader_with_api(self.client, inp)
+        except FtmonApiError as exc:
+            self._status(
+                f"The grader could not be checked: {one_line(exc)}. Nothing was uploaded or sent.",
+                error=True,
+            )
+            return False
+        grader = self.field("grader")
+        if verdict.problem:
+            grader.show_error(verdict.problem)
+            self._status("The API refused the grader: nothing was uploaded or sent.", error=True)
+            self._focus_field("grader")
+            return False
+        grader.show_note(verdict.skipped)
+        return True
 
     async def _check(self, name: str, path: Path, method: str) -> DatasetReport | None:
         label = f"Checking {one_line(path.name, width=30)}"
