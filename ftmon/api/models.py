@@ -459,19 +459,16 @@ class ValidateGraderResponse(ApiModel):
 class GraderRunErrors(ApiModel):
     """What went wrong while a grader ran: boolean flags and a few detail strings.
 
-    The flag names change with the grader kinds; every field, known or not, is kept, and
+    The flag names change with the grader kinds (``python_grader_runtime_error``,
+    ``..._details``...): none is declared, every one is kept in the order sent, and
     :meth:`raised` reads them all.
     """
-
-    python_grader_server_error_type: LooseStr = None
-    python_grader_runtime_error_details: LooseStr = None
-    model_grader_server_error_details: LooseStr = None
 
     def raised(self) -> tuple[list[str], dict[str, str]]:
         """The flags that are set (true), and the details that say something, by name."""
         flags: list[str] = []
         details: dict[str, str] = {}
-        for name, value in self.model_dump().items():
+        for name, value in (self.model_extra or {}).items():
             if isinstance(value, bool) or name.endswith("_error"):
                 if value is not None and _to_bool(value):  # "false" is false
                     flags.append(name)
