@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ftmon import __version__
+from ftmon.aio import wait_within
 from ftmon.api import errors
 from ftmon.api.models import (
     CheckpointPermission,
@@ -164,12 +165,12 @@ class FineTuningClient:
             if deadline == NO_DEADLINE:
                 response = await send
             else:
-                response = await asyncio.wait_for(send, timeout=deadline)
+                response = await wait_within(send, deadline)
         except (httpx.ConnectTimeout, httpx.PoolTimeout):
             raise errors.RequestTimeoutError(
                 f"No connection to {self._host()} within {timeout:g}s", request_sent=False
             ) from None
-        except (httpx.TimeoutException, asyncio.TimeoutError):
+        except (httpx.TimeoutException, TimeoutError):
             raise errors.RequestTimeoutError(
                 f"No answer within {timeout:g}s from {self._host()}"
             ) from None

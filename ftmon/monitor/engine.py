@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftmon.aio import wait_within
 from ftmon.api import errors
 from ftmon.api.client import FineTuningClient
 from ftmon.api.models import (
@@ -215,8 +216,8 @@ class Monitor:
             if not self.paused:
                 await self.poll_once()
             timeout = self.seconds_to_next_poll()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            with contextlib.suppress(TimeoutError):
+                await wait_within(self._wake.wait(), timeout)
 
     @property
     def poll_requested(self) -> bool:

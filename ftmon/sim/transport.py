@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from ftmon.aio import wait_within
 from ftmon.sim.gate import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -45,7 +46,7 @@ class SimTransport(httpx.AsyncBaseTransport):
         try:
             if read_timeout is None:
                 return await inner.handle_async_request(request)
-            return await asyncio.wait_for(inner.handle_async_request(request), read_timeout)
+            return await wait_within(inner.handle_async_request(request), read_timeout)
         except _Dropped:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body", request=request

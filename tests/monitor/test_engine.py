@@ -319,29 +319,33 @@ async def test_an_unexpected_exception_backs_off_and_polling_goes_on(client, sim
 
 async def test_a_poll_asked_for_during_a_poll_runs_right_after_it(sim_transport, sim_world):
     """The cursor moving while a poll is in flight must not wait a whole interval."""
+    first, second = job_with_status(sim_world, "running"), job_with_status(sim_world, "succeeded")
     gate, entered = asyncio.Event(), asyncio.Event()
 
     class Gated(httpx.AsyncBaseTransport):
+        """Holds the first job's events: the cycle has already chosen what it fetches."""
+
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            entered.set()
-            await gate.wait()
+            if f"/jobs/{first}/events" in request.url.path:
+                entered.set()
+                await gate.wait()
             return await sim_transport.handle_async_request(request)
 
     settings = Settings(api_key=Secret(TEST_KEY), base_url="http://sim.test/v1", timeout=5)
     async with FineTuningClient(settings, transport=Gated()) as gated:
         monitor = make_monitor(gated, sim_world, interval=3600)
-        first, second = job_with_status(sim_world, "running"), job_with_status(sim_world, "paused")
         monitor.select(first)
         runner = asyncio.create_task(monitor.run())
         try:
             await entered.wait()
             monitor.select(second)  # asked for while the first poll waits on the network
+            assert not monitor.is_loaded(second)
             gate.set()
             for _ in range(2000):
                 if monitor.is_loaded(second):
                     break
                 await asyncio.sleep(0.001)
-            assert monitor.is_loaded(second)
+            assert monitor.is_loaded(second)  # not an hour later
             assert monitor.polls_started == 2
         finally:
             runner.cancel()
