@@ -10,6 +10,7 @@ from typing import Any
 from ftmon.datasets.validate import check_bytes, job_error
 from ftmon.sim.errors import ApiError, bad_request, invalid_type, invalid_value, missing_param
 from ftmon.sim.files import FileRecord
+from ftmon.sim.graders import check_grader
 from ftmon.sim.jobs import JobConfig
 from ftmon.sim.lifecycle import RunPlan
 
@@ -46,7 +47,6 @@ METHOD_KEYS = {
     ),
 }  # fmt: skip
 REASONING_EFFORTS = ("default", "low", "medium", "high")
-GRADER_TYPES = ("string_check", "text_similarity", "python", "score_model", "multi")
 
 
 @dataclass
@@ -137,14 +137,8 @@ def _method(body: dict[str, Any], model: str) -> dict[str, Any]:
             )
     out: dict[str, Any] = {"type": kind, kind: {"hyperparameters": hyper}}
     if kind == "reinforcement":
-        grader = block.get("grader")
-        if not isinstance(grader, dict):
-            raise missing_param("method.reinforcement.grader")
-        if grader.get("type") not in GRADER_TYPES:
-            raise invalid_value(
-                "method.reinforcement.grader.type",
-                f"Invalid grader type: expected one of {', '.join(GRADER_TYPES)}.",
-            )
+        # The same rule as the validate endpoint: a grader it refuses, a job refuses too.
+        grader = check_grader(block.get("grader"), "method.reinforcement.grader")
         if not model.startswith("o"):
             raise invalid_value(
                 "model", f"Reinforcement fine-tuning is not supported for model {model}."

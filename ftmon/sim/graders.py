@@ -13,7 +13,23 @@ from typing import Any
 
 from ftmon.sim.errors import bad_request, invalid_type, missing_param
 
-GRADER_TYPES = ("string_check", "text_similarity", "python", "score_model", "multi", "label_model")
+#: What each grader type must have (the spec's ``required``), beside ``type`` and ``name``.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "string_check": ("input", "reference", "operation"),
+    "text_similarity": ("input", "reference", "evaluation_metric"),
+    "python": ("source",),
+    "score_model": ("input", "model"),
+    "multi": ("graders", "calculate_output"),
+    "label_model": ("model", "input", "labels", "passing_labels"),
+}
+#: A job's grader, or one to validate or run; a label_model grader only inside a multi grader.
+GRADER_TYPES = ("string_check", "text_similarity", "python", "score_model", "multi")
+INNER_TYPES = ("string_check", "text_similarity", "python", "score_model", "label_model")
+OPERATIONS = ("eq", "ne", "like", "ilike")
+METRICS = (
+    "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
+    "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
+)  # fmt: skip
 ERROR_FLAGS = (
     "formula_parse_error", "sample_parse_error", "truncated_observation_error",
     "unresponsive_reward_error", "invalid_variable_error", "other_error",
@@ -22,18 +38,38 @@ ERROR_FLAGS = (
 )  # fmt: skip
 
 
-def check_grader(grader: Any) -> dict[str, Any]:
+def check_grader(grader: Any, where: str = "grader", types: tuple[str, ...] = GRADER_TYPES) -> Any:
+    """The grader if the API would take it, else the 400 it would answer (as the spec has it)."""
     if grader is None:
-        raise missing_param("grader")
+        raise missing_param(where)
     if not isinstance(grader, dict):
-        raise invalid_type("grader", "an object", grader)
-    if grader.get("type") not in GRADER_TYPES:
+        raise invalid_type(where, "an object", grader)
+    kind = grader.get("type")
+    if kind not in types:
         raise bad_request(
-            f"Invalid 'grader.type': expected one of {', '.join(GRADER_TYPES)}.",
-            param="grader.type",
+            f"Invalid '{where}.type': expected one of {', '.join(types)}.", param=f"{where}.type"
         )
     if not isinstance(grader.get("name"), str):
-        raise missing_param("grader.name")
+        raise missing_param(f"{where}.name")
+    for field in REQUIRED[kind]:
+        if grader.get(field) is None:
+            raise missing_param(f"{where}.{field}")
+    if kind == "string_check" and grader["operation"] not in OPERATIONS:
+        raise bad_request(
+            f"Invalid '{where}.operation': expected one of {', '.join(OPERATIONS)}.",
+            param=f"{where}.operation",
+        )
+    if kind == "text_similarity" and grader["evaluation_metric"] not in METRICS:
+        raise bad_request(
+            f"Invalid '{where}.evaluation_metric': expected one of {', '.join(METRICS)}.",
+            param=f"{where}.evaluation_metric",
+        )
+    if kind == "multi":
+        inner = grader["graders"]
+        # The spec has one grader here; its own example sends a list of them: take both.
+        for index, part in enumerate(inner if isinstance(inner, list) else [inner]):
+            label = f"{where}.graders[{index}]" if isinstance(inner, list) else f"{where}.graders"
+            check_grader(part, label, INNER_TYPES)
     return grader
 
 

@@ -274,7 +274,7 @@ async def test_a_grader_the_api_refuses_is_marked_and_nothing_is_uploaded_or_sen
         assert app.screen is screen  # no request to confirm
         assert errors(screen) == {
             "grader": "the API refused it: Invalid 'grader.type': expected one of "
-            "string_check, text_similarity, python, score_model, multi, label_model."
+            "string_check, text_similarity, python, score_model, multi."
         }
         assert status(screen) == "The API refused the grader: nothing was uploaded or sent."
         assert screen.focused is screen.query_one("#in-grader", TextArea)
