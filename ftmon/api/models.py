@@ -434,7 +434,7 @@ class Page(ApiModel, Generic[T]):
 # -- graders (the alpha endpoints) ---------------------------------------------------------------
 
 
-def _to_float(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
     """A number from an int, float or numeric string; None for anything else or not finite."""
     if value is None or isinstance(value, bool):
         return None
@@ -445,7 +445,7 @@ def _to_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-LooseFloat = Annotated[float | None, BeforeValidator(_to_float)]
+LooseFloat = Annotated[float | None, BeforeValidator(finite_number)]
 #: An object of anything (``null`` and non-objects read as ``{}``).
 LooseDict = Annotated[dict[str, Any], BeforeValidator(_dict_or_empty_dict)]
 

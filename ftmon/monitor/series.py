@@ -10,11 +10,10 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import math
 from array import array
 from typing import Any
 
-from ftmon.api.models import FineTuningJobEvent
+from ftmon.api.models import FineTuningJobEvent, finite_number
 
 #: Source name (event field or CSV column) -> our name.
 ALIASES: dict[str, str] = {
@@ -57,16 +56,6 @@ NAN = float("nan")
 _STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 class MetricSeries:
     """Metric values by step for one job. Steps arrive in any order and at most once each.
 
@@ -94,7 +83,7 @@ class MetricSeries:
         changed = False
         for name, raw in values.items():
             ours = ALIASES.get(name)
-            number = _number(raw)
+            number = finite_number(raw)
             if ours is None or number is None:
                 continue
             column = self._values.get(ours)
@@ -127,10 +116,10 @@ class MetricSeries:
     def add_event(self, event: FineTuningJobEvent) -> bool:
         """Take the numbers of a metrics event; other events are ignored."""
         data = event.data or {}
-        step = _number(data.get("step"))
+        step = finite_number(data.get("step"))
         if step is None:
             return False
-        total = _number(data.get("total_steps"))
+        total = finite_number(data.get("total_steps"))
         if total is not None:
             self.total_steps = int(total)
         return self.add(int(step), data)
@@ -140,7 +129,7 @@ class MetricSeries:
         reader = csv.DictReader(io.StringIO(text))
         rows = 0
         for row in reader:
-            step = _number(row.get("step"))
+            step = finite_number(row.get("step"))
             if step is None:
                 continue
             self.add(int(step), {k.strip(): v for k, v in row.items() if k})

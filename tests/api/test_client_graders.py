@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from apikit import json_response, spec
+from support.graders import EXACT, SIMILAR
 from support.simkit import TEST_KEY
 
 from ftmon.api import errors
@@ -23,20 +24,6 @@ from ftmon.api.retry import RetryPolicy
 from ftmon.config import Secret, Settings
 from ftmon.sim.world import SimWorld
 
-EXACT = {
-    "type": "string_check",
-    "name": "exact",
-    "input": "{{sample.output_text}}",
-    "reference": "{{item.label}}",
-    "operation": "eq",
-}
-SIMILAR = {
-    "type": "text_similarity",
-    "name": "close enough",
-    "input": "{{sample.output_text}}",
-    "reference": "{{item.answer}}",
-    "evaluation_metric": "fuzzy_match",
-}
 RUN_ROUTE = "/v1/fine_tuning/alpha/graders/run"
 VALIDATE_ROUTE = "/v1/fine_tuning/alpha/graders/validate"
 

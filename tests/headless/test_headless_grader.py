@@ -13,26 +13,13 @@ from typing import Any
 
 import pytest
 from headkit import Run, Sim
+from support.graders import EXACT, SIMILAR
 
 from ftmon.cli import main
 from ftmon.headless import exits
 
 Cli = Callable[..., Run]
 
-EXACT = {
-    "type": "string_check",
-    "name": "exact",
-    "input": "{{sample.output_text}}",
-    "reference": "{{item.label}}",
-    "operation": "eq",
-}
-SIMILAR = {
-    "type": "text_similarity",
-    "name": "close",
-    "input": "{{sample.output_text}}",
-    "reference": "{{item.answer}}",
-    "evaluation_metric": "fuzzy_match",
-}
 WRONG_TYPE = {**EXACT, "type": "exact_match"}
 API_REASON = "Invalid 'grader.type': expected one of string_check"
 HOSTILE_NAME = "[bold]x[/] \x1b]0;owned\x07 \x1b[2J \u202eevil\u202c \x9b31m"

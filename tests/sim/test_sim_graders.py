@@ -6,17 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.graders import EXACT
 
 from ftmon.sim.errors import ApiError
 from ftmon.sim.graders import check_grader
 
-EXACT = {
-    "type": "string_check",
-    "name": "exact",
-    "input": "{{sample.output_text}}",
-    "reference": "{{item.label}}",
-    "operation": "eq",
-}
 LABEL = {
     "type": "label_model",
     "name": "tone",
