@@ -169,6 +169,10 @@ def test_network_down_past_the_retry_budget_is_exit_6(ftmon: Runner, tmp_path: P
     assert time.monotonic() - started < 20
 
 
+def _sigint_as_at_a_terminal() -> None:  # pragma: no cover - in the child, before exec
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_at_once(env: dict[str, str], sim_world: SimWorld) -> None:
     jid = sim_world.highlights["job:support-bot-v3"]  # running; the frozen clock never ends it
     proc = subprocess.Popen(
@@ -177,6 +181,9 @@ def test_ctrl_c_exits_130_at_once(env: dict[str, str], sim_world: SimWorld) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background (``.ci/run &``) hands its children SIGINT ignored,
+        # as a shell does for background jobs; a person at a terminal has it on.
+        preexec_fn=_sigint_as_at_a_terminal,
     )
     try:
         assert proc.stdout is not None
