@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.monitor.health import Health
+from ftmon.monitor.records import EventRecord
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,17 @@ class EventsReloaded:
     were published as ``EventsAppended`` just before."""
 
     job_id: str
+
+
+@dataclass(frozen=True)
+class EventsPrepended:
+    """Older events of the selected job were read on request (``Monitor.load_older_events``):
+    ``count`` of them, oldest first, are now at the front of ``Monitor.events(job_id)``, and
+    ``events`` holds those same records (the front may move on before a consumer reads it)."""
+
+    job_id: str
+    count: int
+    events: tuple[EventRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ Change = (
     JobsChanged
     | EventsAppended
     | EventsReloaded
+    | EventsPrepended
     | CheckpointsChanged
     | MetricsChanged
     | JobFinished

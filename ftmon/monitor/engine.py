@@ -13,6 +13,9 @@ up to ``max_events`` for the selected job and ``background_events`` for the othe
 older events were let go while it was in the background has its history read again from the
 API's pages when it is selected, as the first load does.
 
+The history walk of a first look stops after ``first_event_pages`` pages; what lies before it
+is read on request, a few pages at a time (``load_older_events``), for the selected job only.
+
 A job in a final state whose details are all loaded is never asked for again. Errors back off per
 endpoint (``Retry-After`` honoured); the health published says what the status line should show.
 No Textual here: the TUI and the headless ``watch`` both consume the published changes.
@@ -35,6 +38,7 @@ from ftmon.api.models import (
     FineTuningJob,
     FineTuningJobCheckpoint,
     FineTuningJobEvent,
+    Page,
     is_final,
 )
 from ftmon.api.pagination import EventTail, iter_items
@@ -42,6 +46,7 @@ from ftmon.monitor.changes import (
     ActionFailed,
     CheckpointsChanged,
     EventsAppended,
+    EventsPrepended,
     EventsReloaded,
     HealthChanged,
     JobFinished,
@@ -74,6 +79,11 @@ class JobTrack:
     #: Older events were let go while the job was in the background: read its history again
     #: when it is selected.
     trimmed: bool = False
+    #: The server holds events older than the oldest one held (the history walk stopped
+    #: before the start, or older events were let go): ``load_older_events`` reads them.
+    has_older: bool = False
+    #: The ``after`` cursor of the next older page: the oldest event read.
+    older_after: str | None = None
 
 
 class Monitor:
@@ -120,6 +130,8 @@ class Monitor:
         self._wake = asyncio.Event()
         self._cycle = 0
         self._older_cursor: str | None = None
+        #: One reader of a job's older events at a time: two would prepend the same page.
+        self._older_events_lock = asyncio.Lock()
         self.has_more_jobs = False
         self.selected: str | None = None
         self.paused = False
@@ -146,6 +158,25 @@ class Monitor:
     def event_capacity(self, job_id: str) -> int:
         """How many of the job's newest events are held while it is (or is not) selected."""
         return self.max_events if job_id == self.selected else self.background_events
+
+    def has_older_events(self, job_id: str) -> bool:
+        """True when the selected job has events older than those held that
+        ``load_older_events`` can read (a job in the background has none to read: its history
+        is read again when it is selected)."""
+        track = self._tracks.get(job_id)
+        return bool(
+            track is not None
+            and job_id == self.selected
+            and not track.trimmed
+            and track.has_older
+            and track.older_after
+        )
+
+    def older_events_room(self, job_id: str) -> int:
+        """How many more events the selected job's history can hold (``max_events`` in all):
+        older events that find no room are not read."""
+        track = self._tracks.get(job_id)
+        return max(0, self.event_capacity(job_id) - (len(track.events) if track else 0))
 
     def checkpoints(self, job_id: str) -> tuple[FineTuningJobCheckpoint, ...]:
         track = self._tracks.get(job_id)
@@ -469,17 +500,20 @@ class Monitor:
         reload = track.trimmed and job_id == self.selected
         tail = self._new_tail() if reload else track.tail
         first = tail.total_seen == 0
+        held_before = len(track.events)
 
         unreadable = 0
+        last_page: Page | None = None
 
         async def fetch(after: str | None) -> Any:
-            nonlocal unreadable
+            nonlocal unreadable, last_page
             # Once the history is loaded, a small newest page is enough for what arrived
             # since the last poll; a larger one follows only when that page is all new.
             small = not first and after is None
             limit = self.tail_page_size if small else self.event_page_size
             page = await self.client.list_events(job_id, after=after, limit=limit)
             unreadable += page.unreadable
+            last_page = page
             return page
 
         max_pages = self._first_pages(job_id) if first else None
@@ -496,6 +530,16 @@ class Monitor:
             new = got
             track.events.extend(map(EventRecord.of, new))
             self._trim(track, self.event_capacity(job_id))
+        if first or reload:
+            # A walk from the newest event stops at a known one only when there is one: here
+            # it ran to the start of the history, or stopped at ``max_pages`` before it.
+            older = last_page.next_after if last_page is not None else None
+            track.has_older = older is not None
+            track.older_after = older
+        if len(track.events) < len(got if reload else new) + (0 if reload else held_before):
+            # The oldest were let go to stay within the cap: they are older history now.
+            track.has_older = True
+            track.older_after = track.events[0].id if track.events else track.older_after
         if new:
             changes.append(EventsAppended(job_id, tuple(new)))
             grew = False
@@ -509,6 +553,68 @@ class Monitor:
             # After the appended events: a consumer that shows the history again has them all.
             changes.append(EventsReloaded(job_id))
         return True
+
+    async def load_older_events(self, job_id: str, pages: int = 5) -> int:
+        """Read up to ``pages`` pages of the selected job's events older than the oldest held,
+        and put them at the front of ``events(job_id)``; returns how many were added.
+
+        Never beyond ``max_events`` in all: the oldest that find no room are left on the server
+        and ``has_older_events`` stays true. An event already held is not added again. What was
+        added is published as one ``EventsPrepended`` (and ``MetricsChanged`` when the series
+        gained points), also when a later page fails: the client's typed error is raised then,
+        for the caller to show, and the next call goes on from the last page read.
+        """
+        async with self._older_events_lock:
+            track = self._tracks.get(job_id)
+            if track is None or not self.has_older_events(job_id):
+                return 0
+            added: list[EventRecord] = []  # newest first, as read
+            grew = False
+            try:
+                for _ in range(max(1, pages)):
+                    if not self.has_older_events(job_id) or not self.older_events_room(job_id):
+                        break
+                    cursor, held = track.older_after, track.events
+                    page = await self.client.list_events(
+                        job_id, after=cursor, limit=self.event_page_size
+                    )
+                    self._note_unreadable(f"older-events:{job_id}", page.unreadable)
+                    if (
+                        track.events is not held
+                        or track.older_after != cursor
+                        or not self.has_older_events(job_id)
+                    ):
+                        break  # read again or let go meanwhile: this page may not join it
+                    known = {record.dedupe_key for record in held}
+                    known_ids = {record.id for record in held if record.id}
+                    fresh: list[FineTuningJobEvent] = []
+                    for event in page.data:  # newest first
+                        if event.dedupe_key in known or (event.id and event.id in known_ids):
+                            continue
+                        known.add(event.dedupe_key)
+                        fresh.append(event)
+                    # Measured after the wait: new events may have arrived meanwhile.
+                    kept = fresh[: self.older_events_room(job_id)]
+                    records = [EventRecord.of(event) for event in kept]
+                    held.extendleft(records)  # newest first: the oldest ends up in front
+                    added.extend(records)
+                    for event in kept:
+                        grew = track.series.add_event(event) or grew
+                    if len(kept) < len(fresh):
+                        # No room for the rest: they stay on the server, older than kept.
+                        track.older_after = (kept[-1].id if kept else None) or cursor
+                        break
+                    following = page.next_after
+                    track.has_older = following is not None and following != cursor
+                    track.older_after = following if track.has_older else None
+            finally:
+                changes: list[Any] = []
+                if added:
+                    changes.append(EventsPrepended(job_id, len(added), tuple(reversed(added))))
+                if grew:
+                    changes.append(MetricsChanged(job_id))
+                self._publish(changes)
+            return len(added)
 
     async def _poll_checkpoints(self, job_id: str, changes: list[Any]) -> None:
         items = [
