@@ -241,6 +241,11 @@ class CountingProxy:
         self._loop = asyncio.new_event_loop()
         self._loop.run_until_complete(self._serve())
         self._loop.run_forever()
+        # Connections still open at close: end them here, not as "Task was destroyed" at exit.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     async def _serve(self) -> None:
