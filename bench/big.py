@@ -49,6 +49,11 @@ RSS_GOAL = 200 * 1024 * 1024
 LAUNCHER = str(ROOT / "bench" / "stall_launcher.py")
 
 
+def _shown_ms(seconds: float) -> int:
+    """Milliseconds as the table shows them: the goal is judged on what is printed."""
+    return round(seconds * 1000)
+
+
 def launch(out: Path, target: str, *args: str) -> list[str]:
     return [python_exe(), LAUNCHER, str(out), target, *args]
 
@@ -171,7 +176,7 @@ def run(settle: float = 3.0, gap: float = 0.2) -> list[Result]:
             fmt_num(after * 1000, " ms", 0),
             fmt_num(ref_after * 1000, " ms", 0),
             "< 100 ms",
-            after < STALL_GOAL,
+            _shown_ms(after) < STALL_GOAL * 1000,
             f"{jobs} jobs; worst: {worst_text}",
         ),
         Result(
@@ -180,7 +185,7 @@ def run(settle: float = 3.0, gap: float = 0.2) -> list[Result]:
             fmt_num(metrics * 1000, " ms", 0),
             fmt_num(ref_after * 1000, " ms", 0),
             "< 100 ms",
-            metrics < STALL_GOAL,
+            _shown_ms(metrics) < STALL_GOAL * 1000,
             f"100k steps; loss shown {charts['loss_shown']:.2f} s after 3; worst: "
             + worst_stalls(charts, *window),
         ),
