@@ -45,6 +45,7 @@ from ftmon.monitor.changes import (
     ActionFailed,
     CheckpointsChanged,
     EventsAppended,
+    EventsPrepended,
     EventsReloaded,
     HealthChanged,
     JobFinished,
@@ -183,6 +184,8 @@ class FtmonApp(App[int]):
         self.animation_level = "none"
         self._unsubscribe: Callable[[], None] | None = None
         self._loading_older = False
+        #: The job whose older events are being read (the events pane says so), if any.
+        self._loading_older_events: str | None = None
         #: Older pages are being read because a filter is typed: the filter finds every job.
         self._searching_older = False
         self._bindings_state: tuple[Any, ...] = ()
@@ -334,6 +337,7 @@ class FtmonApp(App[int]):
             return
         selected = self.selected_id
         touched_selected = False
+        touched_events = False
         for change in message.changes:
             if isinstance(change, JobsChanged):
                 if change.added:
@@ -346,9 +350,15 @@ class FtmonApp(App[int]):
             elif isinstance(change, EventsAppended):
                 if change.job_id == selected:
                     self.event_log.append(change.job_id, change.events)
+                    touched_events = True
             elif isinstance(change, EventsReloaded):
                 if change.job_id == selected:
                     self.event_log.show_job(selected, self.monitor.events(selected))
+                    touched_events = True
+            elif isinstance(change, EventsPrepended):
+                if change.job_id == selected:
+                    self.event_log.prepend(change.job_id, change.events)
+                    touched_events = True
             elif isinstance(change, MetricsChanged):
                 self.job_list.refresh_rows([change.job_id])
                 if change.job_id == selected:
@@ -373,6 +383,8 @@ class FtmonApp(App[int]):
                 )
         if self.pending_job is not None and self.job_list.select_job(self.pending_job):
             self.pending_job = None
+        if touched_events:
+            self._update_events_title()
         if selected is not None:
             if touched_selected:
                 self._show_overview()
@@ -463,6 +475,7 @@ class FtmonApp(App[int]):
             checkpoint_rows(self.monitor.checkpoints(job_id)) if job_id else []
         )
         self._update_checkpoints_title()
+        self._update_events_title()
         self._refresh_bindings_if_changed()
 
     def _selected_job(self) -> FineTuningJob | None:
@@ -498,6 +511,59 @@ class FtmonApp(App[int]):
         if marked:
             title.append(f" · {marked} marked")
         self.query_one("#jobs-pane").border_title = Content.from_rich_text(title)
+
+    def _update_events_title(self) -> None:
+        """``events``, and while older events are left on the server, how to read them."""
+        job_id = self.selected_id
+        title = "events"
+        loading = job_id is not None and self._loading_older_events == job_id
+        if job_id is not None and (loading or self.monitor.has_older_events(job_id)):
+            title += f" · {self.event_log.line_count:,} newest"
+            if loading:
+                title += " · loading older…"
+            elif self.monitor.older_events_room(job_id):
+                key = self._keys_of(next(b for b in MOVE_BINDINGS if b.id == "first"))
+                title += f" · {key.split(',')[0]} at the top: load older"
+            else:
+                title += " (the most kept)"
+        self.event_log.border_title = Content(title)
+
+    @on(EventLog.ReachedTop)
+    def _on_events_top(self, event: EventLog.ReachedTop) -> None:
+        job_id = event.job_id
+        if (
+            job_id is None
+            or job_id != self.selected_id
+            or self._loading_older_events == job_id
+            or not self.monitor.has_older_events(job_id)
+            or not self.monitor.older_events_room(job_id)
+        ):
+            return
+        self._loading_older_events = job_id
+        self._update_events_title()
+        self.run_worker(
+            self._load_older_events(job_id),
+            name=f"older events {job_id}",
+            group="older-events",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _load_older_events(self, job_id: str) -> None:
+        try:
+            await self.monitor.load_older_events(job_id)
+        except errors.FtmonApiError as exc:
+            self.notify(
+                one_line(exc),
+                title="Could not load older events",
+                severity="warning",
+                markup=False,
+            )
+        finally:
+            if self._loading_older_events == job_id:
+                self._loading_older_events = None
+            if self._panes_ready():
+                self._update_events_title()
 
     def _update_checkpoints_title(self) -> None:
         count = len(self.checkpoint_table.models)

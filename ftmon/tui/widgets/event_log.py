@@ -3,7 +3,8 @@
 A line-API widget that stores each event once as plain cleaned strings (time, level, message) and
 renders only the lines on screen, like toolong does: 100,000 events cost their text, not 100,000
 rendered lines. New events repaint only the new lines; when the user has scrolled up, the view
-stays where it is and only the scrollbar moves.
+stays where it is and only the scrollbar moves. Older events read on request go in at the top
+(``prepend``) under the line being read, which stays where it is on screen.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -66,6 +68,19 @@ def event_line(event: ShownEvent) -> EventLine:
 
 class EventLog(ThumbSync, ScrollView, can_focus=True):
     """Events of one job; ``G``/``end`` returns to following the newest."""
+
+    class ReachedTop(Message):
+        """A key took the user to the first line, or further up while there: the place to
+        offer older events."""
+
+        def __init__(self, log: EventLog, job_id: str | None) -> None:
+            super().__init__()
+            self.log = log
+            self.job_id = job_id
+
+        @property
+        def control(self) -> EventLog:
+            return self.log
 
     BINDINGS: ClassVar[list[BindingType]] = [*MOVE_BINDINGS, *PAN_BINDINGS]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"event-log--stamp", "event-log--empty"}
@@ -159,6 +174,35 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             self.refresh_lines(start, len(self._lines) - start)
         return len(new)
 
+    def prepend(self, job_id: str, events: Iterable[ShownEvent]) -> int:
+        """Add older events of the shown job, oldest first, above the first line; returns how
+        many were added. The lines on screen stay where they are (the view moves down by the
+        lines added) and following the tail is neither turned on nor off; none are added
+        beyond ``max_lines``."""
+        if job_id != self.job_id:
+            return 0
+        fresh: list[ShownEvent] = []
+        keys: set[tuple[int | None, str]] = set()
+        for event in events:
+            key = event.dedupe_key
+            if key not in self._key_set and key not in keys:
+                keys.add(key)
+                fresh.append(event)
+        room = self.max_lines - len(self._lines)
+        if room <= 0 or not fresh:
+            return 0
+        fresh = fresh[-room:]  # the newest of them: those next to the first line shown
+        new = [event_line(e) for e in fresh]
+        self._lines[:0] = new
+        self._keys[:0] = [e.dedupe_key for e in fresh]
+        self._key_set.update(e.dedupe_key for e in fresh)
+        self._width = max(self._width, *(cell_len(line.plain) for line in new))
+        self._cache.clear()  # cached by index: every line moved
+        self._grow(Size(self._width, len(self._lines)))
+        self._scroll(y=self.scroll_y + len(new))
+        self.refresh()
+        return len(new)
+
     def _grow(self, size: Size) -> None:
         """Make the scrollable area ``size`` without repainting the lines already on screen.
 
@@ -214,13 +258,21 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
 
     def action_move(self, step: int) -> None:
         self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True, force=True)
+        self._at_top(step)
 
     def action_page(self, direction: int) -> None:
         step = direction * max(1, self._view_height())
         self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True, force=True)
+        self._at_top(direction)
 
     def action_first(self) -> None:
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self._at_top(-1)
+
+    def _at_top(self, step: int) -> None:
+        """Say so when a key upwards leaves the first line in view."""
+        if step < 0 and round(self.scroll_y) <= 0 and self._lines:
+            self.post_message(self.ReachedTop(self, self.job_id))
 
     def action_pan(self, step: int) -> None:
         """Show more of long lines (left/right), a third of the width at a time."""
