@@ -753,6 +753,8 @@ class FtmonApp(App[int]):
             rows.append((self._keys_of(binding), f"move {binding.description}"))
         for binding in PAN_BINDINGS:
             rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
+        first = next(b for b in MOVE_BINDINGS if b.id == "first")
+        rows.append((self._keys_of(first), "events: at the top, load older events"))
         rows.append(("tab, shift+tab", "next / previous pane"))
         rows.append(("ctrl+p", "command palette"))
         for binding in APP_BINDINGS:

@@ -115,3 +115,10 @@ async def test_the_top_of_the_log_loads_older_events_and_the_view_stays() -> Non
         assert shown(app) == record
         await pilot.press("G")
         assert app.event_log.follow
+
+
+async def test_help_names_the_key_that_loads_older_events_as_remapped() -> None:
+    app = build_app(new_world(), keymap={"first": "f"})
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert ("f", "events: at the top, load older events") in app.help_rows()
