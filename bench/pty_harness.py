@@ -91,6 +91,58 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def close_pty_without_sighup(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    ready: bytes,
+    wait: float,
+    startup: float = 30.0,
+) -> tuple[float | None, float]:
+    """Run ``argv`` on a pty that is *not* its controlling terminal (a new session without
+    ``TIOCSCTTY``, as under a supervisor), wait until it shows ``ready``, then close the pty:
+    no SIGHUP comes at all. Returns the seconds until it exited (None if it still ran after
+    ``wait``) and, if it did not exit, the CPU seconds it burned in the next second (a busy
+    loop on end-of-file shows here). Raises ``RuntimeError`` if ``ready`` never showed."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dict(env),
+        start_new_session=True,
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + startup
+        while ready not in seen and time.monotonic() < deadline:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+        if ready not in seen:
+            raise RuntimeError(f"{ready!r} never shown; last output: {seen[-300:]!r}")
+        start = time.monotonic()
+        os.close(master)
+        master = -1
+        try:
+            proc.wait(wait)
+            return time.monotonic() - start, 0.0
+        except subprocess.TimeoutExpired:
+            cpu0 = tree_cpu_seconds(proc.pid)
+            time.sleep(1.0)
+            return None, tree_cpu_seconds(proc.pid) - cpu0
+    finally:
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of the process tree now."""
     total = 0

@@ -264,7 +264,7 @@ def hostile_pty() -> tuple[Any, int]:
 
 def terminal_runs(results: Results) -> None:
     from bench.common import tui_env
-    from bench.pty_harness import PtyProcess
+    from bench.pty_harness import PtyProcess, close_pty_without_sighup
 
     print("terminal loss...", flush=True)
     argv = [sys.executable, str(SUITE / "probe.py"), "sim", "--speed", "60", "--interval", "0.2"]
@@ -272,7 +272,6 @@ def terminal_runs(results: Results) -> None:
         with PtyProcess(argv, env=tui_env(TZ="UTC")) as term:
             term.wait_for("jobs 15", timeout=30)
             start = time.monotonic()
-            cpu0 = term.cpu_seconds()
             if how == "SIGHUP":
                 term.signal(signal.SIGHUP)
             else:
@@ -281,8 +280,9 @@ def terminal_runs(results: Results) -> None:
             took = time.monotonic() - start
         ok = code is not None and took < 1.0
         results.add("terminal loss", f"{how}: exit after", f"{took * 1000:.0f} ms", "< 1 s", ok)
-        del cpu0
-    took, busy = no_ctty_hangup(argv)
+    took, busy = close_pty_without_sighup(
+        argv, tui_env(TZ="UTC", COLUMNS="100", LINES="30"), ready=b"jobs 15", wait=5.0
+    )
     results.add(
         "terminal loss",
         "pty closed, no SIGHUP at all: exit after",
@@ -290,44 +290,6 @@ def terminal_runs(results: Results) -> None:
         "< 1 s, no busy loop",
         took is not None and took < 1.0,
     )
-
-
-def no_ctty_hangup(argv: list[str]) -> tuple[float | None, float]:
-    from bench.common import tui_env
-    from bench.pty_harness import tree_cpu_seconds
-
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        argv,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=tui_env(TZ="UTC", COLUMNS="100", LINES="30"),
-        start_new_session=True,
-        close_fds=True,
-    )
-    os.close(slave)
-    try:
-        seen = b""
-        deadline = time.monotonic() + 30
-        while b"jobs 15" not in seen and time.monotonic() < deadline:
-            seen += os.read(master, 65536)
-        start = time.monotonic()
-        os.close(master)
-        master = -1
-        try:
-            proc.wait(5)
-            return time.monotonic() - start, 0.0
-        except subprocess.TimeoutExpired:
-            cpu0 = tree_cpu_seconds(proc.pid)
-            time.sleep(1)
-            return None, tree_cpu_seconds(proc.pid) - cpu0
-    finally:
-        if master >= 0:
-            os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
 
 
 # -- main --------------------------------------------------------------------------------------

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 from ptykit import REPO, PtyRun, ftmon_argv, probe_argv
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from bench.pty_harness import close_pty_without_sighup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name != "posix", reason="needs a pty")]
 
@@ -130,39 +133,13 @@ def test_a_finished_job_rings_and_sends_a_desktop_notification() -> None:
 
 def test_a_closed_terminal_that_sends_no_sighup_still_ends_the_app() -> None:
     """A supervisor's pty that is not the controlling terminal: no SIGHUP when it goes."""
-    master, slave = os.openpty()
     env = dict(os.environ, TERM="xterm-256color", TZ="UTC", PYTHONPATH=str(REPO))
     env["FTMON_CONFIG"] = str(REPO / "tests" / "tui" / "no-such-config.toml")
-    proc = subprocess.Popen(
-        ftmon_argv("--demo", "--speed", "60", "--interval", "0.5"),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,  # a session with no controlling terminal
-        close_fds=True,
+    took, busy = close_pty_without_sighup(
+        ftmon_argv("--demo", "--speed", "60", "--interval", "0.5"), env, ready=b"jobs 15", wait=2.0
     )
-    os.close(slave)
-    try:
-        seen = b""
-        deadline = time.monotonic() + 20
-        while b"jobs 15" not in seen and time.monotonic() < deadline:
-            try:
-                seen += os.read(master, 65536)
-            except OSError:
-                break
-        assert b"jobs 15" in seen
-        start = time.monotonic()
-        os.close(master)
-        master = -1
-        assert proc.wait(2.0) is not None
-        assert time.monotonic() - start < 2.0
-    finally:
-        if master >= 0:
-            os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+    assert took is not None, f"still running after its pty closed; {busy:.2f} s CPU in 1 s"
+    assert took < 2.0
 
 
 def test_a_crash_report_shows_no_local_variables() -> None:
