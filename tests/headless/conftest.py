@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from headkit import Run, Sim
 from starlette.applications import Starlette
-from support.simkit import ADMIN_KEY, TEST_KEY
+from support.simkit import ADMIN_KEY, TEST_KEY, USER_ENV
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
@@ -24,23 +24,11 @@ from ftmon.headless import runner
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
 
-CLEARED = (
-    "OPENAI_API_KEY",
-    "OPENAI_ADMIN_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-    "FTMON_PROFILE",
-    "COLUMNS",
-    "NO_COLOR",
-    "FORCE_COLOR",
-)
-
 
 @pytest.fixture(autouse=True)
 def quiet_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[None]:
     """No user config, no real keys, UTC times, 80 columns: the same output everywhere."""
-    for name in CLEARED:
+    for name in USER_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FTMON_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("TZ", "UTC")

@@ -22,20 +22,7 @@ os.environ["TZ"] = "UTC"
 if hasattr(time, "tzset"):
     time.tzset()
 
-CLEARED = (
-    "OPENAI_API_KEY",
-    "OPENAI_ADMIN_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-    "FTMON_PROFILE",
-    "FTMON_DEBUG",
-    "COLUMNS",
-    "NO_COLOR",
-    "FORCE_COLOR",
-    "TEXTUAL_LOG",
-)
-
+from support.simkit import USER_ENV  # noqa: E402
 
 #: A config file that does not exist (no tmp_path: hundreds of parametrized tests use this).
 ABSENT_CONFIG = str(Path(__file__).resolve().parent / "no-such-config.toml")
@@ -43,7 +30,7 @@ ABSENT_CONFIG = str(Path(__file__).resolve().parent / "no-such-config.toml")
 
 @pytest.fixture(autouse=True)
 def quiet_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in CLEARED:
+    for name in USER_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FTMON_CONFIG", ABSENT_CONFIG)
     yield
