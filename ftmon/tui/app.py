@@ -22,7 +22,7 @@ import rich
 from rich.segment import Segments
 from rich.text import Text
 from rich.traceback import Traceback
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -38,6 +38,7 @@ from textual.worker import Worker, WorkerState
 
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, normalise_status
+from ftmon.api.status_rules import CONSEQUENCES, StatusRules, rules_for
 from ftmon.config import Settings
 from ftmon.datasets.request import CreateInput, input_from_job
 from ftmon.export import compare_series, default_directory, export_job, job_title
@@ -67,6 +68,7 @@ from ftmon.tui.bindings import (
 )
 from ftmon.tui.filtering import matches
 from ftmon.tui.hangup import watch_terminal_hangup
+from ftmon.tui.keygate import KeyGate, KeyHandled
 from ftmon.tui.notify import desktop_notification
 from ftmon.tui.palette import PALETTE
 from ftmon.tui.parts import (
@@ -86,10 +88,6 @@ from ftmon.tui.widgets.overview import JobOverview
 
 #: The smallest terminal that gets four panes side by side.
 WIDE_SIZE = (120, 36)
-#: Statuses a job can be cancelled / paused / resumed from.
-CANCELLABLE = frozenset({"validating_files", "queued", "pending", "running", "pausing", "paused"})
-PAUSABLE = frozenset({"validating_files", "queued", "pending", "running"})
-RESUMABLE = frozenset({"paused"})
 #: How often ages and ETAs are recomputed; a row is repainted only when its text changed.
 AGE_REFRESH = 30.0
 #: How long the cursor must rest on a job before it is fetched in full and its panes drawn.
@@ -98,8 +96,14 @@ SELECT_DELAY = 0.15
 SEARCH_PAGE_SIZE = 100
 #: Pause before restarting an engine that stopped on an unexpected error.
 ENGINE_RESTART = 5.0
-#: Keys of the main screen that still apply while another full screen (create, compare) is on top.
-ANYWHERE = frozenset({"quit"})
+#: Keys of the main screen that still apply while another full screen (create, compare) is on top:
+#: none. ``q`` on a form must never quit and lose what was typed; compare and permissions close
+#: on ``q`` themselves, and ``ctrl+q`` quits from anywhere.
+ANYWHERE: frozenset[str] = frozenset()
+#: How long a refusal ("read-only: cancel is off", an action the API refused) stays on the status
+#: line.
+FLASH_SECONDS = 4.0
+ACTION_FAILED_SECONDS = 12.0
 #: The main screen's own actions: on a full screen pushed over it they would act unseen.
 MAIN_ONLY = frozenset(b.action.split("(")[0] for b in APP_BINDINGS) - ANYWHERE
 
@@ -190,7 +194,48 @@ class FtmonApp(App[int]):
         self._searching_older = False
         self._bindings_state: tuple[Any, ...] = ()
         self._hangup_installed = False
+        #: What the provider's API accepts for each status (one table for every front end).
+        self.rules: StatusRules = rules_for(self.settings.base_url, self.settings.auth_header)
+        #: What was typed in a create form that was closed unsent: ``n`` reopens it.
+        self.create_draft: CreateInput | None = None
+        #: Serialises keys so that a burst goes where each key sends focus.
+        self.key_gate = KeyGate(self, super().on_event)
         self.set_keymap(expand_keymap(self.settings.keymap))
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # A raw key from the terminal goes through the gate: one at a time, in the order typed.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.key_gate.receive(event)
+            return
+        await super().on_event(event)
+
+    def on_key_handled(self, message: KeyHandled) -> None:
+        self.key_gate.settled(message.serial)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action that read-only mode hides says so, instead of doing nothing."""
+        if not self.read_only or self.screen is not self.screen_stack[0]:
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.enabled:
+            return
+        for binding in APP_BINDINGS:
+            name = binding.action.split("(")[0]
+            if name in WRITE_ACTIONS and event.key in self._bound_keys(binding):
+                self.flash(f"read-only: {binding.description} is off")
+                event.prevent_default()
+                return
+
+    def _bound_keys(self, binding: Binding) -> list[str]:
+        keys = self._keymap.get(binding.id or "", binding.key)
+        return [key.strip() for key in keys.split(",")]
+
+    def flash(self, text: str, seconds: float = FLASH_SECONDS) -> None:
+        """A short note on the status line (it covers nothing and leaves by itself)."""
+        if self._panes_ready():
+            self.status_line.flash(text, seconds)
 
     # -- building the screen -------------------------------------------------------------------
 
@@ -374,12 +419,10 @@ class FtmonApp(App[int]):
                 self.status_line.set_health(change.health)
                 self._give_up_pending_job(change.health)
             elif isinstance(change, ActionFailed):
-                self.notify(
-                    one_line(change.message),
-                    title=f"Could not {change.action} the job",
-                    severity="error",
-                    markup=False,
-                    timeout=8,
+                self.flash(
+                    f"could not {change.action} {one_line(change.job_id)}: "
+                    f"{one_line(change.message)}",
+                    ACTION_FAILED_SECONDS,
                 )
         if self.pending_job is not None and self.job_list.select_job(self.pending_job):
             self.pending_job = None
@@ -704,13 +747,8 @@ class FtmonApp(App[int]):
         if self._filter_focused() and action not in ("clear_filter", "next_pane", "previous_pane"):
             return False
         job = self._selected_job()
-        status = normalise_status(job.status) if job else ""
-        if action == "cancel_job":
-            return job is not None and status in CANCELLABLE
-        if action == "pause_job":
-            return job is not None and status in PAUSABLE
-        if action == "resume_job":
-            return job is not None and status in RESUMABLE
+        if action in ("cancel_job", "pause_job", "resume_job"):
+            return job is not None and self._allows(action.removesuffix("_job"), job)
         if action == "pause_polling":
             return not self.monitor.paused
         if action == "resume_polling":
@@ -838,9 +876,24 @@ class FtmonApp(App[int]):
     def action_resume_job(self) -> None:
         self._confirm_and_act("resume")
 
+    def _steps_done(self, job: FineTuningJob) -> int | None:
+        """The job's last trained step, when its metrics are loaded (Azure's pause rule)."""
+        series = self._series(job.id)
+        if series is None:
+            return None
+        latest = series.latest()
+        return latest[0] if latest is not None else 0
+
+    def _allows(self, action: str, job: FineTuningJob) -> bool:
+        return self.rules.allows(action, job.status, steps_done=self._steps_done(job))
+
     def _confirm_and_act(self, action: str) -> None:
         job = self._selected_job()
         if job is None or self.read_only:
+            return
+        refusal = self.rules.refusal(action, job.status, steps_done=self._steps_done(job))
+        if refusal is not None:
+            self.flash(f"cannot {action} {one_line(job.id)}: {refusal}")
             return
         job_id = job.id
         question = Text()
@@ -849,14 +902,9 @@ class FtmonApp(App[int]):
         suffix = one_line(job.display_suffix, width=40)
         if suffix:
             question.append(f" ({suffix})")
-        question.append("?")
-        if action == "cancel":
-            question.append("\nA cancelled job stops for good; it cannot be resumed.")
-        labels = {
-            "cancel": ("Cancel job", "Keep it running"),
-            "pause": ("Pause job", "Keep it running"),
-            "resume": ("Resume job", "Keep it paused"),
-        }[action]
+        question.append(f", now {status_text(job.status)}?")
+        question.append(f"\n{CONSEQUENCES[action]}")  # type: ignore[index]
+        labels = (f"{action.capitalize()} job", self.rules.keep_label(job.status))
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -924,19 +972,30 @@ class FtmonApp(App[int]):
     # create, export, compare
 
     def action_create_job(self) -> None:
-        self._open_create(None)
+        """A new form, or the one closed unsent, as it was left."""
+        draft = self.create_draft
+        note = "Reopened as you left it." if draft is not None else ""
+        self._open_create(draft, note)
 
     def action_create_like(self) -> None:
         job = self._selected_job()
         if job is not None:
             self._open_create(input_from_job(job))
 
-    def _open_create(self, initial: CreateInput | None) -> None:
+    def _open_create(self, initial: CreateInput | None, note: str = "") -> None:
         if self.read_only:
             return
-        self.push_screen(
-            CreateJobScreen(self.monitor.client, initial=initial, on_submit=self._submit_job)
+        screen = CreateJobScreen(
+            self.monitor.client, initial=initial, on_submit=self._submit_job, opening_note=note
         )
+        self.push_screen(screen, partial(self._create_closed, screen))
+
+    def _create_closed(self, screen: CreateJobScreen, body: dict[str, Any] | None) -> None:
+        """Keep what was typed in a form closed unsent (``n`` reopens it); forget it once sent."""
+        if body is not None:
+            self.create_draft = None
+        elif screen.draft is not None:
+            self.create_draft = screen.draft
 
     async def _submit_job(self, body: dict[str, Any]) -> None:
         """Send the form's request (an API refusal is marked in the form, which stays open)."""

@@ -166,6 +166,18 @@ class Field(Vertical):
         return str(self.query_one(".note", Static).render()) if self.has_class("-note") else ""
 
 
+def upload_placeholder(path: Path) -> str:
+    """Where a local file's id will go in the request once Create job has uploaded it."""
+    return f"<upload of {path.name}>"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 class RequestReview(ConfirmScreen):
     """The last step: the exact JSON that will be sent, scrollable, "Keep editing" in focus."""
 
@@ -193,8 +205,12 @@ class RequestReview(ConfirmScreen):
     ]
 
     def __init__(self, body: dict[str, Any], cost: str = "") -> None:
+        model = one_line(str(body.get("model", "")), width=60)
+        suffix = one_line(str(body.get("suffix", "")), width=40)
+        named = f"{model} ({suffix})" if suffix else model
         super().__init__(
-            "Create this fine-tuning job? This exact request will be sent (↑↓ scroll):",
+            f"Create a fine-tuning job of {named}? It starts training and is billed as it "
+            "runs. This request will be sent (↑↓ scroll):",
             yes_label="Create job",
             no_label="Keep editing",
             danger=False,
@@ -214,6 +230,7 @@ class RequestReview(ConfirmScreen):
             with Horizontal(id="confirm-buttons"):
                 yield Button(Content(self._no_label), id="no", variant="default", compact=True)
                 yield Button(Content(self._yes_label), id="yes", variant="primary", compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def action_scroll_body(self, lines: int) -> None:
         scroll = self.query_one("#review-body", VerticalScroll)
@@ -305,6 +322,7 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         initial: CreateInput | None = None,
         on_submit: Submit | None = None,
         models: Sequence[str] = SUGGESTED_MODELS,
+        opening_note: str = "",
     ) -> None:
         super().__init__(classes=f"-{(initial or CreateInput()).method}")
         self.client = client
@@ -319,6 +337,14 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         self._stopping = False
         #: Values this screen put in a field itself (an upload's id): not a change by the user.
         self._placed: dict[str, str] = {}
+        #: The form as it first showed: closing it unchanged needs no question.
+        self.opened_with = self.initial
+        #: What was typed when the form was closed unsent with changes (the app keeps it).
+        self.draft: CreateInput | None = None
+        #: The request body that was sent (or handed back), once it was.
+        self.sent_body: dict[str, Any] | None = None
+        #: Said on opening instead of the usual line (a reopened draft says so).
+        self.opening_note = opening_note
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -402,9 +428,14 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._status("Nothing is sent before you review it.")
+        self._status(
+            self.opening_note
+            or "Review checks the fields and files; nothing is uploaded or sent before you "
+            "confirm Create job."
+        )
         if not self.initial.grader:
             self.query_one("#in-grader", TextArea).text = ""
+        self.opened_with = self.read_input()
         self._load_files()
 
     def on_unmount(self) -> None:
@@ -552,47 +583,54 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
 
     @work(group="create-prepare", exclusive=True, exit_on_error=False)
     async def _prepare(self, inp: CreateInput, local: dict[str, Path]) -> None:
-        """Check and upload local files, then show the request for confirmation."""
+        """Check local files and the grader, then show the request for confirmation.
+
+        Nothing leaves the machine here but the grader check: local files are uploaded only
+        once the user confirms the request (:meth:`_send`), so backing out leaves nothing behind.
+        """
         try:
-            ids = await self._check_and_upload(inp, local)
+            checked = await self._check_all(inp, local)
         except Exception as exc:  # anything unexpected: said, never fatal
             self._status(f"Unexpected error: {one_line(exc) or type(exc).__name__}", error=True)
-            ids = None
+            checked = False
         finally:
             self.busy = False
             self._progress(None)
-        if ids is None:
+        if not checked:
             return
-        for name, file_id in ids.items():
-            self._placed[name] = file_id
-            self.query_one(f"#in-{name}", Input).value = file_id
-            report = self.reports.get(name)
-            note = f"uploaded as {file_id}"
-            if report is not None:
-                note += " · " + cost_line(report, n_epochs_value(inp))
-            self.field(name).show_note(note)
-        final = self.read_input()
-        if not check_input(final).ok:  # cannot happen: the ids replaced checked paths
-            self._status("The form changed while files were uploading: review again.", error=True)
-            return
-        body = build_body(final)
+        placeholders = {name: upload_placeholder(path) for name, path in local.items()}
+        body = build_body(inp, placeholders)
         train = self.reports.get("training_file")
-        cost = cost_line(train, n_epochs_value(final)) if train is not None else ""
-        self._status("Nothing is sent before Create job.")
-        self.app.push_screen(RequestReview(body, cost), lambda yes: self._confirmed(body, yes))
+        cost = cost_line(train, n_epochs_value(inp)) if train is not None else ""
+        uploads = [f"{one_line(p.name, width=40)} ({human_size(_size(p))})" for p in local.values()]
+        if uploads:
+            cost = "\n".join(
+                line
+                for line in (
+                    cost,
+                    "Create job uploads "
+                    + ", ".join(uploads)
+                    + " first; its id takes the <upload …> place.",
+                )
+                if line
+            )
+        self._status("Nothing is uploaded or sent before Create job.")
+        self.app.push_screen(
+            RequestReview(body, cost), lambda yes: self._confirmed(inp, local, yes)
+        )
 
-    async def _check_and_upload(
-        self, inp: CreateInput, local: dict[str, Path]
-    ) -> dict[str, str] | None:
-        """The ids of the uploaded local files; None (problems marked) if any check fails."""
+    async def _check_all(self, inp: CreateInput, local: dict[str, Path]) -> bool:
+        """True when every local file and the grader pass (problems marked at their fields)."""
         for name, path in local.items():
             report = await self._check(name, path, inp.method)
             if report is None:
-                return None
+                return False
             self.reports[name] = report
             self.field(name).show_note(cost_line(report, n_epochs_value(inp)))
-        if not await self._check_grader(inp):
-            return None
+        return await self._check_grader(inp)
+
+    async def _upload_all(self, local: dict[str, Path]) -> dict[str, str] | None:
+        """The ids of the uploaded local files; None (the field marked) if an upload fails."""
         ids: dict[str, str] = {}
         for name, path in local.items():
             label = f"Uploading {one_line(path.name, width=30)}"
@@ -609,8 +647,13 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
                 self.field(name).show_error(f"upload failed: {reason}")
                 self._status("An upload failed; nothing was created.", error=True)
                 return None
+            finally:
+                self._progress(None)
             ids[name] = uploaded.id
             self.uploaded[uploaded.id] = uploaded
+            self._placed[name] = uploaded.id
+            self.query_one(f"#in-{name}", Input).value = uploaded.id
+            self.field(name).show_note(f"uploaded as {uploaded.id}")
         return ids
 
     async def _check_grader(self, inp: CreateInput) -> bool:
@@ -692,32 +735,37 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         )
         box.add_class("-busy")
 
-    def _confirmed(self, body: dict[str, Any], yes: bool | None) -> None:
+    def _confirmed(self, inp: CreateInput, local: dict[str, Path], yes: bool | None) -> None:
         if not yes:
-            kept = [n for n in FILE_LABELS if self.field(n).note.startswith("uploaded as")]
-            extra = " Uploaded files stay; their ids are in the fields." if kept else ""
-            self._status("Not sent." + extra)
-            return
-        if self.on_submit is None:
-            self.dismiss(body)
+            self._status("Not sent: nothing was uploaded or created.")
             return
         self.busy = True
         self._status("Creating the job…")
-        self._send(body)
+        self._send(inp, local)
 
     @work(group="create-send", exclusive=True, exit_on_error=False)
-    async def _send(self, body: dict[str, Any]) -> None:
-        assert self.on_submit is not None
+    async def _send(self, inp: CreateInput, local: dict[str, Path]) -> None:
+        """Upload the local files, then send the request with their ids."""
         try:
-            await self.on_submit(body)
-        except FtmonApiError as exc:
-            field = field_for_param(exc.api_param)
-            reason = one_line(exc.api_message or exc)
-            if field is not None:
-                self.field(field).show_error(f"the API refused it: {reason}")
-                self._focus_field(field)
-            self._status(f"Not created: {one_line(exc)}", error=True)
-            return
+            ids = await self._upload_all(local)
+            if ids is None:
+                return
+            body = build_body(inp, ids)
+            self.sent_body = body
+            if self.on_submit is None:
+                self.dismiss(body)
+                return
+            self._status("Creating the job…")
+            try:
+                await self.on_submit(body)
+            except FtmonApiError as exc:
+                field = field_for_param(exc.api_param)
+                reason = one_line(exc.api_message or exc)
+                if field is not None:
+                    self.field(field).show_error(f"the API refused it: {reason}")
+                    self._focus_field(field)
+                self._status(f"Not created: {one_line(exc)}", error=True)
+                return
         except Exception as exc:
             self._status(f"Not created: unexpected {type(exc).__name__}", error=True)
             return
@@ -725,6 +773,29 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             self.busy = False
         self.dismiss(body)
 
+    @property
+    def changed(self) -> bool:
+        """True when the form holds something the user typed (not as it was opened)."""
+        return self.read_input() != self.opened_with
+
     def action_close(self) -> None:
+        """Close unsent; with changes, only after asking (what was typed is kept as a draft)."""
+        if self.busy:
+            self._status("Still working: wait for it to finish, then close.")
+            return
+        if not self.changed:
+            self._discard()
+            return
+        question = (
+            "Close this form without creating the job? What you typed is kept until ftmon "
+            "quits: the new-job key opens it again as you left it."
+        )
+        self.app.push_screen(
+            ConfirmScreen(question, yes_label="Close the form", no_label="Keep editing"),
+            lambda yes: self._discard() if yes else None,
+        )
+
+    def _discard(self) -> None:
+        self.draft = self.read_input() if self.changed else None
         self._stopping = True
         self.dismiss(None)

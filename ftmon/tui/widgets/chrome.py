@@ -46,6 +46,7 @@ class StatusLine(Static):
     StatusLine { height: 1; padding: 0 1; display: none; }
     StatusLine.-failing { display: block; background: $error-muted; color: $text; }
     StatusLine.-paused { display: block; background: $warning-muted; color: $text; }
+    StatusLine.-flash { display: block; background: $warning-muted; color: $text; }
     """
 
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
@@ -54,7 +55,10 @@ class StatusLine(Static):
         self.health = Health()
         self.text = ""
         self.extra = ""
+        #: A short note (a refused action, "read-only: cancel is off") until it times out.
+        self.note = ""
         self._timer: Timer | None = None
+        self._note_timer: Timer | None = None
 
     def set_health(self, health: Health) -> None:
         self.health = health
@@ -75,6 +79,21 @@ class StatusLine(Static):
         self.set_class(bool(text) or self.health.state != "ok", "-failing")
         self._tick()
 
+    def flash(self, text: str, seconds: float) -> None:
+        """Show ``text`` for ``seconds`` (one timer, stopped when it fires: nothing ticks)."""
+        self.note = text
+        if self._note_timer is not None:
+            self._note_timer.stop()
+        self._note_timer = self.set_timer(seconds, self._clear_note, name="status-note")
+        self.set_class(True, "-flash")
+        self._tick()
+
+    def _clear_note(self) -> None:
+        self._note_timer = None
+        self.note = ""
+        self.set_class(False, "-flash")
+        self._tick()
+
     @property
     def ticking(self) -> bool:
         return self._timer is not None
@@ -90,7 +109,7 @@ class StatusLine(Static):
         return app.get_key_display(binding.with_key(key))
 
     def _tick(self) -> None:
-        parts = [self.health.describe(self._clock(), self.resume_key()), self.extra]
+        parts = [self.note, self.health.describe(self._clock(), self.resume_key()), self.extra]
         text = " · ".join(p for p in parts if p)
         if text != self.text:
             self.text = text
