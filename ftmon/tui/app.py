@@ -833,10 +833,15 @@ class FtmonApp(App[int]):
         except NoMatches:
             return False
 
+    def _focus_now(self, widget: Widget) -> None:
+        """Move focus before this handler returns (``Widget.focus`` waits for a callback), so the
+        next key of a burst already finds it where it was sent (:mod:`ftmon.tui.keygate`)."""
+        self.screen_stack[0].set_focus(widget)
+
     def action_filter(self) -> None:
         field = self._filter_input()
         field.display = True
-        field.focus()
+        self._focus_now(field)
         self._refresh_bindings_if_changed()
 
     def action_clear_filter(self) -> None:
@@ -845,7 +850,7 @@ class FtmonApp(App[int]):
         field.display = False
         self.job_list.set_filter("")
         self._update_jobs_title()
-        self.job_list.focus()
+        self._focus_now(self.job_list)
         self._refresh_bindings_if_changed()
 
     @on(Input.Changed, "#filter")
@@ -859,11 +864,12 @@ class FtmonApp(App[int]):
     def _on_filter_submitted(self, event: Input.Submitted) -> None:
         field = self._filter_input()
         field.display = False
-        self.job_list.focus()
+        self._focus_now(self.job_list)
         self._refresh_bindings_if_changed()
 
     def on_descendant_focus(self) -> None:
-        self._refresh_bindings_if_changed()
+        if self.screen_stack:  # not while the app closes
+            self._refresh_bindings_if_changed()
 
     # job actions
 

@@ -9,9 +9,11 @@ typed ``38``: the ``8`` overtook the ``tab`` that was bubbling up to its binding
 The gate lets one key through at a time. The next key is held until the one before has been
 handled all the way: a marker message posted to the same widget right behind the key follows it
 up the DOM, so when the marker reaches the app the key's handler and any binding it ran are done.
-The focus or screen change it made is then allowed to take effect (one more turn of the app's
-queue, and a pushed screen mounted) before the next key goes out. A lost marker (its widget
-removed) cannot stall typing: a timer lets the next key through.
+What that binding set going is then allowed to finish: the next key waits until a pushed screen
+has mounted and no widget of the screen (nor the app) has a message waiting, so a focus change
+made by a callback, or by a message such as the filter's ``Submitted`` (posted by ``enter``,
+handled a hop later), lands before the next key is routed. Nothing can stall typing: past a
+short deadline the next key goes out anyway.
 
 Screens that ask for a deliberate answer (confirmations) set ``drops_typed_ahead``: a key typed
 before the screen was on show (``shown_at``) is dropped there, never taken as the answer.
@@ -21,22 +23,27 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import partial
 from time import monotonic
 from typing import TYPE_CHECKING, Protocol
 
-from textual import events
+from textual import events, messages
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.timer import Timer
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.app import App
 
-#: How long a key may stay unsettled before the next one goes out anyway (a lost marker).
-SETTLE_TIMEOUT = 0.5
-#: How long to wait for a pushed screen to mount before letting keys reach it anyway.
-MOUNT_TIMEOUT = 2.0
-#: How often to look whether a pushed screen has mounted.
-MOUNT_POLL = 0.01
+#: How often to look whether a late marker was lost (its widget removed) or is only slow.
+SETTLE_CHECK = 0.25
+#: The longest a key may stay unsettled before the next one goes out anyway.
+SETTLE_CAP = 5.0
+#: The longest the next key waits for the app to go quiet after a key (a screen to mount).
+QUIET_TIMEOUT = 3.0
+#: How often to look again, on a timer, whether the app has gone quiet after a key.
+QUIET_POLL = 0.001
 
 
 class GuardedScreen(Protocol):
@@ -74,9 +81,17 @@ class KeyGate:
         self._in_flight: int | None = None
         self._serial = 0
         self._timeout: Timer | None = None
-        self._mount_deadline = 0.0
+        #: The widget the key in flight was sent to, and when (monotonic).
+        self._target: Widget | None = None
+        self._sent_at = 0.0
+        #: After a key settles, the next one waits for quiet until then at most (monotonic).
+        self._deadline = 0.0
         #: Keys dropped because a guarded screen was not yet on show (tests read it).
         self.dropped = 0
+        #: Looks at the app before it was quiet (a measure of the gate's cost; bench reads it).
+        self.polls = 0
+        #: Times the next key went out without the app having gone quiet (the deadline passed).
+        self.gave_up = 0
 
     @property
     def busy(self) -> bool:
@@ -97,12 +112,15 @@ class KeyGate:
             return
         self._serial += 1
         serial = self._in_flight = self._serial
-        target = app.focused or screen
+        target = self._target = app.focused or screen
         await self._dispatch(key)
         if self._in_flight != serial:
             return  # settled already (the timeout fired while a binding ran)
         if key.is_forwarded:
-            target.post_message(KeyHandled(serial))
+            if not target.post_message(KeyHandled(serial)):
+                self.settled(serial)  # the widget is closing: nothing will come back
+                return
+            self._sent_at = monotonic()
             self._arm_timeout()
         else:
             # Taken by a priority binding on the app: already handled.
@@ -112,39 +130,93 @@ class KeyGate:
         if self._timeout is not None:
             self._timeout.stop()
         self._timeout = self._app.set_timer(
-            SETTLE_TIMEOUT, self._timed_out, name="key-gate-timeout"
+            SETTLE_CHECK, partial(self._app.call_later, self._timed_out), name="key-gate-timeout"
         )
 
     def _timed_out(self) -> None:
+        """The marker is late. A busy app only delays it: wait on while the widget it went to
+        is still there (up to a cap); a widget removed with the marker in its queue lost it."""
         self._timeout = None
-        if self._in_flight is not None:
-            self.settled(self._in_flight)
+        if self._in_flight is None or self._in_flight < 0:
+            return
+        target = self._target
+        alive = target is not None and target.is_attached and not target._closing
+        if alive and monotonic() - self._sent_at < SETTLE_CAP:
+            self._arm_timeout()
+            return
+        self.settled(self._in_flight)
 
     def settled(self, serial: int) -> None:
-        """The key ``serial`` has been handled: let focus changes land, then send the next."""
+        """The key ``serial`` has been handled: let what it started land, then send the next."""
         if serial != self._in_flight:
             return
         if self._timeout is not None:
             self._timeout.stop()
             self._timeout = None
-        self._in_flight = None
-        if self._held:
-            self._in_flight = -1  # still busy: new keys queue behind the held ones
-            self._mount_deadline = 0.0
-            self._app.call_later(self._release)
+        # Still busy until what the key started has landed, even with nothing held yet: a key
+        # read a moment later (the next read of a slow link) must wait for it too.
+        self._in_flight = -1
+        self._deadline = monotonic() + QUIET_TIMEOUT
+        self._app.call_later(self._release)
 
     async def _release(self) -> None:
-        """Send held keys, one at a time, once the screen that should get them has mounted."""
+        """Send held keys, one at a time, once the app is quiet (see the module docstring)."""
         app = self._app
-        screen = app.screen
-        if not screen.is_mounted:
-            now = monotonic()
-            if not self._mount_deadline:
-                self._mount_deadline = now + MOUNT_TIMEOUT
-            if now < self._mount_deadline:
-                app.set_timer(MOUNT_POLL, self._release, name="key-gate-mount")
-                return
-        self._mount_deadline = 0.0
+        quiet = self._quiet()
+        if not quiet and monotonic() >= self._deadline:
+            self.gave_up += 1  # the app never went quiet: the next key goes out anyway
+        if not quiet and monotonic() < self._deadline:
+            self.polls += 1
+            # A timer's callback runs in the timer's own task, which could look while the app
+            # is midway through a message: look again from the app's own queue instead.
+            app.set_timer(QUIET_POLL, partial(app.call_later, self._release), name="key-gate-quiet")
+            return
         self._in_flight = None
         while self._held and self._in_flight is None:
             await self._send(self._held.popleft())
+
+    def _quiet(self) -> bool:
+        """True when the active screen has mounted and no message that could move focus waits.
+
+        Such messages travel up from the widget the key went to (the filter's ``Submitted``)
+        or reach the app (a callback that sets focus), so those are the queues looked at: the
+        key's widget and its ancestors, the focused widget and its ancestors, and the app's.
+        """
+        app = self._app
+        screen = app.screen
+        if not screen.is_mounted:
+            return False
+        if _waiting(app, ignore=events.Key):
+            return False
+        nodes: set[MessagePump] = {screen}
+        for start in (self._target, screen.focused):
+            if start is not None:
+                nodes.update(start.ancestors_with_self)
+        nodes.discard(app)
+        return not any(_waiting(node) for node in nodes)
+
+
+#: Messages that redraw and never move focus: their presence does not hold a key back.
+_HARMLESS = (messages.Prompt, messages.Update, messages.Layout, messages.UpdateScroll)
+
+
+def _waiting(pump: MessagePump, ignore: type[Message] | None = None) -> bool:
+    """Whether ``pump`` has a message queued that is not a redraw (nor of type ``ignore``).
+
+    Reads (never changes) the deque of Textual's own message queue. A message already taken
+    off a queue whose handler is still awaiting cannot be seen; the app's handlers that move
+    focus do not await, so they finish before the next look.
+    """
+    queue = pump._message_queue
+    if queue.empty():
+        return False
+    pending = getattr(queue, "values", None)
+    if pending is None:
+        return True  # a queue of another shape: treat anything in it as work
+    for message in list(pending):
+        if message is None or isinstance(message, _HARMLESS):
+            continue
+        if ignore is not None and isinstance(message, ignore):
+            continue
+        return True
+    return False

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from relkit import ADMIN_KEY, API_KEY, new_world, settings_for, workers_done
+from support.dialogs import confirm, wait_shown
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
@@ -95,7 +96,7 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
         await settle(app, pilot)
         assert {"cancel", "pause job"} <= set(offered(app))  # (read-only hides these)
         for key, action, answers in (
-            ("c", "cancel", ("enter", "escape", "n")),
+            ("c", "cancel", ("enter", "escape")),
             ("z", "pause", ("enter",)),
         ):
             # An idle enter (or esc) on the dialog changes nothing: it opens on "No".
@@ -104,13 +105,17 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
                 await pilot.pause()
                 assert isinstance(app.screen, ConfirmScreen), key
                 assert app.screen.focused is not None and app.screen.focused.id == "no"
+                # No letter answers: y (copy) and n (new job) mean something beneath.
+                await wait_shown(pilot)
+                await pilot.press("y", "n", "Y")
+                assert isinstance(app.screen, ConfirmScreen), key
                 await pilot.press(answer)
                 await pilot.pause()
                 assert not isinstance(app.screen, ConfirmScreen)
             assert changes_sent(world) == {}, action
         await pilot.press("z")
         await pilot.pause()
-        await pilot.press("y")
+        await confirm(pilot)
         await workers_done(app, pilot)
         assert changes_sent(world) == {"POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/pause": 1}
         # The permissions screen: remove asks too.
@@ -128,7 +133,7 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
         assert len(changes_sent(world)) == 1
         await pilot.press("d")
         await pilot.pause()
-        await pilot.press("y")
+        await confirm(pilot)
         await workers_done(app, pilot)
         deleted = [k for k in changes_sent(world) if k.startswith("DELETE")]
         assert len(deleted) == 1

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from relkit import ADMIN_KEY, API_KEY, KEY_FRAGMENTS, new_world, settings_for, workers_done
+from support.dialogs import confirm
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
@@ -171,7 +172,7 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
         await pilot.press("d")
         await pilot.pause()
         shot("confirm remove")
-        await pilot.press("y")
+        await confirm(pilot)
         await workers_done(app, pilot)
         shot("permissions after remove")
         await pilot.press("escape")

@@ -43,23 +43,39 @@ async def test_no_is_focused_and_enter_answers_no() -> None:
         assert not isinstance(app.screen, ConfirmScreen)
 
 
-async def test_y_answers_yes() -> None:
+async def test_no_letter_answers_only_enter_on_a_button() -> None:
+    """``y`` copies and ``n`` starts a job on the screen beneath: in the dialog they do nothing."""
     app = Host()
     async with app.run_test() as pilot:
-        await _open(app, pilot)
-        await pilot.press("y")
+        screen = await _open(app, pilot)
+        await pilot.press("y", "n", "Y", "N", "space", "q")
+        await pilot.pause()
+        assert app.answers == []
+        assert app.screen is screen
+        await pilot.press("right", "enter")
         await pilot.pause()
         assert app.answers == [True]
 
 
-async def test_escape_and_n_answer_no() -> None:
-    for key in ("escape", "n"):
-        app = Host()
-        async with app.run_test() as pilot:
-            await _open(app, pilot)
-            await pilot.press(key)
-            await pilot.pause()
-            assert app.answers == [False], key
+async def test_escape_answers_no() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        await _open(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.answers == [False]
+
+
+async def test_footer_lists_the_dialogs_keys_only() -> None:
+    app = Host(no_label="Keep it paused")
+    async with app.run_test() as pilot:
+        screen = await _open(app, pilot)
+        shown = {
+            key: active.binding.description
+            for key, active in screen.active_bindings.items()
+            if active.binding.show
+        }
+        assert shown == {"enter": "answer", "escape": "keep it paused", "left": "choose"}
 
 
 async def test_arrows_move_between_buttons_and_enter_presses_focused() -> None:

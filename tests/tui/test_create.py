@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.dialogs import confirm
 from textual.app import App, ComposeResult
 from textual.widgets import Input, ProgressBar, Select, Static, TextArea
 from tuikit import SECRET_KEY, new_world, screen_text
@@ -144,32 +145,37 @@ async def test_a_local_file_is_checked_uploaded_and_the_request_shown_is_the_one
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await opened(pilot)
         await fill(pilot, screen, model=MODEL, training_file=str(train), suffix="faq", seed="3")
+        files = env.file_count()
         await review(pilot)
         dialog = app.screen
         assert isinstance(dialog, RequestReview)
-        uploaded = screen.query_one("#in-training_file", Input).value
-        assert (
-            uploaded.startswith("file-") and env.world.file_content(uploaded) == train.read_bytes()
-        )
-        expected = {
+        # Checked, not uploaded: the request shows where the upload's id will go.
+        assert env.file_count() == files
+        assert screen.query_one("#in-training_file", Input).value == str(train)
+        shown_body = {
             "model": MODEL,
-            "training_file": uploaded,
+            "training_file": "<upload of train.jsonl>",
             "method": {"type": "supervised", "supervised": {}},
             "suffix": "faq",
             "seed": 3,
         }
-        assert dialog.body == expected
+        assert dialog.body == shown_body
         shown = str(dialog.query_one("#review-json", Static).render())
-        assert json.loads(shown) == expected
+        assert json.loads(shown) == shown_body
         cost = str(dialog.query_one("#review-cost", Static).render())
         assert cost.startswith("12 examples · ≈") and "billed tokens" in cost
-        note = screen.field("training_file").note
-        assert note.startswith(f"uploaded as {uploaded} · 12 examples")
+        assert "Create job uploads train.jsonl (" in cost
+        assert screen.field("training_file").note.startswith("12 examples")
         assert not screen.query_one("#create-progress").has_class("-busy")
         assert dialog.focused is not None and dialog.focused.id == "no"
-        await pilot.press("y")
+        await confirm(pilot)
         await settle(pilot)
-        assert app.results == [expected]
+        (body,) = app.results
+        uploaded = body["training_file"]
+        assert uploaded.startswith("file-") and env.file_count() == files + 1
+        assert env.world.file_content(uploaded) == train.read_bytes()
+        assert body == {**shown_body, "training_file": uploaded}
+        assert screen.sent_body == body
         assert env.world.job_count() == 15  # the caller sends it: the screen created nothing
 
 
@@ -286,14 +292,16 @@ async def test_a_grader_the_api_refuses_is_marked_and_nothing_is_uploaded_or_sen
         await pilot.pause()
         await review(pilot)
         assert isinstance(app.screen, RequestReview) and errors(screen) == {}
-        assert env.file_count() == files + 1  # checked by the API, then uploaded
-        await pilot.press("y")
+        assert env.file_count() == files  # checked by the API; uploaded only on Create job
+        await confirm(pilot)
         await settle(pilot)
+        assert env.file_count() == files + 1
         assert len(created) == 1 and created[0].method_type == "reinforcement"
 
 
-async def test_keep_editing_sends_nothing_and_keeps_the_upload(env: Env, tmp_path: Path) -> None:
+async def test_keep_editing_uploads_and_sends_nothing(env: Env, tmp_path: Path) -> None:
     train = write_train(tmp_path / "train.jsonl")
+    files = env.file_count()
     app = Host(env.client)
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await opened(pilot)
@@ -302,9 +310,10 @@ async def test_keep_editing_sends_nothing_and_keeps_the_upload(env: Env, tmp_pat
         await pilot.press("enter")  # "Keep editing" is in focus
         await settle(pilot)
         assert app.screen is screen and app.results == []
-        assert "Not sent. Uploaded files stay" in status(screen)
-        files = env.file_count()
-        await review(pilot)  # a second review does not upload again
+        assert status(screen) == "Not sent: nothing was uploaded or created."
+        assert env.file_count() == files and env.posts() == 0
+        assert screen.query_one("#in-training_file", Input).value == str(train)
+        await review(pilot)
         assert isinstance(app.screen, RequestReview) and env.file_count() == files
 
 
@@ -320,14 +329,14 @@ async def test_on_submit_marks_the_field_the_api_refused_then_creates(env: Env) 
         screen = await opened(pilot)
         await fill(pilot, screen, model="gpt-9-imaginary", training_file=item["id"])
         await review(pilot)
-        await pilot.press("y")
+        await confirm(pilot)
         await settle(pilot)
         assert app.screen is screen and created == []
         assert errors(screen)["model"].startswith("the API refused it: Model gpt-9-imaginary")
         assert status(screen).startswith("Not created: The request was rejected (400")
         await fill(pilot, screen, model=MODEL)
         await review(pilot)
-        await pilot.press("y")
+        await confirm(pilot)
         await settle(pilot)
         assert len(created) == 1 and app.results[0]["model"] == MODEL
         assert env.world.get_job(created[0])["training_file"] == item["id"]
@@ -397,8 +406,10 @@ async def test_closing_while_a_big_file_is_checked_is_quiet(env: Env, tmp_path: 
             if screen.query_one("#create-progress").has_class("-busy"):
                 break
         assert screen.busy
-        screen.action_close()  # esc while the file is being read
+        screen.action_close()  # esc while the file is being read: it asks first
+        await confirm(pilot)  # "Close the form"
         await settle(pilot)
         assert app.results == [None]
+        assert screen.draft is not None and screen.draft.training_file == str(train)
         assert all(w.error is None for w in app.workers)
         assert env.posts() == 0 and app.is_running

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.dialogs import confirm
 from textual.widgets import Input
 from tuikit import (
     SECRET_KEY,
@@ -84,7 +85,7 @@ async def create_through_form(pilot: Any, file_id: str, suffix: str) -> None:
     await pilot.press("ctrl+s")
     await screen_settled(pilot)
     assert isinstance(app.screen, RequestReview)
-    await pilot.press("y")
+    await confirm(pilot)
     await screen_settled(pilot)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 import pytest
+from support.dialogs import confirm as confirm_dialog
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Static
 
@@ -294,7 +295,7 @@ async def test_delete_asks_first_and_no_keeps_it(env: PermissionEnv) -> None:
         await pilot.press("d")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await confirm_dialog(pilot)
         await settle(app, pilot)
         assert env.requests("DELETE") == 1
         assert target not in env.shared_with(model)

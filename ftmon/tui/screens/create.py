@@ -330,6 +330,8 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         self.on_submit = on_submit
         self.models = list(models)
         self.busy = False
+        #: Uploading or sending after Create job: closing now could not call it back.
+        self.sending = False
         #: The files listed for picking, by id.
         self.uploaded: dict[str, FileObject] = {}
         #: The checked reports of local files, by field.
@@ -428,11 +430,7 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._status(
-            self.opening_note
-            or "Review checks the fields and files; nothing is uploaded or sent before you "
-            "confirm Create job."
-        )
+        self._status(self.opening_note or "Nothing is uploaded or created yet.")
         if not self.initial.grader:
             self.query_one("#in-grader", TextArea).text = ""
         self.opened_with = self.read_input()
@@ -614,6 +612,10 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
                 )
                 if line
             )
+        if self.app.screen is not self or self._stopping:
+            # The user is answering another question (close the form?): do not cover it.
+            self._status("Checked: review again to see the request.")
+            return
         self._status("Nothing is uploaded or sent before Create job.")
         self.app.push_screen(
             RequestReview(body, cost), lambda yes: self._confirmed(inp, local, yes)
@@ -746,6 +748,7 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
     @work(group="create-send", exclusive=True, exit_on_error=False)
     async def _send(self, inp: CreateInput, local: dict[str, Path]) -> None:
         """Upload the local files, then send the request with their ids."""
+        self.sending = True
         try:
             ids = await self._upload_all(local)
             if ids is None:
@@ -771,6 +774,7 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             return
         finally:
             self.busy = False
+            self.sending = False
         self.dismiss(body)
 
     @property
@@ -780,8 +784,8 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
 
     def action_close(self) -> None:
         """Close unsent; with changes, only after asking (what was typed is kept as a draft)."""
-        if self.busy:
-            self._status("Still working: wait for it to finish, then close.")
+        if self.sending:
+            self._status("Uploading and creating the job: it cannot be called back now.")
             return
         if not self.changed:
             self._discard()
