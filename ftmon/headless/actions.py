@@ -9,8 +9,9 @@ import argparse
 
 from rich.text import Text
 
+from ftmon.api.status_rules import CONSEQUENCES, rules_for
 from ftmon.config import Settings
-from ftmon.headless import prompt
+from ftmon.headless import exits, prompt
 from ftmon.headless.render import as_json, job_headline
 from ftmon.headless.runner import Context
 from ftmon.present import status_text
@@ -36,8 +37,17 @@ def action_command(action: str):  # type: ignore[no-untyped-def]
             job = await ctx.client.retrieve_job(job_id)
             suffix = one_line(job.display_suffix)
             what = f"{one_line(job.id)}{f' ({suffix})' if suffix else ''}"
+            # The same table as the TUI's: what the provider would refuse is not even asked.
+            rules = rules_for(ctx.client.settings.base_url, ctx.client.settings.auth_header)
+            refusal = rules.refusal(action, job.status)
+            if refusal is not None:
+                raise exits.CommandError(
+                    f"cannot {action} {what}: {refusal}; nothing was sent", exits.REJECTED
+                )
             prompt.ensure_confirmed(
-                False, f"{action.capitalize()} job {what}, now {status_text(job.status)}?"
+                False,
+                f"{action.capitalize()} job {what}, now {status_text(job.status)}? "
+                f"{CONSEQUENCES[action]}",  # type: ignore[index]
             )
         job = await getattr(ctx.client, call_name)(job_id)
         if ctx.out.json_mode:

@@ -88,8 +88,28 @@ def test_prompt_yes_acts(
     terminal("y\n")
     run = cli("pause", running)
     assert run.code == 0
-    assert f"Pause job {running} (support-bot-v3), now running? [y/N]" in run.err
+    assert f"Pause job {running} (support-bot-v3), now running? Training stops" in run.err
+    assert "until you resume it. [y/N]" in run.err
     assert status(sim.world, running) in ("pausing", "paused")
+
+
+def test_what_the_api_would_refuse_is_not_asked(
+    cli: Cli, sim: Sim, terminal: Callable[[str], None]
+) -> None:
+    """The TUI's status rules: OpenAI pauses only running jobs; nothing is asked or sent."""
+    queued = sim.world.highlights["job:legal-summarizer"]
+    terminal("y\n")
+    sim.world.stats.reset()
+    run = cli("pause", queued)
+    assert run.code == exits.REJECTED
+    assert run.err == (
+        f"ftmon: cannot pause {queued} (legal-summarizer): OpenAI pauses only running jobs; "
+        "this one is queued; nothing was sent\n"
+    )
+    assert "[y/N]" not in run.err
+    assert sim.world.stats.snapshot()["routes"] == {
+        "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}": 1
+    }
 
 
 @pytest.mark.parametrize("answer", ["n\n", "\n", "", "maybe\n"])
