@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Log, Static
+from textual.widgets import DataTable, Input, Log, Static
 
 #: Shown once the app has painted; the benchmarks wait for it.
 READY = "ref-ready"
@@ -67,6 +67,22 @@ class _Reference(App[None]):
 class HelloApp(_Reference):
     def compose(self) -> ComposeResult:
         yield Static(f"hello {READY}")
+
+
+class InputApp(_Reference):
+    """One text field, focused, whose value is echoed in the header line: Textual's own cost of
+    a typed key, for the typed-ahead benchmark. No quit key: ``q`` is text here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"typed {READY}", id="echo")
+        field = Input(id="field")
+        field.cursor_blink = False
+        yield field
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#echo", Static).update(f"typed {event.value}")
 
 
 class TableApp(_Reference):
@@ -126,7 +142,7 @@ class LogApp(_Reference):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="reference Textual apps for the benchmarks")
-    parser.add_argument("kind", choices=["hello", "table", "log"])
+    parser.add_argument("kind", choices=["hello", "table", "log", "input"])
     parser.add_argument("--rows-json", help="table: a JSON list of rows (lists of strings)")
     parser.add_argument("--rows", type=int, default=16, help="table: made-up rows if no JSON")
     parser.add_argument("--changed-row", type=int, default=0, help="table: the row 'u' changes")
@@ -144,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = TableApp(rows, height or 24, args.changed_row)
     elif args.kind == "log":
         app = LogApp(args.lines, height or 24)
+    elif args.kind == "input":
+        app = InputApp()
     else:
         app = HelloApp()
     app.run(mouse=False)

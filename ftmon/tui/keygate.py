@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import events, messages
 from textual.message import Message
@@ -73,7 +73,7 @@ def typed_before_shown(screen: object, key: events.Key) -> bool:
 class KeyGate:
     """One key at a time through ``dispatch`` (the app's own handling of a raw key)."""
 
-    def __init__(self, app: App[object], dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
         self._app = app
         self._dispatch = dispatch
         self._held: deque[events.Key] = deque()
@@ -207,7 +207,7 @@ def _waiting(pump: MessagePump, ignore: type[Message] | None = None) -> bool:
     off a queue whose handler is still awaiting cannot be seen; the app's handlers that move
     focus do not await, so they finish before the next look.
     """
-    queue = pump._message_queue
+    queue: Any = pump._message_queue  # Textual's own Queue, read only
     if queue.empty():
         return False
     pending = getattr(queue, "values", None)

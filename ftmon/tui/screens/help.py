@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from ftmon.present import STATUS_STYLE
 from ftmon.tui.widgets.job_list import MARK
@@ -68,6 +68,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Status"), classes="title")
             yield Static(legend_table())
             yield Static(Text("ctrl+p opens the command palette with every action."))
+        # Its own footer over the main screen's: under help, only help's keys apply.
+        yield Footer(compact=True, show_command_palette=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

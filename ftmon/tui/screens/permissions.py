@@ -391,7 +391,8 @@ class PermissionsScreen(Screen[None]):
             (one_line(model), "bold"),
             "\nwith ",
             (one_line(perm.project_id) or one_line(perm.id), "bold"),
-            "?",
+            "?\nThat project can no longer use this checkpoint; sharing it again takes an admin "
+            "key.",
         )
 
         def answered(yes: bool | None) -> None:
@@ -405,7 +406,9 @@ class PermissionsScreen(Screen[None]):
             self._busy = True
             self._delete(model, perm)
 
-        self.app.push_screen(ConfirmScreen(question, yes_label="Remove", no_label="Keep"), answered)
+        self.app.push_screen(
+            ConfirmScreen(question, yes_label="Stop sharing", no_label="Keep sharing"), answered
+        )
 
     @work(group="permissions-change", exit_on_error=False)
     async def _delete(self, model: str, perm: CheckpointPermission) -> None:
