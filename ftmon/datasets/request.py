@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ftmon.api import errors as api_errors
 from ftmon.datasets.formats import METHODS
+from ftmon.text import one_line
 
 #: Hyperparameters each method takes (the API refuses others).
 COMMON = ("n_epochs", "batch_size", "learning_rate_multiplier")
@@ -404,26 +405,29 @@ def input_from_job(job: Any) -> CreateInput:
     """A form filled from an existing job (a ``FineTuningJob``), to run it again with changes.
 
     Hyperparameters are left empty (``auto``): a job reports the values ``auto`` resolved to, and
-    which were asked for cannot be told apart. Every value is API text: the form shows it as text.
+    which were asked for cannot be told apart. Every value is API text: each one is cleaned here
+    (:func:`ftmon.text.one_line`: no control or format characters, one line) before it can reach
+    a field, so an escape sequence in a job's file id or suffix never reaches the terminal, the
+    clipboard or the window title. The grader is JSON, whose dump escapes such characters.
     """
     method = job.method_type if job.method_type in METHODS else "supervised"
     inp = CreateInput(
-        model=str(job.model or ""),
-        training_file=str(job.training_file or ""),
-        validation_file=str(job.validation_file or ""),
+        model=one_line(job.model),
+        training_file=one_line(job.training_file),
+        validation_file=one_line(job.validation_file),
         method=method,
-        suffix=str(job.display_suffix or ""),
-        metadata=", ".join(f"{k}={v}" for k, v in (job.metadata or {}).items()),
+        suffix=one_line(job.display_suffix),
+        metadata=", ".join(f"{one_line(k)}={one_line(v)}" for k, v in (job.metadata or {}).items()),
     )
     detail = job.method.detail() if job.method else None
     if detail is not None and detail.grader:
-        inp.grader = json.dumps(detail.grader, indent=2)
+        inp.grader = json.dumps(detail.grader, indent=2)  # ensure_ascii: escapes, never raw
     for integration in job.integrations:
         if integration.type == "wandb" and integration.wandb is not None:
             wandb = integration.wandb
-            inp.wandb_project = str(wandb.project or "")
-            inp.wandb_name = str(wandb.name or "")
-            inp.wandb_entity = str(wandb.entity or "")
-            inp.wandb_tags = ", ".join(str(t) for t in wandb.tags if t)
+            inp.wandb_project = one_line(wandb.project)
+            inp.wandb_name = one_line(wandb.name)
+            inp.wandb_entity = one_line(wandb.entity)
+            inp.wandb_tags = ", ".join(one_line(t) for t in wandb.tags if t)
             break
     return inp

