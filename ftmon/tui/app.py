@@ -94,6 +94,8 @@ AGE_REFRESH = 30.0
 SELECT_DELAY = 0.15
 #: Jobs a page while a filter searches the older ones (the API's largest page).
 SEARCH_PAGE_SIZE = 100
+#: The exit status after a SIGTERM, as a shell reports a process it ended (128 + 15).
+TERMINATED = 128 + 15
 #: Pause before restarting an engine that stopped on an unexpected error.
 ENGINE_RESTART = 5.0
 #: Keys of the main screen that still apply while another full screen (create, compare) is on top:
@@ -309,16 +311,22 @@ class FtmonApp(App[int]):
             self._unsubscribe()
             self._unsubscribe = None
         if self._hangup_installed:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            for signum in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().remove_signal_handler(signum)
 
     def _install_hangup(self) -> None:
-        """The SSH link dropping must end the app, not leave it spinning on a dead terminal."""
+        """The SSH link dropping must end the app, not leave it spinning on a dead terminal; a
+        SIGTERM (``kill``, a service manager) ends it as cleanly, giving the terminal back (the
+        alternate screen left, the cursor shown, the modes Textual turned on turned off) with
+        the exit status a shell expects of it (143)."""
+        loop = asyncio.get_running_loop()
         if hasattr(signal, "SIGHUP"):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit, 0)
+                loop.add_signal_handler(signal.SIGHUP, self.exit, 0)
+                loop.add_signal_handler(signal.SIGTERM, partial(self.exit, return_code=TERMINATED))
                 self._hangup_installed = True
-        watch_terminal_hangup(asyncio.get_running_loop(), partial(self.exit, 0))
+        watch_terminal_hangup(loop, partial(self.exit, 0))
 
     def _fatal_error(self) -> None:
         """A crash report without local variables: they can hold request headers with the key.

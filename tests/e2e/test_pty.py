@@ -186,3 +186,21 @@ def test_hangup_exits_at_once_leaving_nothing(sim: SimProcess, ftmon_script: str
         assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
     finally:
         term.close(quit_key=None, grace=1.0)
+
+
+def test_sigterm_gives_the_terminal_back(sim: SimProcess, ftmon_script: str) -> None:
+    """``kill`` (SIGTERM) ends ftmon as q does: alternate screen left, cursor shown, modes off."""
+    env = tui_env(sim.base_url, OPENAI_API_KEY=API_KEY)
+    term = PtyProcess([ftmon_script], cols=80, rows=24, env=env).start()
+    try:
+        term.wait_for(f"jobs {len(_jobs(sim))} ")
+        mark = term.total_bytes
+        term.signal(signal.SIGTERM)
+        assert term.wait_exit(5.0) == 128 + signal.SIGTERM
+        term.wait_for(lambda _text: LEAVE_ALT_SCREEN in term.raw_output()[mark:], timeout=5)
+        after = term.raw_output()[mark:]
+        assert SHOW_CURSOR in after
+        for mode_off in (b"\x1b[?2004l", b"\x1b[?1004l"):  # bracketed paste, focus reports
+            assert mode_off in after, mode_off
+    finally:
+        term.close(quit_key=None, grace=1.0)
