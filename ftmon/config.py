@@ -26,6 +26,12 @@ from platformdirs import user_config_path
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_INTERVAL = 5.0
+#: The most bytes one answer may hold once decoded: a page of 100 events is some 50 KB and a
+#: result CSV of 100,000 steps some 10 MB, so 64 MiB is far above anything real, and far below
+#: what a gzip bomb or an endless body would take from a GPU box's memory.
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024
+#: The smallest cap a config may set (a few pages must still fit).
+MIN_MAX_ANSWER_BYTES = 64 * 1024
 CONFIG_ENV = "FTMON_CONFIG"
 
 
@@ -100,6 +106,8 @@ class Settings:
     timeout: float = 30.0
     #: Tries after the first one, for a request that failed in a way that may pass.
     max_retries: int = 3
+    #: The most bytes one answer may hold once decoded; past it the request ends with an error.
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     read_only: bool = False
     profile: str | None = None
     #: action id -> comma-separated keys, e.g. {"cancel_job": "C"}
@@ -159,6 +167,13 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     if name == "max_retries":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 20:
             raise ConfigError(f"{source}: max_retries must be a whole number from 0 to 20")
+        return value
+    if name == "max_answer_bytes":
+        if isinstance(value, bool) or not isinstance(value, int) or value < MIN_MAX_ANSWER_BYTES:
+            raise ConfigError(
+                f"{source}: max_answer_bytes must be a whole number of bytes, at least "
+                f"{MIN_MAX_ANSWER_BYTES}"
+            )
         return value
     if name == "read_only":
         if not isinstance(value, bool):

@@ -147,15 +147,21 @@ class FineTuningClient:
     ) -> httpx.Response:
         key = self.settings.admin_key if admin else self.settings.api_key
         all_headers = {**(headers or {}), **self._auth_headers(key)}
-        send = self._http.request(
-            method,
-            path.lstrip("/"),
-            params=params,
-            json=json_body,
-            files=files,
-            data=data,
-            headers=all_headers,
-        )
+        try:
+            built = self._http.build_request(
+                method,
+                path.lstrip("/"),
+                params=params,
+                json=json_body,
+                files=files,
+                data=data,
+                headers=all_headers,
+            )
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise errors.InvalidRequestError(
+                f"This request cannot be sent: {type(exc).__name__}"
+            ) from None
+        send = self._send_capped(built)
         timeout = self.settings.timeout
         if deadline is None:
             # The overall deadline also covers transports that ignore httpx's own timeouts,
@@ -210,6 +216,32 @@ class FineTuningClient:
                 status_code=response.status_code,
                 request_id=_request_id(response),
             )
+        return response
+
+    async def _send_capped(self, request: httpx.Request) -> httpx.Response:
+        """Send and read the answer, decoded, up to ``max_answer_bytes``: past that, stop.
+
+        httpx would read a whole body into memory (a 4 MB gzip that inflates to 4 GiB, or a body
+        that never ends, only against a deadline); streamed, no answer holds more than the cap
+        plus one decoded chunk.
+        """
+        response = await self._http.send(request, stream=True)
+        limit = self.settings.max_answer_bytes
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise errors.ResponseTooLargeError(
+                        f"The answer from {self._host()} passed {_size(limit)} once decoded; "
+                        "reading stopped there (max_answer_bytes in the config file)",
+                        status_code=response.status_code,
+                        request_id=_request_id(response),
+                    )
+            # What ``read()`` would have kept: the decoded body, for .content, .text and .json().
+            response._content = bytes(body)
+        finally:
+            await response.aclose()
         return response
 
     def _redact(self, error: errors.FtmonApiError) -> None:
@@ -622,3 +654,11 @@ def _parse(model: type[M], body: Any, response: httpx.Response) -> M:
             status_code=response.status_code,
             request_id=_request_id(response),
         ) from None
+
+
+def _size(count: int) -> str:
+    """Bytes as a person reads them: ``64 MiB``, ``512 KiB``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"

@@ -119,6 +119,13 @@ class ConnectionFailedError(FtmonApiError):
     retryable = True
 
 
+class ResponseTooLargeError(FtmonApiError):
+    """The answer grew past ``max_answer_bytes`` once decoded (a gzip bomb, an endless body):
+    reading stopped there, and asking again would only do the same."""
+
+    kind = "too_large"
+
+
 class DecodeError(FtmonApiError):
     """The server answered, but with a body we cannot read (not JSON, or not the expected shape)."""
 
