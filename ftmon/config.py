@@ -164,6 +164,16 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
             raise ConfigError(f"{source}: {name} must be a number of seconds more than 0")
         return number
+    if name in {"organization", "project"}:
+        text = str(value).strip()
+        if text and key_problem(text):
+            # Sent in a header (OpenAI-Organization / OpenAI-Project): httpx would refuse it
+            # at the first request instead, as an unexpected error.
+            raise ConfigError(
+                f"{source}: {name} must be printable ASCII without spaces "
+                f"(an id like {'org' if name == 'organization' else 'proj'}_abc123)"
+            )
+        return text or None
     if name == "max_retries":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 20:
             raise ConfigError(f"{source}: max_retries must be a whole number from 0 to 20")
@@ -191,6 +201,13 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         text = str(value).strip().rstrip("/")
         if not text.startswith(("http://", "https://")) or not text.split("://", 1)[1].strip("/"):
             raise ConfigError(f"{source}: base_url must be a URL like https://api.openai.com/v1")
+        if "@" in text.split("://", 1)[1].split("/", 1)[0]:
+            # user:password@host would be shown in the header and sent as Basic auth in place
+            # of the key: refused, and never quoted back (it holds a password).
+            raise ConfigError(
+                f"{source}: base_url must not hold a user name or password (user:pass@host); "
+                "ftmon sends the API key itself"
+            )
         return text
     if name not in _FILE_KEYS:
         raise ConfigError(f"{source}: unknown setting {name!r}")

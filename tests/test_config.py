@@ -377,3 +377,23 @@ def test_cli_prints_the_readable_key_warning_on_stderr(capsys, tmp_path, monkeyp
     err = capsys.readouterr().err
     assert "ftmon: warning:" in err and "chmod 600" in err
     assert "sk-test-readable" not in err
+
+
+def test_a_base_url_with_a_password_is_refused_and_never_quoted(tmp_path: Path) -> None:
+    """httpx would send user:pass as Basic auth in place of the key, and the header would show
+    the password: refused, with a message that does not repeat it."""
+    env = {"OPENAI_BASE_URL": "http://user:hunter2@127.0.0.1:8089/v1"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_path=tmp_path / "none.toml", env=env)
+    assert "must not hold a user name or password" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:8089/v1/models@latest"}  # @ in the path is fine
+    assert load_settings(config_path=tmp_path / "none.toml", env=env).base_url.endswith("@latest")
+
+
+@pytest.mark.parametrize("name", ["OPENAI_PROJECT_ID", "OPENAI_ORG_ID"])
+def test_an_id_that_cannot_be_a_header_is_a_settings_error(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError, match="must be printable ASCII without spaces"):
+        load_settings(config_path=tmp_path / "none.toml", env={name: "projé_1"})
+    ok = load_settings(config_path=tmp_path / "none.toml", env={name: "proj_abc"})
+    assert "proj_abc" in (ok.project, ok.organization)

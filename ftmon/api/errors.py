@@ -51,6 +51,11 @@ class FtmonApiError(Exception):
                 self.api_message = self.api_message.replace(secret, "****")
             if self.api_param:
                 self.api_param = self.api_param.replace(secret, "****")
+            if self.api_code:
+                self.api_code = self.api_code.replace(secret, "****")
+            if self.request_id:
+                # A server (or a proxy) may put what it was sent into x-request-id.
+                self.request_id = self.request_id.replace(secret, "****")
         self.args = (self.message,)
 
     def __str__(self) -> str:

@@ -120,6 +120,21 @@ async def test_a_key_echoed_by_the_server_is_redacted(harness):
     assert "Incorrect API key provided: ****" in str(exc)
 
 
+async def test_a_key_echoed_in_the_request_id_is_redacted(harness):
+    """A server (or a proxy before it) that puts what it was sent into x-request-id or
+    apim-request-id must not get the key printed with the error."""
+    for header in ("x-request-id", "apim-request-id"):
+        h = harness(
+            lambda r, header=header: api_error(500, "boom", **{header: API_KEY}), retry=ONE_TRY
+        )
+        with pytest.raises(errors.ServerError) as info:
+            await h.client.list_jobs()
+        exc = info.value
+        for text in (str(exc), repr(exc), str(exc.to_dict()), str(exc.request_id)):
+            assert API_KEY not in text, header
+        assert exc.request_id == "****"
+
+
 async def test_admin_route_auth_failure_names_the_admin_key(harness):
     h = harness(lambda r: api_error(401, "bad admin key"), retry=ONE_TRY)
     with pytest.raises(errors.AuthenticationError) as info:
