@@ -336,7 +336,8 @@ class FineTuningClient:
 
     async def _page(self, item: type[M], path: str, **kwargs: Any) -> Page[M]:
         response = await self.request("GET", path, **kwargs)
-        return _parse_page(item, response)
+        asked = (kwargs.get("params") or {}).get("limit")
+        return _parse_page(item, response, limit=asked if isinstance(asked, int) else None)
 
     # -- jobs --------------------------------------------------------------------------------
 
@@ -611,15 +612,26 @@ def _decode_json(response: httpx.Response) -> Any:
         ) from None
 
 
-def _parse_page(item: type[M], response: httpx.Response) -> Page[M]:
-    """A list answer; a bare JSON array (some compatible servers) counts as one whole page."""
+def _parse_page(item: type[M], response: httpx.Response, *, limit: int | None = None) -> Page[M]:
+    """A list answer; a bare JSON array (some compatible servers) counts as one whole page.
+
+    No page is taken with more items than were asked for (``limit``; the largest page the API
+    documents when none was): a server that ignores ``limit`` and sends a million events would
+    otherwise have every one validated and held. The extra items are dropped and counted as
+    unreadable ones are; the page then says there is more, from its last kept item.
+    """
     body = _decode_json(response)
     if isinstance(body, list):
         body = {"object": "list", "data": body, "has_more": False}
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return _parse(Page[item], body, response)  # type: ignore[valid-type]
-    # Item by item: one unreadable item is left out and counted, never the whole page.
     raw_items = body["data"]
+    cap = limit if limit is not None and limit > 0 else MAX_PAGE_ITEMS
+    dropped = max(0, len(raw_items) - cap)
+    if dropped:
+        raw_items = raw_items[:cap]
+        body = {**body, "has_more": True}
+    # Item by item: one unreadable item is left out and counted, never the whole page.
     items: list[M] = []
     for raw in raw_items:
         try:
@@ -628,12 +640,16 @@ def _parse_page(item: type[M], response: httpx.Response) -> Page[M]:
             continue
     page = _parse(Page[item], {**body, "data": []}, response)  # type: ignore[valid-type]
     page.data = items
-    page.unreadable = len(raw_items) - len(items)
+    page.unreadable = len(raw_items) - len(items) + dropped
     last = raw_items[-1] if raw_items else None
     if page.unreadable and isinstance(last, dict) and isinstance(last.get("id"), str):
         if not items or getattr(items[-1], "id", None) != last["id"]:
             page.cursor = last["id"]
     return page
+
+
+#: The largest page the API documents (files: 10,000): the cap when a call asked for no size.
+MAX_PAGE_ITEMS = 10_000
 
 
 def _parse_deleted(model: type[M], object_id: str, response: httpx.Response) -> M:

@@ -131,6 +131,13 @@ class ResponseTooLargeError(FtmonApiError):
     kind = "too_large"
 
 
+class TooManyPagesError(FtmonApiError):
+    """A walk of pages passed its cap: a server that hands out a new cursor on every page
+    would otherwise be followed until memory runs out."""
+
+    kind = "too_many_pages"
+
+
 class DecodeError(FtmonApiError):
     """The server answered, but with a body we cannot read (not JSON, or not the expected shape)."""
 

@@ -11,20 +11,41 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
+from ftmon.api.errors import TooManyPagesError
 from ftmon.api.models import FineTuningJobEvent, Page
 
 T = TypeVar("T")
+
+#: The most pages one walk follows (100,000 jobs at 100 a page, more than any organisation
+#: has); past it, an error.
+MAX_PAGES = 1_000
+#: The most pages one poll of a job's events walks back: more new events than this many pages
+#: hold since the last poll is not a real job (the oldest of them are skipped).
+MAX_TAIL_PAGES = 1_000
 
 #: Fetches one page given the ``after`` cursor (None for the newest page).
 PageFetcher = Callable[[str | None], Awaitable[Page]]
 
 
-async def iter_pages(fetch: PageFetcher, *, after: str | None = None) -> AsyncIterator[Page]:
-    """Every page, newest first, fetched only as the caller asks for the next."""
+async def iter_pages(
+    fetch: PageFetcher, *, after: str | None = None, max_pages: int = MAX_PAGES
+) -> AsyncIterator[Page]:
+    """Every page, newest first, fetched only as the caller asks for the next.
+
+    Past ``max_pages`` the walk ends with :class:`TooManyPagesError`: a server that invents a
+    new cursor on every page must not be followed until memory runs out.
+    """
     cursor = after
     seen_cursors: set[str] = {after} if after else set()
+    pages = 0
     while True:
+        if pages >= max_pages:
+            raise TooManyPagesError(
+                f"Stopped after {pages:,} pages: the server keeps handing out more "
+                "(a list that long is not a real one)"
+            )
         page = await fetch(cursor)
+        pages += 1
         yield page
         cursor = page.next_after
         # A server that hands back the same cursor twice would loop forever: stop instead.
@@ -88,8 +109,12 @@ class EventTail(Generic[T]):
 
         Walks pages newest first until it meets a known event (or the list ends). Nothing is
         committed until the walk completes, so an error half way loses nothing: the next poll
-        walks again. ``max_pages`` caps the first load of a huge history (the oldest are skipped).
+        walks again. ``max_pages`` caps the first load of a huge history (the oldest are skipped);
+        without it, ``MAX_TAIL_PAGES`` does, so a server inventing cursors cannot grow a walk
+        without end.
         """
+        if max_pages is None:
+            max_pages = MAX_TAIL_PAGES
         fresh: list[FineTuningJobEvent] = []
         batch_keys: set[tuple[int | None, str]] = set()
         batch_ids: set[str] = set()

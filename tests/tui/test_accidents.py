@@ -13,7 +13,7 @@ from support.dialogs import confirm, wait_shown
 from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input
-from tuikit import build_app, footer_text, new_world, screen_text, settle
+from tuikit import build_app, footer_text, job_id, new_world, open_job, screen_text, settle
 
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
@@ -23,10 +23,6 @@ from ftmon.tui.screens.create import CreateJobScreen
 
 WIDE = (120, 36)
 CHANGES = ("POST", "DELETE")
-
-
-def job_id(world: SimWorld, key: str) -> str:
-    return world.highlights[f"job:{key}"]
 
 
 def changes(world: SimWorld) -> dict[str, int]:
@@ -53,13 +49,6 @@ async def burst(pilot: Any, keys: str) -> None:
     await pilot.pause()
 
 
-async def on_job(pilot: Any, job: str) -> None:
-    app: FtmonApp = pilot.app
-    assert app.job_list.select_job(job)
-    app._select(job)
-    await settle(pilot)
-
-
 @pytest.fixture
 def world() -> SimWorld:
     return new_world()
@@ -70,7 +59,7 @@ async def test_slash_then_main_screen_keys_type_into_the_filter(world: SimWorld)
     job = job_id(world, "catalog-long")
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        await on_job(pilot, job)
+        await open_job(pilot, job)
         await burst(pilot, "/policy")
         assert app.query_one("#filter", Input).value == "policy"
         assert app.screen is app.screen_stack[0]
@@ -86,7 +75,7 @@ async def test_a_dialog_drops_the_keys_of_the_burst_that_opened_it(world: SimWor
     job = job_id(world, "catalog-long")
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        await on_job(pilot, job)
+        await open_job(pilot, job)
         await burst(pilot, "c\x1b[C\r")  # c, right, enter: all typed before the dialog showed
         assert isinstance(app.screen, ConfirmScreen)
         assert app.key_gate.dropped >= 1
@@ -111,7 +100,7 @@ async def test_dialogs_name_the_job_its_state_and_the_consequence(world: SimWorl
     paused = job_id(world, "contracts")
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        await on_job(pilot, paused)
+        await open_job(pilot, paused)
         for key, title, keep in (("c", "Cancel job", "Keep it paused"), ("z", "Resume job", "")):
             await pilot.press(key)
             dialog = await wait_shown(pilot)
@@ -136,13 +125,13 @@ async def test_pause_is_offered_only_for_a_running_job(world: SimWorld, key: str
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        await on_job(pilot, job_id(world, key))
+        await open_job(pilot, job_id(world, key))
         assert "pause job" not in footer_text(app)
         assert not app._applies("pause_job")
         await pilot.press("z")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
-        await on_job(pilot, job_id(world, "catalog-long"))
+        await open_job(pilot, job_id(world, "catalog-long"))
         assert "pause job" in footer_text(app)
     assert changes(world) == {}
 
@@ -152,7 +141,7 @@ async def test_a_refused_action_is_said_on_the_status_line(world: SimWorld) -> N
     job = job_id(world, "catalog-long")
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await settle(pilot)
-        await on_job(pilot, job)
+        await open_job(pilot, job)
         await pilot.press("z")
         await wait_shown(pilot)
         world.pause_job(job)  # someone else paused it meanwhile: the API now refuses
@@ -167,7 +156,7 @@ async def test_read_only_says_which_action_is_off(world: SimWorld) -> None:
     app = build_app(world, read_only=True)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        await on_job(pilot, job_id(world, "catalog-long"))
+        await open_job(pilot, job_id(world, "catalog-long"))
         for key, action in (("c", "cancel"), ("z", "pause job"), ("n", "new job"), ("N", "new")):
             await pilot.press(key)
             await pilot.pause()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from support.dialogs import confirm
 from textual import events
 from textual.widgets import Input
@@ -12,6 +10,8 @@ from tuikit import (
     START,
     build_app,
     footer_text,
+    job_id,
+    open_job,
     poll,
     screen_text,
     settle,
@@ -27,10 +27,6 @@ NARROW = (80, 24)
 WIDE = (160, 48)
 
 
-def job_id(world: SimWorld, key: str) -> str:
-    return world.highlights[f"job:{key}"]
-
-
 def newest_first(world: SimWorld) -> list[str]:
     jobs, _ = world.list_jobs(limit=100)
     return [j["id"] for j in jobs]
@@ -39,15 +35,6 @@ def newest_first(world: SimWorld) -> list[str]:
 def field(app: FtmonApp, label: str) -> str | None:
     """The value of one overview field, as shown."""
     return next((f.value for f in app.overview.fields if f.label == label), None)
-
-
-async def open_job(pilot: Any, job: str) -> None:
-    """Put the cursor on ``job`` (as the keys would) and let its details load."""
-    app: FtmonApp = pilot.app
-    assert app.job_list.select_job(job)
-    app._select(job)
-    await settle(pilot)
-    assert app.selected_id == job
 
 
 # -- the list and the panes --------------------------------------------------------------------

@@ -57,6 +57,20 @@ def build_app(
     return app_class(monitor, clock=world.clock.now, job_id=job_id, **app_kwargs)
 
 
+def job_id(world: SimWorld, key: str) -> str:
+    """The id of the seeded job named ``key`` (``catalog-long``, ``contracts``...)."""
+    return world.highlights[f"job:{key}"]
+
+
+async def open_job(pilot: Pilot[Any], job: str) -> None:
+    """Put the cursor on ``job`` (as the keys would) and let its details load."""
+    app: FtmonApp = pilot.app  # type: ignore[assignment]
+    assert app.job_list.select_job(job)
+    app._select(job)
+    await settle(pilot)
+    assert app.selected_id == job
+
+
 async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
     """Wait until the engine is idle (no poll running or asked for) and the screen caught up."""
     monitor: Monitor = pilot.app.monitor  # type: ignore[attr-defined]
