@@ -37,6 +37,7 @@ from ftmon.api.client import FineTuningClient
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.api.pagination import iter_items
 from ftmon.monitor.series import LABELS, MetricSeries
+from ftmon.safefile import prepare_directory, write_text_atomic
 from ftmon.text import one_line
 
 PAGE_SIZE = 100
@@ -250,12 +251,11 @@ async def export_job(
 
 
 def _write_all(directory: Path, texts: dict[str, str], secrets: list[str]) -> dict[str, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    """Every file written safely (:mod:`ftmon.safefile`): no link followed, none half-written."""
+    prepare_directory(directory)
     paths: dict[str, Path] = {}
     for name, text in texts.items():
-        path = directory / name
-        path.write_text(redact(text, secrets), encoding="utf-8")
-        paths[name.split(".", 1)[0]] = path
+        paths[name.split(".", 1)[0]] = write_text_atomic(directory, name, redact(text, secrets))
     return paths
 
 
