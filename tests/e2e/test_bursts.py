@@ -178,7 +178,7 @@ def test_new_job_form_gets_the_typed_ahead_keys_in_order(term: PtyProcess) -> No
     assert "Create a fine-tuning job" in term.text()
 
 
-def test_new_job_like_this_one_and_permissions_take_the_burst(term: PtyProcess) -> None:
+def test_new_job_like_this_one_and_help_take_the_burst(term: PtyProcess) -> None:
     term.send("N" + "zz")
     term.wait_for(re.compile(r"Base model\s+\S*zz\b"))
     term.send(ESC)
@@ -196,6 +196,18 @@ def test_new_job_like_this_one_and_permissions_take_the_burst(term: PtyProcess) 
     term.wait_gone("next / previous pane")
     term.wait_quiet(0.3)
     assert _overview_id(term) == selected
+
+
+def test_permissions_take_the_burst_that_opened_them(term: PtyProcess) -> None:
+    """P opens the permissions screen (the running job has a checkpoint), a opens the field to
+    share with, and the ids typed after them land in that field; nothing is sent before enter."""
+    term.send("Pa" + "proj_burst")
+    term.wait_for("Shared with", timeout=20)
+    term.wait_for(re.compile(r"Share with\s+proj_burst"), timeout=20)
+    term.send(ESC)
+    term.wait_gone("proj_burst")
+    term.send(ESC)
+    term.wait_gone("Shared with")
 
 
 def test_tab_sends_the_rest_of_the_burst_to_the_next_pane(term: PtyProcess) -> None:
