@@ -7,6 +7,7 @@ Keys are held as :class:`Secret` so that no repr, log line or message can show t
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import stat
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -108,6 +110,8 @@ class Settings:
     max_retries: int = 3
     #: The most bytes one answer may hold once decoded; past it the request ends with an error.
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    #: Say nothing of an ``http://`` base URL on another host (a network the user trusts).
+    allow_insecure_http: bool = False
     read_only: bool = False
     profile: str | None = None
     #: action id -> comma-separated keys, e.g. {"cancel_job": "C"}
@@ -185,9 +189,9 @@ def _coerce(name: str, value: Any, source: str) -> Any:
                 f"{MIN_MAX_ANSWER_BYTES}"
             )
         return value
-    if name == "read_only":
+    if name in {"read_only", "allow_insecure_http"}:
         if not isinstance(value, bool):
-            raise ConfigError(f"{source}: read_only must be true or false")
+            raise ConfigError(f"{source}: {name} must be true or false")
         return value
     if name == "auth_header":
         if value not in {"bearer", "api-key"}:
@@ -301,4 +305,29 @@ def load_settings(
     for name, value in (overrides or {}).items():
         if value is not None:
             _merge(values, {name: _coerce(name, value, f"--{name.replace('_', '-')}")})
-    return replace(Settings(), **values, profile=profile, config_path=path)
+    settings = replace(Settings(), **values, profile=profile, config_path=path)
+    _warn_if_cleartext(settings)
+    return settings
+
+
+def _warn_if_cleartext(settings: Settings) -> None:
+    """An ``http://`` base URL on a host other than this machine sends the key unencrypted:
+    said before the first request, unless the config file says the network is trusted."""
+    url = urlsplit(settings.base_url)
+    host = (url.hostname or "").lower()
+    if url.scheme != "http" or settings.allow_insecure_http or _is_loopback(host):
+        return
+    warnings.warn(
+        f"the base URL is http:// on {host}: the API key crosses the network unencrypted. "
+        "Use https://, or set allow_insecure_http = true for a network you trust.",
+        stacklevel=2,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

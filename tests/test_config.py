@@ -397,3 +397,36 @@ def test_an_id_that_cannot_be_a_header_is_a_settings_error(tmp_path: Path, name:
         load_settings(config_path=tmp_path / "none.toml", env={name: "projé_1"})
     ok = load_settings(config_path=tmp_path / "none.toml", env={name: "proj_abc"})
     assert "proj_abc" in (ok.project, ok.organization)
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://ft.internal.example/v1", True),
+        ("http://10.0.0.5:8089/v1", True),
+        ("https://ft.internal.example/v1", False),
+        ("http://127.0.0.1:8089/v1", False),
+        ("http://localhost:8089/v1", False),
+        ("http://[::1]:8089/v1", False),
+    ],
+)
+def test_a_cleartext_base_url_off_this_machine_is_warned_of(
+    tmp_path: Path, url: str, warned: bool
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_settings(config_path=tmp_path / "none.toml", env={"OPENAI_BASE_URL": url})
+    said = [str(w.message) for w in caught if "unencrypted" in str(w.message)]
+    assert bool(said) is warned
+    if warned:
+        assert "allow_insecure_http = true" in said[0]
+
+
+def test_a_trusted_network_can_silence_the_cleartext_warning(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('base_url = "http://ft.internal.example/v1"\nallow_insecure_http = true\n')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        settings = load_settings(config_path=config, env={})
+    assert settings.allow_insecure_http
+    assert not [w for w in caught if "unencrypted" in str(w.message)]
