@@ -52,9 +52,13 @@ async def jobs_command(ctx: Context) -> int:
         return ctx.client.list_jobs(after=after, limit=page_size, metadata=metadata or None)
 
     jobs: list[FineTuningJob] = []
+    seen: set[str] = set()
     more = False
     async for page in iter_pages(fetch):
-        matching = [job for job in page.data if matches(job, wanted)]
+        # A page served twice (a cursor that repeats, a list that shifted) prints nothing twice.
+        fresh = [job for job in page.data if job.id not in seen]
+        seen.update(job.id for job in fresh)
+        matching = [job for job in fresh if matches(job, wanted)]
         room = None if limit is None else limit - len(jobs)
         if room is not None and len(matching) >= room:
             jobs += matching[:room]

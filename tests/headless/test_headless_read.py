@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 
+import pytest
 from headkit import Run, Sim, lifecycle_job
 
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent
@@ -89,6 +90,27 @@ def test_jobs_all_pages_through_everything(cli: Cli, sim: Sim) -> None:
     assert ids == [j["id"] for j in all_jobs(sim.world)] and len(ids) == 145
     assert len(set(ids)) == 145
     assert sim.world.stats.count("GET", "/v1/fine_tuning/jobs") == 2  # 100 a page
+
+
+def test_jobs_all_prints_no_job_twice_when_a_server_repeats_a_page(
+    cli: Cli, sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that serves its first page again under a new cursor: each job once."""
+    from ftmon.api.client import FineTuningClient
+
+    real = FineTuningClient.list_jobs
+    calls: list[str | None] = []
+
+    async def repeating(self: FineTuningClient, *, after: str | None = None, **kw: object):  # type: ignore[no-untyped-def]
+        calls.append(after)
+        page = await real(self, after=None, **kw)  # type: ignore[arg-type]
+        page.has_more = len(calls) < 3
+        return page
+
+    monkeypatch.setattr(FineTuningClient, "list_jobs", repeating)
+    ids = [j["id"] for j in cli("jobs", "--all", "--json").json()]
+    assert len(calls) == 2  # the same last id came back as the cursor: the walk stopped
+    assert len(ids) == len(set(ids)) == len(all_jobs(sim.world))
 
 
 def test_jobs_metadata_filter_is_sent_to_the_api(cli: Cli, sim: Sim) -> None:
