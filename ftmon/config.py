@@ -26,6 +26,8 @@ else:  # pragma: no cover - Python 3.10
 
 from platformdirs import user_config_path
 
+from ftmon.localread import read_bytes_capped
+
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_INTERVAL = 5.0
 #: The most bytes one answer may hold once decoded: a page of 100 events is some 50 KB and a
@@ -241,7 +243,7 @@ def _warn_if_readable(path: Path, table: dict[str, Any]) -> None:
 def read_config_file(path: Path) -> dict[str, Any]:
     """The parsed TOML file, or {} when it does not exist."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes_capped(path)
     except FileNotFoundError:
         return {}
     except OSError as exc:

@@ -35,6 +35,7 @@ from ftmon.api.models import (
 )
 from ftmon.api.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ftmon.config import Secret, Settings, key_problem
+from ftmon.localread import regular_file
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -509,7 +510,8 @@ class FineTuningClient:
         expires_after_seconds: int | None = None,
     ) -> FileObject:
         """Upload a file. Not retried blindly: a repeat would store a second copy."""
-        content = await asyncio.to_thread(Path(path).read_bytes)
+        # A FIFO or a device would never end: refused before reading.
+        content = await asyncio.to_thread(lambda: regular_file(path).read_bytes())
         form: dict[str, Any] = {"purpose": purpose}
         if expires_after_seconds is not None:
             form["expires_after[anchor]"] = "created_at"

@@ -44,6 +44,7 @@ from ftmon.headless.output import Output
 from ftmon.headless.parsing import AddOptions, command_parser, epilog
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context, handler
+from ftmon.localread import read_text_capped
 from ftmon.text import local_time, one_line
 
 #: Form field -> the flag that fills it, for messages.
@@ -185,7 +186,11 @@ def input_from_args(args: argparse.Namespace) -> CreateInput:
     grader = args.grader or ""
     if grader.startswith("@"):
         try:
-            grader = Path(grader[1:]).expanduser().read_text(encoding="utf-8")
+            grader = read_text_capped(grader[1:])
+        except UnicodeDecodeError:
+            raise exits.CommandError(
+                f"--grader: {one_line(grader[1:])} is not UTF-8 text", exits.USAGE
+            ) from None
         except OSError as exc:
             raise exits.CommandError(
                 f"--grader: cannot read {one_line(grader[1:])}: {exc.strerror}", exits.USAGE

@@ -18,6 +18,7 @@ from typing import IO, Any
 from ftmon.api.client import NO_DEADLINE, FineTuningClient
 from ftmon.api.models import FileObject
 from ftmon.api.pagination import iter_items
+from ftmon.localread import regular_file
 
 #: ``(bytes sent, total bytes)``.
 UploadProgress = Callable[[int, int], None]
@@ -90,7 +91,8 @@ async def upload_with_progress(
 
 
 def _local(path: str | Path) -> Path:
-    return Path(path).expanduser()
+    """The path of a regular file (a FIFO or a device would never end: refused)."""
+    return regular_file(path)
 
 
 def _json(response: Any) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 from ftmon.datasets.formats import METHODS, record_problems
 from ftmon.datasets.problems import DatasetReport, Problem
 from ftmon.datasets.tokens import example_tokens
+from ftmon.localread import regular_file
 
 #: OpenAI refuses training files with fewer examples than this.
 MIN_EXAMPLES = 10
@@ -114,7 +115,7 @@ def check_file(
 
     Blocking: the TUI runs it in a thread worker, reporting progress as it goes.
     """
-    file = Path(path).expanduser()
+    file = regular_file(path)  # a FIFO or /dev/zero would never end
     total = file.stat().st_size
     checker = Checker(method, min_examples=min_examples)
     done = 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -20,6 +19,7 @@ from ftmon.api.models import RunGraderResponse
 from ftmon.headless import exits
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
+from ftmon.localread import read_text_capped
 from ftmon.text import one_line
 
 #: Sub-rewards, scores and details shown at most (a multi grader may have many).
@@ -46,7 +46,7 @@ def _read(path: str, where: str) -> str:
     try:
         if path == "-":
             return sys.stdin.read()
-        return Path(path).expanduser().read_text(encoding="utf-8")
+        return read_text_capped(path)
     except OSError as exc:
         raise exits.CommandError(
             f"{where}: cannot read {one_line(path)}: {exc.strerror or exc}", exits.USAGE
