@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ftmon import __version__
 from ftmon.config import ConfigError, Settings, load_settings
+from ftmon.text import set_secrets
 
 EXIT_USAGE = 2
 
@@ -115,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     for warning in caught:  # e.g. a config file holding a key that others can read
         print(f"ftmon: warning: {warning.message}", file=sys.stderr)
+    # A key a server echoes back (in a suffix, an event) is blanked everywhere text is shown.
+    set_secrets(s.reveal() for s in (settings.api_key, settings.admin_key) if s is not None)
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, settings) or 0)

@@ -18,6 +18,29 @@ from typing import Any
 
 _KEEP_MULTILINE = frozenset("\n\t")
 
+#: What stands in for a configured secret found in text from the API.
+REDACTED = "****"
+#: The keys of this process's settings: blanked from every text that goes through here.
+_SECRETS: tuple[str, ...] = ()
+#: A secret shorter than this is not looked for (it would blank ordinary words).
+_MIN_SECRET = 8
+
+
+def set_secrets(secrets: Any) -> None:
+    """The keys this process holds (API key, admin key): a server that echoes one back in a
+    suffix, an event message or a file name gets it blanked wherever the text is shown or
+    written, since every such text comes through :func:`clean`. Set once, at start-up."""
+    global _SECRETS
+    _SECRETS = tuple(sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len)[::-1])
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every configured secret replaced by ``****``."""
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
 
 def clean(value: Any, *, multiline: bool = False, limit: int | None = 10_000) -> str:
     """``value`` as a string safe for a terminal: no control/format characters, bounded length.
@@ -28,11 +51,15 @@ def clean(value: Any, *, multiline: bool = False, limit: int | None = 10_000) ->
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
+    if _SECRETS:
+        text = redact_secrets(text)  # before the cut, which could leave half a key
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
     if text.isprintable():  # nothing to remove: the usual case, at the cost of one C pass
         return str.__str__(text)  # a plain str, as the loop makes, even of a str subclass
-    return _sanitise(text, multiline)
+    cleaned = _sanitise(text, multiline)
+    # A key split by control characters is whole again once they are gone.
+    return redact_secrets(cleaned) if _SECRETS else cleaned
 
 
 def _sanitise(text: str, multiline: bool) -> str:

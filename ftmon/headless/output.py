@@ -15,7 +15,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
-from ftmon.text import one_line
+from ftmon.text import one_line, redact_secrets
 
 
 def wants_color(stream: IO[str], environ: dict[str, str] | None = None) -> bool:
@@ -96,13 +96,14 @@ class Output:
     # -- machines ------------------------------------------------------------------------------
 
     def document(self, data: Any) -> None:
-        """One JSON document (``--json``)."""
-        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=str) + "\n")
+        """One JSON document (``--json``); a key echoed in the data is blanked, as on screen."""
+        text = json.dumps(data, indent=2, ensure_ascii=True, default=str)
+        self.stdout.write(redact_secrets(text) + "\n")
         self.stdout.flush()
 
     def record(self, data: Any) -> None:
         """One JSON Lines record, flushed at once so a pipe sees it as it happens."""
-        self.stdout.write(json.dumps(data, ensure_ascii=True, default=str) + "\n")
+        self.stdout.write(redact_secrets(json.dumps(data, ensure_ascii=True, default=str)) + "\n")
         self.stdout.flush()
 
     # -- stderr --------------------------------------------------------------------------------
