@@ -7,7 +7,6 @@ Keys are held as :class:`Secret` so that no repr, log line or message can show t
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import stat
@@ -26,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
 
 from platformdirs import user_config_path
 
+from ftmon.hosts import is_loopback
 from ftmon.localread import read_bytes_capped
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -317,19 +317,10 @@ def _warn_if_cleartext(settings: Settings) -> None:
     said before the first request, unless the config file says the network is trusted."""
     url = urlsplit(settings.base_url)
     host = (url.hostname or "").lower()
-    if url.scheme != "http" or settings.allow_insecure_http or _is_loopback(host):
+    if url.scheme != "http" or settings.allow_insecure_http or is_loopback(host):
         return
     warnings.warn(
         f"the base URL is http:// on {host}: the API key crosses the network unencrypted. "
         "Use https://, or set allow_insecure_http = true for a network you trust.",
         stacklevel=2,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import sys
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.applications import Starlette
 
+from ftmon.hosts import is_loopback
 from ftmon.sim.app import create_app
 from ftmon.sim.clock import SimClock
 from ftmon.sim.gate import Observer
@@ -37,15 +37,6 @@ def _install_log_filter() -> None:
     logger = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _QuietDrops) for f in logger.filters):
         logger.addFilter(_QuietDrops())
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_host(host: str, allow_remote: bool) -> None:
