@@ -23,7 +23,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,10 @@ from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJ
 from ftmon.api.pagination import iter_items
 from ftmon.monitor.series import LABELS, MetricSeries
 from ftmon.safefile import prepare_directory, write_text_atomic
-from ftmon.text import one_line
+from ftmon.text import one_line, redact
 
 PAGE_SIZE = 100
 FILES = ("job.json", "events.jsonl", "metrics.csv", "checkpoints.json", "loss.svg")
-REDACTED = "****"
 
 
 @dataclass
@@ -91,13 +90,6 @@ def client_secrets(client: FineTuningClient) -> list[str]:
     """The key strings this client holds: never to appear in an export."""
     settings = client.settings
     return [s.reveal() for s in (settings.api_key, settings.admin_key) if s and s.reveal()]
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def _as_json(model: BaseModel) -> dict[str, Any]:

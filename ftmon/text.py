@@ -34,12 +34,17 @@ def set_secrets(secrets: Any) -> None:
     _SECRETS = tuple(sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len)[::-1])
 
 
-def redact_secrets(text: str) -> str:
-    """``text`` with every configured secret replaced by ``****``."""
-    for secret in _SECRETS:
-        if secret in text:
+def redact(text: str, secrets: Any) -> str:
+    """``text`` with each of ``secrets`` (the empty one aside) replaced by ``****``."""
+    for secret in secrets:
+        if secret and secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every configured secret replaced by ``****``."""
+    return redact(text, _SECRETS)
 
 
 def clean(value: Any, *, multiline: bool = False, limit: int | None = 10_000) -> str:
