@@ -14,16 +14,12 @@ has trained at least one step (pausing writes a deployable checkpoint).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
 from ftmon.api.models import FINAL_STATUSES, normalise_status
 
-Action = Literal["cancel", "pause", "resume"]
-ACTIONS: tuple[Action, ...] = ("cancel", "pause", "resume")
-
-#: What each action does to a run, said in the dialog that asks for it.
-CONSEQUENCES: dict[Action, str] = {
+#: What each action (cancel, pause, resume) does to a run, said in the dialog that asks for it.
+CONSEQUENCES: dict[str, str] = {
     "cancel": "Training stops for good: a cancelled job cannot be resumed, and the steps it has "
     "not run are lost.",
     "pause": "Training stops at the next step and the job waits, paused, until you resume it.",

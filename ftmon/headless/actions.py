@@ -47,7 +47,7 @@ def action_command(action: str):  # type: ignore[no-untyped-def]
             prompt.ensure_confirmed(
                 False,
                 f"{action.capitalize()} job {what}, now {status_text(job.status)}? "
-                f"{CONSEQUENCES[action]}",  # type: ignore[index]
+                f"{CONSEQUENCES[action]}",
             )
         job = await getattr(ctx.client, call_name)(job_id)
         if ctx.out.json_mode:

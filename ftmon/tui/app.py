@@ -231,6 +231,7 @@ class FtmonApp(App[int]):
                 return
 
     def _bound_keys(self, binding: Binding) -> list[str]:
+        """The keys of ``binding`` as the user's keymap has them."""
         keys = self._keymap.get(binding.id or "", binding.key)
         return [key.strip() for key in keys.split(",")]
 
@@ -811,9 +812,8 @@ class FtmonApp(App[int]):
         return rows
 
     def _keys_of(self, binding: Binding) -> str:
-        keys = self._keymap.get(binding.id or "", binding.key)
         return ", ".join(
-            self.get_key_display(binding.with_key(key.strip())) for key in keys.split(",")
+            self.get_key_display(binding.with_key(key)) for key in self._bound_keys(binding)
         )
 
     def action_refresh(self) -> None:
@@ -917,7 +917,7 @@ class FtmonApp(App[int]):
         if suffix:
             question.append(f" ({suffix})")
         question.append(f", now {status_text(job.status)}?")
-        question.append(f"\n{CONSEQUENCES[action]}")  # type: ignore[index]
+        question.append(f"\n{CONSEQUENCES[action]}")
         labels = (f"{action.capitalize()} job", self.rules.keep_label(job.status))
 
         def answered(yes: bool | None) -> None:
