@@ -10,10 +10,11 @@ The gate lets one key through at a time. The next key is held until the one befo
 handled all the way: a marker message posted to the same widget right behind the key follows it
 up the DOM, so when the marker reaches the app the key's handler and any binding it ran are done.
 What that binding set going is then allowed to finish: the next key waits until a pushed screen
-has mounted and no widget of the screen (nor the app) has a message waiting, so a focus change
-made by a callback, or by a message such as the filter's ``Submitted`` (posted by ``enter``,
-handled a hop later), lands before the next key is routed. Nothing can stall typing: past a
-short deadline the next key goes out anyway.
+has mounted and no message that could move focus waits in the app's queue or along the key's
+widget or the focused widget and their ancestors, so a focus change made by a callback, or by a
+message such as the filter's ``Submitted`` (posted by ``enter``, handled a hop later), lands
+before the next key is routed. Nothing can stall typing: past a short deadline the next key
+goes out anyway.
 
 Screens that ask for a deliberate answer (confirmations) set ``drops_typed_ahead``: a key typed
 before the screen was on show (``shown_at``) is dropped there, never taken as the answer.
@@ -25,7 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from textual import events, messages
 from textual.message import Message
@@ -46,14 +47,6 @@ QUIET_TIMEOUT = 3.0
 QUIET_POLL = 0.001
 
 
-class GuardedScreen(Protocol):
-    """A screen that takes no key typed before it was shown (see module docstring)."""
-
-    drops_typed_ahead: bool
-    #: When the screen was first on show (monotonic, as Textual stamps key events); None before.
-    shown_at: float | None
-
-
 class KeyHandled(Message):
     """Follows a key up the DOM: when it reaches the app, that key has been handled."""
 
@@ -63,7 +56,11 @@ class KeyHandled(Message):
 
 
 def typed_before_shown(screen: object, key: events.Key) -> bool:
-    """True for a key that a guarded screen must not take: it was typed before it showed."""
+    """True for a key that a guarded screen must not take: it was typed before it showed.
+
+    A guarded screen sets ``drops_typed_ahead`` and ``shown_at`` (when it was first on show,
+    monotonic as Textual stamps key events; None before).
+    """
     if not getattr(screen, "drops_typed_ahead", False):
         return False
     shown_at = getattr(screen, "shown_at", None)
@@ -88,10 +85,6 @@ class KeyGate:
         self._deadline = 0.0
         #: Keys dropped because a guarded screen was not yet on show (tests read it).
         self.dropped = 0
-        #: Looks at the app before it was quiet (a measure of the gate's cost; bench reads it).
-        self.polls = 0
-        #: Times the next key went out without the app having gone quiet (the deadline passed).
-        self.gave_up = 0
 
     @property
     def busy(self) -> bool:
@@ -162,11 +155,7 @@ class KeyGate:
     async def _release(self) -> None:
         """Send held keys, one at a time, once the app is quiet (see the module docstring)."""
         app = self._app
-        quiet = self._quiet()
-        if not quiet and monotonic() >= self._deadline:
-            self.gave_up += 1  # the app never went quiet: the next key goes out anyway
-        if not quiet and monotonic() < self._deadline:
-            self.polls += 1
+        if monotonic() < self._deadline and not self._quiet():
             # A timer's callback runs in the timer's own task, which could look while the app
             # is midway through a message: look again from the app's own queue instead.
             app.set_timer(QUIET_POLL, partial(app.call_later, self._release), name="key-gate-quiet")
