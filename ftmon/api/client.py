@@ -148,21 +148,17 @@ class FineTuningClient:
     ) -> httpx.Response:
         key = self.settings.admin_key if admin else self.settings.api_key
         all_headers = {**(headers or {}), **self._auth_headers(key)}
-        try:
-            built = self._http.build_request(
-                method,
-                path.lstrip("/"),
-                params=params,
-                json=json_body,
-                files=files,
-                data=data,
-                headers=all_headers,
-            )
-        except (httpx.InvalidURL, UnicodeError) as exc:
-            raise errors.InvalidRequestError(
-                f"This request cannot be sent: {type(exc).__name__}"
-            ) from None
-        send = self._send_capped(built)
+        # Built inside the awaited coroutine, so a URL that cannot be built (too long, a lone
+        # surrogate) meets the same handler below as before.
+        send = self._send_capped(
+            method,
+            path.lstrip("/"),
+            params=params,
+            json=json_body,
+            files=files,
+            data=data,
+            headers=all_headers,
+        )
         timeout = self.settings.timeout
         if deadline is None:
             # The overall deadline also covers transports that ignore httpx's own timeouts,
@@ -219,13 +215,14 @@ class FineTuningClient:
             )
         return response
 
-    async def _send_capped(self, request: httpx.Request) -> httpx.Response:
+    async def _send_capped(self, method: str, url: str, **parts: Any) -> httpx.Response:
         """Send and read the answer, decoded, up to ``max_answer_bytes``: past that, stop.
 
         httpx would read a whole body into memory (a 4 MB gzip that inflates to 4 GiB, or a body
         that never ends, only against a deadline); streamed, no answer holds more than the cap
-        plus one decoded chunk.
+        plus one decoded chunk. ``parts`` are ``build_request``'s (params, json, files...).
         """
+        request = self._http.build_request(method, url, **parts)
         response = await self._http.send(request, stream=True)
         limit = self.settings.max_answer_bytes
         try:

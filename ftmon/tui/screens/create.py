@@ -599,19 +599,13 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         placeholders = {name: upload_placeholder(path) for name, path in local.items()}
         body = build_body(inp, placeholders)
         train = self.reports.get("training_file")
-        cost = cost_line(train, n_epochs_value(inp)) if train is not None else ""
+        notes = [cost_line(train, n_epochs_value(inp))] if train is not None else []
         uploads = [f"{one_line(p.name, width=40)} ({human_size(_size(p))})" for p in local.values()]
         if uploads:
-            cost = "\n".join(
-                line
-                for line in (
-                    cost,
-                    "Create job uploads "
-                    + ", ".join(uploads)
-                    + " first; its id takes the <upload …> place.",
-                )
-                if line
+            notes.append(
+                f"Create job uploads {', '.join(uploads)} first; its id takes the <upload …> place."
             )
+        cost = "\n".join(notes)
         if self.app.screen is not self or self._stopping:
             # The user is answering another question (close the form?): do not cover it.
             self._status("Checked: review again to see the request.")
@@ -742,7 +736,6 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             self._status("Not sent: nothing was uploaded or created.")
             return
         self.busy = True
-        self._status("Creating the job…")
         self._send(inp, local)
 
     @work(group="create-send", exclusive=True, exit_on_error=False)
