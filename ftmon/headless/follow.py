@@ -8,16 +8,20 @@ a time, hands its changes to a :class:`Reporter`, and decides when to stop:
   then at most ``SETTLE_CYCLES`` more polls if its checkpoints or result file just failed;
 * an error that waiting will not fix: the job is not found (4), the key is refused (5), the
   request is rejected (7);
-* no healthy poll for ``give_up_after`` seconds (6).
+* no healthy poll for ``give_up_after`` seconds (6). The client retries each request on its own
+  (a 429 with ``Retry-After: 30``, a server that drips a byte a second), so a poll is not left to
+  finish: it is cut when the give-up deadline passes, and the command ends then.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from ftmon.api import errors
-from ftmon.api.client import FineTuningClient
+from ftmon.api.client import FineTuningClient, RetryHook
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.headless import exits
 from ftmon.headless.runner import Context
@@ -38,6 +42,8 @@ DEFAULT_GIVE_UP = 300.0
 ESSENTIAL = frozenset({"retrieve_job", "list_events"})
 #: Extra polls after the end for checkpoints or the result file that failed on the last one.
 SETTLE_CYCLES = 3
+#: Seconds a poll that starts at (or just before) the give-up deadline still gets: one last try.
+LAST_TRY = 2.0
 
 
 class Reporter(Protocol):
@@ -66,10 +72,19 @@ class ClientTap:
         self._client = client
         self.calls: list[str] = []
         self.failures: list[tuple[str, errors.FtmonApiError]] = []
+        #: ``time.monotonic()`` of the last job or events call that succeeded (any cycle).
+        self.last_success: float | None = None
+        #: The last error the client retried this cycle, or None once a call succeeds.
+        self.retrying: errors.FtmonApiError | None = None
 
     def new_cycle(self) -> None:
         self.calls = []
         self.failures = []
+        self.retrying = None
+
+    def note_retry(self, exc: errors.FtmonApiError, delay: float, attempt: int) -> None:
+        """The client's retry hook: a cycle cut while its calls retry still knows why."""
+        self.retrying = exc
 
     def failed(self, names: frozenset[str]) -> list[tuple[str, errors.FtmonApiError]]:
         return [(n, e) for n, e in self.failures if n in names]
@@ -94,10 +109,14 @@ class ClientTap:
         async def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append(name)
             try:
-                return await attr(*args, **kwargs)
+                result = await attr(*args, **kwargs)
             except errors.FtmonApiError as exc:
                 self.failures.append((name, exc))
                 raise
+            if name in ESSENTIAL:
+                self.last_success = time.monotonic()
+                self.retrying = None
+            return result
 
         return call
 
@@ -154,6 +173,9 @@ class Follower:
         monitor, clock = self.monitor, self.ctx.conn.clock
         monitor.select(self.job_id)
         unsubscribe = monitor.subscribe(self._on_changes)
+        client = self.ctx.client
+        on_retry = client.on_retry
+        client.on_retry = self._chain_retry(on_retry)
         last_ok = clock()
         failing = False
         last_error: errors.FtmonApiError | None = None
@@ -162,13 +184,24 @@ class Follower:
         try:
             while True:
                 self.tap.new_cycle()
-                await monitor.poll_once()
+                # Seconds this poll may take: while failing, what is left until the give-up
+                # deadline; from a healthy start, give_up_after since the last good call.
+                left = last_ok + self.give_up_after - clock() if failing else None
+                finished = await self._poll(left)
                 if self.tap.events_complete:
                     self._first_events = False  # --since applies to the history only
                 now = clock()
                 fatal = lasting(self.tap.failures)
                 if fatal is not None:
                     raise fatal
+                if not finished:
+                    failed = self.tap.failed(ESSENTIAL)
+                    error = failed[-1][1] if failed else self.tap.retrying or last_error
+                    raise exits.CommandError(
+                        f"no good answer for {format_span(max(now - last_ok, self.give_up_after))}"
+                        f", giving up: {error or 'a request was still waiting for an answer'}",
+                        exits.UNREACHABLE,
+                    )
                 essential = self.tap.essential_ok
                 if essential is not None:
                     failing = not essential
@@ -195,7 +228,54 @@ class Follower:
                     )
                 await self.ctx.conn.sleep(self._delay(now, last_ok if failing else None))
         finally:
+            client.on_retry = on_retry
             unsubscribe()
+
+    def _chain_retry(self, previous: RetryHook | None) -> RetryHook:
+        def hook(exc: errors.FtmonApiError, delay: float, attempt: int) -> None:
+            self.tap.note_retry(exc, delay, attempt)
+            if previous is not None:
+                previous(exc, delay, attempt)
+
+        return hook
+
+    async def _poll(self, left: float | None) -> bool:
+        """One engine cycle, cut short when the give-up deadline passes; False if it was cut.
+
+        The client retries each request by itself (a 429 asking for 30 s, a server dripping a
+        byte a second), so a cycle could outlast ``give_up_after`` many times over. While
+        failing (``left`` given), the cycle gets the seconds left until the deadline, and at
+        least :data:`LAST_TRY`; from a healthy start, ``give_up_after`` from the latest
+        successful job or events call (a long first walk of the history keeps going). ``left``
+        is read on the connection's clock (the wall clock in real use); the cut is measured on
+        ``time.monotonic``, since a simulated clock stands still while a poll runs.
+        """
+        started = time.monotonic()
+        task = asyncio.ensure_future(self.monitor.poll_once())
+        try:
+            while True:
+                if left is not None:
+                    deadline = started + max(left, LAST_TRY)
+                else:
+                    since = max(started, self.tap.last_success or started)
+                    deadline = since + max(self.give_up_after, LAST_TRY)
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    done, _ = await asyncio.wait({task}, timeout=wait)
+                    if not done:
+                        continue  # a call may have succeeded meanwhile: look again
+                if task.done():
+                    task.result()  # a bug in the engine is raised, as it was before
+                    return True
+                return False
+        finally:
+            if not task.done():
+                task.cancel()
+                # Waited for, so that nothing of the cycle (an open answer, a retry's sleep)
+                # outlives the command; asyncio.wait lets a cancel of this task through.
+                await asyncio.wait({task})
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: never "exception was never retrieved"
 
     def _delay(self, now: float, last_ok: float | None) -> float:
         """The interval, or sooner: the next retry of a failing call, or the give-up deadline."""
