@@ -7,9 +7,10 @@ world with the suite's recognisable keys. ``--crash`` adds the key ``!``, which 
 frames, with the request headers, are on the stack the crash report prints), ``handler`` raises
 in a key handler.
 
-``python tests/reliability/probe.py hostile``: the app on the hostile API serving the corpus's
-dangerous payloads; SIGUSR1 makes every ``job.suffix-hazard=`` job finish, so the toast, the bell
-and the desktop notification quote hostile suffixes.
+``python tests/reliability/probe.py hostile [--checkpoints]``: the app on the hostile API serving
+the corpus's dangerous payloads (and, with ``--checkpoints``, checkpoints with hostile model
+names); SIGUSR1 makes every ``job.suffix-hazard=`` job finish, so the toast, the bell and the
+desktop notification quote hostile suffixes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
 import httpx  # noqa: E402
+from corpus import HAZARDS, Payload, base_checkpoint, build_corpus  # noqa: E402
+from hostile_api import NOW  # noqa: E402
 from relkit import ADMIN_KEY, API_KEY, START, settings_for  # noqa: E402
 from textual.binding import Binding, BindingType  # noqa: E402
 
@@ -100,9 +103,9 @@ def sim_app(args: argparse.Namespace) -> ProbeApp:
     return app
 
 
-def hostile_app(args: argparse.Namespace) -> ProbeApp:
-    from corpus import build_corpus
-    from hostile_api import NOW, HostileApi
+def hostile_payloads(*, checkpoints: bool = False) -> list[Any]:
+    """What the hostile mode serves: the dangerous jobs, every suffix hazard on a running job,
+    and (``checkpoints``) a carrier job per hostile checkpoint model name."""
     from test_rel_screen import dangerous_payloads
 
     payloads = dangerous_payloads()
@@ -110,6 +113,23 @@ def hostile_app(args: argparse.Namespace) -> ProbeApp:
     payloads += [
         p for p in build_corpus() if p.name.startswith("job.suffix-hazard=") and p.name not in names
     ]
+    if checkpoints:
+        payloads += [hostile_checkpoint(name, hazard) for name, hazard in HAZARDS.items()]
+    return payloads
+
+
+def hostile_checkpoint(name: str, hazard: str) -> Payload:
+    """A checkpoint whose model name (shown, copied, sent back in a URL) holds ``hazard``."""
+    item = base_checkpoint(10, NOW - 200, "carrier")
+    item["fine_tuned_model_checkpoint"] = "ft:x:" + hazard[:2000]
+    item["id"] = f"ftckpt_screen{len(name)}{sum(map(ord, name))}"
+    return Payload(f"checkpoint.screen={name}", "checkpoint", [item], about="a hostile name")
+
+
+def hostile_app(args: argparse.Namespace) -> ProbeApp:
+    from hostile_api import HostileApi
+
+    payloads = hostile_payloads(checkpoints=args.checkpoints)
     api = HostileApi(payloads)
     client = FineTuningClient(
         settings_for("http://hostile.test/v1", max_retries=0),
@@ -146,6 +166,9 @@ def main() -> int:
     parser.add_argument("--read-only", action="store_true")
     parser.add_argument("--job", help="open on this job (sim mode)")
     parser.add_argument("--no-hangup-handler", action="store_true")
+    parser.add_argument(
+        "--checkpoints", action="store_true", help="hostile mode: add hostile checkpoint names"
+    )
     args = parser.parse_args()
     app = sim_app(args) if args.mode == "sim" else hostile_app(args)
     result = app.run(mouse=False)

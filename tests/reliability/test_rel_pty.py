@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
 import sys
 import time
@@ -15,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from corpus import HAZARDS
 from relkit import KEY_FRAGMENTS, new_world
-from terminal_bytes import judge
+from terminal_bytes import _unsafe, judge
 
 from bench.common import tui_env
 from bench.pty_harness import PtyProcess, close_pty_without_sighup
@@ -72,6 +74,107 @@ def test_hostile_data_reaches_the_terminal_only_as_text() -> None:
     # (Inside ftmon's own notifications it is inert text: no ESC, no BEL, see problems().)
     for smuggled in (b"]0;pwned-title", b"]2;pwned-title", b"]9;pwned-notify"):
         assert b"\x1b" + smuggled not in raw and b"\x9d" not in raw
+
+
+#: The all-strings jobs walked through every screen and form: one of each escape family, markup
+#: that acts, bidi and invisible text (each holds its hazard in every string field).
+SCREEN_HAZARDS = (
+    "osc52-clipboard",
+    "osc-title-bel",
+    "osc-title-st",
+    "osc8-hyperlink",
+    "osc-notify",
+    "csi-clear",
+    "csi-leave-alt-screen",
+    "dcs-request",
+    "apc-kitty-graphics",
+    "c1-osc",
+    "c1-csi",
+    "markup-link",
+    "markup-click",
+    "bidi-override",
+    "c0-controls",
+    "zero-width",
+)
+
+
+def show_only(term: PtyProcess, job_id: str) -> None:
+    """Filter the list down to the job (and any whose id begins like it) and give the list the
+    focus (the filter's enter)."""
+    term.press("/")
+    term.wait_for("filter: ", timeout=10)
+    term.type(job_id)
+    term.press("enter")
+    term.wait_for(re.compile(rf"jobs [12]/\d+ · filter: {re.escape(job_id[:20])}"), timeout=10)
+
+
+def visit(term: PtyProcess, key: str, shows: str) -> None:
+    """Open a screen with ``key``, wait until it shows ``shows``, close it with escape."""
+    term.press(key)
+    term.wait_for(shows, timeout=15)
+    term.wait_quiet(0.2, timeout=10)
+    term.press("escape")
+    term.wait_gone(shows, timeout=10)
+
+
+@pytest.mark.parametrize(
+    "every_hazard", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["some", "all"]
+)
+def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: bool) -> None:
+    """Issue 11.1: the jobs with a hazard in every field walked through every screen and form:
+    the four tabs, the create form filled from the job (``N``), the permissions screen, compare,
+    help and the palette above them; hostile checkpoint names (the slow tier: every hazard's)
+    through the permissions screen and the clipboard. Only ftmon's own sequences reach the pty,
+    and what ``y`` copies is clean text. (The create form's prefill once wrote OSC 52, OSC 2 and
+    CSI 2J to the terminal.)"""
+    from hostile_api import HostileApi
+    from probe import hostile_payloads
+
+    api = HostileApi(hostile_payloads(checkpoints=True))
+    all_strings = [api.carrier_of[f"job.all-strings={name}"] for name in SCREEN_HAZARDS]
+    screen_names = HAZARDS if every_hazard else SCREEN_HAZARDS
+    checkpoint_jobs = [api.carrier_of[f"checkpoint.screen={name}"] for name in screen_names]
+    with probe("hostile", "--checkpoints", cols=160, rows=48) as term:
+        term.wait_for("jobs ", timeout=30)
+        term.wait_for(lambda text: "loading jobs" not in text, timeout=30)
+        for job_id in all_strings:
+            show_only(term, job_id)
+            term.press("2", "3", "4", "1", gap=0.1)
+            visit(term, "N", "Create a fine-tuning job")
+            visit(term, "P", "Shared with")
+            term.press("m")
+            term.press("escape")  # clears the filter
+            term.wait_gone("filter: ", timeout=10)
+        visit(term, "C", "Compare runs")
+        visit(term, "?", "Keys")
+        term.press("ctrl+p")
+        term.wait_for("Search", timeout=10)
+        term.type("job")
+        term.wait_for("Compare the marked jobs", timeout=10)
+        term.press("escape", gap=0.3)  # closes the list of matches
+        term.press("escape")  # closes the palette
+        term.wait_gone("🔎", timeout=10)
+        for job_id in checkpoint_jobs:
+            show_only(term, job_id)
+            visit(term, "P", "Shared with")
+            term.press("4")
+            term.wait_quiet(0.2, timeout=10)
+            term.press("y")
+            term.wait_for("Copied", timeout=10)
+            term.press("escape")
+            term.wait_gone("filter: ", timeout=10)
+        assert not term.exited(), "the app died on hostile data"
+        term.press("q")
+        assert term.wait_exit(10) == 0
+        raw = term.raw_output()
+    verdict = judge(raw)
+    assert verdict.problems() == []
+    assert len(verdict.copies) == len(checkpoint_jobs)
+    for copy in verdict.copies:
+        text = base64.b64decode(copy).decode("utf-8")
+        assert text and not [c for c in text if _unsafe(c) or c in "\r\n"], text[:80]
+    for smuggled in (b"]0;pwned-title", b"]2;pwned-title", b"]52;c;cm0g"):
+        assert b"\x1b" + smuggled not in raw
 
 
 # -- secrets in crash reports and logs -------------------------------------------------------
