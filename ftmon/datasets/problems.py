@@ -13,6 +13,7 @@ from typing import Any
 KINDS: dict[str, str] = {
     "encoding": "the line is not UTF-8 text",
     "invalid_json": "the line is not valid JSON",
+    "line_too_long": "the line is too long to be one example (not read)",
     "not_an_object": "the line is JSON, but not one JSON object",
     "wrong_format": "the record is not in the format the chosen method needs",
     "bad_message": "a message is malformed (role, content, weight, tool calls)",

@@ -1,8 +1,10 @@
 """Check a JSONL training file before it is uploaded: every problem with its line number.
 
-The file is read as a stream of lines, so a 1 GB file costs the memory of its longest line. Each
-line is parsed, checked against the chosen method's format (:mod:`ftmon.datasets.formats`) and
-counted toward the example count and the token estimate (:mod:`ftmon.datasets.tokens`).
+The file is read as a stream of lines, so a 1 GB file costs the memory of its longest line, and
+no line is held past :data:`MAX_LINE_BYTES` (a longer one is a problem on that line, skipped to
+its end unread: a whole JSON array written on one line is the usual cause). Each line is parsed,
+checked against the chosen method's format (:mod:`ftmon.datasets.formats`) and counted toward
+the example count and the token estimate (:mod:`ftmon.datasets.tokens`).
 
 The simulator calls :func:`validate_training_bytes` and :func:`job_error` so that a bad file fails
 a simulated job with the error a real one gets.
@@ -11,9 +13,9 @@ a simulated job with the error a real one gets.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ftmon.datasets.formats import METHODS, record_problems
 from ftmon.datasets.problems import DatasetReport, Problem
@@ -24,6 +26,13 @@ from ftmon.localread import regular_file
 MIN_EXAMPLES = 10
 #: Bytes between two progress reports while reading a file.
 PROGRESS_EVERY = 1 << 20
+
+#: The longest line read whole. Far past any model's context for text (65k-128k tokens, a few
+#: hundred KB); 64 MiB still holds an example with dozens of base64 images. Bounds the memory a
+#: check costs whatever the file: a 2 GiB single-line file took 4.2 GB before this cap.
+MAX_LINE_BYTES = 64 << 20
+#: How much of an over-long line is read at a time while skipping it.
+SKIP_CHUNK = 1 << 20
 
 #: ``(bytes read, total bytes or None)``.
 ProgressFn = Callable[[int, "int | None"], None]
@@ -74,6 +83,21 @@ class Checker:
             report.tokens += tokens
             report.max_example_tokens = max(report.max_example_tokens, tokens)
 
+    def feed_too_long(self, number: int, length: int) -> None:
+        """Line ``number`` was ``length`` bytes, more than :data:`MAX_LINE_BYTES`: not read."""
+        report = self.report
+        report.lines = max(report.lines, number)
+        report.size += length
+        report.examples += 1
+        report.add(
+            Problem(
+                number,
+                "line_too_long",
+                f"a line of {length:,} bytes, more than the {MAX_LINE_BYTES:,} ftmon reads as "
+                "one example: each example must be one JSON object on a line of its own",
+            )
+        )
+
     def finish(self) -> DatasetReport:
         report = self.report
         if report.examples < self.min_examples:
@@ -121,9 +145,12 @@ def check_file(
     done = 0
     next_report = PROGRESS_EVERY
     with file.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            checker.feed(number, raw)
-            done += len(raw)
+        for number, (raw, length) in enumerate(capped_lines(handle, should_stop), start=1):
+            if raw is None:
+                checker.feed_too_long(number, length)
+            else:
+                checker.feed(number, raw)
+            done += length
             if done >= next_report:
                 next_report = done + PROGRESS_EVERY
                 if should_stop is not None and should_stop():
@@ -133,6 +160,30 @@ def check_file(
     if on_progress is not None:
         on_progress(done, total)
     return checker.finish()
+
+
+def capped_lines(
+    handle: BinaryIO, should_stop: Callable[[], bool] | None = None
+) -> Iterator[tuple[bytes | None, int]]:
+    """``(line, length)`` per line of ``handle``; ``(None, length)`` for a line longer than
+    :data:`MAX_LINE_BYTES`, which is read past in chunks and never held."""
+    while True:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
+            yield raw, len(raw)
+            continue
+        length = len(raw)
+        del raw
+        while True:
+            if should_stop is not None and should_stop():
+                raise CheckCancelled(getattr(handle, "name", "file"))
+            chunk = handle.readline(SKIP_CHUNK)
+            length += len(chunk)
+            if not chunk or chunk.endswith(b"\n"):
+                break
+        yield None, length
 
 
 def validate_training_bytes(

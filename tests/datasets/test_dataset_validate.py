@@ -274,3 +274,54 @@ def test_job_error_has_the_real_shape() -> None:
     assert valid is not None and valid["code"] == "invalid_validation_file"
     assert valid["message"].startswith("The job failed due to an invalid validation file.")
     assert job_error([]) is None
+
+
+def test_a_line_longer_than_the_cap_is_a_problem_on_that_line_read_in_bounded_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11.7: a whole file on one line (a JSON array, say) was held at once: 2 GiB of one
+    line took 4.2 GB. Now a line past the cap is skipped in chunks and named; the lines after it
+    are checked as usual. (The cap is lowered here so the file stays small.)"""
+    from ftmon.datasets import validate
+
+    monkeypatch.setattr(validate, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(validate, "SKIP_CHUNK", 512)
+    reads: list[int] = []
+    good_lines = [json.dumps(r).encode() for r in good("supervised", 12)]
+    huge = b"[" + b"1," * 50_000 + b"1]"
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b"\n".join([good_lines[0], huge, *good_lines[1:]]) + b"\n")
+
+    class Counting:
+        def __init__(self, handle):
+            self.handle = handle
+            self.name = handle.name
+
+        def readline(self, size: int = -1) -> bytes:
+            assert size != -1, "a line read without a cap"
+            line = self.handle.readline(size)
+            reads.append(len(line))
+            return line
+
+    lines = list(validate.capped_lines(Counting(path.open("rb"))))
+    assert [raw is None for raw, _ in lines] == [False, True] + [False] * 11
+    assert lines[1][1] == len(huge) + 1
+    assert max(reads) <= 4097
+
+    report = check_file(path, "supervised")
+    assert [(p.line, p.kind) for p in report.problems] == [(2, "line_too_long")]
+    assert f"a line of {len(huge) + 1:,} bytes" in report.problems[0].reason
+    assert report.examples == 13
+    assert report.size == path.stat().st_size
+
+
+def test_a_file_without_a_final_newline_over_the_cap_ends_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ftmon.datasets import validate
+
+    monkeypatch.setattr(validate, "MAX_LINE_BYTES", 100)
+    path = tmp_path / "one-line.json"
+    path.write_bytes(b"x" * 1000)
+    report = check_file(path, "supervised", min_examples=1)
+    assert [(p.line, p.kind) for p in report.problems] == [(1, "line_too_long")]
