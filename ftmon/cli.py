@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ftmon import __version__
 from ftmon.config import ConfigError, Settings, load_settings
-from ftmon.text import set_secrets
+from ftmon.text import clean, set_secrets
 
 EXIT_USAGE = 2
 
@@ -90,6 +90,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         profile=getattr(args, "profile", None),
         config_path=getattr(args, "config", None),
         overrides=overrides,
+        demo=bool(getattr(args, "demo", False)),
     )
 
 
@@ -104,18 +105,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     config = getattr(args, "config", None)
-    if config is not None and not config.is_file():
-        print(f"ftmon: no config file at {config}", file=sys.stderr)
+    try:
+        found = config is None or config.is_file()
+    except OSError:  # a name too long for the file system, say
+        found = False
+    if not found:
+        print(f"ftmon: no config file at {clean(config)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             settings = settings_from_args(args)
     except ConfigError as exc:
-        print(f"ftmon: {exc}", file=sys.stderr)
+        # Paths and names in the message are the user's, but still no escape reaches a terminal.
+        print(f"ftmon: {clean(exc)}", file=sys.stderr)
         return EXIT_USAGE
     for warning in caught:  # e.g. a config file holding a key that others can read
-        print(f"ftmon: warning: {warning.message}", file=sys.stderr)
+        print(f"ftmon: warning: {clean(warning.message)}", file=sys.stderr)
     # A key a server echoes back (in a suffix, an event) is blanked everywhere text is shown.
     set_secrets(s.reveal() for s in (settings.api_key, settings.admin_key) if s is not None)
     handler = getattr(args, "handler", None)

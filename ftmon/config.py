@@ -23,6 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+import httpx
 from platformdirs import user_config_path
 
 from ftmon.hosts import is_loopback
@@ -30,6 +31,13 @@ from ftmon.localread import read_bytes_capped
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_INTERVAL = 5.0
+#: The shortest poll interval against a remote API: below it a watch is a request storm on a
+#: shared account's rate limit. A server on this machine (a loopback base URL) or ``--demo`` may
+#: go lower: tests and the simulator do.
+MIN_INTERVAL = 1.0
+#: The longest base URL taken: real ones (Azure's, with ``?api-version=``) are a few hundred
+#: characters; every request carries it.
+MAX_BASE_URL = 2048
 #: The most bytes one answer may hold once decoded: a page of 100 events is some 50 KB and a
 #: result CSV of 100,000 steps some 10 MB, so 64 MiB is far above anything real, and far below
 #: what a gzip bomb or an endless body would take from a GPU box's memory.
@@ -142,7 +150,12 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     """``$FTMON_CONFIG``, else ``config.toml`` in the platform's config directory."""
     override = (os.environ if env is None else env).get(CONFIG_ENV)
     if override:
-        return Path(override).expanduser()
+        try:
+            return Path(override).expanduser()
+        except RuntimeError:  # ~user of no such user, or no home directory to put for ~
+            raise ConfigError(
+                f"{CONFIG_ENV}: cannot expand the ~ in {override!r}: no such home directory"
+            ) from None
     return user_config_path("ftmon") / "config.toml"
 
 
@@ -204,20 +217,45 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             raise ConfigError(f"{source}: [keymap] maps action names to key strings")
         return dict(value)
     if name == "base_url":
-        text = str(value).strip().rstrip("/")
-        if not text.startswith(("http://", "https://")) or not text.split("://", 1)[1].strip("/"):
-            raise ConfigError(f"{source}: base_url must be a URL like https://api.openai.com/v1")
-        if "@" in text.split("://", 1)[1].split("/", 1)[0]:
-            # user:password@host would be shown in the header and sent as Basic auth in place
-            # of the key: refused, and never quoted back (it holds a password).
-            raise ConfigError(
-                f"{source}: base_url must not hold a user name or password (user:pass@host); "
-                "ftmon sends the API key itself"
-            )
-        return text
+        return _base_url(value, source)
     if name not in _FILE_KEYS:
         raise ConfigError(f"{source}: unknown setting {name!r}")
     return None if value in ("", None) else str(value).strip() or None
+
+
+def _base_url(value: Any, source: str) -> str:
+    """A base URL the client can send every request to, or a :class:`ConfigError`.
+
+    httpx would take some URLs and fail at the first request instead (a control character, a
+    port of 99999, no host, a host IDNA refuses), as an unexpected error. The URL is never
+    quoted back: it may hold a password.
+    """
+    text = str(value).strip().rstrip("/")
+    if not text.startswith(("http://", "https://")) or not text.split("://", 1)[1].strip("/"):
+        raise ConfigError(f"{source}: base_url must be a URL like https://api.openai.com/v1")
+    if "@" in text.split("://", 1)[1].split("/", 1)[0]:
+        # user:password@host would be shown in the header and sent as Basic auth in place
+        # of the key: refused, and never quoted back (it holds a password).
+        raise ConfigError(
+            f"{source}: base_url must not hold a user name or password (user:pass@host); "
+            "ftmon sends the API key itself"
+        )
+    if len(text) > MAX_BASE_URL:
+        raise ConfigError(f"{source}: base_url is longer than {MAX_BASE_URL} characters")
+    if not text.isprintable() or any(c.isspace() for c in text):
+        raise ConfigError(f"{source}: base_url must not hold spaces or control characters")
+    bad = f"{source}: base_url is not a valid URL (a host, and a port from 1 to 65535 if any)"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = httpx.URL(text).host  # decodes an IDNA host: one it refuses raises here
+    except (ValueError, httpx.InvalidURL):  # UnicodeError (a host IDNA refuses) is a ValueError
+        raise ConfigError(bad) from None
+    if not host or not parts.hostname:
+        raise ConfigError(f"{source}: base_url names no host (like https://api.openai.com/v1)")
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(bad)
+    return text
 
 
 def _warn_if_readable(path: Path, table: dict[str, Any]) -> None:
@@ -283,15 +321,26 @@ def load_settings(
     config_path: Path | None = None,
     env: dict[str, str] | None = None,
     overrides: dict[str, Any] | None = None,
+    demo: bool = False,
 ) -> Settings:
-    """Merge defaults, the config file, the environment and ``overrides`` (flags), in that order."""
+    """Merge defaults, the config file, the environment and ``overrides`` (flags), in that order.
+
+    ``demo``: the simulator in process will be used, so an interval under :data:`MIN_INTERVAL`
+    is allowed as it is against a loopback base URL.
+    """
     env = dict(os.environ) if env is None else env
     path = config_path or default_config_path(env)
     table = read_config_file(path)
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}  # setting -> where its value came from, for messages
+
+    def take(layer: dict[str, Any], source: str) -> None:
+        _merge(values, layer)
+        sources.update(dict.fromkeys(layer, source))
+
     top_level = {k: v for k, v in table.items() if k not in {"default", "profiles"}}
-    _merge(values, _from_table(top_level, str(path)))
-    _merge(values, _from_table(table.get("default", {}), f"{path} [default]"))
+    take(_from_table(top_level, str(path)), str(path))
+    take(_from_table(table.get("default", {}), f"{path} [default]"), f"{path} [default]")
     profile = profile or env.get("FTMON_PROFILE") or None
     if profile:
         profiles = table.get("profiles", {})
@@ -300,16 +349,31 @@ def load_settings(
         if profile not in profiles:
             known = ", ".join(sorted(profiles)) or "none"
             raise ConfigError(f"no profile {profile!r} in {path} (profiles: {known})")
-        _merge(values, _from_table(profiles[profile], f"{path} [profiles.{profile}]"))
+        where = f"{path} [profiles.{profile}]"
+        take(_from_table(profiles[profile], where), where)
     for name, var in _ENV_NAMES.items():
         if env.get(var, "").strip():
-            values[name] = _coerce(name, env[var], var)
+            take({name: _coerce(name, env[var], var)}, var)
     for name, value in (overrides or {}).items():
         if value is not None:
-            _merge(values, {name: _coerce(name, value, f"--{name.replace('_', '-')}")})
+            flag = f"--{name.replace('_', '-')}"
+            take({name: _coerce(name, value, flag)}, flag)
     settings = replace(Settings(), **values, profile=profile, config_path=path)
+    _check_interval(settings, sources.get("interval", "interval"), demo=demo)
     _warn_if_cleartext(settings)
     return settings
+
+
+def _check_interval(settings: Settings, source: str, *, demo: bool) -> None:
+    """Under :data:`MIN_INTERVAL` only against this machine (a loopback base URL) or ``--demo``."""
+    if settings.interval >= MIN_INTERVAL or demo:
+        return
+    if is_loopback((urlsplit(settings.base_url).hostname or "").lower()):
+        return
+    raise ConfigError(
+        f"{source}: interval must be at least {MIN_INTERVAL:g} second against a remote API "
+        f"(got {settings.interval:g}); shorter only with a loopback base URL or --demo"
+    )
 
 
 def _warn_if_cleartext(settings: Settings) -> None:

@@ -430,3 +430,132 @@ def test_a_trusted_network_can_silence_the_cleartext_warning(tmp_path: Path) -> 
         settings = load_settings(config_path=config, env={})
     assert settings.allow_insecure_http
     assert not [w for w in caught if "unencrypted" in str(w.message)]
+
+
+# -- the shortest interval ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "overrides", "source"),
+    [
+        ("", {"interval": 0.2}, "--interval"),
+        ("interval = 0.5\n", {}, "c.toml"),
+        ("[profiles.fast]\ninterval = 0.1\n[default]\ninterval = 9\n", {}, "[profiles.fast]"),
+    ],
+)
+def test_an_interval_under_a_second_against_a_remote_api_is_refused(
+    tmp_path: Path, toml: str, overrides: dict, source: str
+) -> None:
+    path = write(tmp_path / "c.toml", toml)
+    profile = "fast" if "fast" in toml else None
+    with pytest.raises(ConfigError) as info:
+        load(path, overrides=overrides, profile=profile)
+    message = str(info.value)
+    assert source in message
+    assert "interval must be at least 1 second" in message and "loopback" in message
+    remote = {"OPENAI_BASE_URL": "https://ft.example.test/v1"}
+    with pytest.raises(ConfigError, match="at least 1 second"):
+        load(path, overrides=overrides, profile=profile, env=remote)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8089/v1", "http://localhost:8089/v1", "http://[::1]:8089/v1"]
+)
+def test_a_short_interval_is_fine_against_this_machine(tmp_path: Path, url: str) -> None:
+    settings = load(
+        tmp_path / "none.toml", env={"OPENAI_BASE_URL": url}, overrides={"interval": 0.1}
+    )
+    assert settings.interval == 0.1
+
+
+def test_a_short_interval_is_fine_with_the_demo(tmp_path: Path) -> None:
+    assert load(tmp_path / "none.toml", overrides={"interval": 0.2}, demo=True).interval == 0.2
+    assert load(tmp_path / "none.toml", overrides={"interval": 1}).interval == 1.0  # the minimum
+
+
+def test_the_cli_refuses_a_short_interval_with_exit_2(capsys, tmp_path, monkeypatch) -> None:
+    from ftmon.cli import main
+
+    monkeypatch.setenv("FTMON_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert main(["jobs", "--interval", "0.3"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("ftmon: --interval: interval must be at least 1 second")
+        and err.count("\n") == 1
+    )
+    assert main(["--demo", "jobs", "--interval", "0.3", "--json"]) == 0
+    capsys.readouterr()
+
+
+# -- settings that httpx would take and fail on later -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://127.0.0.1:8089/v\x01", "spaces or control characters"),
+        ("http://exa mple.test/v1", "spaces or control characters"),
+        ("https://api.openai.com/v1\u202e", "spaces or control characters"),
+        ("http://127.0.0.1:99999/v1", "not a valid URL"),
+        ("http://127.0.0.1:0/v1", "not a valid URL"),
+        ("http://127.0.0.1:abc/v1", "not a valid URL"),
+        ("http://[::1/v1", "not a valid URL"),
+        ("http://xn--zz.test/v1", "not a valid URL"),
+        ("http:///v1", "names no host"),
+        ("https://:443/v1", "names no host"),
+        ("https://api.openai.com/" + "v" * 3000, "longer than 2048 characters"),
+    ],
+)
+def test_a_base_url_the_client_cannot_use_is_a_settings_error(
+    tmp_path: Path, url: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path / "none.toml", env={"OPENAI_BASE_URL": url})
+    assert str(info.value).startswith("OPENAI_BASE_URL: base_url")
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1]:8089/v1",
+        "https://res.openai.azure.com/openai/v1?api-version=2024-10-21",
+        "https://bücher.example/v1",
+        "https://api.openai.com:443/v1",
+    ],
+)
+def test_usual_base_urls_still_pass(tmp_path: Path, url: str) -> None:
+    assert load(tmp_path / "none.toml", env={"OPENAI_BASE_URL": url}).base_url == url
+
+
+@pytest.mark.parametrize(
+    ("env", "argv"),
+    [
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:99999/v1"}, ["jobs"]),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:1/v\x01"}, ["jobs"]),
+        ({"OPENAI_BASE_URL": "http://[::1/v1"}, ["jobs"]),
+        ({"FTMON_CONFIG": "~no-such-user-ftmon/config.toml"}, ["jobs"]),
+        ({}, ["jobs", "--config", "c" * 5000]),
+    ],
+)
+def test_odd_settings_are_exit_2_with_one_line(capsys, monkeypatch, tmp_path, env, argv) -> None:
+    """Each of these ended in exit 70 ("unexpected error") or a traceback."""
+    from ftmon.cli import main
+
+    monkeypatch.setenv("FTMON_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ftmon: ") and err.count("\n") == 1
+
+
+def test_a_config_path_is_shown_without_its_escapes(capsys, tmp_path) -> None:
+    from ftmon.cli import main
+
+    assert main(["jobs", "--config", str(tmp_path / "\x1b]0;owned\x07.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "no config file at" in err and "\x1b" not in err and "\x07" not in err
