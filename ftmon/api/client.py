@@ -662,8 +662,9 @@ def _parse(model: type[M], body: Any, response: httpx.Response) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        found = exc.errors()
+        where = ".".join(str(p) for p in found[0]["loc"]) if found else ""
+        where = where or "body"
         raise errors.DecodeError(
             f"The server's answer has an unexpected shape at {where}",
             status_code=response.status_code,

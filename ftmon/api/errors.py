@@ -204,6 +204,7 @@ def error_for_status(
     if api_message is not None:
         api_message = " ".join(api_message.split())[:500] or None
     retryable: bool | None = None
+    cls: type[FtmonApiError]
     if status_code == 429 and api_code == "insufficient_quota":
         # Also a 429, but waiting will not help: say what it is and do not retry.
         cls, message = RateLimitError, "The account is out of quota (429 insufficient_quota)"

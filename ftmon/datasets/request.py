@@ -131,7 +131,7 @@ def resolve_file(value: str, *, exists: Callable[[Path], bool] | None = None) ->
     return FileChoice(file_id=text)
 
 
-def _int(text: str, low: int, high: int | None) -> tuple[int | str | None, str | None]:
+def _int(text: str, low: int, high: int | None) -> tuple[int | None, str | None]:
     value = text.strip()
     if not value or value.lower() == "auto":
         return None, None
@@ -188,6 +188,7 @@ def hyperparameters(inp: CreateInput) -> tuple[dict[str, Any], dict[str, str]]:
                 values[name] = text
             continue
         kind, low, high = _RULES[name]
+        number: int | float | None
         if kind == "int":
             number, problem = _int(raw, int(low), None if high is None else int(high))
         else:

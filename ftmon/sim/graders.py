@@ -122,7 +122,8 @@ def run_grader(body: Any) -> dict[str, Any]:
         raise missing_param("model_sample")
     if not isinstance(sample, str):
         raise invalid_type("model_sample", "a string", sample)
-    item = body.get("item") if isinstance(body.get("item"), dict) else {}
+    given = body.get("item")
+    item: dict[str, Any] = given if isinstance(given, dict) else {}
     started = time.perf_counter()
     reward = _reward(grader, sample, item)
     errors: dict[str, Any] = dict.fromkeys(ERROR_FLAGS, False)

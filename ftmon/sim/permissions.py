@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from ftmon.sim.errors import bad_request, not_found
@@ -39,7 +40,9 @@ class PermissionStore:
             items = items[ids.index(after) + 1 :]
         return [dict(p) for p in items[:limit]], len(items) > limit
 
-    def create(self, model: str, project_ids: list[str], now: float) -> list[dict[str, Any]]:
+    def create(
+        self, model: str, project_ids: builtins.list[str], now: float
+    ) -> builtins.list[dict[str, Any]]:
         existing = {p["project_id"] for p in self._by_model.get(model, [])}
         for project in project_ids:
             if project in existing:

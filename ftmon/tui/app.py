@@ -30,6 +30,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -682,9 +683,11 @@ class FtmonApp(App[int]):
         status = status_text(job.status)
         suffix = one_line(job.display_suffix, width=40)
         body = one_line(job.id) + (f" ({suffix})" if suffix else "")
-        severity = {"failed": "error", "cancelled": "warning"}.get(
-            normalise_status(job.status), "information"
-        )
+        severity: SeverityLevel = "information"
+        if normalise_status(job.status) == "failed":
+            severity = "error"
+        elif normalise_status(job.status) == "cancelled":
+            severity = "warning"
         self.announced.append(job.id)
         self.notify(body, title=f"Job {status}", severity=severity, markup=False, timeout=10)
         self.bell()

@@ -309,9 +309,9 @@ def keymap_problems(keymap: Mapping[str, str], places: Sequence[Place] | None = 
     # Pairs follow each other (expand_keymap), so an entry may move its partner too.
     moved: dict[str, tuple[str, list[str]]] = {e: (e, keys) for e, keys in usable.items()}
     for first, second in PAIRS:
-        for one, other in ((first, second), (second, first)):
-            if one in usable and other not in keymap:
-                moved[other] = (one, usable[one])
+        for given, partner in ((first, second), (second, first)):
+            if given in usable and partner not in keymap:
+                moved[partner] = (given, usable[given])
 
     clashes: dict[tuple[str, str, str], list[tuple[Place, _Bound, _Bound]]] = {}
     for place in places:
@@ -319,15 +319,16 @@ def keymap_problems(keymap: Mapping[str, str], places: Sequence[Place] | None = 
         for index, layer in enumerate(place.layers):
             seen: set[tuple[str | None, str]] = set()
             for binding in layer.bindings:
+                user_entry: str | None
                 if binding.id in moved:
-                    entry, keys = moved[binding.id]
+                    user_entry, keys = moved[binding.id]
                 else:
-                    entry, keys = None, [binding.key]
+                    user_entry, keys = None, [binding.key]
                 for key in keys:
                     if (binding.id or binding.action, key) in seen:
                         continue
                     seen.add((binding.id or binding.action, key))
-                    on_key.setdefault(key, []).append(_Bound(index, binding, entry))
+                    on_key.setdefault(key, []).append(_Bound(index, binding, user_entry))
         for key, bound in on_key.items():
             for i, one in enumerate(bound):
                 for other in bound[i + 1 :]:

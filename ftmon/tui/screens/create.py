@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -636,7 +637,7 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
                 uploaded = await upload_with_progress(
                     self.client,
                     path,
-                    on_progress=lambda done, total, label=label: self._progress(label, done, total),
+                    on_progress=partial(self._progress, label),
                 )
             except (FtmonApiError, OSError) as exc:
                 reason = one_line(exc.strerror if isinstance(exc, OSError) else exc)

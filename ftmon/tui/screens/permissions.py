@@ -155,7 +155,9 @@ class PermissionsScreen(Screen[None]):
             title += " · read-only"
         yield Static(Text(title, no_wrap=True, overflow="ellipsis"), id="perm-title")
         yield Static(Text("Checkpoints"), classes="perm-heading")
-        ckpts = DataTable(id="perm-checkpoints", cursor_type="row", zebra_stripes=False)
+        ckpts: DataTable[Text | str] = DataTable(
+            id="perm-checkpoints", cursor_type="row", zebra_stripes=False
+        )
         yield ckpts
         yield Static(Text("Shared with"), classes="perm-heading", id="perm-projects-heading")
         yield DataTable(id="perm-projects", cursor_type="row")

@@ -140,9 +140,9 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         row = self._rows.get(job_id)
         if row is None:
             return ""
-        return self._render(row, self.current_layout(), job_id in self._marked).plain
+        return self._row_text(row, self.current_layout(), job_id in self._marked).plain
 
-    def _render(self, row: JobRow, layout: list[tuple[Column, int]], marked: bool) -> Text:
+    def _row_text(self, row: JobRow, layout: list[tuple[Column, int]], marked: bool) -> Text:
         text = render_row(row, layout)
         if marked and len(text) > 1:
             mark = Text(MARK, self.get_component_rich_style("job-list--mark", partial=True))
@@ -349,7 +349,7 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        text = self._render(row, layout, marked)
+        text = self._row_text(row, layout, marked)
         if cursor:
             component = "job-list--cursor" if self.has_focus else "job-list--cursor-blurred"
             text.stylize(self.get_component_rich_style(component))

@@ -261,8 +261,8 @@ class _Curves:
         if name not in self.names:
             return None
         if name not in self._columns and self._latest is not None:
-            step, values = self._latest
-            value = values.get(name)
+            step, latest = self._latest
+            value = latest.get(name)
             if value is not None and _can_plot(step, value):
                 return value
         values = self.column(name).values
