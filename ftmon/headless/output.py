@@ -39,8 +39,8 @@ def stream_width(stream: IO[str], environ: dict[str, str] | None = None) -> int:
                 return max(20, columns)
     except (AttributeError, ValueError, OSError):
         pass
-    columns = env.get("COLUMNS", "")
-    return max(20, int(columns)) if columns.isdigit() else 80
+    given = env.get("COLUMNS", "")
+    return max(20, int(given)) if given.isascii() and given.isdigit() else 80
 
 
 class _Console(Console):
@@ -71,6 +71,9 @@ class Output:
         self.console = _Console(
             file=stdout,
             width=self.width,
+            # Given, so that Rich reads neither $COLUMNS nor $LINES itself: "²" passes its
+            # isdigit() check and then fails int(). Lines are never paged, so any height does.
+            height=25,
             color_system="standard" if self.color else None,
             force_terminal=self.color,
             no_color=not self.color,
