@@ -1,0 +1,134 @@
+"""Human tables fit the width they are given, whatever the lengths of what the API sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from headkit import Run
+from rich.text import Text
+
+from ftmon.api.client import FineTuningClient
+from ftmon.api.models import FineTuningJob
+from ftmon.headless import runner
+from ftmon.headless.perms import PERM_COLUMNS
+from ftmon.headless.render import jobs_table
+from ftmon.headless.tables import Column, fit_widths, render
+
+HUGE = 10_000
+NORMAL_ID = "ftjob-abcdefghijklmnopqrstuvwx"
+
+
+def job(**fields: Any) -> FineTuningJob:
+    body = {
+        "id": NORMAL_ID,
+        "status": "running",
+        "model": "gpt-4o-mini-2024-07-18",
+        "suffix": "support-bot",
+        "created_at": 1000,
+        **fields,
+    }
+    return FineTuningJob.model_validate(body)
+
+
+HOSTILE_JOBS = {
+    "id": [job(id="ftjob-" + "x" * HUGE), job()],
+    "model": [job(model="m" * HUGE), job()],
+    "suffix": [job(suffix="s" * HUGE), job()],
+    "all": [job(id="ftjob-" + "i" * HUGE, model="m" * HUGE, suffix="s" * HUGE), job()],
+    "wide": [job(id="ftjob-" + "漢" * 3000, suffix="字" * 3000)],
+}
+
+
+@pytest.mark.parametrize("width", [80, 40, 20, 1])
+@pytest.mark.parametrize("kind", sorted(HOSTILE_JOBS))
+def test_the_jobs_table_fits_whatever_the_lengths(kind: str, width: int) -> None:
+    lines = jobs_table(HOSTILE_JOBS[kind], {}, now=4600, width=width)
+    assert len(lines) == len(HOSTILE_JOBS[kind]) + 1
+    assert all(line.cell_len <= width for line in lines), [line.cell_len for line in lines]
+    if width == 80 and kind != "wide":
+        assert "…" in lines[1].plain  # the long one is cut, with an ellipsis
+        assert lines[1].plain.rstrip().endswith("1h")  # the columns after it are all there
+        if kind in ("model", "suffix"):
+            assert NORMAL_ID in lines[1].plain  # a usual id stays whole next to a long model
+        assert NORMAL_ID in lines[2].plain  # the usual row keeps its id whole
+
+
+def test_usual_jobs_at_80_columns_are_as_they_were() -> None:
+    """The flexible columns give way as before; nothing else is cut."""
+    lines = jobs_table([job(), job(status="succeeded", suffix=None)], {}, 4600, 80)
+    assert [line.plain for line in lines] == [
+        "status       id                              model       suffix    progress  age",
+        "▶ running    ftjob-abcdefghijklmnopqrstuvwx  gpt-4o-mi…  support…         —   1h",
+        "✔ succeeded  ftjob-abcdefghijklmnopqrstuvwx  gpt-4o-mi…  —             100%   1h",
+    ]
+    hostile = jobs_table([job(id="ftjob-" + "x" * HUGE), job()], {}, 4600, 80)
+    # A hostile row leaves the usual one as it is alone (the id column is the usual width).
+    assert hostile[2].plain == jobs_table([job()], {}, 4600, 80)[1].plain
+
+
+def test_ids_stay_whole_while_other_columns_can_give_way() -> None:
+    columns = [Column("id"), Column("model", min_width=8), Column("suffix", min_width=6)]
+    assert fit_widths([30, 30, 30], columns, 80)[0] == 30
+    # Past the minimums, the widest gives way first: a huge id before a usual one.
+    widths = fit_widths([10_000, 30, 8, 6], [Column("id"), *columns], 80)
+    assert widths[1:] == [30, 8, 6] and sum(widths) + 3 * 2 == 80
+
+
+def test_many_columns_fit_or_are_cut_at_the_width() -> None:
+    columns = [Column(f"metric{n}", align="right") for n in range(60)]
+    rows = [[Text(f"{n * 0.123456:.4f}") for n in range(60)] for _ in range(3)]
+    for width in (80, 40, 5):
+        lines = render(columns, rows, width)
+        assert all(line.cell_len <= width for line in lines)
+
+
+def test_the_permissions_table_fits_with_a_huge_project_id() -> None:
+    rows = [[Text("cp_" + "p" * HUGE), Text("proj_" + "q" * HUGE), Text("2026-05-28 20:26")]]
+    for width in (80, 40):
+        lines = render(PERM_COLUMNS, rows, width)
+        assert all(line.cell_len <= width for line in lines)
+        assert lines[1].plain.endswith("  2026-05-28 20:26")  # the short cell stays whole
+
+
+def _serve_jobs(jobs: list[dict[str, Any]]) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = {"object": "list", "data": jobs, "has_more": False}
+        return httpx.Response(200, content=json.dumps(body).encode())
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_ftmon_jobs_fits_the_terminal_with_a_10kb_id(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    jobs = [
+        job(id="ftjob-" + "x" * HUGE, model="m" * HUGE, suffix="s" * HUGE).model_dump(),
+        job().model_dump(),
+    ]
+
+    def connect(args: Any, settings: Any) -> runner.Connection:
+        return runner.Connection(FineTuningClient(settings, transport=_serve_jobs(jobs)))
+
+    monkeypatch.setattr(runner, "connect", connect)
+    monkeypatch.setenv("COLUMNS", columns)
+    run = cli("jobs")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert len(lines) == 3
+    assert max(len(line) for line in lines) <= int(columns)
+
+
+@pytest.mark.parametrize("name", ["COLUMNS", "LINES"])
+def test_a_terminal_size_that_is_a_digit_but_no_number_is_ignored(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """ "²" passes str.isdigit() and fails int(): it was an unexpected error (exit 70)."""
+    monkeypatch.setenv(name, "²")
+    run = cli("jobs")
+    assert run.code == 0, run.err
+    assert max(len(line) for line in run.out.splitlines()) <= 80
