@@ -2,11 +2,37 @@
 
 One loop, so one poll never overlaps the one before. Each cycle fetches, concurrently:
 
-* the first page of the job list (every interval), and on its own any job that is still active
-  but has fallen off that page;
+* the first page of the job list (every interval);
 * the selected job in full: the job, new events only (the event tail), checkpoints when an event or
   a status change says there are new ones, and the result CSV once it has succeeded;
-* every other active job the same way, at a slower rate (``active_every`` cycles).
+* within a budget of ``active_budget`` requests a cycle, the other active jobs: the status of
+  those off the first page every cycle, and each one in full (new events, checkpoints) every
+  ``active_every`` cycles.
+
+The budget keeps the requests a minute bounded however many jobs are active. With a few active
+jobs all that is due fits (no more than ``active_budget`` GETs, reads and pages in all), and each
+job is read as often and as fully as without a budget: a first look reads a job's checkpoints
+and up to the events it keeps, so such a cycle can spend more requests than the budget, on that
+few jobs. When more is due, the budget is short and spent as requests: a job in the background
+has a light read, its newest page of events (and its checkpoints or result file when they are
+due, each a request more; events skipped are read again if it is selected), and the budget is
+shared, half for statuses, half for reads (what one side does not need, the other gets), each
+side oldest-refreshed first, so every active job has its turn. The selected job is outside the
+budget: it is read in full every cycle.
+
+Statuses come from one GET per job or, when many active jobs lie close together past the first
+page, from the list itself: a walk over its pages of 100 (``after`` the last job read), a few
+pages a cycle, down to the oldest of those jobs. The walk is taken when the GETs do not fit in
+the budget and it needs at most half as many requests, so a long list with a few active jobs in
+it is never read page by page for their sake. 3,000 active jobs past the first page are 30 pages
+instead of 3,000 GETs: at the default 8 a cycle and a 5 s interval, 4 pages a cycle read every
+status in 8 cycles (40 s), where GETs would take 750 cycles (an hour; 375 cycles, 31 minutes,
+with the whole budget). Their reads, 4 a cycle, come round every 750 cycles (about an hour; the
+first round, which reads each job's checkpoints too, in twice that). A cycle then costs the list
+page, the selected job's two or three requests and the 8: some 130 requests a minute, where
+without a budget it cost about 4,000 requests a cycle. A job the walk does not meet (not in the
+list) has its status from GETs. ``active_budget=None``: no budget (every active job's status
+every cycle, each one in full every ``active_every`` cycles).
 
 Memory stays flat over days: events are kept as small records (:mod:`ftmon.monitor.records`),
 up to ``max_events`` for the selected job and ``background_events`` for the others. A job whose
@@ -27,7 +53,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +85,11 @@ from ftmon.monitor.series import MetricSeries
 
 Listener = Callable[[list[Any]], None]
 
+#: Jobs a page of the list walk asks for: the API's most.
+WALK_PAGE_SIZE = 100
+#: The list walk's endpoint, for its backoff and errors (no ``:``: no job of its own).
+WALK_ENDPOINT = "jobs-walk"
+
 
 @dataclass
 class JobTrack:
@@ -84,6 +115,26 @@ class JobTrack:
     has_older: bool = False
     #: The ``after`` cursor of the next older page: the oldest event read.
     older_after: str | None = None
+    #: The cycle of the last read in full in the background: the oldest goes first.
+    fetched_at: int = 0
+    #: A light read skipped events: the series takes their points when the history is read
+    #: again.
+    skipped: bool = False
+
+
+@dataclass
+class _Walk:
+    """A read of the list's pages past the first one, for the status of the active jobs there."""
+
+    #: The cursor of the next page.
+    after: str
+    #: The cycle it began in: a target refreshed since then needs it no more.
+    started: int
+    #: The active jobs it is for.
+    targets: set[str]
+    #: Pages read, and the most it reads before giving up on a target it has not met.
+    pages: int = 0
+    limit: int = 1
 
 
 class Monitor:
@@ -104,6 +155,7 @@ class Monitor:
         background_events: int = 500,
         tail_memory: int = 1000,
         active_every: int = 3,
+        active_budget: int | None = 8,
         backoff_cap: float = 120.0,
     ) -> None:
         self.client = client
@@ -118,6 +170,9 @@ class Monitor:
         self.background_events = max(1, min(background_events, max_events))
         self.tail_memory = max(1, tail_memory)
         self.active_every = max(1, active_every)
+        #: Requests a cycle for jobs other than the selected one past the first list page
+        #: (None: no budget); see the module's docstring.
+        self.active_budget = None if active_budget is None else max(1, active_budget)
         self.backoff_cap = backoff_cap
 
         self._jobs: dict[str, FineTuningJob] = {}
@@ -139,6 +194,15 @@ class Monitor:
         self._last_ok: float | None = None
         self.polls_started = 0
         self.polls_running = 0
+        #: The cycle each job's status was last read in (list page or GET).
+        self._fresh_at: dict[str, int] = {}
+        #: Jobs owed a fetch in full in the background (True: a retry after an error).
+        self._owed: dict[str, bool] = {}
+        self._walk: _Walk | None = None
+        #: Active jobs a walk went past without meeting: their status comes from GETs.
+        self._unlisted: set[str] = set()
+        #: The cursor after the first list page, where a walk begins.
+        self._list_after: str | None = None
 
     # -- reading state -------------------------------------------------------------------------
 
@@ -280,15 +344,19 @@ class Monitor:
                 # The list goes out first, so the screen fills before the details arrive.
                 self._publish(changes)
             on_page = listed or set()
-            due = self._due_jobs()
-            tasks = [self._publishing(self._poll_job_full, job_id, on_page) for job_id in due]
-            if listed is not None:
-                # Active jobs that fell off the first page are retrieved on their own.
-                tasks += [
-                    self._publishing(self._poll_retrieve, i)
-                    for i in self._order
-                    if i not in on_page and i not in due and not is_final(self._jobs[i].status)
-                ]
+            tasks: list[Awaitable[None]]
+            if self.active_budget is None:
+                due = self._due_jobs()
+                tasks = [self._publishing(self._poll_job_full, job_id, on_page) for job_id in due]
+                if listed is not None:
+                    # Active jobs that fell off the first page are retrieved on their own.
+                    tasks += [
+                        self._publishing(self._poll_retrieve, i)
+                        for i in self._order
+                        if i not in on_page and i not in due and not is_final(self._jobs[i].status)
+                    ]
+            else:
+                tasks = self._budgeted_tasks(listed, self.active_budget)
             await asyncio.gather(*tasks)
             health: list[Any] = []
             self._after_cycle(health)
@@ -301,6 +369,191 @@ class Monitor:
         changes: list[Any] = []
         await fetch(job_id, changes, *args)
         self._publish(changes)
+
+    # -- the budget ------------------------------------------------------------------------------
+
+    def _budgeted_tasks(self, listed: set[str] | None, budget: int) -> list[Awaitable[None]]:
+        """This cycle's fetches: the selected job's, and what the budget allows of the others'."""
+        on_page = listed or set()
+        tasks: list[Awaitable[None]] = []
+        selected = self.selected
+        if selected is not None:
+            track = self._tracks.get(selected)
+            if not (track and track.complete and not track.trimmed):
+                tasks.append(self._publishing(self._poll_job_full, selected, on_page))
+        self._owe_details()
+        details = self._details_due()
+        # Statuses only when the list answered: without its first page, what is off it is not
+        # known this cycle.
+        gets, pages = self._statuses_due(on_page, budget) if listed is not None else ([], 0)
+        need_status = len(gets) + pages
+        short = need_status + len(details) > budget
+        if not short:
+            # All that is due fits: each job read as without a budget.
+            status_room, reads = need_status, details
+        else:
+            # Light reads (one request each) shared half and half (an odd budget's extra one
+            # alternates); what one side does not need, the other gets.
+            costs = [(job_id, self._light_cost(job_id)) for job_id in details]
+            need_details = sum(cost for _, cost in costs)
+            half = (budget + self._cycle % 2) // 2
+            status_room = min(need_status, max(half, budget - need_details))
+            room = budget - status_room
+            reads = []
+            for job_id, cost in costs:
+                # In turn: the next waits for a cycle with room for it. (The first read goes
+                # even in too small a room: on a budget below one read's cost, none waits for
+                # good.)
+                if cost > room and (reads or room <= 0):
+                    break
+                reads.append(job_id)
+                room -= cost
+            status_room = min(need_status, max(0, status_room + room))  # the room left over
+        for job_id in reads:
+            del self._owed[job_id]
+            self._track(job_id).fetched_at = self._cycle
+            # No GET of the job here: its status is the status side's to read.
+            work = self._publishing(self._poll_job_full, job_id, on_page, False, short)
+            tasks.append(work)
+        gets = gets[:status_room]
+        tasks += [self._publishing(self._poll_retrieve, job_id) for job_id in gets]
+        pages = min(pages, status_room - len(gets))
+        if pages > 0:
+            tasks.append(self._walk_list(pages))
+        return tasks
+
+    def _light_cost(self, job_id: str) -> int:
+        """Requests of a light read: a page of events, and the checkpoints and result file
+        when they are to be read."""
+        job = self._jobs[job_id]
+        track = self._tracks.get(job_id)
+        cost = 1
+        if track is None or track.checkpoints_stale or not track.checkpoints_loaded:
+            cost += 1
+        if job.status_key == "succeeded" and job.result_files:
+            cost += not (track and track.result_loaded)
+        return cost
+
+    def _ready(self, endpoint: str) -> bool:
+        backoff = self._backoffs.get(endpoint)
+        return backoff is None or backoff.ready(self.clock())
+
+    def _owe_details(self) -> None:
+        """Note the jobs owed a fetch in full: each active one on the slow turn (every
+        ``active_every`` cycles), one that just ended until its details are loaded, and one
+        whose fetch failed, once its backoff ends."""
+        now = self.clock()
+        for endpoint, backoff in self._backoffs.items():
+            kind, _, job_id = endpoint.partition(":")
+            # A failed GET of the job is the status side's to retry.
+            if job_id and kind != "job" and job_id in self._jobs and backoff.failures:
+                if backoff.ready(now) and self._still_wanted(endpoint):
+                    self._owed[job_id] = True
+        if self._cycle % self.active_every == 1 or self.active_every == 1:
+            for job_id in self._order:
+                if self._wants_details(job_id):
+                    self._owed.setdefault(job_id, False)
+
+    def _wants_details(self, job_id: str) -> bool:
+        if is_final(self._jobs[job_id].status):
+            track = self._tracks.get(job_id)
+            return bool(track and track.polls and not track.complete)  # finish loading it
+        return True
+
+    def _details_due(self) -> list[str]:
+        """The jobs owed a fetch in full that can be fetched now: retries first, then the
+        longest since their last fetch."""
+        position = {job_id: i for i, job_id in enumerate(self._order)}
+        due: list[tuple[bool, int, int, str]] = []
+        for job_id, retry in list(self._owed.items()):
+            if job_id == self.selected or job_id not in self._jobs:
+                del self._owed[job_id]  # the selected job is fetched every cycle anyway
+                continue
+            if not retry and not self._wants_details(job_id):
+                del self._owed[job_id]
+                continue
+            if not self._ready(f"events:{job_id}"):
+                continue
+            track = self._tracks.get(job_id)
+            due.append((not retry, track.fetched_at if track else 0, position[job_id], job_id))
+        due.sort()
+        return [job_id for *_, job_id in due]
+
+    def _statuses_due(self, on_page: set[str], budget: int) -> tuple[list[str], int]:
+        """Active jobs off the first page whose status this cycle wants: (jobs to GET, oldest
+        read first; pages of the list walk)."""
+        cycle = self._cycle
+        stale = [
+            i
+            for i in self._order
+            if i not in on_page
+            and i != self.selected
+            and self._fresh_at.get(i, 0) < cycle
+            and not is_final(self._jobs[i].status)
+        ]
+        stale.sort(key=lambda i: self._fresh_at.get(i, 0))  # stable: newest first on a tie
+        position = {job_id: i for i, job_id in enumerate(self._order)}
+        walk_ready = self._ready(WALK_ENDPOINT)
+        if self._walk is not None and not self._walk_targets_left(self._walk):
+            self._walk = None  # all met meanwhile
+        if self._walk is None and len(stale) > budget and self._list_after and walk_ready:
+            listed = [i for i in stale if i not in self._unlisted]
+            pages = self._pages_between(self._list_after, listed, position)
+            if listed and 2 * pages <= len(listed):
+                self._walk = _Walk(
+                    after=self._list_after, started=cycle, targets=set(listed), limit=pages + 2
+                )
+        if self._walk is None:
+            return [i for i in stale if self._ready(f"job:{i}")], 0
+        walk = self._walk
+        gets = [i for i in stale if i in self._unlisted and self._ready(f"job:{i}")]
+        left = self._walk_targets_left(walk)
+        pages = self._pages_between(walk.after, left, position) if walk_ready else 0
+        return gets, min(pages, walk.limit - walk.pages)
+
+    @staticmethod
+    def _pages_between(after: str, targets: Any, position: dict[str, int]) -> int:
+        """Pages of the walk from the job ``after`` down to the furthest of ``targets``."""
+        start = position.get(after, -1) + 1
+        deepest = max((position[i] for i in targets if i in position), default=start)
+        return max(1, -(-(deepest + 1 - start) // WALK_PAGE_SIZE))
+
+    def _walk_targets_left(self, walk: _Walk) -> set[str]:
+        return {i for i in walk.targets if self._fresh_at.get(i, 0) < walk.started}
+
+    async def _walk_list(self, pages: int) -> None:
+        """Read up to ``pages`` pages of the list walk; each one's changes published at once."""
+        for _ in range(pages):
+            walk = self._walk
+            if walk is None:
+                return
+            changes: list[Any] = []
+            read = await self._guard(WALK_ENDPOINT, self._walk_page(walk, changes))
+            self._publish(changes)
+            if read is None:
+                return
+
+    async def _walk_page(self, walk: _Walk, changes: list[Any]) -> bool:
+        page = await self.client.list_jobs(limit=WALK_PAGE_SIZE, after=walk.after)
+        self._note_unreadable(WALK_ENDPOINT, page.unreadable)
+        # Only jobs already shown are refreshed: the list grows from its ends (the first page,
+        # the older pages read on request), not from the middle.
+        known = [job for job in page.data if job.id in self._jobs]
+        self._merge_jobs(known, changes)
+        for job in known:
+            # As on the first page: fresh list data supersedes a failed GET of the job.
+            self._errors.pop(f"job:{job.id}", None)
+            self._backoffs.pop(f"job:{job.id}", None)
+            self._unlisted.discard(job.id)
+        walk.pages += 1
+        following = page.next_after
+        left = self._walk_targets_left(walk)
+        if not left or following is None or following == walk.after or walk.pages >= walk.limit:
+            self._unlisted.update(left)  # not in the list where it should be: GETs from now on
+            self._walk = None
+        else:
+            walk.after = following
+        return True
 
     def _due_jobs(self) -> list[str]:
         """Jobs to fetch in full this cycle: the selected one, and active ones now and then."""
@@ -365,6 +618,8 @@ class Monitor:
             self.has_more_jobs = True
         self._merge_jobs(page.data, changes, front=True)
         listed = {j.id for j in page.data}
+        self._list_after = page.next_after
+        self._unlisted.difference_update(listed)
         # Fresh list data supersedes a failed retrieve of the same job: forget that error.
         for job_id in listed:
             self._errors.pop(f"job:{job_id}", None)
@@ -397,6 +652,7 @@ class Monitor:
         changed: list[FineTuningJob] = []
         added = False
         for job in jobs:
+            self._fresh_at[job.id] = self._cycle
             old = self._jobs.get(job.id)
             if old is not None and old == job:
                 continue
@@ -461,9 +717,19 @@ class Monitor:
                 track.events.popleft()
             track.trimmed = True
 
-    async def _poll_job_full(self, job_id: str, changes: list[Any], on_page: set[str]) -> None:
+    async def _poll_job_full(
+        self,
+        job_id: str,
+        changes: list[Any],
+        on_page: set[str],
+        retrieve: bool = True,
+        light: bool = False,
+    ) -> None:
+        """Read a job in full (its GET unless ``retrieve`` is false or the first page had it).
+        ``light`` (the budget is short): a job in the background has only its newest page of
+        events read."""
         track = self._track(job_id)
-        if job_id not in on_page:
+        if retrieve and job_id not in on_page:
             job = await self._guard(f"job:{job_id}", self.client.retrieve_job(job_id))
             if job is None and job_id not in self._jobs:
                 return
@@ -480,7 +746,7 @@ class Monitor:
                 else:
                     self._merge_jobs([job], changes)
         job = self._jobs[job_id]
-        ok = await self._guard(f"events:{job_id}", self._poll_events(job_id, track, changes))
+        ok = await self._guard(f"events:{job_id}", self._poll_events(job_id, track, changes, light))
         if ok is None:
             return
         if track.checkpoints_stale or not track.checkpoints_loaded:
@@ -494,7 +760,12 @@ class Monitor:
                 job.status_key == "succeeded" and job.result_files
             )
 
-    async def _poll_events(self, job_id: str, track: JobTrack, changes: list[Any]) -> bool:
+    async def _poll_events(
+        self, job_id: str, track: JobTrack, changes: list[Any], light: bool = False
+    ) -> bool:
+        """Read the job's new events. ``light``: a job in the background has one page read,
+        its newest (a job read seldom costs one request, not a page for every hundred events
+        since); what that skips is read again if the job is selected."""
         # The selected job's history was let go while it was in the background: walk it
         # again with a fresh tail; only what the old tail never saw counts as new.
         reload = track.trimmed and job_id == self.selected
@@ -504,9 +775,11 @@ class Monitor:
 
         unreadable = 0
         last_page: Page | None = None
+        pages = 0
+        met_known = False
 
         async def fetch(after: str | None) -> Any:
-            nonlocal unreadable, last_page
+            nonlocal unreadable, last_page, pages, met_known
             # Once the history is loaded, a small newest page is enough for what arrived
             # since the last poll; a larger one follows only when that page is all new.
             small = not first and after is None
@@ -514,13 +787,30 @@ class Monitor:
             page = await self.client.list_events(job_id, after=after, limit=limit)
             unreadable += page.unreadable
             last_page = page
+            pages += 1
+            # Read before the walk ends: the tail takes in what it found only then.
+            met_known = met_known or any(map(tail.is_known, page.data))
             return page
 
-        max_pages = self._first_pages(job_id) if first else None
+        light = light and not reload and job_id != self.selected
+        max_pages = 1 if light else self._first_pages(job_id) if first else None
         got = await tail.poll(fetch, max_pages=max_pages)
         self._note_unreadable(f"events:{job_id}", unreadable)
         if first and job_id != self.selected and len(got) >= self.background_events:
             track.trimmed = True  # a background job's first look: its newest events only
+        cut = (
+            light
+            and not met_known
+            and max_pages is not None
+            and pages >= max_pages
+            and last_page is not None
+            and last_page.next_after is not None
+        )
+        if cut:
+            # Events between those held and those read were skipped: let the held ones go,
+            # so what is held has no hole; the history is read again if it is selected.
+            track.events.clear()
+            track.trimmed = track.skipped = True
         if reload:
             new = _newer_than_known(got, track.tail)
             track.tail = tail
@@ -548,6 +838,14 @@ class Monitor:
                 if "checkpoint" in (event.message or "").lower():
                     track.checkpoints_stale = True
             if grew:
+                changes.append(MetricsChanged(job_id))
+        if reload and track.skipped:
+            # A light read skipped events: their points come with the history read again.
+            track.skipped = False
+            filled = False
+            for event in got:
+                filled = track.series.add_event(event) or filled
+            if filled:
                 changes.append(MetricsChanged(job_id))
         if reload:
             # After the appended events: a consumer that shows the history again has them all.
