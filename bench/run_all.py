@@ -19,7 +19,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import big, first_paint, follow_cost, idle, repaint, typeahead
+from bench import active_budget, big, first_paint, follow_cost, idle, repaint, typeahead
 from bench.common import Result, print_results
 
 #: name -> (run function, full settings, smoke settings)
@@ -30,6 +30,7 @@ BENCHES: dict[str, tuple[Callable[..., list[Result]], dict[str, Any], dict[str, 
     "big": (big.run, {"settle": 3.0}, {"settle": 1.0, "gap": 0.05}),
     "follow_cost": (follow_cost.run, {"seconds": 20.0}, {"seconds": 2.0}),
     "typeahead": (typeahead.run, {"keys": 40, "runs": 5}, {"keys": 40, "runs": 1}),
+    "active_budget": (active_budget.run, {"jobs": 3000, "cycles": 9}, {"jobs": 600, "cycles": 3}),
 }
 
 
