@@ -13,6 +13,7 @@ from ftmon.config import ConfigError, Settings, load_settings
 from ftmon.text import clean, set_secrets
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def _add_connection_options(
@@ -95,6 +96,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C anywhere the runner does not see it (reading settings, ``files check``): the
+        # same quiet exit 130 as a command it runs, no traceback.
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "sim":

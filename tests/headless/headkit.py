@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import socket
+import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ftmon.sim.world import SimWorld
+
+#: The installed console script, beside this interpreter.
+FTMON = Path(sys.executable).with_name("ftmon")
 
 
 @dataclass
@@ -56,9 +65,10 @@ def lifecycle_job(world: SimWorld, suffix: str, **plan: Any) -> str:
 class HostileServer:
     """A loopback HTTP server that never answers well, to run the real ``ftmon`` against.
 
-    ``mode`` is ``"429"`` (every request: 429 with ``Retry-After: 30``) or ``"drip"`` (a 200
-    whose bytes come one a second, for as long as the client listens). Threads serve each
-    connection; :meth:`close` stops them all.
+    ``mode`` is ``"429"`` (every request: 429 with ``Retry-After: 30``), ``"drip"`` (a 200
+    whose bytes come one a second, for as long as the client listens) or ``"sink"`` (reads
+    nothing and answers nothing: an upload stalls once the socket buffers are full). Threads
+    serve each connection; :meth:`close` stops them all.
     """
 
     def __init__(self, mode: str) -> None:
@@ -89,6 +99,10 @@ class HostileServer:
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.2)
         with conn:
+            if self.mode == "sink":
+                self.requests += 1
+                self._stop.wait()
+                return
             buffer = b""
             while not self._stop.is_set():
                 try:
@@ -142,3 +156,46 @@ class HostileServer:
         self._accepter.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+class Terminal:
+    """``ftmon`` on a pty: the pty is its controlling terminal, so Ctrl-C is a real SIGINT."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.execve(str(FTMON), [str(FTMON), *argv], env)
+        self.pid, self.fd = pid, fd
+        self.seen = b""
+
+    def wait_for(self, text: bytes, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"never saw {text!r}; saw {self.seen!r}"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    self.seen += os.read(self.fd, 4096)
+                except OSError:  # the child closed the pty
+                    break
+        assert text in self.seen, self.seen
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def exit_code(self, timeout: float = 10) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.seen += (
+                    os.read(self.fd, 4096) if select.select([self.fd], [], [], 0.05)[0] else b""
+                )
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, 9)
+        raise AssertionError(f"still running; saw {self.seen!r}")
