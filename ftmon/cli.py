@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -43,6 +44,27 @@ def _add_connection_options(
     )
 
 
+def _speed(text: str) -> float:
+    """A simulator clock speed: a finite number, 0 or more (the clock refuses the rest)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("simulated seconds per second: 0 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port from 0 to 65535 (0 picks a free one)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ftmon",
@@ -58,17 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="hide every action that changes anything"
     )
     parser.add_argument(
-        "--speed", type=float, default=60.0, help="simulator clock speed with --demo (default 60)"
+        "--speed", type=_speed, default=60.0, help="simulator clock speed with --demo (default 60)"
     )
     parser.add_argument("--seed", type=int, default=7, help="simulator seed with --demo")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="serve the simulated API on loopback")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8089, help="0 picks a free port")
-    sim.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
+    sim.add_argument("--port", type=_port, default=8089, help="0 picks a free port")
+    sim.add_argument("--speed", type=_speed, default=1.0, help="simulated seconds per second")
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--scenario", default="default", choices=["default", "big"])
+    sim.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="serve on a host other than loopback (the simulator accepts any key)",
+    )
 
     try:
         from ftmon.headless.commands import register_commands
@@ -108,11 +135,24 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "sim":
-        from ftmon.sim.server import run_sim
+        from ftmon.sim.server import SimServerError, run_sim
 
-        run_sim(
-            host=args.host, port=args.port, speed=args.speed, seed=args.seed, scenario=args.scenario
-        )
+        try:
+            run_sim(
+                host=args.host,
+                port=args.port,
+                speed=args.speed,
+                seed=args.seed,
+                scenario=args.scenario,
+                allow_remote=args.allow_remote,
+            )
+        except SimServerError as exc:  # a host other than loopback, not allowed
+            print(f"ftmon: {clean(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:  # a port in use, an address not of this machine
+            where = clean(f"{args.host}:{args.port}")
+            print(f"ftmon: cannot serve on {where}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
         return 0
     config = getattr(args, "config", None)
     try:

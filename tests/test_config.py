@@ -559,3 +559,47 @@ def test_a_config_path_is_shown_without_its_escapes(capsys, tmp_path) -> None:
     assert main(["jobs", "--config", str(tmp_path / "\x1b]0;owned\x07.toml")]) == 2
     err = capsys.readouterr().err
     assert "no config file at" in err and "\x1b" not in err and "\x07" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--demo", "--speed", "nan", "jobs"],
+        ["--demo", "--speed", "-5", "jobs"],
+        ["--demo", "--speed", "inf", "jobs"],
+        ["sim", "--speed", "nan"],
+        ["sim", "--port", "99999"],
+        ["sim", "--port", "-1"],
+    ],
+)
+def test_odd_simulator_options_are_usage_errors(capsys, argv) -> None:
+    """--demo --speed nan|-5|inf ended in exit 70; ftmon sim --port 99999 in a traceback."""
+    from ftmon.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_sim_on_a_remote_host_or_a_busy_port_is_a_usage_error(capsys, tmp_path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from ftmon.cli import main
+
+    assert main(["sim", "--host", "10.0.0.1"]) == 2  # refused before any socket
+    err = capsys.readouterr().err
+    assert err.startswith("ftmon: refusing to serve") and "--allow-remote" in err
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ftmon", "sim", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"ftmon: cannot serve on 127.0.0.1:{port}: ")
+    assert "Traceback" not in done.stderr
