@@ -23,6 +23,7 @@ from typing import Any
 
 from rich.text import Text
 
+from ftmon import exits
 from ftmon.api.errors import FtmonApiError
 from ftmon.api.models import FileObject
 from ftmon.config import Settings
@@ -40,7 +41,7 @@ from ftmon.datasets.summary import cost_line
 from ftmon.datasets.upload import human_size, list_training_files, upload_with_progress
 from ftmon.datasets.validate import MIN_EXAMPLES, check_file
 from ftmon.export import default_directory, export_job
-from ftmon.headless import exits, prompt
+from ftmon.headless import prompt
 from ftmon.headless.output import Output
 from ftmon.headless.parsing import AddOptions, command_parser, epilog
 from ftmon.headless.render import as_json

@@ -9,9 +9,10 @@ import argparse
 
 from rich.text import Text
 
+from ftmon import exits
 from ftmon.api.status_rules import CONSEQUENCES, rules_for
 from ftmon.config import Settings
-from ftmon.headless import exits, prompt
+from ftmon.headless import prompt
 from ftmon.headless.render import as_json, job_headline
 from ftmon.headless.runner import Context
 from ftmon.present import status_text

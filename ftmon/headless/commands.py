@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ftmon.headless import exits
+from ftmon import exits
 from ftmon.headless.actions import action_command
 from ftmon.headless.actions import precheck as action_precheck
 from ftmon.headless.detail import checkpoints_command, metrics_command, show_command

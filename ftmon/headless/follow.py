@@ -20,10 +20,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
+from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.client import FineTuningClient, RetryHook
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
-from ftmon.headless import exits
 from ftmon.headless.runner import Context
 from ftmon.monitor.changes import (
     CheckpointsChanged,

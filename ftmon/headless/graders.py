@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.text import Text
 
+from ftmon import exits
 from ftmon.api.models import RunGraderResponse
-from ftmon.headless import exits
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
 from ftmon.localread import read_text_capped

@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from ftmon.headless import exits
+from ftmon import exits
 
 AddOptions = Callable[..., None]
 

@@ -11,10 +11,11 @@ import argparse
 
 from rich.text import Text
 
+from ftmon import exits
 from ftmon.api.models import CheckpointPermission
 from ftmon.api.pagination import iter_items
 from ftmon.config import Settings
-from ftmon.headless import exits, prompt
+from ftmon.headless import prompt
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
 from ftmon.headless.tables import Column, render

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from ftmon.headless import exits
+from ftmon import exits
 
 
 def stdin_is_terminal() -> bool:

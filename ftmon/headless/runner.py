@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.client import FineTuningClient
 from ftmon.config import Settings
 from ftmon.connect import make_client, make_demo
-from ftmon.headless import exits
 from ftmon.headless.output import Output
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from rich.text import Text
 
+from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
-from ftmon.headless import exits
 from ftmon.headless.follow import Follower
 from ftmon.headless.render import (
     as_json,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ftmon.config import Settings
 from ftmon.connect import make_client, make_demo
-from ftmon.headless.exits import USAGE
+from ftmon.exits import USAGE
 from ftmon.monitor.engine import Monitor
 
 
@@ -22,7 +22,7 @@ def run_tui(
 ) -> int:
     """Run the TUI until the user quits (or the terminal hangs up); 0 on a normal exit."""
     from ftmon.tui.app import FtmonApp
-    from ftmon.tui.bindings import keymap_problems
+    from ftmon.tui.keymap_check import keymap_problems
 
     problems = keymap_problems(settings.keymap)
     if problems:

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from dskit import good, jsonl
 
+from ftmon import exits
 from ftmon.cli import _add_connection_options
 from ftmon.config import Settings
 from ftmon.connect import make_demo
 from ftmon.datasets import cli_support
 from ftmon.datasets.cli_support import register_dataset_commands
-from ftmon.headless import exits, prompt, runner
+from ftmon.headless import prompt, runner
 from ftmon.sim.world import SimWorld
 
 MODEL = "gpt-4.1-mini-2025-04-14"

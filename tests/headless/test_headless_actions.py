@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from headkit import Run, Sim, lifecycle_job
 
-from ftmon.headless import exits, prompt
+from ftmon import exits
+from ftmon.headless import prompt
 from ftmon.sim.world import SimWorld
 
 Cli = Callable[..., Run]

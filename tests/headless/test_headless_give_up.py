@@ -18,8 +18,9 @@ import pytest
 from headkit import HostileServer, Run, Sim
 from support.simkit import TEST_KEY
 
+from ftmon import exits
 from ftmon.api.client import FineTuningClient
-from ftmon.headless import exits, runner
+from ftmon.headless import runner
 from ftmon.sim.transport import sim_transport
 
 FTMON = Path(sys.executable).with_name("ftmon")

@@ -15,8 +15,8 @@ import pytest
 from headkit import Run, Sim
 from support.graders import EXACT, SIMILAR
 
+from ftmon import exits
 from ftmon.cli import main
-from ftmon.headless import exits
 
 Cli = Callable[..., Run]
 

@@ -19,8 +19,7 @@ import pytest
 from headkit import FTMON, HostileServer, Terminal
 from support.simkit import TEST_KEY
 
-from ftmon import cli
-from ftmon.headless import exits
+from ftmon import cli, exits
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX signals and FIFOs")
 

@@ -10,7 +10,7 @@ import pytest
 from headkit import Terminal
 from support.simkit import TEST_KEY
 
-from ftmon.headless import exits
+from ftmon import exits
 from ftmon.sim.world import SimWorld
 
 

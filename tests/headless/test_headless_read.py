@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from headkit import Run, Sim, lifecycle_job
 
+from ftmon import exits
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent
-from ftmon.headless import exits
 from ftmon.monitor.series import MetricSeries
 from ftmon.present import job_fields
 from ftmon.sim.world import SimWorld

@@ -17,7 +17,7 @@ import pytest
 from headkit import lifecycle_job
 from support.simkit import TEST_KEY
 
-from ftmon.headless import exits
+from ftmon import exits
 from ftmon.sim.world import SimWorld
 
 FTMON = Path(sys.executable).with_name("ftmon")

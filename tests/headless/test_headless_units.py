@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
+from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob
 from ftmon.cli import main
-from ftmon.headless import exits
 from ftmon.headless.output import Output, stream_width, wants_color
 from ftmon.headless.render import jobs_table
 from ftmon.headless.tables import Column, fit_widths, render

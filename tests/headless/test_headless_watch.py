@@ -10,7 +10,7 @@ import pytest
 from headkit import Run, Sim, lifecycle_job
 from support.simkit import TEST_KEY
 
-from ftmon.headless import exits
+from ftmon import exits
 from ftmon.sim.world import SimWorld
 
 Cli = Callable[..., Run]

@@ -118,7 +118,7 @@ async def day(
                 "cpu_sim": sim - last["sim"],
                 **census(app),
                 "events_held": sum(len(monitor.events(i)) for i in ids),
-                "event_log_lines": app.event_log.line_count,
+                "event_log_lines": app.main.event_log.line_count,
                 "requests": ledger.count(),
             }
             last.update(cpu=cpu, sim=sim)
@@ -129,7 +129,7 @@ async def day(
             await pilot.pause(0)
             now = world.clock.now()
             if now >= next_ages:
-                app._refresh_ages()  # what the app's 30 s timer calls
+                app.main._refresh_ages()  # what the app's 30 s timer calls
                 next_ages = now + AGES_EVERY
             if now >= next_move:
                 await pilot.press("j" if int((now - start) // 3600) % 2 else "k")

@@ -571,10 +571,10 @@ class Soak:
             report.events_engine += len(held)
             report.lost += len(set(newest) - set(held))
             report.duplicated += len(held) - len(set(held))
-        if app is not None and app.selected_id in job_ids:
-            selected = app.selected_id
-            record = self.world.events_record(selected)["data"][-app.event_log.max_lines :]
-            shown = Counter(line.message for line in app.event_log.lines)
+        if app is not None and app.main.selected_id in job_ids:
+            selected = app.main.selected_id
+            record = self.world.events_record(selected)["data"][-app.main.event_log.max_lines :]
+            shown = Counter(line.message for line in app.main.event_log.lines)
             expected_lines = Counter(_shown_message(e) for e in record)
             report.events_shown = sum(shown.values())
             report.lost += sum((expected_lines - shown).values())

@@ -143,12 +143,12 @@ async def run_tui(setup: SoakSetup, plan: list[Episode]) -> tuple[SoakReport, Tu
             async def on_cycle(elapsed: float) -> None:
                 cycles["n"] += 1
                 if soak._current is not None and soak._current.shape == "outage":
-                    samples.during_outage.append(app.status_line.text)
+                    samples.during_outage.append(app.main.status_line.text)
                 if setup.move_every and cycles["n"] % setup.move_every == 0:
                     # Move among the jobs still training (a finished one is another test).
                     key = "j" if (cycles["n"] // setup.move_every) % 2 else "k"
                     await pilot.press(key)
-                    job = monitor.job(app.selected_id or "")
+                    job = monitor.job(app.main.selected_id or "")
                     if job is not None and job.is_final:
                         await pilot.press("k" if key == "j" else "j")
 
@@ -167,7 +167,7 @@ async def run_tui(setup: SoakSetup, plan: list[Episode]) -> tuple[SoakReport, Tu
             await soak.catch_up()
             await pilot.pause()
             report = soak.finish(ids, app)
-            samples.after = app.status_line.text
+            samples.after = app.main.status_line.text
             samples.running = app.is_running and app.return_code is None
             samples.worker_errors = [
                 f"{w.name}: {w.error!r}" for w in app.workers if w.error is not None

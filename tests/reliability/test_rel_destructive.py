@@ -24,7 +24,8 @@ from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.parts import ConfirmScreen, PermissionsScreen
+from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.screens.permissions import PermissionsScreen
 
 CHANGES = (
     ("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel"),
@@ -92,7 +93,7 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
     app = tui(world)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(app, pilot)
-        app.job_list.select_job(running)
+        app.main.job_list.select_job(running)
         await settle(app, pilot)
         assert {"cancel", "pause job"} <= set(offered(app))  # (read-only hides these)
         for key, action, answers in (
@@ -119,7 +120,7 @@ async def test_every_destructive_key_asks_first_and_no_is_the_default(world: Sim
         await workers_done(app, pilot)
         assert changes_sent(world) == {"POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/pause": 1}
         # The permissions screen: remove asks too.
-        app.job_list.select_job(finished)
+        app.main.job_list.select_job(finished)
         await settle(app, pilot)
         await pilot.press("P")
         await workers_done(app, pilot)
@@ -146,7 +147,7 @@ async def test_read_only_leaves_no_way_to_change_anything(world: SimWorld) -> No
     app = tui(world, read_only=True)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(app, pilot)
-        app.job_list.select_job(running)
+        app.main.job_list.select_job(running)
         await settle(app, pilot)
         assert "read-only" in app.query_one("#header").plain  # type: ignore[attr-defined]
         # No key acts...
@@ -155,14 +156,14 @@ async def test_read_only_leaves_no_way_to_change_anything(world: SimWorld) -> No
             await pilot.pause()
             assert not isinstance(app.screen, ConfirmScreen), key
         # ...and none is offered: not in the footer, the help, or the command palette.
-        help_text = [description for _, description in app.help_rows()]
+        help_text = [description for _, description in app.main.help_rows()]
         for words in ("cancel", "pause job", "resume job"):
             assert words not in offered(app) and words not in help_text
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert not [t for t in titles if t.startswith(("Cancel", "Pause the", "Resume the"))]
         assert "Refresh now" in titles  # the palette is there, only without the actions
         # The permissions screen lists, but cannot add or remove.
-        app.job_list.select_job(finished)
+        app.main.job_list.select_job(finished)
         await settle(app, pilot)
         await pilot.press("P")
         await workers_done(app, pilot)

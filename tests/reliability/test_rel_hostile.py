@@ -170,8 +170,9 @@ def test_headless_commands_print_every_payload_safely(
 ) -> None:
     from relkit import API_KEY
 
+    from ftmon import exits
     from ftmon.cli import build_parser, settings_from_args
-    from ftmon.headless import exits, runner
+    from ftmon.headless import runner
 
     api = HostileApi([p for p in CORPUS if p.name not in KNOWN and p.kind != "page"])
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)

@@ -25,7 +25,8 @@ from ftmon.api.client import FineTuningClient
 from ftmon.api.retry import RetryPolicy
 from ftmon.monitor.engine import Monitor
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.parts import ConfirmScreen, PermissionsScreen
+from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.screens.permissions import PermissionsScreen
 
 NOW = 1_780_000_000
 #: Payloads drawn in the walk: all but those that break the engine (none known now),
@@ -79,8 +80,8 @@ async def settle_first_poll(app: FtmonApp, pilot: Any) -> None:
 
 def pane_problems(app: FtmonApp) -> list[str]:
     """Unsafe characters in what the panes hold (cheaper than a screenshot)."""
-    texts = [app.overview.plain, app.status_line.text, *app.checkpoint_table.models]
-    texts += [line.plain for line in app.event_log.lines]
+    texts = [app.main.overview.plain, app.main.status_line.text, *app.main.checkpoint_table.models]
+    texts += [line.plain for line in app.main.event_log.lines]
     return unsafe_chars("\n".join(texts), multiline=True)
 
 
@@ -98,9 +99,9 @@ async def walk(
         for index in range(count):
             for _ in range(10):  # until the app has taken in the cursor's move
                 await pilot.pause(0)
-                if app.selected_id == app.job_list.selected_id:
+                if app.main.selected_id == app.main.job_list.selected_id:
                     break
-            job_id = app.selected_id or ""
+            job_id = app.main.selected_id or ""
             visited.add(job_id)
             found = pane_problems(app)
             if index % every == 0 or job_id in dialog:
@@ -118,7 +119,7 @@ async def walk(
                 await pilot.pause()
                 assert not isinstance(app.screen, ConfirmScreen)
             assert app.is_running, f"the app stopped on {job_id}"
-            app.job_list.action_move(1)
+            app.main.job_list.action_move(1)
         await pilot.pause()
         assert app.is_running and app.return_code is None
         assert [w.name for w in app.workers if w.error is not None] == []
@@ -160,14 +161,14 @@ async def test_markup_in_data_is_shown_exactly_as_typed() -> None:
         await settle_first_poll(app, pilot)
         shown = 0
         for _ in range(len(payloads) + 1):
-            job = app.monitor.job(app.selected_id or "")
+            job = app.monitor.job(app.main.selected_id or "")
             assert job is not None
             for name, hazard in HAZARDS.items():
                 if name.startswith("markup") and job.suffix and hazard in job.suffix:
                     # The overview shows the suffix as typed: brackets, slashes and all.
-                    assert hazard in app.overview.plain, name
+                    assert hazard in app.main.overview.plain, name
                     shown += 1
-            app.job_list.action_move(1)
+            app.main.job_list.action_move(1)
             await pilot.pause(0)
         assert shown >= len(payloads)
         assert app.is_running
@@ -197,18 +198,18 @@ async def test_odd_metrics_and_checkpoints_draw_and_permissions_quote_safely() -
         for _ in range(len(app.monitor.jobs())):
             for _ in range(10):
                 await pilot.pause(0)
-                if app.selected_id == app.job_list.selected_id:
+                if app.main.selected_id == app.main.job_list.selected_id:
                     break
-            job_id = app.selected_id or ""
+            job_id = app.main.selected_id or ""
             assert screen_problems(app) == [], job_id
-            if job_id.startswith("ftjob-ck-") and app.checkpoint_table.models:
+            if job_id.startswith("ftjob-ck-") and app.main.checkpoint_table.models:
                 await pilot.press("P")
                 await workers_done(app, pilot)
                 assert isinstance(app.screen, PermissionsScreen), job_id
                 assert screen_problems(app) == [], f"{job_id} permissions"
                 await pilot.press("escape")
                 await pilot.pause()
-            app.job_list.action_move(1)
+            app.main.job_list.action_move(1)
         assert app.is_running and app.return_code is None
         assert [w.name for w in app.workers if w.error is not None] == []
 

@@ -27,7 +27,8 @@ from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.parts import ConfirmScreen, PermissionsScreen
+from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.screens.permissions import PermissionsScreen
 
 PERMISSIONS = "/fine_tuning/checkpoints/"
 
@@ -153,7 +154,7 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
         await pilot.press("escape")
         await pilot.pause()
         # A running job: the cancel confirmation.
-        app.job_list.select_job(world.highlights["job:support-bot-v3"])
+        app.main.job_list.select_job(world.highlights["job:support-bot-v3"])
         await settle()
         await pilot.press("c")
         await pilot.pause()
@@ -161,7 +162,7 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
         shot("confirm cancel")
         await pilot.press("escape")
         # A finished job with checkpoints: the permissions screen, add and remove.
-        app.job_list.select_job(job_id)
+        app.main.job_list.select_job(job_id)
         await settle()
         await pilot.press("P")
         await workers_done(app, pilot)
@@ -187,7 +188,7 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
         monitor.refresh_now()
         await settle()
         shot("401 quoting the key")
-        assert "401" in app.status_line.text
+        assert "401" in app.main.status_line.text
         # Narrow layout too.
         await pilot.resize_terminal(80, 24)
         await pilot.pause()

@@ -35,11 +35,11 @@ class ProbeApp(FtmonApp):
 
     def change_one_row(self) -> None:
         """The second row on screen (not the selected one) flips between queued and pending."""
-        job = self.monitor.job(self.job_list.visible_ids[1])
-        row = self.job_list.row(job.id) if job is not None else None
+        job = self.monitor.job(self.main.job_list.visible_ids[1])
+        row = self.main.job_list.row(job.id) if job is not None else None
         if job is not None and row is not None:
             status = "running" if row.status == "queued" else "queued"
-            self.job_list.update_jobs([job.model_copy(update={"status": status})])
+            self.main.job_list.update_jobs([job.model_copy(update={"status": status})])
 
 
 def main() -> int:

@@ -129,7 +129,7 @@ async def test_pause_is_offered_only_for_a_running_job(world: SimWorld, key: str
         await settle(pilot)
         await open_job(pilot, job_id(world, key))
         assert "pause job" not in footer_text(app)
-        assert not app._applies("pause_job")
+        assert not app.main.check_action("pause_job", ())
         await pilot.press("z")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
@@ -149,8 +149,8 @@ async def test_a_refused_action_is_said_on_the_status_line(world: SimWorld) -> N
         world.pause_job(job)  # someone else paused it meanwhile: the API now refuses
         await confirm(pilot)
         await settle(pilot)
-        assert app.status_line.text.startswith(f"could not pause {job}: ")
-        assert "Cannot pause" in app.status_line.text
+        assert app.main.status_line.text.startswith(f"could not pause {job}: ")
+        assert "Cannot pause" in app.main.status_line.text
         assert not app._notifications  # no stack of toasts
 
 
@@ -163,12 +163,14 @@ async def test_read_only_says_which_action_is_off(world: SimWorld) -> None:
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is app.screen_stack[0]
-            assert app.status_line.text.startswith(f"read-only: {action}"), app.status_line.text
-            assert app.status_line.text in screen_text(app)
+            assert app.main.status_line.text.startswith(f"read-only: {action}"), (
+                app.main.status_line.text
+            )
+            assert app.main.status_line.text in screen_text(app)
         # y still copies: a key that works says nothing of read-only.
-        app.status_line._clear_note()
+        app.main.status_line._clear_note()
         await pilot.press("y")
-        assert not app.status_line.text.startswith("read-only")
+        assert not app.main.status_line.text.startswith("read-only")
     assert changes(world) == {}
 
 
@@ -211,5 +213,5 @@ async def test_the_form_keeps_what_was_typed(world: SimWorld) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.screen_stack[0]
-        assert app.create_draft is not None and app.create_draft.model == "gpt-x"
+        assert app.main.create_draft is not None and app.main.create_draft.model == "gpt-x"
     assert changes(world) == {}

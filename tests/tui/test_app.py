@@ -20,8 +20,9 @@ from tuikit import (
 
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.parts import ConfirmScreen, PermissionsScreen
+from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.permissions import PermissionsScreen
 
 NARROW = (80, 24)
 WIDE = (160, 48)
@@ -34,7 +35,7 @@ def newest_first(world: SimWorld) -> list[str]:
 
 def field(app: FtmonApp, label: str) -> str | None:
     """The value of one overview field, as shown."""
-    return next((f.value for f in app.overview.fields if f.label == label), None)
+    return next((f.value for f in app.main.overview.fields if f.label == label), None)
 
 
 # -- the list and the panes --------------------------------------------------------------------
@@ -44,9 +45,9 @@ async def test_jobs_newest_first_with_status_progress_and_age(world: SimWorld) -
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        assert list(app.job_list.visible_ids) == newest_first(world)
+        assert list(app.main.job_list.visible_ids) == newest_first(world)
         catalog = job_id(world, "catalog-long")
-        row = app.job_list.row(catalog)
+        row = app.main.job_list.row(catalog)
         assert row is not None
         assert (row.glyph, row.status, row.suffix, row.model) == (
             "▶",
@@ -59,7 +60,7 @@ async def test_jobs_newest_first_with_status_progress_and_age(world: SimWorld) -
         assert "jobs 15" in text
         assert "catalog-long" in text
         # The newest job is selected at start and its fields fill the overview.
-        assert app.selected_id == newest_first(world)[0]
+        assert app.main.selected_id == newest_first(world)[0]
         assert field(app, "id") == newest_first(world)[0]
 
 
@@ -70,18 +71,18 @@ async def test_moving_the_cursor_selects_the_job_everywhere(world: SimWorld) -> 
         await settle(pilot)
         await pilot.press("j", "down")
         await settle(pilot)
-        assert app.selected_id == order[2]
+        assert app.main.selected_id == order[2]
         assert app.monitor.selected == order[2]
-        assert order[2] in app.overview.plain
-        assert app.event_log.job_id == order[2]
+        assert order[2] in app.main.overview.plain
+        assert app.main.event_log.job_id == order[2]
         await pilot.press("k")
-        assert app.selected_id == order[1]
+        assert app.main.selected_id == order[1]
         await pilot.press("G")
-        assert app.selected_id == order[-1]
+        assert app.main.selected_id == order[-1]
         await pilot.press("g")
-        assert app.selected_id == order[0]
+        assert app.main.selected_id == order[0]
         await pilot.press("end", "up", "home")
-        assert app.selected_id == order[0]
+        assert app.main.selected_id == order[0]
 
 
 async def test_running_job_progress_events_and_detail_follow_the_engine(world: SimWorld) -> None:
@@ -90,20 +91,20 @@ async def test_running_job_progress_events_and_detail_follow_the_engine(world: S
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await open_job(pilot, job)
-        before_row = app.job_list.row(job)
-        before_lines = app.event_log.line_count
+        before_row = app.main.job_list.row(job)
+        before_lines = app.main.event_log.line_count
         assert before_row is not None and before_row.progress.startswith("750/4500")
-        assert app.event_log.lines[-1].message.startswith("Step 750/4500")
+        assert app.main.event_log.lines[-1].message.startswith("Step 750/4500")
         await poll(pilot, world, advance=120)
-        after_row = app.job_list.row(job)
+        after_row = app.main.job_list.row(job)
         assert after_row is not None and after_row.progress.startswith("900/4500")
-        assert app.event_log.line_count > before_lines
-        assert app.event_log.lines[-1].message.startswith("Step 900/4500")
+        assert app.main.event_log.line_count > before_lines
+        assert app.main.event_log.lines[-1].message.startswith("Step 900/4500")
         assert field(app, "progress") == "900/4500 20%"
         assert "900/4500 20%" in screen_text(app)
         # Rows of jobs that did not move kept their text.
         done = job_id(world, "sql-gen")
-        assert app.job_list.row(done) is not None
+        assert app.main.job_list.row(done) is not None
 
 
 async def test_event_log_is_oldest_first_local_time_and_follows_the_tail(world: SimWorld) -> None:
@@ -113,7 +114,7 @@ async def test_event_log_is_oldest_first_local_time_and_follows_the_tail(world: 
         await settle(pilot)
         await open_job(pilot, job)
         await pilot.press("2")
-        log = app.event_log
+        log = app.main.event_log
         stamps = [line.stamp for line in log.lines]
         assert stamps == sorted(stamps)
         assert log.lines[0].message.startswith("Created fine-tuning job")
@@ -144,14 +145,14 @@ async def test_checkpoints_and_metrics_of_the_selected_job(world: SimWorld) -> N
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await open_job(pilot, job)
-        table = app.checkpoint_table
+        table = app.main.checkpoint_table
         assert [row[0][1] for row in table.rows_shown] == ["120", "80", "40"]
         assert table.models[0].startswith("ft:gpt-4o-mini-2024-07-18:acme-ml:support-bot:")
         assert table.models[0].endswith(":ckpt-step-120")
         names = [name for name, _ in table.rows_shown[0]]
         assert "training loss" in names
         assert "checkpoints 3" in screen_text(app)
-        assert app.metrics_view.has_data if hasattr(app.metrics_view, "has_data") else True
+        assert "━ train 0.3566" in screen_text(app)  # the metrics pane's legend, last step
 
 
 # -- filter ------------------------------------------------------------------------------------
@@ -166,15 +167,15 @@ async def test_filter_over_id_model_suffix_status_and_metadata(world: SimWorld) 
         assert field.display and field.has_focus
         await pilot.press(*"legal")
         await pilot.pause()
-        shown = set(app.job_list.visible_ids)
+        shown = set(app.main.job_list.visible_ids)
         assert shown == {job_id(world, "legal-summarizer"), job_id(world, "contracts")}
         assert "jobs 2/15 · filter: legal" in screen_text(app)
         await pilot.press("enter")
-        assert not field.display and app.job_list.has_focus
-        assert set(app.job_list.visible_ids) == shown
+        assert not field.display and app.main.job_list.has_focus
+        assert set(app.main.job_list.visible_ids) == shown
         # esc clears it, and every job is back.
         await pilot.press("escape")
-        assert len(app.job_list.visible_ids) == 15
+        assert len(app.main.job_list.visible_ids) == 15
         assert "jobs 15" in screen_text(app)
         # Status and model words, and two words that must both match.
         await pilot.press("slash")
@@ -186,13 +187,13 @@ async def test_filter_over_id_model_suffix_status_and_metadata(world: SimWorld) 
         ):
             field.value = query
             await pilot.pause()
-            assert set(app.job_list.visible_ids) == {job_id(world, k) for k in keys}, query
+            assert set(app.main.job_list.visible_ids) == {job_id(world, k) for k in keys}, query
         field.value = "zzz-no-such-job"
         await pilot.press("enter")
-        assert app.job_list.visible_ids == ()
+        assert app.main.job_list.visible_ids == ()
         assert "no job matches the filter" in screen_text(app)
         await pilot.press("escape")
-        assert len(app.job_list.visible_ids) == 15
+        assert len(app.main.job_list.visible_ids) == 15
 
 
 async def test_typing_in_the_filter_never_triggers_actions(world: SimWorld) -> None:
@@ -237,7 +238,7 @@ async def test_space_pauses_and_resumes_polling(world: SimWorld) -> None:
         await settle(pilot)
         assert not app.monitor.paused
         assert "polling paused" not in screen_text(app)
-        assert not app.status_line.display
+        assert not app.main.status_line.display
 
 
 # -- job actions -------------------------------------------------------------------------------
@@ -262,11 +263,11 @@ async def test_cancel_asks_first_with_no_focused(world: SimWorld) -> None:
         await confirm(pilot)
         await settle(pilot)
         assert world.get_job(job)["status"] in ("cancelling", "cancelled")
-        row = app.job_list.row(job)
+        row = app.main.job_list.row(job)
         assert row is not None and row.status in ("cancelling", "cancelled")
         # Nothing left to cancel: the key no longer applies.
         await poll(pilot, world, advance=120)
-        assert app.job_list.row(job).status == "cancelled"  # type: ignore[union-attr]
+        assert app.main.job_list.row(job).status == "cancelled"  # type: ignore[union-attr]
         assert "cancel" not in app.active_bindings
         await pilot.press("c")
         assert not isinstance(app.screen, ConfirmScreen)
@@ -286,7 +287,7 @@ async def test_pause_then_resume_a_job(world: SimWorld) -> None:
         await settle(pilot)
         await poll(pilot, world, advance=120)
         assert world.get_job(job)["status"] == "paused"
-        assert app.job_list.row(job).status == "paused"  # type: ignore[union-attr]
+        assert app.main.job_list.row(job).status == "paused"  # type: ignore[union-attr]
         assert "resume job" in screen_text(app)
         await pilot.press("z")
         await pilot.pause()
@@ -311,9 +312,9 @@ async def test_a_failed_action_is_shown_not_fatal(world: SimWorld) -> None:
         await pilot.pause()
         assert app.is_running
         # Said once on the status line, which covers nothing; not a toast.
-        assert app.status_line.text.startswith(f"could not cancel {job}: ")
-        assert "500" in app.status_line.text
-        assert app.status_line.text[:100] in screen_text(app)
+        assert app.main.status_line.text.startswith(f"could not cancel {job}: ")
+        assert "500" in app.main.status_line.text
+        assert app.main.status_line.text[:100] in screen_text(app)
         assert not app._notifications
         assert world.get_job(job)["status"] == "running"
 
@@ -336,7 +337,7 @@ async def test_read_only_hides_every_action_that_changes_anything(world: SimWorl
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert not any("Cancel" in t or "Pause the" in t or "Resume the" in t for t in titles)
         assert "Refresh now" in titles
-        help_text = " ".join(d for _, d in app.help_rows())
+        help_text = " ".join(d for _, d in app.main.help_rows())
         assert "cancel" not in help_text and "pause job" not in help_text
         assert world.get_job(job)["status"] == "running"
 
@@ -375,11 +376,11 @@ async def test_copy_the_id_or_model_name_in_focus(world: SimWorld) -> None:
         await open_job(pilot, job)
         await pilot.press("y")
         assert app.clipboard == job
-        app.overview.focus()
+        app.main.overview.focus()
         await pilot.press("y")
         model = world.get_job(job)["fine_tuned_model"]
         assert model and app.clipboard == model
-        app.checkpoint_table.focus()
+        app.main.checkpoint_table.focus()
         await pilot.press("y")
         assert app.clipboard.endswith(":ckpt-step-120")
 
@@ -398,8 +399,8 @@ async def test_help_lists_the_keys_as_remapped(world: SimWorld) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
         # Remapping pause also remaps its partner, resume.
-        assert ("Z", "pause job") in app.help_rows()
-        assert ("Z", "resume job") in app.help_rows()
+        assert ("Z", "pause job") in app.main.help_rows()
+        assert ("Z", "resume job") in app.main.help_rows()
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -445,39 +446,43 @@ async def test_narrow_tabs_and_wide_panes_switch_on_resize(world: SimWorld) -> N
     app = build_app(world)
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        assert app.layout_name == "narrow"
-        shown = {name: app._part_widget(name).display for name in ("overview", "events")}
+        assert app.main.layout_name == "narrow"
+        shown = {name: app.main._part_widget(name).display for name in ("overview", "events")}
         assert shown == {"overview": True, "events": False}
         assert "1 Overview" in screen_text(app).replace("  ", " ")
         for key, part in (("2", "events"), ("3", "metrics"), ("4", "checkpoints")):
             await pilot.press(key)
             await pilot.pause()
-            assert app.part == part
+            assert app.main.part == part
             body = app.query_one("#body")
             assert body.has_class(f"-tab-{part}")
-        assert app.checkpoint_table.region.height > 0
-        assert app.event_log.region.height == 0
+        assert app.main.checkpoint_table.region.height > 0
+        assert app.main.event_log.region.height == 0
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
-        assert app.layout_name == "wide"
+        assert app.main.layout_name == "wide"
         for name in ("overview", "events", "metrics", "checkpoints"):
-            assert app._part_widget(name).region.height > 0, name
+            assert app.main._part_widget(name).region.height > 0, name
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        assert app.layout_name == "narrow"
-        assert app.event_log.region.height == 0
+        assert app.main.layout_name == "narrow"
+        assert app.main.event_log.region.height == 0
 
 
 async def test_tab_moves_between_panes(world: SimWorld) -> None:
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        assert app.focused is app.job_list
+        assert app.focused is app.main.job_list
         seen = []
         for _ in range(4):
             await pilot.press("tab")
             seen.append(app.focused)
-        assert app.overview in seen and app.event_log in seen and app.checkpoint_table in seen
+        assert (
+            app.main.overview in seen
+            and app.main.event_log in seen
+            and app.main.checkpoint_table in seen
+        )
         await pilot.press("shift+tab")
         assert app.focused is seen[-2]
 
@@ -491,9 +496,9 @@ async def test_job_option_opens_a_job_that_is_not_on_the_first_page(world: SimWo
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await settle(pilot)
-        assert app.selected_id == target
-        assert app.job_list.selected_id == target
-        assert target in app.overview.plain
+        assert app.main.selected_id == target
+        assert app.main.job_list.selected_id == target
+        assert target in app.main.overview.plain
 
 
 async def test_job_option_with_an_unknown_job_says_so(world: SimWorld) -> None:
@@ -501,13 +506,13 @@ async def test_job_option_with_an_unknown_job_says_so(world: SimWorld) -> None:
     async with app.run_test(size=NARROW, notifications=True) as pilot:
         await settle(pilot)
         await settle(pilot)
-        assert app.pending_job is None
+        assert app.main.pending_job is None
         assert "Job not found" in screen_text(app)
         messages = [n.message for n in app._notifications]
         assert "No job ftjob-doesnotexist000000000000 on this server." in messages
         await settle(pilot)
-        assert not app.status_line.display  # the 404 of a job nobody wants is not an outage
-        assert app.selected_id == newest_first(world)[0]
+        assert not app.main.status_line.display  # the 404 of a job nobody wants is not an outage
+        assert app.main.selected_id == newest_first(world)[0]
         assert field(app, "id") == newest_first(world)[0]
 
 
@@ -517,12 +522,12 @@ async def test_older_jobs_load_as_the_cursor_nears_the_end(world: SimWorld) -> N
         await settle(pilot)
         await wait_for_workers(pilot, "older")
         # Five rows are fewer than the look-ahead, so one older page came at once.
-        assert app.job_list.total == 10 and "more below" in screen_text(app)
-        assert app.job_list.cursor == 0
+        assert app.main.job_list.total == 10 and "more below" in screen_text(app)
+        assert app.main.job_list.cursor == 0
         await pilot.press("G")
         await wait_for_workers(pilot, "older")
-        assert app.job_list.total == 15
-        assert list(app.job_list.visible_ids) == newest_first(world)
+        assert app.main.job_list.total == 15
+        assert list(app.main.job_list.visible_ids) == newest_first(world)
         assert "more below" not in screen_text(app)
 
 
@@ -533,10 +538,10 @@ async def test_api_down_shows_in_the_status_line_while_failing(world: SimWorld) 
     app = build_app(world)
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        assert not app.status_line.display and not app.status_line.ticking
+        assert not app.main.status_line.display and not app.main.status_line.ticking
         world.faults.add("503", duration=3600)
         await poll(pilot, world, advance=40)
-        assert app.status_line.display and app.status_line.ticking
+        assert app.main.status_line.display and app.main.status_line.ticking
         text = screen_text(app)
         assert "no answer for 40s" in text and "retrying in" in text and "503" in text
         # Still usable while failing.
@@ -550,12 +555,12 @@ async def test_api_back_clears_the_status_line(world: SimWorld) -> None:
         await settle(pilot)
         world.faults.add("503", duration=3600)
         await poll(pilot, world, advance=40)
-        assert app.status_line.ticking
+        assert app.main.status_line.ticking
         world.faults.clear()
         world.clock.advance(600)
         await poll(pilot, world)
         await poll(pilot, world, advance=600)
-        assert not app.status_line.display and not app.status_line.ticking
+        assert not app.main.status_line.display and not app.main.status_line.ticking
         assert "retrying" not in screen_text(app)
 
 
@@ -565,9 +570,9 @@ async def test_a_brief_list_outage_clears_the_status_line(world: SimWorld) -> No
         await settle(pilot)
         world.faults.add("503", count=1, route="/fine_tuning/jobs", method="GET")
         await poll(pilot, world, advance=5)
-        assert app.status_line.display and "503" in screen_text(app)
+        assert app.main.status_line.display and "503" in screen_text(app)
         await poll(pilot, world, advance=600)
-        assert not app.status_line.display and not app.status_line.ticking
+        assert not app.main.status_line.display and not app.main.status_line.ticking
         assert "503" not in screen_text(app)
 
 
@@ -582,12 +587,12 @@ async def test_a_finished_job_announces_itself_once(world: SimWorld) -> None:
         await poll(pilot, world, advance=20 * 60)
         await poll(pilot, world, advance=60)
         # The job first shown (intent-classifier) finished too: each one once.
-        assert app.announced.count(job) == 1
-        assert len(set(app.announced)) == len(app.announced) == len(bells)
+        assert app.main.announced.count(job) == 1
+        assert len(set(app.main.announced)) == len(app.main.announced) == len(bells)
         assert "Job succeeded" in screen_text(app)
-        announced = list(app.announced)
+        announced = list(app.main.announced)
         await poll(pilot, world, advance=60)
-        assert app.announced == announced and len(bells) == len(announced)
+        assert app.main.announced == announced and len(bells) == len(announced)
 
 
 async def test_an_engine_bug_does_not_take_the_app_down(world: SimWorld) -> None:
@@ -614,7 +619,7 @@ async def test_an_engine_bug_does_not_take_the_app_down(world: SimWorld) -> None
         await pilot.pause(0.4)
         await settle(pilot)
         assert calls["n"] >= 3
-        assert not app.status_line.display
+        assert not app.main.status_line.display
         assert app.is_running
 
 
@@ -637,10 +642,10 @@ async def test_ages_are_from_the_injected_clock(world: SimWorld) -> None:
     job = job_id(world, "sql-gen")
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        assert app.job_list.row(job).age == "26h"  # type: ignore[union-attr]
+        assert app.main.job_list.row(job).age == "26h"  # type: ignore[union-attr]
         world.clock.advance(24 * 3600)
-        app._refresh_ages()
-        assert app.job_list.row(job).age == "2d"  # type: ignore[union-attr]
+        app.main._refresh_ages()
+        assert app.main.job_list.row(job).age == "2d"  # type: ignore[union-attr]
         assert world.clock.now() == START + 24 * 3600
 
 
@@ -653,8 +658,8 @@ async def test_rows_off_screen_catch_up_with_time_when_scrolled_into_view(
         await settle(pilot)
         assert "faq-bot-v2" not in screen_text(app)
         world.clock.advance(2 * 86400)
-        app._refresh_ages()
-        assert job in app.job_list._stale
+        app.main._refresh_ages()
+        assert job in app.main.job_list._stale
         await pilot.press("G")
         await settle(pilot)
         line = next(line for line in screen_text(app).splitlines() if "faq-bot-v2" in line)

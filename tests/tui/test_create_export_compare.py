@@ -65,7 +65,7 @@ async def screen_settled(pilot: Any) -> None:
 
 async def put_cursor_on(pilot: Any, job: str) -> None:
     app: FtmonApp = pilot.app
-    assert app.job_list.select_job(job)
+    assert app.main.job_list.select_job(job)
     await settle(pilot)
 
 
@@ -102,11 +102,11 @@ async def test_n_creates_a_job_that_is_then_selected_and_followed(world: SimWorl
         assert world.get_job(new)["training_file"] == file_id
         assert app.screen is app.screen_stack[0]
         # Selected in the list and in the panes, and followed by the engine.
-        assert app.job_list.selected_id == new
-        assert app.selected_id == new
+        assert app.main.job_list.selected_id == new
+        assert app.main.selected_id == new
         assert app.monitor.selected == new
-        assert "from-the-tui" in app.job_list.row_text(new)
-        assert new in app.overview.plain
+        assert "from-the-tui" in app.main.job_list.row_text(new)
+        assert new in app.main.overview.plain
         assert "Job created" in screen_text(app)
 
 
@@ -116,11 +116,11 @@ async def test_a_filter_that_would_hide_the_new_job_is_cleared(world: SimWorld) 
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"legal", "enter")
-        assert len(app.job_list.visible_ids) == 2
+        assert len(app.main.job_list.visible_ids) == 2
         await create_through_form(pilot, file_id, "not-a-lawyer")
-        assert app.job_list.query_text == ""
-        assert app.selected_id is not None
-        assert "not-a-lawyer" in app.job_list.row_text(app.selected_id)
+        assert app.main.job_list.query_text == ""
+        assert app.main.selected_id is not None
+        assert "not-a-lawyer" in app.main.job_list.row_text(app.main.selected_id)
 
 
 async def test_capital_n_fills_the_form_from_the_selected_job(world: SimWorld) -> None:
@@ -129,7 +129,7 @@ async def test_capital_n_fills_the_form_from_the_selected_job(world: SimWorld) -
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await put_cursor_on(pilot, job)
-        keys = dict(app.help_rows())
+        keys = dict(app.main.help_rows())
         assert keys["n"] == "new job" and keys["N"] == "new job like this one"
         assert {"e", "m", "C"} <= set(keys)
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -165,7 +165,7 @@ async def test_read_only_has_no_way_to_create(world: SimWorld) -> None:
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert not any(t.startswith("New ") for t in titles)
         assert "Export this job to files" in titles
-        assert not any("new job" in d for _, d in app.help_rows())
+        assert not any("new job" in d for _, d in app.main.help_rows())
         assert job_ids(world) == before
 
 
@@ -182,7 +182,7 @@ async def test_main_keys_do_not_act_behind_the_create_form(world: SimWorld) -> N
         await pilot.press("c", "e", "m", "n")
         await pilot.pause()
         assert app.screen is form
-        assert not app.job_list.marked_ids
+        assert not app.main.job_list.marked_ids
         assert world.get_job(job)["status"] == "running"
 
 
@@ -217,7 +217,7 @@ async def test_an_export_that_cannot_write_is_a_toast_not_a_crash(
 ) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the directory would go")
-    monkeypatch.setattr("ftmon.tui.app.default_directory", lambda job_id: blocker / "sub")
+    monkeypatch.setattr("ftmon.tui.job_actions.default_directory", lambda job_id: blocker / "sub")
     app = build_app(world)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await settle(pilot)
@@ -240,7 +240,7 @@ async def test_an_export_the_api_refuses_is_a_toast_not_a_crash(
         await wait_for_workers(pilot, "export")
         assert app.is_running
         assert "Could not export" in screen_text(app)
-        assert not files_in(tmp_path / f"ftmon-export-{app.selected_id}")
+        assert not files_in(tmp_path / f"ftmon-export-{app.main.selected_id}")
 
 
 # -- marks and compare -------------------------------------------------------------------------
@@ -255,8 +255,8 @@ async def test_m_marks_two_jobs_and_c_compares_them(world: SimWorld) -> None:
         await pilot.press("m")
         await put_cursor_on(pilot, second)
         await pilot.press("m")
-        assert app.job_list.marked_ids == (first, second)
-        assert app.job_list.row_text(first)[1] == "•"
+        assert app.main.job_list.marked_ids == (first, second)
+        assert app.main.job_list.row_text(first)[1] == "•"
         assert "2 marked" in screen_text(app)
         await pilot.press("C")
         await screen_settled(pilot)
@@ -272,8 +272,8 @@ async def test_m_marks_two_jobs_and_c_compares_them(world: SimWorld) -> None:
         assert "n new job" in footer_text(app)
         # m again takes the mark away.
         await pilot.press("m")
-        assert app.job_list.marked_ids == (first,)
-        assert app.job_list.row_text(second)[1] == " "
+        assert app.main.job_list.marked_ids == (first,)
+        assert app.main.job_list.row_text(second)[1] == " "
 
 
 async def test_c_with_fewer_than_two_marks_says_how(world: SimWorld) -> None:
@@ -290,7 +290,7 @@ async def test_marking_repaints_only_that_row(world: SimWorld) -> None:
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        jobs = app.job_list
+        jobs = app.main.job_list
         await pilot.pause()
         repainted: list[int] = []
         original = jobs.refresh_line
@@ -304,8 +304,8 @@ async def test_compare_loads_metrics_of_jobs_the_engine_has_not(world: SimWorld)
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        app.job_list.toggle_mark(first)
-        app.job_list.toggle_mark(second)
+        app.main.job_list.toggle_mark(first)
+        app.main.job_list.toggle_mark(second)
         assert not app.monitor.is_loaded(first) and not app.monitor.is_loaded(second)
         await pilot.press("C")
         await wait_for_workers(pilot, "compare")

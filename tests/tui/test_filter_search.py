@@ -23,11 +23,11 @@ async def test_a_filter_finds_a_job_on_a_page_not_loaded_yet() -> None:
     assert oldest in oldest_first(world)[:5]
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
-        assert oldest not in app.job_list.visible_ids
+        assert oldest not in app.main.job_list.visible_ids
         assert "more below" in screen_text(app)
         await pilot.press("slash", *"sql-gen")
         await wait_for_workers(pilot, "search-older")
-        assert list(app.job_list.visible_ids) == [oldest]
+        assert list(app.main.job_list.visible_ids) == [oldest]
         title = screen_text(app).splitlines()[1]
         assert "jobs 1/15 · filter: sql-gen" in title
         assert "more below" not in title and "searching" not in title
@@ -39,9 +39,9 @@ async def test_an_empty_filter_reads_no_older_page() -> None:
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
         lists = world.stats_snapshot()["routes"][LIST_ROUTE]
-        shown = len(app.job_list.visible_ids)
+        shown = len(app.main.job_list.visible_ids)
         assert shown < 15
         await pilot.press("slash", "space", "backspace", "escape")
         await wait_for_workers(pilot, "search-older")
         assert world.stats_snapshot()["routes"][LIST_ROUTE] == lists
-        assert len(app.job_list.visible_ids) == shown
+        assert len(app.main.job_list.visible_ids) == shown

@@ -21,14 +21,14 @@ async def test_moving_to_a_job_watched_in_the_background_shows_its_whole_history
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         target = world.highlights["job:catalog-long"]
-        assert app.selected_id != target
+        assert app.main.selected_id != target
         await poll(pilot, world, advance=60)  # polled in the background: trimmed to 20
         assert len(app.monitor.events(target)) == 20
-        while app.selected_id != target:
+        while app.main.selected_id != target:
             await pilot.press("j")
             await settle(pilot)
         history = messages(world, target)
         assert len(history) > 20
-        assert [line.message for line in app.event_log.lines] == history
+        assert [line.message for line in app.main.event_log.lines] == history
         await poll(pilot, world, advance=120)  # and it goes on following the tail
-        assert [line.message for line in app.event_log.lines] == messages(world, target)
+        assert [line.message for line in app.main.event_log.lines] == messages(world, target)

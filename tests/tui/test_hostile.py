@@ -5,7 +5,7 @@ from __future__ import annotations
 from tuikit import build_app, poll, screen_text, settle
 
 from ftmon.sim import SimWorld
-from ftmon.tui.parts import ConfirmScreen
+from ftmon.tui.screens.confirm import ConfirmScreen
 
 ESC_TITLE = "\x1b]0;pwned\x07"  # set the window title
 ESC_CLIPBOARD = "\x1b]52;c;ZXZpbA==\x07"  # write the clipboard
@@ -54,26 +54,26 @@ async def test_hostile_strings_show_as_typed_and_never_escape(world: SimWorld) -
     app = build_app(world)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await settle(pilot)
-        assert app.selected_id == job  # the newest
+        assert app.main.selected_id == job  # the newest
         await settle(pilot)
         svg = app.export_screenshot()
         text = screen_text(app)
         assert_no_escapes(svg)
         # Markup in data is shown, not applied.
         assert "[/bold]" in text
-        overview = app.overview.plain
+        overview = app.main.overview.plain
         assert "gpt-4o-mini[link=https://evil.example]x[/link]" in overview
         assert "gpt-4o-mini[lin" in text  # cut to its column, not parsed
         assert "meta [@click=app.quit]" in overview
         assert "[link=x]click[/link]" in overview
         assert "[b]" in overview and "abc" in overview
         assert "[@click=app.quit]" in overview  # the error message, cleaned
-        messages = [line.message for line in app.event_log.lines][-4:]
+        messages = [line.message for line in app.main.event_log.lines][-4:]
         assert messages[0] == "[/bold] [2J[Hcleared?"
         assert messages[1].startswith("[@click=app.quit]click ")
         assert messages[2].startswith("[link=x]x[/link] ]0;pwned")
         assert messages[3] == "line one line twoend"  # CR, NUL and BS removed
-        assert app.event_log.lines[-1].level == "[5minfo"
+        assert app.main.event_log.lines[-1].level == "[5minfo"
         for message in messages:
             assert_no_escapes(message)
         # The events pane and the dialog show it too, still as text.
@@ -91,7 +91,7 @@ async def test_hostile_strings_show_as_typed_and_never_escape(world: SimWorld) -
         assert app.clipboard == job
         # Finishing announces it: a toast with the suffix as typed, still no escapes.
         await poll(pilot, world, advance=600)
-        assert job in app.announced
+        assert job in app.main.announced
         toast_text = screen_text(app)
         assert "Job succeeded" in toast_text and "([/bold])" in toast_text
         assert_no_escapes(app.export_screenshot())
@@ -110,10 +110,10 @@ async def test_hostile_filter_text_and_unknown_status(world: SimWorld) -> None:
     app = build_app(world)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        row = app.job_list.row("ftjob-oddstatus000000000000000")
+        row = app.main.job_list.row("ftjob-oddstatus000000000000000")
         assert row is not None and row.glyph == "?" and row.status == "PENDING_REVIEW[/]"
         await pilot.press("slash", *"[/]", "enter")
         await pilot.pause()
-        assert app.job_list.visible_ids == ("ftjob-oddstatus000000000000000",)
+        assert app.main.job_list.visible_ids == ("ftjob-oddstatus000000000000000",)
         assert "filter: [/]" in screen_text(app)
         assert app.is_running

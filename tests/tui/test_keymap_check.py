@@ -12,12 +12,9 @@ from tuikit import build_app, screen_text, settle
 from ftmon.cli import main
 from ftmon.monitor.health import Health
 from ftmon.sim import SimWorld
-from ftmon.tui.app import ANYWHERE, FtmonApp
-from ftmon.tui.bindings import (
-    APP_BINDINGS,
-    MOVE_BINDINGS,
-    PAN_BINDINGS,
-    SCREEN_BINDINGS,
+from ftmon.tui.app import FtmonApp
+from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS
+from ftmon.tui.keymap_check import (
     Layer,
     Place,
     binding_places,
@@ -46,7 +43,7 @@ def test_the_default_keys_and_harmless_remaps_have_no_problems() -> None:
 
 def test_every_binding_id_of_the_app_is_known() -> None:
     ids = set(known_ids())
-    for binding in (*APP_BINDINGS, *SCREEN_BINDINGS, *MOVE_BINDINGS, *PAN_BINDINGS):
+    for binding in (*MAIN_BINDINGS, *MOVE_BINDINGS, *PAN_BINDINGS):
         assert binding.id in ids
     # Ids the panes and screens declare themselves are keymap ids too.
     assert {"metrics.toggle_accuracy", "compare.axis", "close_help"} <= ids
@@ -131,7 +128,11 @@ def test_pane_keys_clash_within_a_pane_only() -> None:
 def test_full_screens_meet_only_the_app_keys_that_work_there() -> None:
     # No main-screen key reaches a full screen: q on a form must never quit and lose it, so
     # quit is the main screen's alone and v (compare's validation key) is free for it.
-    assert ANYWHERE == frozenset()  # the app keys the full screens keep (app.py)
+    main_ids = {b.id for b in MAIN_BINDINGS}
+    for place in binding_places():
+        if place.screen != "main screen":
+            seen = {b.id for layer in place.layers[1:] for b in layer.bindings}
+            assert not seen & main_ids, place.screen
     assert keymap_problems({"quit": "v"}) == []
     (problem,) = keymap_problems({"quit": "c"})
     assert "c is already the key of cancel_job" in problem
@@ -168,8 +169,8 @@ def test_the_check_works_on_any_places_given() -> None:
 def test_the_places_follow_the_classes_bindings() -> None:
     """Read from the real classes: a key added to a pane is checked without touching the list."""
     main = next(p for p in binding_places() if p.screen == "main screen" and p.focus is None)
-    app_keys = {b.id for b in main.layers[-1].bindings if b.id}
-    assert app_keys == {b.id for b in APP_BINDINGS}
+    screen_keys = {b.id for b in main.layers[0].bindings if b.id}
+    assert screen_keys == {b.id for b in MAIN_BINDINGS}
     events = next(p for p in binding_places() if p.focus == "events")
     assert {b.id for b in events.layers[0].bindings if b.id} == {
         b.id for b in (*MOVE_BINDINGS, *PAN_BINDINGS)

@@ -28,16 +28,16 @@ def history(world: SimWorld, job_id: str) -> list[str]:
 
 
 def shown(app: FtmonApp) -> list[str]:
-    return [line.message for line in app.event_log.lines]
+    return [line.message for line in app.main.event_log.lines]
 
 
 def title(app: FtmonApp) -> str:
-    return str(app.event_log.border_title)
+    return str(app.main.event_log.border_title)
 
 
 def top_line(app: FtmonApp) -> str:
     """The message of the first event line in view."""
-    log = app.event_log
+    log = app.main.event_log
     return log.lines[round(log.scroll_y)].message
 
 
@@ -53,7 +53,7 @@ async def opened(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("2")  # the events pane, focused
     await settle(pilot)
-    assert pilot.app.focused is pilot.app.event_log  # type: ignore[attr-defined]
+    assert pilot.app.focused is pilot.app.main.event_log  # type: ignore[attr-defined]
 
 
 async def test_the_top_of_the_log_loads_older_events_and_the_view_stays() -> None:
@@ -78,7 +78,7 @@ async def test_the_top_of_the_log_loads_older_events_and_the_view_stays() -> Non
         app.monitor.client.list_events = held  # type: ignore[method-assign]
         await pilot.press("g")
         await pilot.pause()
-        assert round(app.event_log.scroll_y) == 0
+        assert round(app.main.event_log.scroll_y) == 0
         reading = top_line(app)
         row = on_screen(app, reading)
         assert title(app) == "events · 2,000 newest · loading older…"
@@ -90,22 +90,22 @@ async def test_the_top_of_the_log_loads_older_events_and_the_view_stays() -> Non
         # The line read before is still there, on the same row; the tail is not followed.
         assert top_line(app) == reading
         assert on_screen(app, reading) == row
-        assert round(app.event_log.scroll_y) == 500
-        assert not app.event_log.follow
+        assert round(app.main.event_log.scroll_y) == 500
+        assert not app.main.event_log.follow
         assert title(app) == "events · 2,500 newest · g at the top: load older"
 
         # Page up to the top again: the rest of the history, down to its first event.
         presses = 0
-        while round(app.event_log.scroll_y) > 0 and app.event_log.line_count == 2500:
+        while round(app.main.event_log.scroll_y) > 0 and app.main.event_log.line_count == 2500:
             await pilot.press("pageup")  # the load may land before the press returns
             presses += 1
-        assert presses == -(-500 // app.event_log.scrollable_content_region.height)
+        assert presses == -(-500 // app.main.event_log.scrollable_content_region.height)
         await wait_for_workers(pilot, "older-events")
         await pilot.pause()
         assert shown(app) == record
         assert len(set(shown(app))) == len(record)
         assert top_line(app) == record[len(record) - 2500]
-        assert not app.event_log.follow
+        assert not app.main.event_log.follow
         assert title(app) == "events"
         assert not re.search(r"event number 0\b", screen_text(app))  # no jump to the top
 
@@ -114,11 +114,11 @@ async def test_the_top_of_the_log_loads_older_events_and_the_view_stays() -> Non
         await wait_for_workers(pilot, "older-events")
         assert shown(app) == record
         await pilot.press("G")
-        assert app.event_log.follow
+        assert app.main.event_log.follow
 
 
 async def test_help_names_the_key_that_loads_older_events_as_remapped() -> None:
     app = build_app(new_world(), keymap={"first": "f"})
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        assert ("f", "events: at the top, load older events") in app.help_rows()
+        assert ("f", "events: at the top, load older events") in app.main.help_rows()

@@ -31,7 +31,7 @@ def test_demo_runs_on_the_simulator_with_its_clock_and_no_key(runs: list[dict[st
     app: FtmonApp = run["app"]
     assert run["mouse"] is False
     assert app.handle_hangup
-    assert app.pending_job == "ftjob-x"
+    assert app.main.pending_job == "ftjob-x"
     assert app.settings.profile == "demo"
     assert app.settings.describe_endpoint() == "demo · http://ftmon-sim.invalid/v1"
     # The app and the engine share the simulated clock (speed 0: it stands still).
@@ -55,5 +55,5 @@ def test_the_real_api_uses_the_settings_interval_and_read_only(
     assert run_module.run_tui(settings) == 0
     app: FtmonApp = runs[0]["app"]
     assert app.monitor.interval == 12
-    assert app.read_only
+    assert app.main.read_only
     assert app.settings.base_url == "https://api.openai.com/v1"

@@ -6,13 +6,7 @@ import pytest
 
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor.series import MetricSeries
-from ftmon.tui.bindings import (
-    APP_BINDINGS,
-    MOVE_BINDINGS,
-    PAN_BINDINGS,
-    SCREEN_BINDINGS,
-    expand_keymap,
-)
+from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, expand_keymap
 from ftmon.tui.filtering import matches
 from ftmon.tui.notify import desktop_notification
 from ftmon.tui.rows import COLUMNS, fit_columns, job_row, render_header, render_row
@@ -121,7 +115,7 @@ def test_desktop_notification_through_tmux_is_wrapped() -> None:
 
 
 def test_every_binding_has_an_id_and_pairs_follow_each_other() -> None:
-    for binding in (*APP_BINDINGS, *SCREEN_BINDINGS, *MOVE_BINDINGS, *PAN_BINDINGS):
+    for binding in (*MAIN_BINDINGS, *MOVE_BINDINGS, *PAN_BINDINGS):
         assert binding.id, binding
     assert expand_keymap({"pause_job": "Z"}) == {"pause_job": "Z", "resume_job": "Z"}
     assert expand_keymap({"resume_polling": "p"}) == {"pause_polling": "p", "resume_polling": "p"}

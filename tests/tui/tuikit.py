@@ -65,10 +65,10 @@ def job_id(world: SimWorld, key: str) -> str:
 async def open_job(pilot: Pilot[Any], job: str) -> None:
     """Put the cursor on ``job`` (as the keys would) and let its details load."""
     app: FtmonApp = pilot.app  # type: ignore[assignment]
-    assert app.job_list.select_job(job)
-    app._select(job)
+    assert app.main.job_list.select_job(job)
+    app.main._select(job)
     await settle(pilot)
-    assert app.selected_id == job
+    assert app.main.selected_id == job
 
 
 async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
@@ -81,7 +81,7 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
             monitor.polls_running
             or monitor.poll_requested
             or not monitor.polls_started
-            or not pilot.app.selection_settled  # type: ignore[attr-defined]
+            or not pilot.app.main.selection_settled  # type: ignore[attr-defined]
         )
         idle = 0 if busy else idle + 1
         if idle >= 3:

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from ftmon.monitor.health import Health
 from ftmon.text import one_line
-from ftmon.tui.bindings import APP_BINDINGS
+from ftmon.tui.bindings import MAIN_BINDINGS
 
 
 class HeaderBar(Static):
@@ -100,7 +100,7 @@ class StatusLine(Static):
 
     def resume_key(self) -> str:
         """The key that resumes polling, as the user's keymap (``app._keymap``) has it."""
-        binding = next(b for b in APP_BINDINGS if b.id == "resume_polling")
+        binding = next(b for b in MAIN_BINDINGS if b.id == "resume_polling")
         if not self.is_attached:
             return binding.key
         app = self.app

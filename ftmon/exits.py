@@ -1,4 +1,4 @@
-"""Exit codes of the headless commands, and which API error maps to which.
+"""Exit codes of every command (headless, the TUI, the CLI itself), and which API error is which.
 
 Scripts branch on these, so they are a contract: add new codes, never renumber old ones.
 """

@@ -1,0 +1,284 @@
+"""What the main screen's keys do to the job under the cursor: cancel, pause and resume (asked
+first), permissions, copy, a new job (blank, or like this one), export, mark and compare.
+
+A part of :class:`~ftmon.tui.main_screen.MainScreen`, kept apart so that the screen's own module
+holds the panes, the selection and the engine's updates, and this one what a key sends to the API
+or opens on top. What it reads of the screen is declared in :class:`~ftmon.tui.main_base.MainBase`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from rich.text import Text
+
+from ftmon.api import errors
+from ftmon.api.models import FineTuningJob
+from ftmon.api.status_rules import CONSEQUENCES
+from ftmon.datasets.request import CreateInput, input_from_job
+from ftmon.export import compare_series, default_directory, export_job, job_title
+from ftmon.monitor.series import MetricSeries
+from ftmon.present import status_text
+from ftmon.text import one_line
+from ftmon.tui.filtering import matches
+from ftmon.tui.main_base import MainBase
+from ftmon.tui.screens.compare import CompareScreen
+from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.screens.create import CreateJobScreen
+from ftmon.tui.screens.permissions import PermissionsScreen
+
+
+def compare_label(job: FineTuningJob) -> str:
+    """A run in the comparison's legend: its suffix first, as ids all look alike when cut."""
+    suffix = one_line(job.display_suffix, width=40)
+    return f"{suffix} · {one_line(job.id)}" if suffix else one_line(job.id)
+
+
+class JobActions(MainBase):
+    """The job actions of the main screen (see the module's docstring)."""
+
+    # -- cancel, pause, resume -----------------------------------------------------------------
+
+    def action_cancel_job(self) -> None:
+        self._confirm_and_act("cancel")
+
+    def action_pause_job(self) -> None:
+        self._confirm_and_act("pause")
+
+    def action_resume_job(self) -> None:
+        self._confirm_and_act("resume")
+
+    def _steps_done(self, job: FineTuningJob) -> int | None:
+        """The job's last trained step, when its metrics are loaded (Azure's pause rule)."""
+        series = self._series(job.id)
+        if series is None:
+            return None
+        latest = series.latest()
+        return latest[0] if latest is not None else 0
+
+    def _allows(self, action: str, job: FineTuningJob) -> bool:
+        return self.rules.allows(action, job.status, steps_done=self._steps_done(job))
+
+    def _confirm_and_act(self, action: str) -> None:
+        job = self._selected_job()
+        if job is None or self.read_only:
+            return
+        refusal = self.rules.refusal(action, job.status, steps_done=self._steps_done(job))
+        if refusal is not None:
+            self.flash(f"cannot {action} {one_line(job.id)}: {refusal}")
+            return
+        job_id = job.id
+        question = Text()
+        question.append(f"{action.capitalize()} job ")
+        question.append(one_line(job_id), style="bold")
+        suffix = one_line(job.display_suffix, width=40)
+        if suffix:
+            question.append(f" ({suffix})")
+        question.append(f", now {status_text(job.status)}?")
+        question.append(f"\n{CONSEQUENCES[action]}")
+        labels = (f"{action.capitalize()} job", self.rules.keep_label(job.status))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(
+                    self._act(action, job_id),
+                    name=f"{action} {job_id}",
+                    group="actions",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(question, yes_label=labels[0], no_label=labels[1]), answered
+        )
+
+    async def _act(self, action: str, job_id: str) -> None:
+        job = await self.monitor.act(action, job_id)
+        if job is not None:
+            self.notify(
+                f"{one_line(job_id)} is now {status_text(job.status)}",
+                title=f"{action.capitalize()} requested",
+                markup=False,
+            )
+
+    # -- permissions, copy -----------------------------------------------------------------------
+
+    def action_permissions(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        checkpoints = self.monitor.checkpoints(job.id)
+        if not checkpoints:
+            loading = not self.monitor.is_loaded(job.id)
+            message = "Loading this job's checkpoints…" if loading else "No checkpoints yet."
+            self.notify(message, markup=False, timeout=3)
+            return
+        if not self.monitor.client.settings.admin_key:
+            self.notify(
+                "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY or admin_key "
+                "in the config file.",
+                title="No admin key",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        self.app.push_screen(
+            PermissionsScreen(self.monitor.client, checkpoints, read_only=self.read_only)
+        )
+
+    def copy_target(self) -> str | None:
+        """What ``y`` copies: the checkpoint or fine-tuned model in focus, else the job id."""
+        job = self._selected_job()
+        if job is None:
+            return None
+        focused = self.focused
+        if focused is self.checkpoint_table and self.checkpoint_table.selected_model:
+            return self.checkpoint_table.selected_model
+        if focused is self.overview and job.fine_tuned_model:
+            return one_line(job.fine_tuned_model)
+        return one_line(job.id)
+
+    def action_copy(self) -> None:
+        text = self.copy_target()
+        if not text:
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {text}", markup=False, timeout=3)
+
+    # -- create ------------------------------------------------------------------------------------
+
+    def action_create_job(self) -> None:
+        """A new form, or the one closed unsent, as it was left."""
+        draft = self.create_draft
+        note = "Reopened as you left it." if draft is not None else ""
+        self._open_create(draft, note)
+
+    def action_create_like(self) -> None:
+        job = self._selected_job()
+        if job is not None:
+            self._open_create(input_from_job(job))
+
+    def _open_create(self, initial: CreateInput | None, note: str = "") -> None:
+        if self.read_only:
+            return
+        screen = CreateJobScreen(
+            self.monitor.client, initial=initial, on_submit=self._submit_job, opening_note=note
+        )
+        self.app.push_screen(screen, partial(self._create_closed, screen))
+
+    def _create_closed(self, screen: CreateJobScreen, body: dict[str, Any] | None) -> None:
+        """Keep what was typed in a form closed unsent (``n`` reopens it); forget it once sent."""
+        if body is not None:
+            self.create_draft = None
+        elif screen.draft is not None:
+            self.create_draft = screen.draft
+
+    async def _submit_job(self, body: dict[str, Any]) -> None:
+        """Send the form's request (an API refusal is marked in the form, which stays open)."""
+        job = await self.monitor.client.create_job(body)
+        self._follow_new_job(job)
+
+    def _follow_new_job(self, job: FineTuningJob) -> None:
+        """Select the new job now and put the cursor on it as soon as the list has it."""
+        self.notify(job_title(job), title="Job created", markup=False, timeout=8)
+        if not self._panes_ready():
+            return
+        self.monitor.select(job.id)
+        if self.job_list.query_text and not matches(job, self.job_list.query_text):
+            self.action_clear_filter()  # the filter would hide the new job
+        if self.job_list.select_job(job.id):
+            return
+        # Like --job: the next list poll brings the job and the engine's update moves the cursor.
+        self.pending_job = job.id
+        self.overview.show_message(f"opening {one_line(job.id)}…")
+        self.monitor.refresh_now()
+
+    # -- export, mark, compare ---------------------------------------------------------------------
+
+    def action_export_job(self) -> None:
+        job = self._selected_job()
+        if job is None:
+            return
+        self.notify(f"Exporting {one_line(job.id)}…", markup=False, timeout=3)
+        self.run_worker(
+            self._export(job.id),
+            name=f"export {job.id}",
+            group="export",
+            exit_on_error=False,
+        )
+
+    async def _export(self, job_id: str) -> None:
+        title = f"Could not export {one_line(job_id, width=40)}"
+        try:
+            result = await export_job(self.monitor.client, job_id, default_directory(job_id))
+        except errors.FtmonApiError as exc:
+            self.notify(one_line(exc), title=title, severity="error", markup=False, timeout=10)
+            return
+        except OSError as exc:
+            where = f": {one_line(exc.filename)}" if exc.filename else ""
+            reason = one_line(exc.strerror or exc) or type(exc).__name__
+            self.notify(reason + where, title=title, severity="error", markup=False, timeout=10)
+            return
+        notes = "".join(f"\n{one_line(note)}" for note in result.notes)
+        self.notify(result.summary() + notes, title="Exported", markup=False, timeout=10)
+
+    def action_mark_job(self) -> None:
+        job_id = self.job_list.selected_id
+        if job_id is None:
+            return
+        self.job_list.toggle_mark(job_id)
+        self._update_jobs_title()
+
+    def action_compare(self) -> None:
+        ids = [i for i in self.job_list.marked_ids if self.monitor.job(i) is not None]
+        if len(ids) < 2:
+            mark = self._key_for("mark_job")
+            compare = self._key_for("compare")
+            self.notify(
+                f"Mark two or more jobs with {mark} to compare them, then press {compare}.",
+                title="Compare runs",
+                markup=False,
+                timeout=5,
+            )
+            return
+        self.run_worker(
+            self._compare(ids),
+            name="compare",
+            group="compare",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _compare(self, ids: list[str]) -> None:
+        """The engine's series of the jobs it has loaded; the others fetched once, here."""
+        jobs = [job for job in map(self.monitor.job, ids) if job is not None]
+        missing = [job for job in jobs if not self.monitor.is_loaded(job.id)]
+        fetched: dict[str, tuple[str, MetricSeries]] = {}
+        if missing:
+            count = len(missing)
+            self.notify(
+                f"Loading the metrics of {count} job{'s' if count != 1 else ''}…",
+                markup=False,
+                timeout=3,
+            )
+            try:
+                fetched = await compare_series(self.monitor.client, missing)
+            except errors.FtmonApiError as exc:
+                self.notify(
+                    one_line(exc),
+                    title="Could not load the runs to compare",
+                    severity="error",
+                    markup=False,
+                    timeout=10,
+                )
+                return
+        runs = {
+            job.id: (
+                compare_label(job),
+                fetched[job.id][1] if job.id in fetched else self.monitor.series(job.id),
+            )
+            for job in jobs
+        }
+        if self._panes_ready():
+            self.app.push_screen(CompareScreen(runs))

@@ -1,0 +1,645 @@
+"""The main screen: the job list and the selected job's panes, their keys, and the engine's
+updates drawn onto them.
+
+The engine (:class:`~ftmon.monitor.engine.Monitor`) does all the fetching in one worker owned by
+the app; this screen subscribes to its typed changes, turns each batch into one message, and
+updates only what changed: a row of the job list, new lines of the event log, the overview when
+its fields differ. Nothing here ticks while all is well, so an idle screen writes nothing to the
+terminal. Its keys are its own: a screen pushed on top (a form, compare) does not see them.
+What a key does to a job is in :mod:`ftmon.tui.job_actions`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.geometry import Size
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input
+
+from ftmon.api.models import FineTuningJob, normalise_status
+from ftmon.api.status_rules import rules_for
+from ftmon.config import Settings
+from ftmon.monitor.changes import (
+    ActionFailed,
+    CheckpointsChanged,
+    EventsAppended,
+    EventsPrepended,
+    EventsReloaded,
+    HealthChanged,
+    JobFinished,
+    JobsChanged,
+    MetricsChanged,
+)
+from ftmon.monitor.engine import Monitor
+from ftmon.monitor.health import Health
+from ftmon.monitor.series import MetricSeries
+from ftmon.present import checkpoint_rows, job_fields, status_text
+from ftmon.text import one_line
+from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE_ACTIONS
+from ftmon.tui.job_actions import JobActions
+from ftmon.tui.older_pages import OlderPages
+from ftmon.tui.palette import PALETTE
+from ftmon.tui.rows import JobRow, job_row
+from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.widgets.checkpoints import CheckpointTable
+from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, StatusLine, TabStrip
+from ftmon.tui.widgets.event_log import EventLog
+from ftmon.tui.widgets.job_list import JobList, JobListHeader
+from ftmon.tui.widgets.metrics import MetricsView
+from ftmon.tui.widgets.overview import JobOverview
+
+#: The smallest terminal that gets four panes side by side.
+WIDE_SIZE = (120, 36)
+#: How often ages and ETAs are recomputed; a row is repainted only when its text changed.
+AGE_REFRESH = 30.0
+#: How long the cursor must rest on a job before it is fetched in full and its panes drawn.
+SELECT_DELAY = 0.15
+#: How long a refusal ("read-only: cancel is off", an action the API refused) stays on the status
+#: line.
+FLASH_SECONDS = 4.0
+ACTION_FAILED_SECONDS = 12.0
+
+#: Called with a finished job's title and body: a desktop notification through the terminal.
+DesktopNotify = Callable[[str, str], None]
+
+
+def _displayed(widget: Widget) -> bool:
+    """True when neither the widget nor any container of it is ``display: none``."""
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+
+
+def _filter_input() -> Input:
+    field = Input(
+        id="filter",
+        placeholder="filter: id, model, suffix, status, metadata",
+        select_on_focus=False,
+    )
+    field.cursor_blink = False  # a blinking cursor writes to the terminal twice a second
+    return field
+
+
+class EngineUpdate(Message):
+    """One batch of changes from the engine, delivered on the screen's message queue."""
+
+    def __init__(self, changes: list[Any]) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class MainScreen(OlderPages, JobActions):
+    """Job list, detail, event log, metrics and checkpoints of one API endpoint."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(MAIN_BINDINGS)
+
+    class Ready(Message):
+        """Mounted and subscribed to the engine: the app may start it (no batch is lost)."""
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        job_id: str | None = None,
+        age_refresh: float = AGE_REFRESH,
+        select_delay: float = SELECT_DELAY,
+        desktop_notify: DesktopNotify | None = None,
+    ) -> None:
+        super().__init__(id="_default")
+        self.monitor = monitor
+        self.settings = settings
+        self.clock = clock
+        self.read_only = settings.read_only
+        self.age_refresh = age_refresh
+        self.select_delay = select_delay
+        self.desktop_notify = desktop_notify
+        self.rules = rules_for(settings.base_url, settings.auth_header)
+        self.create_draft = None
+        self.pending_job = job_id
+        self.selected_id: str | None = None
+        self.layout_name = ""
+        self.part = TAB_NAMES[0]
+        self.announced: list[str] = []
+        self._select_timer: Timer | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._bindings_state: tuple[Any, ...] = ()
+
+    # -- building --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self.settings.describe_endpoint(), read_only=self.read_only, id="header")
+        with Container(id="body", classes="-narrow -tab-overview"):
+            with Vertical(id="jobs-pane"):
+                job_list = JobList(self._row_for, id="jobs")
+                yield JobListHeader(job_list, id="jobs-header")
+                yield job_list
+                yield _filter_input()
+            yield TabStrip(id="tabs")
+            yield JobOverview(id="overview")
+            yield EventLog(id="events", max_lines=self.monitor.max_events)
+            with Vertical(id="charts"):
+                yield MetricsView(id="metrics")
+                yield CheckpointTable(id="checkpoints")
+        yield StatusLine(self.clock, id="status")
+        yield Footer(id="footer", compact=True, show_command_palette=False)
+
+    @property
+    def job_list(self) -> JobList:
+        return self.query_one("#jobs", JobList)
+
+    @property
+    def overview(self) -> JobOverview:
+        return self.query_one("#overview", JobOverview)
+
+    @property
+    def event_log(self) -> EventLog:
+        return self.query_one("#events", EventLog)
+
+    @property
+    def metrics_view(self) -> MetricsView:
+        return self.query_one("#metrics", MetricsView)
+
+    @property
+    def checkpoint_table(self) -> CheckpointTable:
+        return self.query_one("#checkpoints", CheckpointTable)
+
+    @property
+    def status_line(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    def on_mount(self) -> None:
+        self.query_one("#jobs-pane").border_title = Content("jobs")
+        self.overview.border_title = Content("overview")
+        self.event_log.border_title = Content("events")
+        self.metrics_view.border_title = Content("metrics")
+        self.checkpoint_table.border_title = Content("checkpoints")
+        self.query_one("#filter", Input).display = False
+        self.query_one(TabStrip).set_keys(self._tab_keys())
+        self._apply_layout(self.app.size)
+        self.job_list.focus()
+        self._unsubscribe = self.monitor.subscribe(self._on_engine_changes)
+        self.status_line.set_health(self.monitor.health)
+        if self.pending_job:
+            self.overview.show_message(f"opening {one_line(self.pending_job)}…")
+            self.monitor.select(self.pending_job)
+        if self.age_refresh > 0:
+            self.set_interval(self.age_refresh, self._refresh_ages, name="ages")
+        self.post_message(self.Ready())
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def on_screen_resume(self) -> None:
+        # Back from a full screen (create, compare): the footer shows the main keys again.
+        if self._panes_ready():
+            self._refresh_bindings_if_changed()
+
+    def _panes_ready(self) -> bool:
+        """False once the app is closing: a late timer or engine batch finds no panes to draw."""
+        try:
+            self.query_one("#jobs", JobList)
+        except NoMatches:
+            return False
+        return True
+
+    def flash(self, text: str, seconds: float = FLASH_SECONDS) -> None:
+        """A short note on the status line (it covers nothing and leaves by itself)."""
+        if self._panes_ready():
+            self.status_line.flash(text, seconds)
+
+    # -- the engine's updates ----------------------------------------------------------------------
+
+    def _on_engine_changes(self, changes: list[Any]) -> None:
+        """Called by the engine (same event loop): hand the batch to the message queue."""
+        self.post_message(EngineUpdate(list(changes)))
+
+    def on_engine_update(self, message: EngineUpdate) -> None:
+        if not self._panes_ready():
+            return
+        selected = self.selected_id
+        touched_selected = False
+        touched_events = False
+        for change in message.changes:
+            if isinstance(change, JobsChanged):
+                if change.added:
+                    self.job_list.set_jobs(self.monitor.jobs())
+                    self._update_jobs_title()
+                else:
+                    self.job_list.update_jobs(change.changed)
+                if any(job.id == selected for job in change.changed):
+                    touched_selected = True
+            elif isinstance(change, EventsAppended):
+                if change.job_id == selected:
+                    self.event_log.append(change.job_id, change.events)
+                    touched_events = True
+            elif isinstance(change, EventsReloaded):
+                if change.job_id == selected:
+                    self.event_log.show_job(selected, self.monitor.events(selected))
+                    touched_events = True
+            elif isinstance(change, EventsPrepended):
+                if change.job_id == selected:
+                    self.event_log.prepend(change.job_id, change.events)
+                    touched_events = True
+            elif isinstance(change, MetricsChanged):
+                self.job_list.refresh_rows([change.job_id])
+                if change.job_id == selected:
+                    self.metrics_view.update_series(self._series(change.job_id))
+                    touched_selected = True
+            elif isinstance(change, CheckpointsChanged):
+                if change.job_id == selected:
+                    self.checkpoint_table.show_rows(checkpoint_rows(change.checkpoints))
+                    self._update_checkpoints_title()
+            elif isinstance(change, JobFinished):
+                self._announce_finished(change.job)
+            elif isinstance(change, HealthChanged):
+                self.status_line.set_health(change.health)
+                self._give_up_pending_job(change.health)
+            elif isinstance(change, ActionFailed):
+                self.flash(
+                    f"could not {change.action} {one_line(change.job_id)}: "
+                    f"{one_line(change.message)}",
+                    ACTION_FAILED_SECONDS,
+                )
+        if self.pending_job is not None and self.job_list.select_job(self.pending_job):
+            self.pending_job = None
+        if touched_events:
+            self._update_events_title()
+        if selected is not None:
+            if touched_selected:
+                self._show_overview()
+            if self.monitor.is_loaded(selected) and not self.event_log.line_count:
+                self.event_log.empty_text = "no events yet"
+                self.event_log.refresh()
+        self._refresh_bindings_if_changed()
+
+    def _give_up_pending_job(self, health: Health) -> None:
+        """``--job`` named a job the server does not know: say so and show the list instead."""
+        job = self.pending_job
+        if job is None or health.status_code != 404 or self.monitor.job(job) is not None:
+            return
+        self.pending_job = None
+        self.notify(
+            f"No job {one_line(job)} on this server.",
+            title="Job not found",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
+        self._select(self.job_list.selected_id)
+        self.monitor.refresh_now()  # a poll without the unknown job clears its error at once
+
+    def _announce_finished(self, job: FineTuningJob) -> None:
+        """Once per job: a toast, the bell, and a desktop notification through the terminal."""
+        status = status_text(job.status)
+        suffix = one_line(job.display_suffix, width=40)
+        body = one_line(job.id) + (f" ({suffix})" if suffix else "")
+        severity: SeverityLevel = "information"
+        if normalise_status(job.status) == "failed":
+            severity = "error"
+        elif normalise_status(job.status) == "cancelled":
+            severity = "warning"
+        self.announced.append(job.id)
+        self.notify(body, title=f"Job {status}", severity=severity, markup=False, timeout=10)
+        self.app.bell()
+        if self.desktop_notify is not None:
+            self.desktop_notify(f"ftmon: job {status}", body)
+
+    def _series(self, job_id: str) -> MetricSeries | None:
+        """The job's metric series once loaded; asking earlier would make the engine track it."""
+        return self.monitor.series(job_id) if self.monitor.is_loaded(job_id) else None
+
+    def _row_for(self, job: FineTuningJob) -> JobRow:
+        return job_row(job, self._series(job.id), self.clock())
+
+    def _refresh_ages(self) -> None:
+        """Ages and ETAs move with time: repaint the rows (and fields) whose text changed."""
+        if not self._panes_ready():
+            return
+        self.job_list.refresh_rows()
+        if self.selected_id is not None:
+            self._show_overview()
+
+    # -- the selected job ------------------------------------------------------------------------
+
+    @on(JobList.Highlighted)
+    def _on_highlighted(self, event: JobList.Highlighted) -> None:
+        if self.pending_job is not None and not event.by_user:
+            return  # still opening the job asked for with --job
+        self.pending_job = None
+        # The first job shown is drawn at once; later moves wait for the cursor to rest.
+        self._select(event.job_id, at_once=self.selected_id is None)
+
+    def _select(self, job_id: str | None, *, at_once: bool = True) -> None:
+        """Show ``job_id``: its fields at once; the rest once the cursor rests.
+
+        Holding ``j`` passes over many jobs: only the one it stops on is fetched in full and has
+        its events, metrics and checkpoints drawn.
+        """
+        self.selected_id = job_id
+        self._show_overview()
+        self._refresh_bindings_if_changed()
+        if self._select_timer is not None:
+            self._select_timer.stop()
+            self._select_timer = None
+        if at_once or self.select_delay <= 0:
+            self._follow_selected()
+        else:
+            self._select_timer = self.set_timer(
+                self.select_delay, self._follow_selected, name="select"
+            )
+
+    @property
+    def selection_settled(self) -> bool:
+        """False while the cursor has just moved and the panes still show the job before."""
+        return self._select_timer is None
+
+    def _follow_selected(self) -> None:
+        self._select_timer = None
+        if not self._panes_ready():
+            return
+        job_id = self.selected_id
+        self.monitor.select(job_id)
+        loaded = job_id is not None and self.monitor.is_loaded(job_id)
+        self.event_log.show_job(
+            job_id,
+            self.monitor.events(job_id) if job_id else (),
+            empty=("no events yet" if loaded else "loading events…") if job_id else "",
+        )
+        self.metrics_view.update_series(self._series(job_id) if job_id else None)
+        self.checkpoint_table.show_rows(
+            checkpoint_rows(self.monitor.checkpoints(job_id)) if job_id else []
+        )
+        self._update_checkpoints_title()
+        self._update_events_title()
+        self._refresh_bindings_if_changed()
+
+    def _selected_job(self) -> FineTuningJob | None:
+        """The job under the cursor now (what a key acts on), even before the panes caught up."""
+        job_id = self.job_list.selected_id
+        return self.monitor.job(job_id) if job_id else None
+
+    def _shown_job(self) -> FineTuningJob | None:
+        """The job the panes show."""
+        return self.monitor.job(self.selected_id) if self.selected_id else None
+
+    def _show_overview(self) -> None:
+        job = self._shown_job()
+        if job is None:
+            self.overview.show_message("no job selected")
+            return
+        self.overview.show_fields(job_fields(job, self.clock(), self._series(job.id)))
+
+    def _update_checkpoints_title(self) -> None:
+        count = len(self.checkpoint_table.models)
+        loaded = self.selected_id is not None and self.monitor.is_loaded(self.selected_id)
+        title = f"checkpoints {count}" if count else "checkpoints · none" if loaded else ""
+        self.checkpoint_table.border_title = Content(title or "checkpoints")
+
+    # -- layout and tabs ---------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size)
+
+    def _apply_layout(self, size: Size) -> None:
+        wide = size.width >= WIDE_SIZE[0] and size.height >= WIDE_SIZE[1]
+        name = "wide" if wide else "narrow"
+        if name == self.layout_name:
+            return
+        self.layout_name = name
+        body = self.query_one("#body")
+        body.set_class(wide, "-wide")
+        body.set_class(not wide, "-narrow")
+        self.call_after_refresh(self._keep_focus_visible)
+
+    def _keep_focus_visible(self) -> None:
+        focused = self.focused
+        if focused is not None and not _displayed(focused):
+            self.job_list.focus()
+
+    def _set_part(self, name: str) -> None:
+        body = self.query_one("#body")
+        body.set_class(False, f"-tab-{self.part}")
+        self.part = name
+        body.set_class(True, f"-tab-{name}")
+        self.query_one(TabStrip).set_active(name)
+
+    def _part_widget(self, name: str) -> Widget:
+        return {
+            "overview": self.overview,
+            "events": self.event_log,
+            "metrics": self.metrics_view,
+            "checkpoints": self.checkpoint_table,
+        }[name]
+
+    def _tab_keys(self) -> dict[str, str]:
+        keys = {}
+        for binding in MAIN_BINDINGS:
+            if binding.id and binding.id.startswith("show_"):
+                key = self._keys_of(binding).split(",")[0]
+                keys[binding.id.removeprefix("show_")] = key
+        return keys
+
+    def action_show_part(self, name: str) -> None:
+        if name not in TAB_NAMES:
+            return
+        focus_below = self.focused not in (self.job_list, None)
+        self._set_part(name)
+        widget = self._part_widget(name)
+        if self.layout_name == "wide" or focus_below:
+            if widget.focusable:
+                self.call_after_refresh(widget.focus)
+
+    def action_next_pane(self) -> None:
+        self.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.focus_previous()
+
+    # -- which keys apply --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Whether a key of this screen applies now (the palette asks this too)."""
+        if action in WRITE_ACTIONS and self.read_only:
+            return False
+        if self._filter_focused() and action not in ("clear_filter", "next_pane", "previous_pane"):
+            return False
+        job = self._selected_job()
+        if action in ("cancel_job", "pause_job", "resume_job"):
+            return job is not None and self._allows(action.removesuffix("_job"), job)
+        if action == "pause_polling":
+            return not self.monitor.paused
+        if action == "resume_polling":
+            return self.monitor.paused
+        if action == "clear_filter":
+            return bool(self.job_list.query_text) or self._filter_open()
+        if action == "permissions":
+            # Offered while the job's checkpoints load, so that a quick P says so.
+            return job is not None and (
+                not self.monitor.is_loaded(job.id) or bool(self.monitor.checkpoints(job.id))
+            )
+        if action in ("copy", "create_like", "export_job", "mark_job"):
+            return job is not None
+        return True
+
+    def _bindings_signature(self) -> tuple[Any, ...]:
+        return tuple(
+            self.check_action(binding.action.split("(")[0], ())
+            for binding in MAIN_BINDINGS
+            if binding.show
+        )
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer recomposes on every refresh_bindings(): only when something applies anew."""
+        state = self._bindings_signature()
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        if self.app.screen_stack:  # not while the app closes
+            self._refresh_bindings_if_changed()
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action that read-only mode hides says so, instead of doing nothing."""
+        if not self.read_only:
+            return
+        active = self.active_bindings.get(event.key)
+        if active is not None and active.enabled:
+            return
+        for binding in MAIN_BINDINGS:
+            name = binding.action.split("(")[0]
+            if name in WRITE_ACTIONS and event.key in self._bound_keys(binding):
+                self.flash(f"read-only: {binding.description} is off")
+                event.prevent_default()
+                return
+
+    # -- keys as the user's keymap has them --------------------------------------------------------
+
+    def _bound_keys(self, binding: Binding) -> list[str]:
+        """The keys of ``binding`` as the user's keymap has them."""
+        keys = self.app._keymap.get(binding.id or "", binding.key)
+        return [key.strip() for key in keys.split(",")]
+
+    def _keys_of(self, binding: Binding) -> str:
+        return ", ".join(
+            self.app.get_key_display(binding.with_key(key)) for key in self._bound_keys(binding)
+        )
+
+    def _key_for(self, binding_id: str) -> str:
+        """The first key of a binding as the user's keymap has it, for hints."""
+        binding = next(b for b in MAIN_BINDINGS if b.id == binding_id)
+        return self._keys_of(binding).split(",")[0]
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """Every key, as the user's keymap has it; read-only mode leaves out the write actions."""
+        rows: list[tuple[str, str]] = []
+        for binding in MOVE_BINDINGS:
+            rows.append((self._keys_of(binding), f"move {binding.description}"))
+        for binding in PAN_BINDINGS:
+            rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
+        first = next(b for b in MOVE_BINDINGS if b.id == "first")
+        rows.append((self._keys_of(first), "events: at the top, load older events"))
+        rows.append(("tab, shift+tab", "next / previous pane"))
+        rows.append(("ctrl+p", "command palette"))
+        for binding in MAIN_BINDINGS:
+            name = binding.action.split("(")[0]
+            if (name in WRITE_ACTIONS and self.read_only) or name.endswith("_pane"):
+                continue
+            rows.append((self._keys_of(binding), binding.description))
+        return rows
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        """This screen's entries of the command palette: those that apply now."""
+        for action, title, help_text, params in PALETTE:
+            if self.check_action(action, params):
+                yield SystemCommand(title, help_text, partial(self._run_command, action, params))
+        jobs = self.job_list
+        yield SystemCommand("Next job", "Move down the job list", partial(jobs.action_move, 1))
+        yield SystemCommand("Previous job", "Move up the job list", partial(jobs.action_move, -1))
+        yield SystemCommand("Newest job", "The top of the job list", jobs.action_first)
+        yield SystemCommand("Oldest job", "The bottom of the job list", jobs.action_last)
+
+    def _run_command(self, action: str, params: tuple[object, ...]) -> None:
+        getattr(self, f"action_{action}")(*params)
+
+    # -- plain actions -----------------------------------------------------------------------------
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.help_rows()))
+
+    def action_refresh(self) -> None:
+        self.monitor.refresh_now()
+
+    def action_pause_polling(self) -> None:
+        self.monitor.set_paused(True)
+        self._refresh_bindings_if_changed()
+
+    def action_resume_polling(self) -> None:
+        self.monitor.set_paused(False)
+        self._refresh_bindings_if_changed()
+
+    # -- the filter --------------------------------------------------------------------------------
+
+    def _filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def _filter_open(self) -> bool:
+        return bool(self._filter_input().display)
+
+    def _filter_focused(self) -> bool:
+        try:
+            return self._filter_input().has_focus
+        except NoMatches:
+            return False
+
+    def _focus_now(self, widget: Widget) -> None:
+        """Move focus before this handler returns (``Widget.focus`` waits for a callback), so the
+        next key of a burst already finds it where it was sent (:mod:`ftmon.tui.keygate`)."""
+        self.set_focus(widget)
+
+    def action_filter(self) -> None:
+        field = self._filter_input()
+        field.display = True
+        self._focus_now(field)
+        self._refresh_bindings_if_changed()
+
+    def action_clear_filter(self) -> None:
+        field = self._filter_input()
+        field.value = ""
+        field.display = False
+        self.job_list.set_filter("")
+        self._update_jobs_title()
+        self._focus_now(self.job_list)
+        self._refresh_bindings_if_changed()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        self.job_list.set_filter(event.value)
+        self._update_jobs_title()
+        if event.value.strip():
+            self._search_older()
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        field = self._filter_input()
+        field.display = False
+        self._focus_now(self.job_list)
+        self._refresh_bindings_if_changed()
