@@ -1,8 +1,9 @@
 """What the parts of the main screen share: its state and the few methods each part reads.
 
 :class:`~ftmon.tui.main_screen.MainScreen` is built from parts, each a class of its own module:
-the job actions (:mod:`ftmon.tui.job_actions`), the reading of older pages
-(:mod:`ftmon.tui.older_pages`) and the screen itself. This base declares, once, what they read of
+the job actions (:mod:`ftmon.tui.job_actions`), the other keys and the filter
+(:mod:`ftmon.tui.main_keys`), the reading of older pages (:mod:`ftmon.tui.older_pages`) and the
+screen itself. This base declares, once, what they read of
 one another, so that each part type-checks alone; the screen provides the real thing.
 """
 
@@ -68,6 +69,18 @@ class MainBase(Screen[None]):
         raise NotImplementedError
 
     def _update_jobs_title(self) -> None:
+        raise NotImplementedError
+
+    def _update_events_title(self) -> None:
+        raise NotImplementedError
+
+    def _search_older(self) -> None:
+        raise NotImplementedError
+
+    def _allows(self, action: str, job: FineTuningJob) -> bool:
+        raise NotImplementedError
+
+    def _refresh_bindings_if_changed(self) -> None:
         raise NotImplementedError
 
     def _keys_of(self, binding: Binding) -> str:

@@ -6,19 +6,19 @@ the app; this screen subscribes to its typed changes, turns each batch into one 
 updates only what changed: a row of the job list, new lines of the event log, the overview when
 its fields differ. Nothing here ticks while all is well, so an idle screen writes nothing to the
 terminal. Its keys are its own: a screen pushed on top (a form, compare) does not see them.
-What a key does to a job is in :mod:`ftmon.tui.job_actions`.
+What a key does to a job is in :mod:`ftmon.tui.job_actions`, the other keys and the filter in
+:mod:`ftmon.tui.main_keys`, the reading of older pages in :mod:`ftmon.tui.older_pages`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual import events, on
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Container, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
@@ -48,12 +48,11 @@ from ftmon.monitor.health import Health
 from ftmon.monitor.series import MetricSeries
 from ftmon.present import checkpoint_rows, job_fields, status_text
 from ftmon.text import one_line
-from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE_ACTIONS
+from ftmon.tui.bindings import MAIN_BINDINGS
 from ftmon.tui.job_actions import JobActions
+from ftmon.tui.main_keys import MainKeys
 from ftmon.tui.older_pages import OlderPages
-from ftmon.tui.palette import PALETTE
 from ftmon.tui.rows import JobRow, job_row
-from ftmon.tui.screens.help import HelpScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
 from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, StatusLine, TabStrip
 from ftmon.tui.widgets.event_log import EventLog
@@ -99,7 +98,7 @@ class EngineUpdate(Message):
         self.changes = changes
 
 
-class MainScreen(OlderPages, JobActions):
+class MainScreen(MainKeys, OlderPages, JobActions):
     """Job list, detail, event log, metrics and checkpoints of one API endpoint."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(MAIN_BINDINGS)
@@ -135,7 +134,6 @@ class MainScreen(OlderPages, JobActions):
         self.announced: list[str] = []
         self._select_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._bindings_state: tuple[Any, ...] = ()
 
     # -- building --------------------------------------------------------------------------------
 
@@ -469,177 +467,3 @@ class MainScreen(OlderPages, JobActions):
 
     def action_previous_pane(self) -> None:
         self.focus_previous()
-
-    # -- which keys apply --------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Whether a key of this screen applies now (the palette asks this too)."""
-        if action in WRITE_ACTIONS and self.read_only:
-            return False
-        if self._filter_focused() and action not in ("clear_filter", "next_pane", "previous_pane"):
-            return False
-        job = self._selected_job()
-        if action in ("cancel_job", "pause_job", "resume_job"):
-            return job is not None and self._allows(action.removesuffix("_job"), job)
-        if action == "pause_polling":
-            return not self.monitor.paused
-        if action == "resume_polling":
-            return self.monitor.paused
-        if action == "clear_filter":
-            return bool(self.job_list.query_text) or self._filter_open()
-        if action == "permissions":
-            # Offered while the job's checkpoints load, so that a quick P says so.
-            return job is not None and (
-                not self.monitor.is_loaded(job.id) or bool(self.monitor.checkpoints(job.id))
-            )
-        if action in ("copy", "create_like", "export_job", "mark_job"):
-            return job is not None
-        return True
-
-    def _bindings_signature(self) -> tuple[Any, ...]:
-        return tuple(
-            self.check_action(binding.action.split("(")[0], ())
-            for binding in MAIN_BINDINGS
-            if binding.show
-        )
-
-    def _refresh_bindings_if_changed(self) -> None:
-        """The footer recomposes on every refresh_bindings(): only when something applies anew."""
-        state = self._bindings_signature()
-        if state != self._bindings_state:
-            self._bindings_state = state
-            self.refresh_bindings()
-
-    def on_descendant_focus(self) -> None:
-        if self.app.screen_stack:  # not while the app closes
-            self._refresh_bindings_if_changed()
-
-    def on_key(self, event: events.Key) -> None:
-        """A key of an action that read-only mode hides says so, instead of doing nothing."""
-        if not self.read_only:
-            return
-        active = self.active_bindings.get(event.key)
-        if active is not None and active.enabled:
-            return
-        for binding in MAIN_BINDINGS:
-            name = binding.action.split("(")[0]
-            if name in WRITE_ACTIONS and event.key in self._bound_keys(binding):
-                self.flash(f"read-only: {binding.description} is off")
-                event.prevent_default()
-                return
-
-    # -- keys as the user's keymap has them --------------------------------------------------------
-
-    def _bound_keys(self, binding: Binding) -> list[str]:
-        """The keys of ``binding`` as the user's keymap has them."""
-        keys = self.app._keymap.get(binding.id or "", binding.key)
-        return [key.strip() for key in keys.split(",")]
-
-    def _keys_of(self, binding: Binding) -> str:
-        return ", ".join(
-            self.app.get_key_display(binding.with_key(key)) for key in self._bound_keys(binding)
-        )
-
-    def _key_for(self, binding_id: str) -> str:
-        """The first key of a binding as the user's keymap has it, for hints."""
-        binding = next(b for b in MAIN_BINDINGS if b.id == binding_id)
-        return self._keys_of(binding).split(",")[0]
-
-    def help_rows(self) -> list[tuple[str, str]]:
-        """Every key, as the user's keymap has it; read-only mode leaves out the write actions."""
-        rows: list[tuple[str, str]] = []
-        for binding in MOVE_BINDINGS:
-            rows.append((self._keys_of(binding), f"move {binding.description}"))
-        for binding in PAN_BINDINGS:
-            rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
-        first = next(b for b in MOVE_BINDINGS if b.id == "first")
-        rows.append((self._keys_of(first), "events: at the top, load older events"))
-        rows.append(("tab, shift+tab", "next / previous pane"))
-        rows.append(("ctrl+p", "command palette"))
-        for binding in MAIN_BINDINGS:
-            name = binding.action.split("(")[0]
-            if (name in WRITE_ACTIONS and self.read_only) or name.endswith("_pane"):
-                continue
-            rows.append((self._keys_of(binding), binding.description))
-        return rows
-
-    def palette_commands(self) -> Iterator[SystemCommand]:
-        """This screen's entries of the command palette: those that apply now."""
-        for action, title, help_text, params in PALETTE:
-            if self.check_action(action, params):
-                yield SystemCommand(title, help_text, partial(self._run_command, action, params))
-        jobs = self.job_list
-        yield SystemCommand("Next job", "Move down the job list", partial(jobs.action_move, 1))
-        yield SystemCommand("Previous job", "Move up the job list", partial(jobs.action_move, -1))
-        yield SystemCommand("Newest job", "The top of the job list", jobs.action_first)
-        yield SystemCommand("Oldest job", "The bottom of the job list", jobs.action_last)
-
-    def _run_command(self, action: str, params: tuple[object, ...]) -> None:
-        getattr(self, f"action_{action}")(*params)
-
-    # -- plain actions -----------------------------------------------------------------------------
-
-    def action_quit(self) -> None:
-        self.app.exit(0)
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.help_rows()))
-
-    def action_refresh(self) -> None:
-        self.monitor.refresh_now()
-
-    def action_pause_polling(self) -> None:
-        self.monitor.set_paused(True)
-        self._refresh_bindings_if_changed()
-
-    def action_resume_polling(self) -> None:
-        self.monitor.set_paused(False)
-        self._refresh_bindings_if_changed()
-
-    # -- the filter --------------------------------------------------------------------------------
-
-    def _filter_input(self) -> Input:
-        return self.query_one("#filter", Input)
-
-    def _filter_open(self) -> bool:
-        return bool(self._filter_input().display)
-
-    def _filter_focused(self) -> bool:
-        try:
-            return self._filter_input().has_focus
-        except NoMatches:
-            return False
-
-    def _focus_now(self, widget: Widget) -> None:
-        """Move focus before this handler returns (``Widget.focus`` waits for a callback), so the
-        next key of a burst already finds it where it was sent (:mod:`ftmon.tui.keygate`)."""
-        self.set_focus(widget)
-
-    def action_filter(self) -> None:
-        field = self._filter_input()
-        field.display = True
-        self._focus_now(field)
-        self._refresh_bindings_if_changed()
-
-    def action_clear_filter(self) -> None:
-        field = self._filter_input()
-        field.value = ""
-        field.display = False
-        self.job_list.set_filter("")
-        self._update_jobs_title()
-        self._focus_now(self.job_list)
-        self._refresh_bindings_if_changed()
-
-    @on(Input.Changed, "#filter")
-    def _on_filter_changed(self, event: Input.Changed) -> None:
-        self.job_list.set_filter(event.value)
-        self._update_jobs_title()
-        if event.value.strip():
-            self._search_older()
-
-    @on(Input.Submitted, "#filter")
-    def _on_filter_submitted(self, event: Input.Submitted) -> None:
-        field = self._filter_input()
-        field.display = False
-        self._focus_now(self.job_list)
-        self._refresh_bindings_if_changed()
