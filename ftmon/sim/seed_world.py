@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ftmon.sim.datasets import training_jsonl
 from ftmon.sim.files import FileRecord
 from ftmon.sim.ids import token
 from ftmon.sim.jobs import JobConfig, SimJob
 from ftmon.sim.lifecycle import RunPlan
-
-if TYPE_CHECKING:
-    from ftmon.sim.world import SimWorld
+from ftmon.sim.training_data import training_jsonl
+from ftmon.sim.world_view import WorldView
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 BIG_JOBS = 10_000
@@ -193,7 +191,7 @@ def _method(kind: str, hyper: dict[str, Any], grader: dict[str, Any] | None) -> 
     return method
 
 
-def _broken_training_file(world: SimWorld, job_id: str, created_at: float) -> FileRecord:
+def _broken_training_file(world: WorldView, job_id: str, created_at: float) -> FileRecord:
     """20 examples whose line 12 has no assistant message: matches INVALID_FILE_ERROR."""
     lines = training_jsonl(world.seed, 20).decode().splitlines(keepends=True)
     lines[11] = '{"messages": [{"role": "user", "content": "Where is my order?"}]}\n'
@@ -210,7 +208,7 @@ def _broken_training_file(world: SimWorld, job_id: str, created_at: float) -> Fi
     )
 
 
-def _add_default_job(world: SimWorld, spec: Seeded, t0: int) -> None:
+def _add_default_job(world: WorldView, spec: Seeded, t0: int) -> None:
     job_id = "ftjob-" + token(world.seed, "seeded", spec.key)
     created = t0 - spec.age
     name = spec.suffix or "data"
@@ -276,13 +274,13 @@ def _add_default_job(world: SimWorld, spec: Seeded, t0: int) -> None:
     world.highlights.setdefault(f"job:{spec.key}", job_id)
 
 
-def populate_default(world: SimWorld) -> None:
+def populate_default(world: WorldView) -> None:
     t0 = int(world.now())
     for spec in DEFAULT_JOBS:
         _add_default_job(world, spec, t0)
 
 
-def populate_big(world: SimWorld) -> None:
+def populate_big(world: WorldView) -> None:
     """10,000 jobs over ~200 days (the newest still active) and one job with 100,000 events."""
     t0 = int(world.now())
     rng = random.Random(world.seed * 7919 + 1)
@@ -342,7 +340,7 @@ def populate_big(world: SimWorld) -> None:
     _add_big_events_job(world, t0)
 
 
-def _add_big_events_job(world: SimWorld, t0: int) -> None:
+def _add_big_events_job(world: WorldView, t0: int) -> None:
     # 4 opening events + 3 x (epoch-end metrics + checkpoint) + 4 closing + one metrics event
     # per other step = 100,000 events exactly.
     epochs, total = 3, BIG_EVENTS - 4 - 4 - 2 * 3 + 3
@@ -380,7 +378,7 @@ def _add_big_events_job(world: SimWorld, t0: int) -> None:
     world.highlights["big_events_job"] = job_id
 
 
-def populate(world: SimWorld, scenario: str) -> None:
+def populate(world: WorldView, scenario: str) -> None:
     if scenario == "default":
         populate_default(world)
     elif scenario == "big":

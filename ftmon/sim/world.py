@@ -14,10 +14,9 @@ import math
 import threading
 from typing import Any
 
+from ftmon.sim.added_jobs import build_added_job
 from ftmon.sim.clock import SimClock
-from ftmon.sim.control import build_added_job
 from ftmon.sim.create import CreateContext, build_created_job
-from ftmon.sim.datasets import training_jsonl
 from ftmon.sim.errors import bad_request, not_found
 from ftmon.sim.faults import FaultInjector
 from ftmon.sim.files import PURPOSES, FileRecord, FileStore
@@ -26,7 +25,9 @@ from ftmon.sim.jobs import SimJob
 from ftmon.sim.lifecycle import Lifecycle
 from ftmon.sim.permissions import PermissionStore
 from ftmon.sim.results import ResultsCsv
+from ftmon.sim.seed_world import populate
 from ftmon.sim.stats import SimStats
+from ftmon.sim.training_data import training_jsonl
 
 SCENARIOS = ("default", "big", "empty")
 BIG_EVENTS_JOB_ID = "ftjob-big-events"
@@ -59,8 +60,6 @@ class SimWorld:
         self._active: dict[str, None] = {}  # jobs that may still change, in insertion order
         self._names: dict[str, str] = {}  # fine-tuned model / checkpoint name -> job id
         self._counters: dict[str, itertools.count[int]] = {}
-        from ftmon.sim.seed_world import populate  # here: seed_world builds on this module
-
         collecting = gc.isenabled()
         gc.disable()  # the big world makes ~10**5 small objects; GC passes would double the cost
         try:
@@ -286,7 +285,7 @@ class SimWorld:
             return {"object": "list", "job_id": job_id, "count": len(data), "data": data}
 
     def add_job(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """Add a job with chosen content (see :mod:`ftmon.sim.control`); returns its JSON."""
+        """Add a job with chosen content (see :mod:`ftmon.sim.added_jobs`); returns its JSON."""
         with self.lock:
             now = self.tick()
             job = self.register(build_added_job(spec, self))

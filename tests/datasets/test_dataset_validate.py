@@ -12,7 +12,7 @@ from dskit import chat, good, graded, jsonl, preference
 from ftmon.datasets import check_bytes, check_file, job_error, validate_training_bytes
 from ftmon.datasets.problems import KINDS
 from ftmon.datasets.validate import CheckCancelled
-from ftmon.sim.datasets import training_jsonl
+from ftmon.sim.training_data import training_jsonl
 
 METHODS = ("supervised", "dpo", "reinforcement")
 

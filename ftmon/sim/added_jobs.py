@@ -15,16 +15,14 @@ Fields given are served exactly as given (they override what the simulator would
 from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ftmon.sim.errors import bad_request
 from ftmon.sim.eventlog import Note
 from ftmon.sim.jobs import ERROR_STYLES, JobConfig, SimJob
 from ftmon.sim.lifecycle import RunPlan
 from ftmon.sim.script import StatusChange
-
-if TYPE_CHECKING:
-    from ftmon.sim.world import SimWorld
+from ftmon.sim.world_view import WorldView
 
 RESERVED = ("events", "status_timeline", "lifecycle")
 PLAN_KEYS = {f.name for f in dataclass_fields(RunPlan)} - {"created_at"}
@@ -93,7 +91,7 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def build_added_job(spec: Any, world: SimWorld) -> SimJob:
+def build_added_job(spec: Any, world: WorldView) -> SimJob:
     """A new job from a control request; the caller registers it."""
     if not isinstance(spec, dict):
         raise bad_request("the body must be a JSON object")
