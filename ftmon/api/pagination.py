@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from ftmon.api.errors import TooManyPagesError
 from ftmon.api.models import FineTuningJobEvent, Page
 
-T = TypeVar("T")
+T = TypeVar("T", bound=BaseModel)
 
 #: The most pages one walk follows (100,000 jobs at 100 a page, more than any organisation
 #: has); past it, an error.
@@ -24,12 +26,12 @@ MAX_PAGES = 1_000
 MAX_TAIL_PAGES = 1_000
 
 #: Fetches one page given the ``after`` cursor (None for the newest page).
-PageFetcher = Callable[[str | None], Awaitable[Page]]
+PageFetcher = Callable[[str | None], Awaitable[Page[T]]]
 
 
 async def iter_pages(
-    fetch: PageFetcher, *, after: str | None = None, max_pages: int = MAX_PAGES
-) -> AsyncIterator[Page]:
+    fetch: PageFetcher[T], *, after: str | None = None, max_pages: int = MAX_PAGES
+) -> AsyncIterator[Page[T]]:
     """Every page, newest first, fetched only as the caller asks for the next.
 
     Past ``max_pages`` the walk ends with :class:`TooManyPagesError`: a server that invents a
@@ -54,14 +56,14 @@ async def iter_pages(
         seen_cursors.add(cursor)
 
 
-async def iter_items(fetch: PageFetcher, *, after: str | None = None) -> AsyncIterator:
+async def iter_items(fetch: PageFetcher[T], *, after: str | None = None) -> AsyncIterator[T]:
     """Every item of every page, lazily."""
     async for page in iter_pages(fetch, after=after):
         for item in page.data:
             yield item
 
 
-class EventTail(Generic[T]):
+class EventTail:
     """The events of one job that this process has seen, and how to fetch only newer ones.
 
     ``remember`` bounds memory: only the keys of the newest events are kept, which is all that
@@ -103,7 +105,7 @@ class EventTail(Generic[T]):
                 self._remember(event)
 
     async def poll(
-        self, fetch: PageFetcher, *, max_pages: int | None = None
+        self, fetch: PageFetcher[FineTuningJobEvent], *, max_pages: int | None = None
     ) -> list[FineTuningJobEvent]:
         """New events since the last poll, oldest first.
 

@@ -67,7 +67,8 @@ class RetryPolicy:
             return max(0.0, min(retry_after, self.max_delay))
         delay = min(self.base_delay * (2 ** min(max(0, attempt - 1), 60)), self.max_delay)
         spread = delay * self.jitter
-        return max(0.0, min(self.max_delay, delay + self.rng.uniform(-spread, spread)))
+        jittered: float = delay + self.rng.uniform(-spread, spread)
+        return max(0.0, min(self.max_delay, jittered))
 
     def should_retry(self, attempt: int, *, idempotent: bool) -> bool:
         """True while tries remain; a request that is not safe to repeat is never retried."""

@@ -88,7 +88,7 @@ async def test_a_poll_of_new_events_has_a_cap_too() -> None:
 
         return Page[FineTuningJobEvent](data=[event_json(n)], has_more=True)
 
-    tail = EventTail[Any]()
+    tail = EventTail()
     events = await tail.poll(fetch)
     assert len(fetched) == MAX_TAIL_PAGES
     assert len(events) == MAX_TAIL_PAGES
