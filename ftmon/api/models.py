@@ -16,9 +16,6 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-ACTIVE_STATUSES = frozenset(
-    {"validating_files", "queued", "running", "pausing", "paused", "pending", "cancelling"}
-)
 
 
 def normalise_status(status: str | None) -> str:

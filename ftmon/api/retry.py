@@ -69,7 +69,3 @@ class RetryPolicy:
         spread = delay * self.jitter
         jittered: float = delay + self.rng.uniform(-spread, spread)
         return max(0.0, min(self.max_delay, jittered))
-
-    def should_retry(self, attempt: int, *, idempotent: bool) -> bool:
-        """True while tries remain; a request that is not safe to repeat is never retried."""
-        return idempotent and attempt < self.max_attempts
