@@ -130,7 +130,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         self.pending_job = job_id
         self.selected_id: str | None = None
         self.layout_name = ""
-        self.part = TAB_NAMES[0]
+        self.shown_tab = TAB_NAMES[0]
         self.announced: list[str] = []
         self._select_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -429,14 +429,14 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if focused is not None and not _displayed(focused):
             self.job_list.focus()
 
-    def _set_part(self, name: str) -> None:
+    def _set_tab(self, name: str) -> None:
         body = self.query_one("#body")
-        body.set_class(False, f"-tab-{self.part}")
-        self.part = name
+        body.set_class(False, f"-tab-{self.shown_tab}")
+        self.shown_tab = name
         body.set_class(True, f"-tab-{name}")
         self.query_one(TabStrip).set_active(name)
 
-    def _part_widget(self, name: str) -> Widget:
+    def _tab_widget(self, name: str) -> Widget:
         return {
             "overview": self.overview,
             "events": self.event_log,
@@ -452,12 +452,12 @@ class MainScreen(MainKeys, OlderPages, JobActions):
                 keys[binding.id.removeprefix("show_")] = key
         return keys
 
-    def action_show_part(self, name: str) -> None:
+    def action_show_tab(self, name: str) -> None:
         if name not in TAB_NAMES:
             return
         focus_below = self.focused not in (self.job_list, None)
-        self._set_part(name)
-        widget = self._part_widget(name)
+        self._set_tab(name)
+        widget = self._tab_widget(name)
         if self.layout_name == "wide" or focus_below:
             if widget.focusable:
                 self.call_after_refresh(widget.focus)

@@ -447,22 +447,22 @@ async def test_narrow_tabs_and_wide_panes_switch_on_resize(world: SimWorld) -> N
     async with app.run_test(size=NARROW) as pilot:
         await settle(pilot)
         assert app.main.layout_name == "narrow"
-        shown = {name: app.main._part_widget(name).display for name in ("overview", "events")}
+        shown = {name: app.main._tab_widget(name).display for name in ("overview", "events")}
         assert shown == {"overview": True, "events": False}
         assert "1 Overview" in screen_text(app).replace("  ", " ")
-        for key, part in (("2", "events"), ("3", "metrics"), ("4", "checkpoints")):
+        for key, tab in (("2", "events"), ("3", "metrics"), ("4", "checkpoints")):
             await pilot.press(key)
             await pilot.pause()
-            assert app.main.part == part
+            assert app.main.shown_tab == tab
             body = app.query_one("#body")
-            assert body.has_class(f"-tab-{part}")
+            assert body.has_class(f"-tab-{tab}")
         assert app.main.checkpoint_table.region.height > 0
         assert app.main.event_log.region.height == 0
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         assert app.main.layout_name == "wide"
         for name in ("overview", "events", "metrics", "checkpoints"):
-            assert app.main._part_widget(name).region.height > 0, name
+            assert app.main._tab_widget(name).region.height > 0, name
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert app.main.layout_name == "narrow"
