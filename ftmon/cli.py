@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ftmon import __version__
 from ftmon.config import ConfigError, Settings, load_settings
+from ftmon.headless.commands import register_commands
 from ftmon.text import clean, set_secrets
 
 EXIT_USAGE = 2
@@ -97,12 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve on a host other than loopback (the simulator accepts any key)",
     )
 
-    try:
-        from ftmon.headless.commands import register_commands
-    except ImportError:  # pragma: no cover - headless commands not built yet
-        pass
-    else:
-        register_commands(sub, _add_connection_options)
+    register_commands(sub, _add_connection_options)
     return parser
 
 
