@@ -15,7 +15,7 @@ from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json, job_headline
 from ftmon.headless.runner import Context
-from ftmon.present import status_text
+from ftmon.present.fields import status_text
 from ftmon.text import one_line
 
 VERBS = {"cancel": "cancelled", "pause": "paused", "resume": "resumed"}

@@ -10,7 +10,7 @@ from ftmon.api.pagination import iter_items
 from ftmon.headless.render import as_json, checkpoint_lines, field_lines, metrics_table
 from ftmon.headless.runner import Context
 from ftmon.monitor.series import MetricSeries
-from ftmon.present import job_fields
+from ftmon.present.fields import job_fields
 from ftmon.text import one_line
 
 #: Newest events read by ``show`` for the job's progress (the latest metrics event is enough).

@@ -10,7 +10,7 @@ from ftmon.headless.follow import Follower
 from ftmon.headless.render import as_json, event_line
 from ftmon.headless.runner import Context
 from ftmon.monitor.health import Health
-from ftmon.present import Progress
+from ftmon.present.fields import Progress
 
 
 async def read_events(ctx: Context, job_id: str, since: str | None) -> list[FineTuningJobEvent]:

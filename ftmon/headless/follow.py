@@ -34,7 +34,7 @@ from ftmon.monitor.changes import (
 )
 from ftmon.monitor.engine import Monitor
 from ftmon.monitor.health import Health, format_span
-from ftmon.present import Progress, job_progress
+from ftmon.present.fields import Progress, job_progress
 
 #: Seconds without a healthy poll before ``watch`` gives up (exit 6), unless told otherwise.
 DEFAULT_GIVE_UP = 300.0

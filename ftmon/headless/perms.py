@@ -18,7 +18,8 @@ from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
-from ftmon.headless.tables import Column, render
+from ftmon.headless.tables import render
+from ftmon.present.columns import Column
 from ftmon.text import local_time, one_line
 
 PERM_COLUMNS = (Column("id"), Column("project"), Column("created"))

@@ -14,9 +14,16 @@ from pydantic import BaseModel
 from rich.text import Text
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
-from ftmon.headless.tables import Column, render
+from ftmon.headless.tables import render
 from ftmon.monitor.series import LABELS, MetricSeries
-from ftmon.present import Field, checkpoint_rows, job_progress, status_style, status_text
+from ftmon.present.columns import Column
+from ftmon.present.fields import (
+    Field,
+    checkpoint_rows,
+    progress_brief,
+    status_style,
+    status_text,
+)
 from ftmon.text import age, local_time, one_line
 
 LEVEL_STYLE = {"warn": "yellow", "warning": "yellow", "error": "red"}
@@ -35,18 +42,6 @@ def status_cell(status: str | None) -> Text:
     return Text(f"{glyph} {status_text(status)}", style=colour)
 
 
-def progress_brief(job: FineTuningJob, series: MetricSeries | None) -> str:
-    """``13%``, a bare step when the total is unknown, ``100%`` for a success, else ``—``."""
-    progress = job_progress(job, series)
-    if progress.fraction is not None:
-        return f"{int(progress.fraction * 100)}%"
-    if job.status_key == "succeeded":
-        return "100%"
-    if progress.step is not None:
-        return f"step {progress.step}"
-    return "—"
-
-
 _DATED = re.compile(r"^(?P<name>.+)-\d{4}-\d{2}-\d{2}$")
 
 
@@ -58,12 +53,12 @@ def short_model(model: str | None) -> str:
 
 
 JOB_COLUMNS = (
-    Column("status", min_width=9),
+    Column("status", min=9),
     Column("id"),
-    Column("model", min_width=8),
-    Column("suffix", min_width=6),
-    Column("progress", align="right"),
-    Column("age", align="right"),
+    Column("model", min=8),
+    Column("suffix", min=6),
+    Column("progress", right=True),
+    Column("age", right=True),
 )
 
 
@@ -179,8 +174,8 @@ _SHORT_BY_LABEL = {LABELS[name]: short for name, short in SHORT_LABELS.items()}
 
 def metrics_table(series: MetricSeries, width: int) -> list[Text]:
     names = series.names()
-    columns = [Column("step", align="right")] + [
-        Column(SHORT_LABELS.get(n, LABELS.get(n, n)), align="right") for n in names
+    columns = [Column("step", right=True)] + [
+        Column(SHORT_LABELS.get(n, LABELS.get(n, n)), right=True) for n in names
     ]
     rows = []
     for row in series.rows():

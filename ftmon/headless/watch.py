@@ -25,7 +25,7 @@ from ftmon.headless.render import (
 )
 from ftmon.headless.runner import Context
 from ftmon.monitor.health import Health
-from ftmon.present import Progress, checkpoint_rows, job_eta
+from ftmon.present.fields import Progress, checkpoint_rows, job_eta
 from ftmon.text import clean, local_time, one_line
 
 EXIT_BY_STATUS = {

@@ -46,13 +46,13 @@ from ftmon.monitor.changes import (
 from ftmon.monitor.engine import Monitor
 from ftmon.monitor.health import Health
 from ftmon.monitor.series import MetricSeries
-from ftmon.present import checkpoint_rows, job_fields, status_text
+from ftmon.present.fields import checkpoint_rows, job_fields, status_text
+from ftmon.present.rows import JobRow, job_row
 from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS
 from ftmon.tui.job_actions import JobActions
 from ftmon.tui.main_keys import MainKeys
 from ftmon.tui.older_pages import OlderPages
-from ftmon.tui.rows import JobRow, job_row
 from ftmon.tui.widgets.checkpoints import CheckpointTable
 from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, StatusLine, TabStrip
 from ftmon.tui.widgets.event_log import EventLog

@@ -12,7 +12,7 @@ from headkit import Run, Sim, lifecycle_job
 from ftmon import exits
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent
 from ftmon.monitor.series import MetricSeries
-from ftmon.present import job_fields
+from ftmon.present.fields import job_fields
 from ftmon.sim.world import SimWorld
 
 Cli = Callable[..., Run]

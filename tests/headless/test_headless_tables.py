@@ -16,7 +16,8 @@ from ftmon.api.models import FineTuningJob
 from ftmon.headless import runner
 from ftmon.headless.perms import PERM_COLUMNS
 from ftmon.headless.render import jobs_table
-from ftmon.headless.tables import Column, fit_widths, render
+from ftmon.headless.tables import render
+from ftmon.present.columns import Column, fit_columns
 
 HUGE = 10_000
 NORMAL_ID = "ftjob-abcdefghijklmnopqrstuvwx"
@@ -70,16 +71,21 @@ def test_usual_jobs_at_80_columns_are_as_they_were() -> None:
     assert hostile[2].plain == jobs_table([job()], {}, 4600, 80)[1].plain
 
 
+def widths(natural: list[int], columns: list[Column], width: int) -> list[int]:
+    """The widths a headless table's columns get (the gap is the tables' two cells)."""
+    return [w for _, w in fit_columns(columns, width, gap=2, natural=natural)]
+
+
 def test_ids_stay_whole_while_other_columns_can_give_way() -> None:
-    columns = [Column("id"), Column("model", min_width=8), Column("suffix", min_width=6)]
-    assert fit_widths([30, 30, 30], columns, 80)[0] == 30
+    columns = [Column("id"), Column("model", min=8), Column("suffix", min=6)]
+    assert widths([30, 30, 30], columns, 80)[0] == 30
     # Past the minimums, the widest gives way first: a huge id before a usual one.
-    widths = fit_widths([10_000, 30, 8, 6], [Column("id"), *columns], 80)
-    assert widths[1:] == [30, 8, 6] and sum(widths) + 3 * 2 == 80
+    fitted = widths([10_000, 30, 8, 6], [Column("id"), *columns], 80)
+    assert fitted[1:] == [30, 8, 6] and sum(fitted) + 3 * 2 == 80
 
 
 def test_many_columns_fit_or_are_cut_at_the_width() -> None:
-    columns = [Column(f"metric{n}", align="right") for n in range(60)]
+    columns = [Column(f"metric{n}", right=True) for n in range(60)]
     rows = [[Text(f"{n * 0.123456:.4f}") for n in range(60)] for _ in range(3)]
     for width in (80, 40, 5):
         lines = render(columns, rows, width)

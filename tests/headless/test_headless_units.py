@@ -14,7 +14,8 @@ from ftmon.api.models import FineTuningJob
 from ftmon.cli import main
 from ftmon.headless.output import Output, stream_width, wants_color
 from ftmon.headless.render import jobs_table
-from ftmon.headless.tables import Column, fit_widths, render
+from ftmon.headless.tables import render
+from ftmon.present.columns import Column, fit_columns
 
 
 class FakeTty(io.StringIO):
@@ -44,15 +45,15 @@ def test_each_error_kind_has_its_exit_code(error: errors.FtmonApiError, code: in
 
 
 def test_ids_are_never_cut_and_flexible_columns_give_way() -> None:
-    columns = [Column("id"), Column("model", min_width=8), Column("suffix", min_width=6)]
-    widths = fit_widths([30, 30, 30], columns, 80)
+    columns = [Column("id"), Column("model", min=8), Column("suffix", min=6)]
+    widths = [w for _, w in fit_columns(columns, 80, gap=2, natural=[30, 30, 30])]
     assert widths[0] == 30
     assert sum(widths) + 2 * 2 <= 80
     assert widths[1] >= 8 and widths[2] >= 6
 
 
 def test_a_table_line_never_exceeds_the_width_when_minimums_allow() -> None:
-    columns = [Column("status", min_width=9), Column("id"), Column("model", min_width=8)]
+    columns = [Column("status", min=9), Column("id"), Column("model", min=8)]
     rows = [[Text("▶ validating_files"), Text("ftjob-" + "x" * 24), Text("m" * 60)]]
     lines = render(columns, rows, 60)
     assert all(line.cell_len <= 60 for line in lines)

@@ -18,8 +18,8 @@ from rich.text import Text
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.headless import render
 from ftmon.monitor.engine import Monitor
-from ftmon.present import checkpoint_rows, job_fields
-from ftmon.tui.rows import fit_columns, job_row, render_row
+from ftmon.present.fields import checkpoint_rows, job_fields
+from ftmon.present.rows import job_row, list_layout, render_row
 from ftmon.tui.widgets.event_log import event_line
 
 UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
@@ -68,7 +68,7 @@ def render_job(
         out.add(f"overview[{index}].label", item.label)
         out.add(f"overview[{index}].value (multiline)", item.value)
     row = job_row(job, series, now)
-    out.add("job list row", render_row(row, fit_columns(160)))
+    out.add("job list row", render_row(row, list_layout(160)))
     out.add("headless jobs", _join(render.jobs_table([job], {}, now, 120)))
     out.add("headless headline", render.job_headline(job))
     for index, event in enumerate(events):

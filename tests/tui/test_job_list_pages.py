@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from ftmon.api.models import FineTuningJob
-from ftmon.tui.rows import JobRow, job_row
+from ftmon.present.rows import JobRow, job_row
 from ftmon.tui.widgets.job_list import JobList
 
 NOW = 1_780_000_000

@@ -10,7 +10,8 @@ from textual.widget import Widget
 from textual.widgets import Sparkline
 
 from ftmon.monitor.series import MetricSeries
-from ftmon.tui.widgets.metrics import MetricLegend, MetricsView, downsample
+from ftmon.present.plot import downsample
+from ftmon.tui.widgets.metrics import MetricLegend, MetricsView
 
 
 def seeded_series(steps: int = 300, total: int | None = 300) -> MetricSeries:

@@ -6,10 +6,10 @@ import pytest
 
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor.series import MetricSeries
+from ftmon.present.rows import COLUMNS, job_row, list_layout, render_header, render_row
 from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, expand_keymap
 from ftmon.tui.filtering import matches
 from ftmon.tui.notify import desktop_notification
-from ftmon.tui.rows import COLUMNS, fit_columns, job_row, render_header, render_row
 
 NOW = 1_780_000_000
 
@@ -21,7 +21,7 @@ def job(**fields: object) -> FineTuningJob:
 
 @pytest.mark.parametrize("width", [10, 30, 40, 60, 69, 77, 93, 120, 200])
 def test_columns_fill_the_width_exactly_or_keep_the_essentials(width: int) -> None:
-    layout = fit_columns(width)
+    layout = list_layout(width)
     names = [c.name for c, _ in layout]
     assert names[:2] == ["glyph", "status"] or names[:2] == ["glyph", "id"]
     assert "id" in names
@@ -35,9 +35,9 @@ def test_columns_fill_the_width_exactly_or_keep_the_essentials(width: int) -> No
 
 
 def test_narrow_terminals_drop_the_status_word_before_the_progress() -> None:
-    names = [c.name for c, _ in fit_columns(77)]
+    names = [c.name for c, _ in list_layout(77)]
     assert names == ["glyph", "id", "model", "suffix", "progress", "eta", "age"]
-    assert "status" in [c.name for c, _ in fit_columns(93)]
+    assert "status" in [c.name for c, _ in list_layout(93)]
 
 
 def test_row_shows_progress_eta_and_age_from_the_clock() -> None:
@@ -49,14 +49,14 @@ def test_row_shows_progress_eta_and_age_from_the_clock() -> None:
     assert row.progress == "120/300 40%"
     assert row.eta == "15m"
     assert row.age == "10m"
-    text = render_row(row, fit_columns(120))
+    text = render_row(row, list_layout(120))
     assert "120/300 40%" in text.plain
     assert text.plain.startswith("▶ running")
 
 
 def test_row_cells_are_cut_with_an_ellipsis_never_wrapped() -> None:
     row = job_row(job(suffix="x" * 200, model="m" * 200), None, NOW)
-    text = render_row(row, fit_columns(77))
+    text = render_row(row, list_layout(77))
     assert len(text.plain) == 77
     assert "…" in text.plain and "\n" not in text.plain
     assert row.progress == "—"
@@ -66,11 +66,11 @@ def test_row_of_a_job_with_markup_and_controls_is_plain() -> None:
     row = job_row(job(suffix="[/bold]\x1b]0;x\x07", status="weird[/]"), None, NOW)
     assert row.suffix == "[/bold]]0;x"
     assert row.glyph == "?" and row.status == "weird[/]"
-    assert "\x1b" not in render_row(row, fit_columns(150)).plain
+    assert "\x1b" not in render_row(row, list_layout(150)).plain
 
 
 def test_header_lines_up_with_the_rows() -> None:
-    layout = fit_columns(100)
+    layout = list_layout(100)
     header = render_header(layout).plain
     row = render_row(job_row(job(suffix="bot", model="gpt-4o"), None, NOW), layout).plain
     assert len(header) == len(row) == 100

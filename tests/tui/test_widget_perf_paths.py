@@ -18,16 +18,16 @@ from textual.containers import Container
 
 from ftmon.api.models import FineTuningJobEvent
 from ftmon.monitor.series import MetricSeries
-from ftmon.tui.widgets.event_log import EventLog, event_line
-from ftmon.tui.widgets.metrics import (
+from ftmon.present.plot import (
     PLOT_STEP_LIMIT,
-    MetricsView,
-    _Curves,
+    Curves,
     downsample,
     downsample_column,
     plottable,
     plottable_column,
 )
+from ftmon.tui.widgets.event_log import EventLog, event_line
+from ftmon.tui.widgets.metrics import MetricsView
 
 Point = tuple[int, float]
 
@@ -122,7 +122,7 @@ def test_curves_from_the_arrays_are_the_curves_from_the_column(seed: int) -> Non
     rng = random.Random(seed)
     for _ in range(60):
         series = random_series(rng)
-        curves = _Curves(series)
+        curves = Curves(series)
         for name in ("train_loss", "valid_loss", "train_accuracy", "full_valid_loss"):
             points = plottable(series.column(name))
             column = plottable_column(*series.arrays(name))

@@ -23,8 +23,8 @@ from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from ftmon.monitor.series import MetricSeries
+from ftmon.present.plot import downsample_column, plottable_column
 from ftmon.text import one_line
-from ftmon.tui.widgets.metrics import downsample_column, plottable_column
 
 #: One colour a job, readable on dark and light themes; reused past eight jobs.
 PALETTE: tuple[tuple[int, int, int], ...] = (

@@ -17,7 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ftmon.present import STATUS_STYLE
+from ftmon.present.fields import STATUS_STYLE
 from ftmon.tui.widgets.job_list import MARK
 
 

@@ -26,9 +26,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ftmon.api.models import FineTuningJob
+from ftmon.present.columns import Column
+from ftmon.present.rows import JobRow, list_layout, render_header, render_row
 from ftmon.tui.bindings import MOVE_BINDINGS
 from ftmon.tui.filtering import matches
-from ftmon.tui.rows import Column, JobRow, fit_columns, render_header, render_row
 from ftmon.tui.widgets.scrolling import ThumbSync
 
 #: Rows from the end at which the list asks for older jobs.
@@ -317,7 +318,7 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         width = self._content_width()
         if width != self._layout_width:
             self._layout_width = width
-            self._layout = fit_columns(width)
+            self._layout = list_layout(width)
             self._cache.clear()
             if self.header is not None:
                 self.header.refresh()

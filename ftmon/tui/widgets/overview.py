@@ -18,7 +18,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ftmon.present import Field
+from ftmon.present.fields import Field
 from ftmon.tui.bindings import MOVE_BINDINGS
 
 

@@ -1,7 +1,9 @@
-"""How a job reads in plain words: shared by the TUI's detail pane and ``ftmon show``.
+"""How a job reads in plain words: its status, progress, title, fields and checkpoints.
 
-Pure functions over the API models, no Textual, so the screen and the headless commands can never
-disagree. Every string that came from the API passes through :func:`ftmon.text.clean` here.
+Shared by the TUI (the job list, the overview, the checkpoints tab) and the headless commands
+(``ftmon jobs``, ``show``, ``checkpoints``, ``watch``), so the screen and a script never disagree.
+Pure functions over the API models, no Textual. Every string that came from the API passes
+through :func:`ftmon.text.clean` (or :func:`~ftmon.text.one_line`) here.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class Progress:
         return max(0.0, min(1.0, self.step / self.total))
 
     def describe(self) -> str:
-        """``120/900 13%``; ``—`` when nothing is known."""
+        """``120/900 13%``; ``—`` when nothing is known: the job list's and ``show``'s form."""
         if self.step is None:
             return "—"
         if not self.total:
@@ -70,10 +72,32 @@ def job_progress(job: FineTuningJob, series: MetricSeries | None) -> Progress:
     return Progress(step, total)
 
 
+def progress_brief(job: FineTuningJob, series: MetricSeries | None) -> str:
+    """``13%``, a bare step when the total is unknown, ``100%`` for a success, else ``—``.
+
+    The short form of ``ftmon jobs``' table, which reads only the newest events of running
+    jobs: a succeeded job whose metrics it did not read is still ``100%`` there.
+    """
+    progress = job_progress(job, series)
+    if progress.fraction is not None:
+        return f"{int(progress.fraction * 100)}%"
+    if job.status_key == "succeeded":
+        return "100%"
+    if progress.step is not None:
+        return f"step {progress.step}"
+    return "—"
+
+
 def job_eta(job: FineTuningJob, now: float) -> str:
     if job.is_final:
         return ""
     return until(job.estimated_finish, now)
+
+
+def job_title(job: FineTuningJob) -> str:
+    """The job's id, and its suffix when it has one: a chart's or an export's title."""
+    suffix = one_line(job.display_suffix, width=40)
+    return one_line(job.id) + (f" ({suffix})" if suffix else "")
 
 
 def format_value(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""A job as one row of the job list, and how the columns share the width.
+"""A job as one row of the job list, its columns, and the row and the headings as ``Text``.
 
 Pure functions, no Textual: a row is a small frozen value, so the list can tell a row that really
 changed (repaint that one line) from one that did not (write nothing to the terminal).
@@ -17,7 +17,8 @@ from rich.text import Text
 
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor.series import MetricSeries
-from ftmon.present import job_eta, job_progress, status_style, status_text
+from ftmon.present.columns import Column, fit_columns
+from ftmon.present.fields import job_eta, job_progress, status_style, status_text
 from ftmon.text import age, one_line
 
 
@@ -57,67 +58,30 @@ def job_row(job: FineTuningJob, series: MetricSeries | None, now: float) -> JobR
     )
 
 
-@dataclass(frozen=True)
-class Column:
-    """A column: its field and heading, its widths (least, preferred, most), how much it matters."""
-
-    name: str
-    title: str
-    min: int
-    pref: int
-    max: int
-    priority: int
-    right: bool = False
-
-
+#: The job list's columns: fixed widths (least, preferred, most), so they depend only on the width
+#: of the list; the least important are left out first (the glyph and the id always stay).
 COLUMNS: tuple[Column, ...] = (
-    Column("glyph", "", 1, 1, 1, 100),
-    Column("status", "status", 7, 9, 16, 25),
-    Column("id", "id", 10, 18, 30, 90),
-    Column("model", "model", 6, 12, 24, 60),
-    Column("suffix", "suffix", 6, 10, 24, 55),
-    Column("progress", "progress", 7, 13, 13, 70, right=True),
-    Column("eta", "eta", 5, 6, 6, 35, right=True),
-    Column("age", "age", 3, 4, 4, 30, right=True),
+    Column("glyph", "", min=1, pref=1, max=1, priority=100),
+    Column("status", min=7, pref=9, max=16, priority=25, optional=True),
+    Column("id", min=10, pref=18, max=30, priority=90),
+    Column("model", min=6, pref=12, max=24, priority=60, optional=True),
+    Column("suffix", min=6, pref=10, max=24, priority=55, optional=True),
+    Column("progress", min=7, pref=13, max=13, priority=70, optional=True, right=True),
+    Column("eta", min=5, pref=6, max=6, priority=35, optional=True, right=True),
+    Column("age", min=3, pref=4, max=4, priority=30, optional=True, right=True),
 )
 GAP = 1
 
 
-def _total(columns: Sequence[Column], widths: dict[str, int]) -> int:
-    return sum(widths[c.name] for c in columns) + GAP * max(0, len(columns) - 1)
+def list_layout(width: int) -> list[tuple[Column, int]]:
+    """The job list's columns that fit in ``width`` cells, with their widths, in display order.
 
-
-def fit_columns(width: int, columns: Sequence[Column] = COLUMNS) -> list[tuple[Column, int]]:
-    """Columns that fit in ``width`` cells, with their widths, in display order.
-
-    The least important columns are left out until the rest fit at their preferred widths
-    (the glyph and the id always stay); spare room is then shared out a cell at a time, the most
-    important columns first, up to their ``max``. A width too small even for that shrinks the
-    columns towards their ``min``.
+    The least important columns are left out until the rest fit at their preferred widths;
+    spare room is then shared out a cell at a time, the most important columns first, up to
+    their ``max``. A width too small even for the glyph and the id shrinks the id towards its
+    ``min`` (:func:`~ftmon.present.columns.fit_columns`, which every headless table uses too).
     """
-    chosen = list(columns)
-    prefs = {c.name: c.pref for c in columns}
-    while len(chosen) > 2 and _total(chosen, prefs) > width:
-        chosen.remove(min(chosen, key=lambda c: c.priority))
-    widths = {c.name: c.pref for c in chosen}
-    over = _total(chosen, widths) - width
-    for column in sorted(chosen, key=lambda c: c.priority):
-        if over <= 0:
-            break
-        cut = min(over, column.pref - column.min)
-        widths[column.name] -= cut
-        over -= cut
-    spare = max(0, -over)
-    growing = sorted(chosen, key=lambda c: -c.priority)
-    while spare > 0:
-        # One cell at a time to each column that may grow, most important first.
-        growing = [c for c in growing if widths[c.name] < c.max]
-        if not growing:
-            break
-        for column in growing[:spare]:
-            widths[column.name] += 1
-            spare -= 1
-    return [(c, widths[c.name]) for c in chosen]
+    return fit_columns(COLUMNS, width, gap=GAP, within=False)
 
 
 def _fit(text: str, width: int, right: bool) -> str:
@@ -151,5 +115,5 @@ def render_header(layout: Sequence[tuple[Column, int]]) -> Text:
     for index, (column, width) in enumerate(layout):
         if index:
             text.append(" " * GAP)
-        text.append(_fit(column.title, width, column.right))
+        text.append(_fit(column.heading, width, column.right))
     return text

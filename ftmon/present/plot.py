@@ -1,0 +1,254 @@
+"""A metric series as drawable points: cleaned of what cannot be placed, and downsampled.
+
+The TUI's metrics tab and the compare screen draw from these; nothing here knows how a point is
+drawn. A run of 100k steps is read lazily: a new series costs only the columns a chart or a
+legend asks for, each read as two array copies (:meth:`MetricSeries.arrays`) and cleaned and
+downsampled with built-in passes over them, never as 100k ``(step, value)`` tuples. Downsampling
+keeps each bucket's minimum and maximum, so a run of 100k steps draws as fast as one of 100 and
+spikes stay visible.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from itertools import compress
+from operator import itemgetter
+from typing import NamedTuple
+
+from ftmon.monitor.series import MetricSeries
+
+Point = tuple[int, float]
+
+#: Values and steps beyond these cannot be put on axes: plotext's scaling overflows to infinity
+#: near 1e308 (an API once sending such a loss crashed the app). They are left out of the plot.
+PLOT_VALUE_LIMIT = 1e100
+PLOT_STEP_LIMIT = 10**15
+
+LOSS_NAMES = ("train_loss", "valid_loss", "full_valid_loss")
+ACCURACY_NAMES = ("train_accuracy", "valid_accuracy", "full_valid_accuracy")
+
+#: Short labels for legends that would not fit with the long ones.
+SHORT_LABELS = {
+    "train_loss": "train",
+    "valid_loss": "valid",
+    "full_valid_loss": "full valid",
+    "train_accuracy": "train acc",
+    "valid_accuracy": "valid acc",
+    "full_valid_accuracy": "full valid acc",
+}
+
+
+def role(name: str) -> str:
+    """``train``, ``valid`` or ``full_valid``: what a metric is drawn as."""
+    return "full_valid" if name.startswith("full_valid") else name.split("_", 1)[0]
+
+
+_STEP = itemgetter(0)
+_VALUE = itemgetter(1)
+
+
+def downsample(points: Sequence[Point], buckets: int) -> list[Point]:
+    """At most ``2 * buckets + 2`` points: the first, the last, and each bucket's min and max.
+
+    Keeping extremes (not averages) means a loss spike still shows after thousands of steps are
+    folded into one column. Of equal values the first is kept. The values are read out once and
+    each bucket's extremes found by the built-in ``min``/``max``/``index`` on a slice of them:
+    100k points take a few milliseconds, not a Python call per point.
+    """
+    count = len(points)
+    if buckets < 1 or count <= 2 * buckets + 2:
+        return list(points)
+    inner = points[1:-1]
+    values = list(map(_VALUE, inner))
+    size = len(inner) / buckets
+    out: list[Point] = [points[0]]
+    for bucket in range(buckets):
+        start, end = int(bucket * size), int((bucket + 1) * size)
+        if start >= end:
+            continue
+        chunk = values[start:end]
+        low = inner[start + chunk.index(min(chunk))]
+        high = inner[start + chunk.index(max(chunk))]
+        out.extend(sorted({low, high}))
+    out.append(points[-1])
+    return out
+
+
+def _can_plot(step: int, value: float) -> bool:
+    return abs(step) <= PLOT_STEP_LIMIT and math.isfinite(value) and abs(value) <= PLOT_VALUE_LIMIT
+
+
+def plottable(points: Sequence[Point]) -> list[Point]:
+    """The points that can be drawn: finite values and steps of a sane size.
+
+    Almost always that is every point, which a few passes of built-ins confirm (a finite sum
+    means no infinity and no NaN among the values); only otherwise is each point checked.
+    """
+    if not points:
+        return []
+    steps = list(map(_STEP, points))
+    values = list(map(_VALUE, points))
+    try:
+        every = (
+            -PLOT_STEP_LIMIT <= min(steps)
+            and max(steps) <= PLOT_STEP_LIMIT
+            and math.isfinite(sum(values))
+            and -PLOT_VALUE_LIMIT <= min(values)
+            and max(values) <= PLOT_VALUE_LIMIT
+        )
+    except (TypeError, OverflowError):
+        every = False
+    if every:
+        return list(points)
+    return [(step, value) for step, value in points if _can_plot(step, value)]
+
+
+class PlotColumn(NamedTuple):
+    """One metric's drawable points as two sequences side by side, steps ascending."""
+
+    steps: Sequence[int]
+    values: list[float]
+
+
+NO_COLUMN = PlotColumn((), [])
+
+
+def _within_limits(steps: Sequence[int], values: list[float]) -> bool:
+    """Whether finite points can all be placed (``steps`` ascending: its ends are its extremes)."""
+    return (
+        -PLOT_STEP_LIMIT <= steps[0]
+        and steps[-1] <= PLOT_STEP_LIMIT
+        and -PLOT_VALUE_LIMIT <= min(values)
+        and max(values) <= PLOT_VALUE_LIMIT
+    )
+
+
+def plottable_column(steps: array[int], values: array[float]) -> PlotColumn:
+    """``plottable(series.column(name))``, from the columns of :meth:`MetricSeries.arrays`.
+
+    ``steps`` ascending, ``values`` beside them with NaN where a step has no value. A metric
+    at every step (training loss) is taken as it is once a sum and a min and a max over its
+    values say it all can be drawn; one at some steps (validation) has its gaps (and any
+    infinity) dropped by ``compress``; only then is a column with a value or step too large to
+    place checked point by point.
+    """
+    count = len(values)
+    if not count:
+        return NO_COLUMN
+    # A NaN (no value) or an infinity at either end, or anywhere (the sum is then one), means
+    # gaps to drop. The ends are looked at first: a metric at some steps rarely has the first.
+    if math.isfinite(values[0]) and math.isfinite(values[-1]) and math.isfinite(sum(values)):
+        vals = values.tolist()
+        kept: Sequence[int] = steps
+    else:
+        rows = list(compress(range(count), map(math.isfinite, values)))
+        if not rows:
+            return NO_COLUMN
+        if len(rows) <= count // 8:  # a few points (validation): fetch them by index
+            vals = list(map(values.__getitem__, rows))
+            kept = list(map(steps.__getitem__, rows))
+        else:  # most steps: one pass over each column
+            finite = list(map(math.isfinite, values))
+            vals = list(compress(values, finite))
+            kept = list(compress(steps, finite))
+    if _within_limits(kept, vals):
+        return PlotColumn(kept, vals)
+    points = [(s, v) for s, v in zip(kept, vals, strict=True) if _can_plot(s, v)]
+    return PlotColumn([step for step, _ in points], [value for _, value in points])
+
+
+def downsample_column(column: PlotColumn, buckets: int) -> list[Point]:
+    """``downsample`` of the column's points, reading the points it keeps and no others.
+
+    The same rule: the first, the last, and per bucket the first lowest and the first highest
+    value, in step order; the buckets are slices of the values list, searched by built-ins.
+    """
+    steps, values = column
+    count = len(values)
+    if buckets < 1 or count <= 2 * buckets + 2:
+        return list(zip(steps, values, strict=True))
+    size = (count - 2) / buckets
+    out: list[Point] = [(steps[0], values[0])]
+    for bucket in range(buckets):
+        # The bucket [start, end) of the inner points, which begin at index 1.
+        start, end = int(bucket * size) + 1, int((bucket + 1) * size) + 1
+        if start >= end:
+            continue
+        chunk = values[start:end]
+        low = start + chunk.index(min(chunk))
+        high = start + chunk.index(max(chunk))
+        first, last = (low, high) if low <= high else (high, low)
+        out.append((steps[first], values[first]))
+        if last != first:  # a bucket's lowest and highest point, in step order
+            out.append((steps[last], values[last]))
+    out.append((steps[-1], values[-1]))
+    return out
+
+
+class Curves:
+    """One series' curves: each metric's drawable points, read when first asked.
+
+    Nothing here is computed up front: a chart that is not drawn never reads its columns.
+    """
+
+    def __init__(self, series: MetricSeries | None) -> None:
+        self.series = series
+        self.names: tuple[str, ...] = tuple(series.names()) if series is not None else ()
+        self._latest = series.latest() if series is not None else None
+        self._columns: dict[str, PlotColumn] = {}
+
+    def column(self, name: str) -> PlotColumn:
+        """The plottable points of ``name``, by step (shared: do not change)."""
+        cached = self._columns.get(name)
+        if cached is None:
+            cached = NO_COLUMN
+            if self.series is not None and name in self.names:
+                cached = plottable_column(*self.series.arrays(name))
+            self._columns[name] = cached
+        return cached
+
+    def last(self, name: str) -> float | None:
+        """The last plottable value of ``name``; from the latest step when it has one."""
+        if name not in self.names:
+            return None
+        if name not in self._columns and self._latest is not None:
+            step, latest = self._latest
+            value = latest.get(name)
+            if value is not None and _can_plot(step, value):
+                return value
+        values = self.column(name).values
+        return values[-1] if values else None
+
+    def has(self, name: str) -> bool:
+        return self.last(name) is not None
+
+
+NO_CURVES = Curves(None)
+
+
+def series_signature(series: MetricSeries | None, title: str) -> tuple[object, ...]:
+    """Cheap and enough: a new step, a late step or a changed last value all change it."""
+    if series is None or len(series) == 0:
+        return (None, title)
+    latest = series.latest()
+    step, values = latest if latest is not None else (None, {})
+    return (
+        series.version,  # a corrected value at an earlier step changes nothing else here
+        len(series),
+        step,
+        tuple(sorted(values.items())),
+        series.total_steps,
+        series.complete,
+        title,
+    )
+
+
+def format_metric(name: str, value: float) -> str:
+    """A legend's value: accuracy as a percentage, tiny or huge numbers in four figures."""
+    if "accuracy" in name and 0.0 <= value <= 1.0:
+        return f"{value * 100:.1f}%"
+    if value and not 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    return f"{value:.4f}"
