@@ -4,7 +4,8 @@ One loop, so one poll never overlaps the one before. Each cycle fetches, concurr
 
 * the first page of the job list (every interval);
 * the selected job in full: the job, new events only (the event tail), checkpoints when an event or
-  a status change says there are new ones, and the result CSV once it has succeeded;
+  a status change says there are new ones, and the result CSV once it has succeeded (both read
+  by :mod:`ftmon.monitor.reads`, as every one-shot reader reads them);
 * within a budget of ``active_budget`` requests a cycle, the other active jobs: the status of
   those off the first page every cycle, and each one in full (new events, checkpoints) every
   ``active_every`` cycles.
@@ -67,7 +68,8 @@ from ftmon.api.models import (
     Page,
     is_final,
 )
-from ftmon.api.pagination import EventTail, iter_items
+from ftmon.api.pagination import EventTail
+from ftmon.monitor import reads
 from ftmon.monitor.changes import (
     ActionFailed,
     CheckpointsChanged,
@@ -430,7 +432,7 @@ class Monitor:
         cost = 1
         if track is None or track.checkpoints_stale or not track.checkpoints_loaded:
             cost += 1
-        if job.status_key == "succeeded" and job.result_files:
+        if reads.has_result(job):
             cost += not (track and track.result_loaded)
         return cost
 
@@ -752,13 +754,11 @@ class Monitor:
         if track.checkpoints_stale or not track.checkpoints_loaded:
             await self._guard(f"checkpoints:{job_id}", self._poll_checkpoints(job_id, changes))
         job = self._jobs[job_id]
-        if job.status_key == "succeeded" and job.result_files and not track.result_loaded:
+        if reads.has_result(job) and not track.result_loaded:
             await self._guard(f"result:{job_id}", self._poll_result(job, changes))
         track.polls += 1
         if job.is_final and track.checkpoints_loaded and not track.checkpoints_stale:
-            track.complete = track.result_loaded or not (
-                job.status_key == "succeeded" and job.result_files
-            )
+            track.complete = track.result_loaded or not reads.has_result(job)
 
     async def _poll_events(
         self, job_id: str, track: JobTrack, changes: list[Any], light: bool = False
@@ -915,15 +915,8 @@ class Monitor:
             return len(added)
 
     async def _poll_checkpoints(self, job_id: str, changes: list[Any]) -> None:
-        items = [
-            c
-            async for c in iter_items(
-                lambda after: self.client.list_checkpoints(job_id, after=after, limit=100)
-            )
-        ]
-        items.sort(key=lambda c: c.step_number or 0, reverse=True)
+        fresh = tuple(await reads.all_checkpoints(self.client, job_id))
         track = self._track(job_id)
-        fresh = tuple(items)
         if fresh != track.checkpoints or not track.checkpoints_loaded:
             track.checkpoints = fresh
             changes.append(CheckpointsChanged(job_id, fresh))
@@ -931,7 +924,7 @@ class Monitor:
         track.checkpoints_stale = False
 
     async def _poll_result(self, job: FineTuningJob, changes: list[Any]) -> None:
-        text = await self.client.result_csv(job.result_files[0])
+        text = await reads.result_text(self.client, job)
         track = self._track(job.id)
         # A result file can hold 100k rows: parse it off the event loop, into a copy that
         # replaces the series once complete (nothing else writes this job's series meanwhile).

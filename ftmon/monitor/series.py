@@ -11,7 +11,7 @@ import bisect
 import csv
 import io
 from array import array
-from typing import Any
+from typing import Any, TextIO
 
 from ftmon.api.models import FineTuningJobEvent, finite_number
 
@@ -193,3 +193,15 @@ class MetricSeries:
     def rows(self) -> list[dict[str, float | int]]:
         """Every step as a flat row, for CSV and JSON output."""
         return [{"step": s, **self._point(i)} for i, s in enumerate(self._steps)]
+
+    def write_csv(self, out: TextIO) -> None:
+        """The series as CSV: ``step`` and one column per metric present, in our names
+        (``train_loss``, ``valid_loss``...), a row a step, empty where a step has no value.
+
+        The one writer of ``ftmon metrics --csv`` and of an export's ``metrics.csv``.
+        """
+        writer = csv.writer(out, lineterminator="\n")
+        names = self.names()
+        writer.writerow(["step", *names])
+        for row in self.rows():
+            writer.writerow([row["step"], *(row.get(name, "") for name in names)])
