@@ -10,9 +10,10 @@ import asyncio
 import base64
 import binascii
 import json
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -73,6 +74,44 @@ def _segment(value: str) -> str:
         raise errors.InvalidRequestError(
             "This id cannot be sent: it holds characters that no URL can carry"
         ) from None
+
+
+#: ``(bytes sent, total bytes)`` of an upload.
+UploadProgress = Callable[[int, int], None]
+
+
+class _ProgressReader:
+    """An open binary file that says how far httpx has read it, and never reads past ``total``
+    (its size when opened: the ``Content-Length`` httpx sends), even if the file grows.
+
+    httpx learns its size by seeking to its end (no ``fileno``: ``fstat`` would tell the size
+    of a file that grew since), and seeks to 0 before each send, so a retried upload starts
+    again from the first byte.
+    """
+
+    def __init__(self, handle: IO[bytes], total: int, on_progress: UploadProgress | None) -> None:
+        self._handle = handle
+        self.total = total
+        self._on_progress = on_progress
+        self.sent = 0
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.total - self.sent
+        chunk = self._handle.read(left if size < 0 else min(size, left)) if left > 0 else b""
+        if chunk:
+            self.sent += len(chunk)
+            if self._on_progress is not None:
+                self._on_progress(self.sent, self.total)
+        return chunk
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_END:  # the end is where the upload ends, not where the file does
+            offset, whence = self.total + offset, os.SEEK_SET
+        self.sent = self._handle.seek(offset, whence)
+        return self.sent
+
+    def tell(self) -> int:
+        return self._handle.tell()
 
 
 class FineTuningClient:
@@ -364,6 +403,14 @@ class FineTuningClient:
     async def retrieve_job(self, job_id: str) -> FineTuningJob:
         return await self._model(FineTuningJob, "GET", f"fine_tuning/jobs/{_segment(job_id)}")
 
+    async def retrieve_job_json(self, job_id: str) -> dict[str, Any]:
+        """The job's JSON exactly as the API sent it, for exports (the typed model turns
+        ``null`` lists into ``[]``); checked to be a job like :meth:`retrieve_job`."""
+        response = await self.request("GET", f"fine_tuning/jobs/{_segment(job_id)}")
+        body = _decode_json(response)
+        _parse(FineTuningJob, body, response)
+        return dict(body)
+
     async def cancel_job(self, job_id: str) -> FineTuningJob:
         return await self._model(
             FineTuningJob, "POST", f"fine_tuning/jobs/{_segment(job_id)}/cancel"
@@ -500,28 +547,43 @@ class FineTuningClient:
 
     async def upload_file(
         self,
-        path: Path,
+        path: str | Path,
         *,
         purpose: str = "fine-tune",
         filename: str | None = None,
         expires_after_seconds: int | None = None,
+        on_progress: UploadProgress | None = None,
     ) -> FileObject:
-        """Upload a file. Not retried blindly: a repeat would store a second copy."""
-        # A FIFO or a device would never end: refused before reading.
-        content = await asyncio.to_thread(lambda: regular_file(path).read_bytes())
-        form: dict[str, Any] = {"purpose": purpose}
-        if expires_after_seconds is not None:
-            form["expires_after[anchor]"] = "created_at"
-            form["expires_after[seconds]"] = str(int(expires_after_seconds))
-        return await self._model(
-            FileObject,
-            "POST",
-            "files",
-            files={"file": (filename or Path(path).name, content, "application/jsonl")},
-            data=form,
-            safe_to_repeat=False,
-            deadline=NO_DEADLINE,
-        )
+        """Upload a local file, streamed in 64 KiB chunks; ``on_progress(sent, total)`` is
+        called on the event loop as they go out, the last time with ``sent == total``.
+
+        Only a regular file is read (a FIFO or a device would never end: ``OSError``), and no
+        more of it than its size when opened. Not retried blindly: a repeat would store a
+        second copy; a retry that is safe starts again from byte 0.
+        """
+        file = Path(path)
+        handle = await asyncio.to_thread(lambda: regular_file(file).open("rb"))
+        try:
+            total = os.fstat(handle.fileno()).st_size
+            reader = _ProgressReader(handle, total, on_progress)
+            form: dict[str, Any] = {"purpose": purpose}
+            if expires_after_seconds is not None:
+                form["expires_after[anchor]"] = "created_at"
+                form["expires_after[seconds]"] = str(int(expires_after_seconds))
+            uploaded = await self._model(
+                FileObject,
+                "POST",
+                "files",
+                files={"file": (filename or file.name, reader, "application/jsonl")},
+                data=form,
+                safe_to_repeat=False,
+                deadline=NO_DEADLINE,
+            )
+        finally:
+            handle.close()
+        if on_progress is not None:
+            on_progress(total, total)
+        return uploaded
 
     async def file_content(self, file_id: str) -> bytes:
         """The raw bytes of a file."""

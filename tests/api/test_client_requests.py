@@ -78,6 +78,8 @@ CALLS = [
     ("list_jobs", lambda c: c.list_jobs(after="ftjob-9", limit=5),
      "GET", "/fine_tuning/jobs", {"after": "ftjob-9", "limit": "5"}),
     ("retrieve_job", lambda c: c.retrieve_job("ftjob-1"), "GET", "/fine_tuning/jobs/ftjob-1", {}),
+    ("retrieve_job_json", lambda c: c.retrieve_job_json("ftjob-1"),
+     "GET", "/fine_tuning/jobs/ftjob-1", {}),
     ("cancel_job", lambda c: c.cancel_job("ftjob-1"),
      "POST", "/fine_tuning/jobs/ftjob-1/cancel", {}),
     ("pause_job", lambda c: c.pause_job("ftjob-1"), "POST", "/fine_tuning/jobs/ftjob-1/pause", {}),
@@ -201,6 +203,37 @@ async def test_upload_is_multipart_with_file_and_purpose(harness, tmp_path):
     fields = body_schema(operation, "multipart/form-data")["properties"]
     assert {"file", "purpose", "expires_after"} <= set(fields)
     assert uploaded.id == "file-abc"
+
+
+async def test_upload_streams_the_file_as_it_was_when_opened_with_progress(harness, tmp_path):
+    source = tmp_path / "train.jsonl"
+    first = b'{"messages": []}\n' * 20_000  # 340 KB: several 64 KiB chunks
+    source.write_bytes(first)
+    seen: list[tuple[int, int]] = []
+
+    def grow(sent: int, total: int) -> None:
+        seen.append((sent, total))
+        with source.open("ab") as more:  # written while it is sent: not part of this upload
+            more.write(b'{"late": true}\n' * 1000)
+
+    h = harness(answer)
+    await h.client.upload_file(source, on_progress=grow)
+    body = h.last.content
+    assert first in body and b"late" not in body
+    assert int(h.last.headers["content-length"]) == len(body)
+    assert len(seen) > 3 and seen[-1] == (len(first), len(first))
+    assert {total for _, total in seen} == {len(first)}
+
+
+async def test_a_jobs_json_is_kept_as_sent_and_checked_to_be_a_job(harness):
+    sent = job_json(integrations=None, unknown_field={"kept": True})
+    h = harness(lambda request: json_response(200, sent))
+    assert await h.client.retrieve_job_json("ftjob-1") == sent
+    await h.client.retrieve_job_json("../files/x?y")
+    assert h.last.url.raw_path == b"/v1/fine_tuning/jobs/..%2Ffiles%2Fx%3Fy"
+    h = harness(lambda request: json_response(200, {"object": "list", "data": []}))
+    with pytest.raises(errors.DecodeError):
+        await h.client.retrieve_job_json("ftjob-1")
 
 
 async def test_file_content_accepts_any_type(harness):

@@ -295,10 +295,12 @@ async def test_upload_is_retried_after_a_rate_limit(harness, tmp_path):
     source = tmp_path / "t.jsonl"
     source.write_text("{}\n")
     h = harness(script(fail(429), json_response(200, {"id": "file-1"})), retry=NO_JITTER)
-    uploaded = await h.client.upload_file(source)
+    seen: list[int] = []
+    uploaded = await h.client.upload_file(source, on_progress=lambda sent, total: seen.append(sent))
     assert uploaded.id == "file-1"
     assert len(h.requests) == 2
     assert all(b"{}\n" in r.content and b"fine-tune" in r.content for r in h.requests)
+    assert seen == [3, 3, 3]  # each try sent the whole file from byte 0; then the end
 
 
 async def test_retry_hook_errors_carry_retry_after(harness):
