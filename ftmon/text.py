@@ -131,3 +131,15 @@ def until(timestamp: float | None, now: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m"
     return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+def human_size(size: int | None) -> str:
+    """``812 B``, ``4.2 MB``: a file's size in a few characters."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"

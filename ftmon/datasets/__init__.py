@@ -1,8 +1,10 @@
-"""Training data: check a JSONL file for a fine-tuning method, estimate its tokens, upload it.
+"""Training data, checked locally: a JSONL file for a fine-tuning method, and its tokens.
 
-Pure parts (no Textual, no network) are :mod:`~ftmon.datasets.validate`,
-:mod:`~ftmon.datasets.formats`, :mod:`~ftmon.datasets.tokens` and :mod:`~ftmon.datasets.request`;
-:mod:`~ftmon.datasets.upload` talks to the API through the client.
+Pure file checks only (no UI, no network): the formats (:mod:`~ftmon.datasets.formats`), the
+line-by-line check (:mod:`~ftmon.datasets.validate`), the token estimate
+(:mod:`~ftmon.datasets.tokens`), the problems found (:mod:`~ftmon.datasets.problems`) and the
+report in words (:mod:`~ftmon.datasets.summary`). Uploading and creating a job is
+:mod:`ftmon.create`'s.
 """
 
 from __future__ import annotations

@@ -13,13 +13,29 @@ from typing import Any
 from ftmon import exits
 from ftmon.headless.actions import action_command
 from ftmon.headless.actions import precheck as action_precheck
+from ftmon.headless.create import (
+    CREATE_CODES,
+    add_create_arguments,
+    create_command,
+    precheck_create,
+)
 from ftmon.headless.detail import checkpoints_command, metrics_command, show_command
 from ftmon.headless.events import events_command
+from ftmon.headless.export_cmd import add_export_arguments, export_command
+from ftmon.headless.files import (
+    add_method_options,
+    files_list_command,
+    files_rm_command,
+    files_upload_command,
+    precheck_rm,
+    precheck_upload,
+    run_files_check,
+)
 from ftmon.headless.follow import DEFAULT_GIVE_UP
 from ftmon.headless.graders import run_command as grader_run_command
 from ftmon.headless.graders import validate_command as grader_validate_command
 from ftmon.headless.listing import jobs_command, parse_metadata
-from ftmon.headless.parsing import AddOptions, command_parser
+from ftmon.headless.parsing import AddOptions, command_parser, epilog
 from ftmon.headless.perms import (
     perms_add_command,
     perms_list_command,
@@ -66,8 +82,8 @@ def _give_up(parser: argparse.ArgumentParser) -> None:
 
 
 def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
-    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms grader``, and
-    the dataset commands ``create export files``."""
+    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms grader
+    create export files``."""
     add = add_connection_options
 
     p = command_parser(
@@ -323,9 +339,118 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     )
     p.set_defaults(handler=handler(grader_run_command))
 
-    # ``create``, ``export`` and ``files`` live with the dataset checks they need.
-    try:
-        from ftmon.datasets.cli_support import register_dataset_commands
-    except ImportError:  # pragma: no cover - only if that package is absent
-        return
-    register_dataset_commands(sub, add)
+    p = command_parser(
+        sub,
+        add,
+        "create",
+        help="create a fine-tuning job (local files are checked and uploaded first)",
+        examples=[
+            "ftmon create -m gpt-4.1-mini-2025-04-14 -t train.jsonl --yes",
+            "ftmon create -m gpt-4.1-mini-2025-04-14 -t train.jsonl -v valid.jsonl "
+            "--epochs 3 --suffix support --metadata team=search --dry-run",
+            "ftmon create -m o4-mini-2025-04-16 -t file-abc --method reinforcement "
+            "--grader @grader.json --yes --watch",
+            'JOB=$(ftmon create -m gpt-4o-mini -t train.jsonl --yes) && ftmon watch "$JOB"',
+        ],
+        codes=CREATE_CODES,
+        notes={
+            exits.OK: "created (with --watch: the job succeeded)",
+            exits.USAGE: "a field or a local file has problems (listed on stderr); "
+            "or a confirmation was needed with no terminal and no --yes",
+            exits.JOB_FAILED: "with --watch: the job failed",
+            exits.JOB_CANCELLED: "with --watch: the job was cancelled",
+            exits.REJECTED: "the API rejected the request (400, 409, 422...), or the grader "
+            "(--grader is checked with the API before anything is uploaded or created)",
+        },
+        json_help="write the new job as the API returned it",
+    )
+    add_create_arguments(p)
+    p.set_defaults(handler=handler(create_command, precheck_create))
+
+    p = command_parser(
+        sub,
+        add,
+        "export",
+        help="write a job's JSON, events, metrics CSV, checkpoints and loss plot to a directory",
+        examples=["ftmon export ftjob-abc123", "ftmon export ftjob-abc123 --out runs/abc --json"],
+        codes=[
+            exits.OK,
+            exits.USAGE,
+            exits.NOT_FOUND,
+            exits.AUTH,
+            exits.UNREACHABLE,
+            exits.REJECTED,
+        ],
+        notes={exits.USAGE: "bad arguments, or the directory cannot be written"},
+        json_help="write where each file went, as one JSON object",
+    )
+    add_export_arguments(p)
+    p.set_defaults(handler=handler(export_command))
+
+    files = sub.add_parser(
+        "files",
+        help="training files: list, upload (checked first), remove, check locally",
+        description="Training files (purpose fine-tune): list, upload, remove; "
+        "`check` reads a local file only.",
+    )
+    files_sub = files.add_subparsers(dest="files_command", metavar="ACTION", required=True)
+    read = [exits.OK, exits.USAGE, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
+
+    p = command_parser(
+        files_sub,
+        add,
+        "list",
+        help="uploaded training files, newest first",
+        examples=["ftmon files list", "ftmon files list --all --json | jq -r '.[].id'"],
+        codes=read,
+        json_help="write the files as one JSON array",
+    )
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (default 50)")
+    size.add_argument("--all", action="store_true", help="every file")
+    p.set_defaults(handler=handler(files_list_command))
+
+    p = command_parser(
+        files_sub,
+        add,
+        "upload",
+        help="check a local JSONL file, then upload it; prints the file id",
+        examples=["ftmon files upload train.jsonl", "ftmon files upload prefs.jsonl --method dpo"],
+        codes=[*read, exits.REFUSED],
+        notes={exits.USAGE: "the file has problems (listed on stderr) or cannot be read"},
+        json_help="write the uploaded file object",
+    )
+    p.add_argument("path", metavar="PATH")
+    add_method_options(p)
+    p.add_argument("--no-check", action="store_true", help="upload without checking first")
+    p.set_defaults(handler=handler(files_upload_command, precheck_upload))
+
+    p = command_parser(
+        files_sub,
+        add,
+        "rm",
+        help="delete an uploaded file (asks first; --yes for scripts)",
+        examples=["ftmon files rm file-abc123 --yes"],
+        codes=[*read, exits.NOT_FOUND, exits.REFUSED],
+        json_help="write the API's deletion answer",
+    )
+    p.add_argument("file_id", metavar="FILE_ID")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+    p.set_defaults(handler=handler(files_rm_command, precheck_rm))
+
+    p = files_sub.add_parser(
+        "check",
+        help="check a local JSONL file for a method: every problem with its line; no network",
+        description="Check a local JSONL file: every problem with its line number, the number "
+        "of examples and an estimate of its tokens (≈4 characters a token; no tokenizer).",
+        epilog=epilog(
+            ["ftmon files check train.jsonl", "ftmon files check prefs.jsonl --method dpo --json"],
+            [exits.OK, exits.USAGE],
+            {exits.OK: "no problems", exits.USAGE: "problems found, or the file cannot be read"},
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", metavar="PATH")
+    add_method_options(p)
+    p.add_argument("--json", action="store_true", help="write the report as one JSON object")
+    p.set_defaults(handler=run_files_check)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from ftmon.api.models import FineTuningJob
 from ftmon.api.status_rules import StatusRules
-from ftmon.datasets.request import CreateInput
+from ftmon.create.request import CreateInput
 from ftmon.monitor.engine import Monitor
 from ftmon.monitor.series import MetricSeries
 from ftmon.tui.widgets.checkpoints import CheckpointTable

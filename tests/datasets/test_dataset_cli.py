@@ -14,9 +14,10 @@ from ftmon import exits
 from ftmon.cli import _add_connection_options
 from ftmon.config import Settings
 from ftmon.connect import make_demo
-from ftmon.datasets import cli_support
-from ftmon.datasets.cli_support import register_dataset_commands
 from ftmon.headless import prompt, runner
+from ftmon.headless.commands import register_commands
+from ftmon.headless.create import create_command
+from ftmon.headless.export_cmd import export_command
 from ftmon.sim.world import SimWorld
 
 MODEL = "gpt-4.1-mini-2025-04-14"
@@ -30,7 +31,7 @@ class Run:
         self.capsys = capsys
         parser = argparse.ArgumentParser(prog="ftmon")
         sub = parser.add_subparsers(dest="command")
-        register_dataset_commands(sub, _add_connection_options)
+        register_commands(sub, _add_connection_options)
         self.parser = parser
         self.settings = Settings()
 
@@ -237,8 +238,8 @@ def test_files_check_is_local_and_lists_every_problem(run: Run, tmp_path: Path) 
 
 def test_registration_adds_the_commands_with_help() -> None:
     parser = argparse.ArgumentParser(prog="ftmon")
-    register_dataset_commands(parser.add_subparsers(dest="command"), _add_connection_options)
+    register_commands(parser.add_subparsers(dest="command"), _add_connection_options)
     args = parser.parse_args(["create", "-m", "m", "-t", "f", "--demo", "--seed", "5"])
-    assert args.handler is cli_support.run_create and args.demo is True
+    assert args.handler.__doc__ == create_command.__doc__ and args.demo is True
     assert args.job_seed == "5" and not hasattr(args, "seed")  # --seed of --demo is untouched
-    assert parser.parse_args(["export", "J"]).handler is cli_support.run_export
+    assert parser.parse_args(["export", "J"]).handler.__doc__ == export_command.__doc__

@@ -1,7 +1,7 @@
 """Create a fine-tuning job: a form that checks every field, checks and uploads local files, and
 shows the exact request before anything is sent.
 
-Fields take text; :func:`ftmon.datasets.request.check_input` says what is wrong, and the reason is
+Fields take text; :func:`ftmon.create.request.check_input` says what is wrong, and the reason is
 shown under the field. A file field takes an uploaded file's id (or one picked from the list of
 uploaded files) or a local path: on review a local file is checked line by line (problems shown at
 the field with their line numbers; examples and an estimate of tokens and billed tokens when it
@@ -9,6 +9,8 @@ is fine), then uploaded with a determinate progress bar, and its id takes the pa
 Before any upload, a reinforcement job's grader is checked by the API (the reason it refuses one
 is shown at the grader field, and nothing is uploaded or sent).
 The last step shows the request body as JSON; "Create job" sends exactly that.
+The checks, uploads and sending are :class:`ftmon.create.flow.CreateFlow`'s (as for
+``ftmon create``); this screen says at the fields what it reports.
 
 Without ``on_submit`` the screen dismisses with the body and the caller sends it; with it, the
 screen sends it and, if the API refuses, marks the field the API named and stays open.
@@ -16,10 +18,8 @@ screen sends it and, if the API refuses, marks the field the API named and stays
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,26 +38,21 @@ from textual.widgets import Button, Footer, Input, ProgressBar, Select, Static, 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.errors import FtmonApiError
 from ftmon.api.models import FileObject
-from ftmon.datasets.formats import METHOD_LABELS, METHODS
-from ftmon.datasets.problems import DatasetReport
-from ftmon.datasets.request import (
+from ftmon.create.files import list_training_files
+from ftmon.create.flow import Callbacks, CreateFlow, Refusal, Stage, Submit
+from ftmon.create.request import (
     REASONING_EFFORTS,
     SUGGESTED_MODELS,
     CreateInput,
-    build_body,
-    check_grader_with_api,
     check_input,
     field_for_param,
     n_epochs_value,
 )
+from ftmon.datasets.formats import METHOD_LABELS, METHODS
+from ftmon.datasets.problems import DatasetReport
 from ftmon.datasets.summary import cost_line, problem_lines
-from ftmon.datasets.upload import human_size, list_training_files, upload_with_progress
-from ftmon.datasets.validate import MIN_EXAMPLES, CheckCancelled, check_file
-from ftmon.text import clean, local_time, one_line
+from ftmon.text import clean, human_size, local_time, one_line
 from ftmon.tui.screens.confirm import ConfirmScreen
-
-#: Sends a request body (the app's ``client.create_job``); raising FtmonApiError keeps the form.
-Submit = Callable[[dict[str, Any]], Awaitable[Any]]
 
 #: (field, label, placeholder, which methods show it: None = all)
 TEXT_FIELDS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
@@ -587,8 +582,9 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         Nothing leaves the machine here but the grader check: local files are uploaded only
         once the user confirms the request (:meth:`_send`), so backing out leaves nothing behind.
         """
+        flow = self._flow(inp, local)
         try:
-            checked = await self._check_all(inp, local)
+            checked = await self._check_all(flow)
         except Exception as exc:  # anything unexpected: said, never fatal
             self._status(f"Unexpected error: {one_line(exc) or type(exc).__name__}", error=True)
             checked = False
@@ -598,7 +594,7 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         if not checked:
             return
         placeholders = {name: upload_placeholder(path) for name, path in local.items()}
-        body = build_body(inp, placeholders)
+        body = flow.body(placeholders)
         train = self.reports.get("training_file")
         notes = [cost_line(train, n_epochs_value(inp))] if train is not None else []
         uploads = [f"{one_line(p.name, width=40)} ({human_size(_size(p))})" for p in local.values()]
@@ -616,104 +612,90 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             RequestReview(body, cost), lambda yes: self._confirmed(inp, local, yes)
         )
 
-    async def _check_all(self, inp: CreateInput, local: dict[str, Path]) -> bool:
+    async def _check_all(self, flow: CreateFlow) -> bool:
         """True when every local file and the grader pass (problems marked at their fields)."""
-        for name, path in local.items():
-            report = await self._check(name, path, inp.method)
-            if report is None:
-                return False
-            self.reports[name] = report
-            self.field(name).show_note(cost_line(report, n_epochs_value(inp)))
-        return await self._check_grader(inp)
-
-    async def _upload_all(self, local: dict[str, Path]) -> dict[str, str] | None:
-        """The ids of the uploaded local files; None (the field marked) if an upload fails."""
-        ids: dict[str, str] = {}
-        for name, path in local.items():
-            label = f"Uploading {one_line(path.name, width=30)}"
-            self._status(f"{label}…")
-            self._progress(label, 0, 1)
-            try:
-                uploaded = await upload_with_progress(
-                    self.client,
-                    path,
-                    on_progress=partial(self._progress, label),
-                )
-            except (FtmonApiError, OSError) as exc:
-                reason = one_line(exc.strerror if isinstance(exc, OSError) else exc)
-                self.field(name).show_error(f"upload failed: {reason}")
-                self._status("An upload failed; nothing was created.", error=True)
-                return None
-            finally:
-                self._progress(None)
-            ids[name] = uploaded.id
-            self.uploaded[uploaded.id] = uploaded
-            self._placed[name] = uploaded.id
-            self.query_one(f"#in-{name}", Input).value = uploaded.id
-            self.field(name).show_note(f"uploaded as {uploaded.id}")
-        return ids
-
-    async def _check_grader(self, inp: CreateInput) -> bool:
-        """Has the API check a reinforcement grader before any upload; False if it refuses it
-        (its reason shown at the grader field) or cannot be asked."""
-        if inp.method != "reinforcement":
-            return True
-        self._status("Checking the grader with the API…")
+        if await flow.check_files() is None:
+            return False
         try:
-            verdict = await check_grader_with_api(self.client, inp)
+            verdict = await flow.check_grader()
         except FtmonApiError as exc:
             self._status(
                 f"The grader could not be checked: {one_line(exc)}. Nothing was uploaded or sent.",
                 error=True,
             )
             return False
-        grader = self.field("grader")
-        if verdict.problem:
-            grader.show_error(verdict.problem)
-            self._status("The API refused the grader: nothing was uploaded or sent.", error=True)
-            self._focus_field("grader")
+        if verdict is None:
             return False
-        grader.show_note(verdict.skipped)
+        if flow.inp.method == "reinforcement":
+            self.field("grader").show_note(verdict.skipped)
         return True
 
-    async def _check(self, name: str, path: Path, method: str) -> DatasetReport | None:
-        label = f"Checking {one_line(path.name, width=30)}"
+    # -- what the create flow says, at the fields --------------------------------------------
+
+    def _flow(self, inp: CreateInput, local: dict[str, Path]) -> CreateFlow:
+        """The create flow for ``inp``, telling this form what it does."""
+
+        def checked(stage: Stage, report: DatasetReport) -> None:
+            name = stage.field or ""
+            self.reports[name] = report
+            self.field(name).show_note(cost_line(report, n_epochs_value(inp)))
+
+        def progress(stage: Stage, done: int, total: int) -> None:
+            if not self._stopping:  # the screen may be gone: then a check stops instead
+                self._progress(stage.label(width=30), done, total)
+
+        callbacks = Callbacks(
+            on_stage=self._stage_began,
+            on_progress=progress,
+            on_stage_end=lambda stage: self._progress(None),
+            on_checked=checked,
+            on_uploaded=self._uploaded,
+            on_refused=self._refused,
+            should_stop=lambda: self._stopping,
+        )
+        return CreateFlow(self.client, inp, local, callbacks)
+
+    def _stage_began(self, stage: Stage) -> None:
+        label = stage.label(width=30)
         self._status(f"{label}…")
-        self._progress(label, 0, 1)
-        app = self.app
+        if stage.path is not None:
+            self._progress(label, 0, 1)
 
-        def progress(done: int, total: int | None) -> None:
-            if not self._stopping:  # the screen may be gone: then the check stops instead
-                app.call_from_thread(self._progress, label, done, total or 1)
+    def _uploaded(self, stage: Stage, uploaded: FileObject) -> None:
+        name = stage.field or ""
+        self.uploaded[uploaded.id] = uploaded
+        self._placed[name] = uploaded.id
+        self.query_one(f"#in-{name}", Input).value = uploaded.id
+        self.field(name).show_note(f"uploaded as {uploaded.id}")
 
-        try:
-            report = await asyncio.to_thread(
-                check_file,
-                path,
-                method,
-                min_examples=MIN_EXAMPLES if name == "training_file" else 1,
-                on_progress=progress,
-                should_stop=lambda: self._stopping,
-            )
-        except CheckCancelled:
-            return None
-        except OSError as exc:
-            self.field(name).show_error(f"cannot read {one_line(path)}: {exc.strerror}")
+    def _refused(self, refusal: Refusal) -> None:
+        field, path = self.field(refusal.field), refusal.path
+        if refusal.stage.kind == "upload":
+            self._upload_failed(refusal.field, one_line(refusal.reason))
+        elif refusal.kind == "unreadable" and path is not None:
+            field.show_error(f"cannot read {one_line(path)}: {refusal.reason}")
             self._status("A file could not be read; nothing was sent.", error=True)
-            return None
-        if not report.ok:
+        elif refusal.kind == "problems" and path is not None and refusal.report is not None:
+            report = refusal.report
             count = report.problem_count
-            lines = [f"{count:,} problem{'s' if count != 1 else ''} for {METHOD_LABELS[method]}:"]
+            method = METHOD_LABELS[report.method]
+            lines = [f"{count:,} problem{'s' if count != 1 else ''} for {method}:"]
             lines += problem_lines(report, limit=4, width=120)
-            self.field(name).show_error("\n".join(lines))
+            field.show_error("\n".join(lines))
             self._status(
                 f"{one_line(path.name)} has problems: fix the file (or choose the method it was "
                 "written for); nothing was uploaded.",
                 error=True,
             )
-            self._focus_field(name)
-            return None
-        return report
+            self._focus_field(refusal.field)
+        else:  # the API refused the grader
+            field.show_error(refusal.reason)
+            self._status("The API refused the grader: nothing was uploaded or sent.", error=True)
+            self._focus_field(refusal.field)
+
+    def _upload_failed(self, name: str, reason: str) -> None:
+        self.field(name).show_error(f"upload failed: {reason}")
+        self._status("An upload failed; nothing was created.", error=True)
 
     def _progress(self, label: str | None, done: int = 0, total: int = 1) -> None:
         """A determinate bar while checking or uploading; hidden (and still) otherwise."""
@@ -743,18 +725,23 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
     async def _send(self, inp: CreateInput, local: dict[str, Path]) -> None:
         """Upload the local files, then send the request with their ids."""
         self.sending = True
+        flow = self._flow(inp, local)
         try:
-            ids = await self._upload_all(local)
+            try:
+                ids = await flow.upload_files()
+            except FtmonApiError as exc:
+                field = flow.stage.field if flow.stage is not None else None
+                self._upload_failed(field or "training_file", one_line(exc))
+                return
             if ids is None:
                 return
-            body = build_body(inp, ids)
+            body = flow.body(ids)
             self.sent_body = body
             if self.on_submit is None:
                 self.dismiss(body)
                 return
-            self._status("Creating the job…")
             try:
-                await self.on_submit(body)
+                await flow.create(body, submit=self.on_submit)
             except FtmonApiError as exc:
                 field = field_for_param(exc.api_param)
                 reason = one_line(exc.api_message or exc)

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from ftmon.api import errors as api_errors
-from ftmon.datasets.request import (
+from ftmon.create.flow import GraderCheck, check_grader_with_api
+from ftmon.create.request import (
     CreateInput,
-    GraderCheck,
     build_body,
-    check_grader_with_api,
     check_input,
     field_for_param,
     parse_metadata,
@@ -196,7 +195,7 @@ def test_api_params_point_at_form_fields(param: str | None, field: str | None) -
 
 def test_a_job_fills_the_form_again() -> None:
     from ftmon.api.models import FineTuningJob
-    from ftmon.datasets.request import input_from_job
+    from ftmon.create.request import input_from_job
 
     job = FineTuningJob.model_validate(
         {
@@ -249,7 +248,7 @@ def test_a_hostile_job_fills_the_form_with_inert_text_only() -> None:
     import unicodedata
 
     from ftmon.api.models import FineTuningJob
-    from ftmon.datasets.request import CreateInput, input_from_job
+    from ftmon.create.request import CreateInput, input_from_job
 
     bad = "".join(HOSTILE)
     job = FineTuningJob.model_validate(

@@ -4,9 +4,9 @@ The TUI form and ``ftmon create`` both fill a :class:`CreateInput` with raw text
 :func:`check_input` for the problems (field name -> reason, shown at the field), and only when
 there are none call :func:`build_body`, whose result is exactly what is sent and shown for
 confirmation. A file field holds an uploaded file's id or a local path; local paths are checked and
-uploaded first (:mod:`ftmon.datasets.validate`, :mod:`ftmon.datasets.upload`), then their ids
-take their place. A reinforcement job's grader is checked by the API itself
-(:func:`check_grader_with_api`) before any file is uploaded or the job sent.
+uploaded first (:mod:`ftmon.create.flow`), then their ids take their place.
+
+Pure: no network and no UI; what is sent, and when, is :mod:`ftmon.create.flow`'s.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from ftmon.api import errors as api_errors
 from ftmon.datasets.formats import METHODS
 from ftmon.text import one_line
 
@@ -218,52 +217,6 @@ def parse_grader(text: str) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(grader.get("name"), str) or not grader["name"].strip():
         return None, "the grader needs a name"
     return grader, None
-
-
-class GraderValidator(Protocol):
-    """What :func:`check_grader_with_api` needs of a client (``FineTuningClient``)."""
-
-    async def validate_grader(self, grader: Mapping[str, Any]) -> Any: ...
-
-
-@dataclass
-class GraderCheck:
-    """What the API said of the form's grader.
-
-    ``problem``: it refused the grader, in its own words: show it at the grader field and send
-    nothing. ``skipped``: this server cannot check graders (no such route); the job is still
-    checked by the API when it is created.
-    """
-
-    problem: str | None = None
-    skipped: str | None = None
-
-
-async def check_grader_with_api(client: GraderValidator, inp: CreateInput) -> GraderCheck:
-    """For a reinforcement job, ask the API whether its grader is valid, before anything is
-    uploaded or sent (the form and ``ftmon create`` both call this, after :func:`check_input`).
-
-    A refusal (400, 422) is the :attr:`GraderCheck.problem`; a server without the grader route
-    (404, 405) skips the check; any other failure (network, key, 5xx past the retries) is raised,
-    as it would be for the job itself.
-    """
-    if inp.method != "reinforcement":
-        return GraderCheck()
-    grader, problem = parse_grader(inp.grader)
-    if grader is None:
-        return GraderCheck(problem=problem)
-    try:
-        await client.validate_grader(grader)
-    except (api_errors.BadRequestError, api_errors.UnprocessableEntityError) as exc:
-        return GraderCheck(problem=f"the API refused it: {exc.api_message or exc.message}")
-    except api_errors.FtmonApiError as exc:
-        if exc.status_code in (404, 405):
-            return GraderCheck(
-                skipped=f"this server cannot check graders ({exc.status_code}): "
-                "the API checks it when the job is created"
-            )
-        raise
-    return GraderCheck()
 
 
 def parse_metadata(text: str) -> tuple[dict[str, str], str | None]:
