@@ -2,9 +2,9 @@
 
 The app keeps what belongs to the whole program: the settings, the engine worker (restarted if
 it stops on a bug), the key gate that serialises a burst of keys (:mod:`ftmon.tui.keygate`),
-the hang-up and SIGTERM handlers, a crash report that cannot show the key, the one place where
-a worker's error is shown, and the keys that work everywhere (``ctrl+p``, ``ctrl+q``). The job
-list and its panes, with their keys, are the :class:`~ftmon.tui.main_screen.MainScreen`.
+the hang-up and SIGTERM handlers, a crash report that cannot show the key, and the keys that
+work everywhere (``ctrl+p``, ``ctrl+q``). The job list and its panes, with their keys, are the
+:class:`~ftmon.tui.main_screen.MainScreen`.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from textual.worker import Worker, WorkerState
 
 from ftmon.config import Settings
 from ftmon.monitor.engine import Monitor
-from ftmon.text import one_line
 from ftmon.tui.bindings import expand_keymap
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.keygate import KeyGate, KeyHandled
 from ftmon.tui.main_screen import AGE_REFRESH, SELECT_DELAY, MainScreen
 from ftmon.tui.notify import desktop_notification
+from ftmon.tui.worker_errors import report_failure
 
 #: The exit status after a SIGTERM, as a shell reports a process it ended (128 + 15).
 TERMINATED = 128 + 15
@@ -168,28 +168,20 @@ class FtmonApp(App[int]):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place a worker's end is seen (the screens' workers' messages bubble here):
-        the engine stopping on a bug is said and restarted; any other worker's unexpected error
-        is a notice (API errors are caught where they happen and said there)."""
+        """The engine stopping on a bug is said on the status line and the engine restarted;
+        any other worker of the app's ends in :func:`report_failure`, as the screen's do."""
         main = self._main
         if not main.is_mounted or not main._panes_ready():
             return
         worker = cast("Worker[Any]", event.worker)
-        if event.state != WorkerState.ERROR:
-            if worker.group == "engine" and event.state == WorkerState.RUNNING:
-                main.status_line.set_extra("")
-            return
-        error = worker.error
-        if worker.group == "engine":
+        if worker.group != "engine":
+            report_failure(self, event)
+        elif event.state == WorkerState.RUNNING:
+            main.status_line.set_extra("")
+        elif event.state == WorkerState.ERROR:
             # A bug, not an API error (those are health): say so and start again.
             main.status_line.set_extra(
-                f"polling stopped ({type(error).__name__}); restarting in {self.engine_restart:g}s"
+                f"polling stopped ({type(worker.error).__name__}); "
+                f"restarting in {self.engine_restart:g}s"
             )
             self.set_timer(self.engine_restart, self._start_engine)
-        else:
-            self.notify(
-                one_line(error) or type(error).__name__,
-                title="Something went wrong",
-                severity="error",
-                markup=False,
-            )

@@ -12,11 +12,11 @@ from functools import partial
 from typing import Any
 
 from rich.text import Text
+from textual import work
 
-from ftmon.api import errors
 from ftmon.api.models import FineTuningJob
 from ftmon.api.status_rules import CONSEQUENCES
-from ftmon.datasets.request import CreateInput, input_from_job
+from ftmon.create.request import CreateInput, input_from_job
 from ftmon.export import compare_series, default_directory, export_job, job_title
 from ftmon.monitor.series import MetricSeries
 from ftmon.present import status_text
@@ -81,17 +81,13 @@ class JobActions(MainBase):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(
-                    self._act(action, job_id),
-                    name=f"{action} {job_id}",
-                    group="actions",
-                    exit_on_error=False,
-                )
+                self._act(action, job_id)
 
         self.app.push_screen(
             ConfirmScreen(question, yes_label=labels[0], no_label=labels[1]), answered
         )
 
+    @work(group="actions", exit_on_error=False, description="send the request")
     async def _act(self, action: str, job_id: str) -> None:
         job = await self.monitor.act(action, job_id)
         if job is not None:
@@ -201,25 +197,11 @@ class JobActions(MainBase):
         if job is None:
             return
         self.notify(f"Exporting {one_line(job.id)}…", markup=False, timeout=3)
-        self.run_worker(
-            self._export(job.id),
-            name=f"export {job.id}",
-            group="export",
-            exit_on_error=False,
-        )
+        self._export(job.id)
 
+    @work(group="export", exit_on_error=False, description="export the job")
     async def _export(self, job_id: str) -> None:
-        title = f"Could not export {one_line(job_id, width=40)}"
-        try:
-            result = await export_job(self.monitor.client, job_id, default_directory(job_id))
-        except errors.FtmonApiError as exc:
-            self.notify(one_line(exc), title=title, severity="error", markup=False, timeout=10)
-            return
-        except OSError as exc:
-            where = f": {one_line(exc.filename)}" if exc.filename else ""
-            reason = one_line(exc.strerror or exc) or type(exc).__name__
-            self.notify(reason + where, title=title, severity="error", markup=False, timeout=10)
-            return
+        result = await export_job(self.monitor.client, job_id, default_directory(job_id))
         notes = "".join(f"\n{one_line(note)}" for note in result.notes)
         self.notify(result.summary() + notes, title="Exported", markup=False, timeout=10)
 
@@ -242,14 +224,11 @@ class JobActions(MainBase):
                 timeout=5,
             )
             return
-        self.run_worker(
-            self._compare(ids),
-            name="compare",
-            group="compare",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._compare(ids)
 
+    @work(
+        group="compare", exclusive=True, exit_on_error=False, description="load the runs to compare"
+    )
     async def _compare(self, ids: list[str]) -> None:
         """The engine's series of the jobs it has loaded; the others fetched once, here."""
         jobs = [job for job in map(self.monitor.job, ids) if job is not None]
@@ -262,17 +241,7 @@ class JobActions(MainBase):
                 markup=False,
                 timeout=3,
             )
-            try:
-                fetched = await compare_series(self.monitor.client, missing)
-            except errors.FtmonApiError as exc:
-                self.notify(
-                    one_line(exc),
-                    title="Could not load the runs to compare",
-                    severity="error",
-                    markup=False,
-                    timeout=10,
-                )
-                return
+            fetched = await compare_series(self.monitor.client, missing)
         runs = {
             job.id: (
                 compare_label(job),

@@ -28,6 +28,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
+from textual.worker import Worker
 
 from ftmon.api.models import FineTuningJob, normalise_status
 from ftmon.api.status_rules import rules_for
@@ -59,6 +60,7 @@ from ftmon.tui.widgets.event_log import EventLog
 from ftmon.tui.widgets.job_list import JobList, JobListHeader
 from ftmon.tui.widgets.metrics import MetricsView
 from ftmon.tui.widgets.overview import JobOverview
+from ftmon.tui.worker_errors import report_failure
 
 #: The smallest terminal that gets four panes side by side.
 WIDE_SIZE = (120, 36)
@@ -201,6 +203,9 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failure(self, event)
 
     def on_screen_resume(self) -> None:
         # Back from a full screen (create, compare): the footer shows the main keys again.

@@ -8,10 +8,9 @@ A part of :class:`~ftmon.tui.main_screen.MainScreen` (see :mod:`ftmon.tui.main_b
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.content import Content
 
-from ftmon.api import errors
 from ftmon.text import one_line
 from ftmon.tui.bindings import MOVE_BINDINGS
 from ftmon.tui.main_base import MainBase
@@ -20,6 +19,11 @@ from ftmon.tui.widgets.job_list import JobList
 
 #: Jobs a page while a filter searches the older ones (the API's largest page).
 SEARCH_PAGE_SIZE = 100
+#: What each worker does, as its failure notice says it ("Could not load older jobs"): an API
+#: error ends the worker and :mod:`ftmon.tui.worker_errors` says so.
+LOAD_EVENTS = "load older events"
+LOAD_JOBS = "load older jobs"
+SEARCH_JOBS = "search older jobs"
 
 
 class OlderPages(MainBase):
@@ -82,24 +86,12 @@ class OlderPages(MainBase):
             return
         self._loading_older_events = job_id
         self._update_events_title()
-        self.run_worker(
-            self._load_older_events(job_id),
-            name=f"older events {job_id}",
-            group="older-events",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        self._load_older_events(job_id)
 
+    @work(group="older-events", exclusive=True, exit_on_error=False, description=LOAD_EVENTS)
     async def _load_older_events(self, job_id: str) -> None:
         try:
             await self.monitor.load_older_events(job_id)
-        except errors.FtmonApiError as exc:
-            self.notify(
-                one_line(exc),
-                title="Could not load older events",
-                severity="warning",
-                markup=False,
-            )
         finally:
             if self._loading_older_events == job_id:
                 self._loading_older_events = None
@@ -112,21 +104,12 @@ class OlderPages(MainBase):
     def _on_near_end(self) -> None:
         if self.monitor.has_more_jobs and not self._loading_older:
             self._loading_older = True
-            self.run_worker(
-                self._load_older(),
-                name="older",
-                group="older",
-                exclusive=True,
-                exit_on_error=False,
-            )
+            self._load_older()
 
+    @work(group="older", exclusive=True, exit_on_error=False, description=LOAD_JOBS)
     async def _load_older(self) -> None:
         try:
             await self.monitor.load_older_jobs()
-        except errors.FtmonApiError as exc:
-            self.notify(
-                one_line(exc), title="Could not load older jobs", severity="warning", markup=False
-            )
         finally:
             self._loading_older = False
             if self._panes_ready():
@@ -138,23 +121,14 @@ class OlderPages(MainBase):
         if self.monitor.has_more_jobs and not self._searching_older:
             self._searching_older = True
             self._update_jobs_title()
-            self.run_worker(
-                self._load_all_older(),
-                name="search-older",
-                group="search-older",
-                exclusive=True,
-                exit_on_error=False,
-            )
+            self._load_all_older()
 
+    @work(group="search-older", exclusive=True, exit_on_error=False, description=SEARCH_JOBS)
     async def _load_all_older(self) -> None:
         try:
             while self.job_list.query_text.strip() and self.monitor.has_more_jobs:
                 if not await self.monitor.load_older_jobs(limit=SEARCH_PAGE_SIZE):
                     break  # a page with nothing new: the cursor is stuck, do not spin
-        except errors.FtmonApiError as exc:
-            self.notify(
-                one_line(exc), title="Could not search older jobs", severity="warning", markup=False
-            )
         finally:
             self._searching_older = False
             if self._panes_ready():

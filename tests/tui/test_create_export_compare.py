@@ -327,3 +327,25 @@ def test_snapshot_marked_jobs_80x24(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=NARROW, run_before=mark)
+
+
+async def test_a_compare_whose_reads_fail_says_so_in_one_notice(world: SimWorld) -> None:
+    """A worker's API error reaches the app's one handler: a notice that says what could not be
+    done and why; no compare screen, no crash."""
+    first, second = job_id(world, "support-bot"), job_id(world, "sql-gen")
+    app = build_app(world)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        app.main.job_list.toggle_mark(first)
+        app.main.job_list.toggle_mark(second)
+        world.faults.add("garbage", duration=3600)  # every answer is a 200 that is not JSON
+        await pilot.press("C")
+        for _ in range(500):
+            await pilot.pause(0.01)
+            if not [w for w in app.workers if w.group == "compare" and w.is_running]:
+                break
+        await pilot.pause()
+        assert app.is_running and app.screen is app.screen_stack[0]
+        text = screen_text(app)
+        assert "Could not load the runs" in text
+        assert "not JSON" in text
