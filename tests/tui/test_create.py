@@ -18,7 +18,8 @@ from ftmon.api.client import FineTuningClient
 from ftmon.config import Secret, Settings
 from ftmon.connect import make_demo
 from ftmon.sim import SimWorld
-from ftmon.tui.screens.create import CreateJobScreen, Field, RequestReview
+from ftmon.tui.screens.create import CreateJobScreen
+from ftmon.tui.screens.create_form import Field, RequestReview
 
 MODEL = "gpt-4.1-mini-2025-04-14"
 
