@@ -24,7 +24,8 @@ from ftmon.export import FILES
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
 from ftmon.tui.screens.compare import CompareLegend, CompareScreen
-from ftmon.tui.screens.create import CreateJobScreen, RequestReview
+from ftmon.tui.screens.create import CreateJobScreen
+from ftmon.tui.screens.create_form import RequestReview
 
 NARROW = (80, 24)
 WIDE = (160, 48)
