@@ -11,6 +11,7 @@ from ftmon.api.models import FineTuningJob, is_final, normalise_status
 from ftmon.api.pagination import iter_pages
 from ftmon.headless.render import as_json, jobs_table
 from ftmon.headless.runner import Context
+from ftmon.monitor import reads
 from ftmon.monitor.series import MetricSeries
 
 #: Statuses whose progress is worth one small events request each (human output only).
@@ -88,15 +89,11 @@ async def _progress(ctx: Context, jobs: Sequence[FineTuningJob]) -> dict[str, Me
     gate = asyncio.Semaphore(8)
 
     async def one(job: FineTuningJob) -> tuple[str, MetricSeries]:
-        series = MetricSeries()
         async with gate:
             try:
-                page = await ctx.client.list_events(job.id, limit=PROGRESS_EVENTS)
+                return job.id, await reads.recent_series(ctx.client, job.id, cap=PROGRESS_EVENTS)
             except errors.FtmonApiError:
-                return job.id, series
-        for event in reversed(page.data):
-            series.add_event(event)
-        return job.id, series
+                return job.id, MetricSeries()
 
     pairs = await asyncio.gather(*(one(j) for j in jobs if j.status_key in PROGRESS_STATUSES))
     return dict(pairs)

@@ -11,7 +11,7 @@ import bisect
 import csv
 import io
 from array import array
-from typing import Any, TextIO
+from typing import IO, Any
 
 from ftmon.api.models import FineTuningJobEvent, finite_number
 
@@ -194,7 +194,7 @@ class MetricSeries:
         """Every step as a flat row, for CSV and JSON output."""
         return [{"step": s, **self._point(i)} for i, s in enumerate(self._steps)]
 
-    def write_csv(self, out: TextIO) -> None:
+    def write_csv(self, out: IO[str]) -> None:
         """The series as CSV: ``step`` and one column per metric present, in our names
         (``train_loss``, ``valid_loss``...), a row a step, empty where a step has no value.
 

@@ -255,6 +255,19 @@ def test_metrics_of_a_running_job_come_from_its_events(cli: Cli, sim: Sim) -> No
     assert body["total_steps"] == metrics[-1]["data"]["total_steps"]
 
 
+def test_metrics_when_the_result_file_fails_come_from_the_events_with_a_note(
+    cli: Cli, sim: Sim
+) -> None:
+    jid = job_id(sim.world, "faq-bot-v2")
+    sim.world.faults.add("500", duration=600, route="/files")
+    run = cli("metrics", jid)
+    assert run.code == 0
+    assert "result file unreadable" in run.err and "used the metrics events" in run.err
+    assert run.out.splitlines()[0].endswith(", from metrics events")
+    body = cli("metrics", jid, "--json").json()
+    assert body["source"] == "events" and body["steps"]
+
+
 def test_metrics_csv(cli: Cli, sim: Sim) -> None:
     jid = job_id(sim.world, "support-bot-v3")
     body = cli("metrics", jid, "--json").json()
