@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from ftmon import exits
 from ftmon.api import errors
-from ftmon.api.client import FineTuningClient, RetryHook
+from ftmon.api.client import RetryHook
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.headless.runner import Context
 from ftmon.monitor.changes import (
@@ -32,14 +32,14 @@ from ftmon.monitor.changes import (
     JobsChanged,
     MetricsChanged,
 )
-from ftmon.monitor.engine import Monitor
+from ftmon.monitor.engine import Fetched, Monitor
 from ftmon.monitor.health import Health, format_span
 from ftmon.present.fields import Progress, job_progress
 
 #: Seconds without a healthy poll before ``watch`` gives up (exit 6), unless told otherwise.
 DEFAULT_GIVE_UP = 300.0
-#: Calls whose failure says something about the job itself (others are extras: checkpoints...).
-ESSENTIAL = frozenset({"retrieve_job", "list_events"})
+#: Fetches whose failure says something about the job itself (others are extras: checkpoints...).
+ESSENTIAL = frozenset({"job", "events"})
 #: Extra polls after the end for checkpoints or the result file that failed on the last one.
 SETTLE_CYCLES = 3
 #: Seconds a poll that starts at (or just before) the give-up deadline still gets: one last try.
@@ -59,66 +59,57 @@ class Reporter(Protocol):
     def health(self, health: Health, text: str) -> None: ...
 
 
-class ClientTap:
-    """The client as the engine sees it, noting each call and each failure of this cycle.
+class FetchLog:
+    """What the engine fetched this cycle, and how each fetch ended.
 
-    The engine folds errors into a health string; to pick an exit code the type is needed, and to
-    stop without losing events, whether this cycle's events walk completed.
+    The engine folds errors into a health line; to pick an exit code the type is needed, and to
+    stop without losing events, whether this cycle's walk of the events completed. The engine
+    tells both, fetch by fetch (:class:`~ftmon.monitor.engine.Fetched`).
     """
 
-    WATCHED = frozenset({"retrieve_job", "list_events", "list_checkpoints", "result_csv"})
-
-    def __init__(self, client: FineTuningClient) -> None:
-        self._client = client
-        self.calls: list[str] = []
-        self.failures: list[tuple[str, errors.FtmonApiError]] = []
-        #: ``time.monotonic()`` of the last job or events call that succeeded (any cycle).
+    def __init__(self) -> None:
+        #: (kind, error or None) of each fetch that ended this cycle, in order.
+        self.ended: list[tuple[str, errors.FtmonApiError | None]] = []
+        #: ``time.monotonic()`` of the last job or events request answered (any cycle).
         self.last_success: float | None = None
-        #: The last error the client retried this cycle, or None once a call succeeds.
+        #: The last error the client retried this cycle, or None once a request is answered.
         self.retrying: errors.FtmonApiError | None = None
 
     def new_cycle(self) -> None:
-        self.calls = []
-        self.failures = []
+        self.ended = []
         self.retrying = None
+
+    def fetched(self, fetch: Fetched) -> None:
+        """The engine's hook: a fetch (or one page of the events) was answered."""
+        if fetch.done:
+            self.ended.append((fetch.kind, fetch.error))
+        if fetch.error is None and fetch.kind in ESSENTIAL:
+            self.last_success = time.monotonic()
+            self.retrying = None
 
     def note_retry(self, exc: errors.FtmonApiError, delay: float, attempt: int) -> None:
         """The client's retry hook: a cycle cut while its calls retry still knows why."""
         self.retrying = exc
 
-    def failed(self, names: frozenset[str]) -> list[tuple[str, errors.FtmonApiError]]:
-        return [(n, e) for n, e in self.failures if n in names]
+    @property
+    def failures(self) -> list[tuple[str, errors.FtmonApiError]]:
+        return [(kind, error) for kind, error in self.ended if error is not None]
+
+    def failed(self, kinds: frozenset[str]) -> list[tuple[str, errors.FtmonApiError]]:
+        return [(kind, error) for kind, error in self.failures if kind in kinds]
 
     @property
     def events_complete(self) -> bool:
         """True when this cycle walked the job's new events to the end without an error."""
-        return "list_events" in self.calls and not self.failed(frozenset({"list_events"}))
+        walks = [error for kind, error in self.ended if kind == "events"]
+        return bool(walks) and not any(walks)
 
     @property
     def essential_ok(self) -> bool | None:
-        """This cycle's job and events calls: all good (True), one failed (False), none (None)."""
+        """This cycle's job and events fetches: all good (True), one failed (False), none (None)."""
         if self.failed(ESSENTIAL):
             return False
-        return True if any(n in ESSENTIAL for n in self.calls) else None
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if name not in self.WATCHED:
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(name)
-            try:
-                result = await attr(*args, **kwargs)
-            except errors.FtmonApiError as exc:
-                self.failures.append((name, exc))
-                raise
-            if name in ESSENTIAL:
-                self.last_success = time.monotonic()
-                self.retrying = None
-            return result
-
-        return call
+        return True if any(kind in ESSENTIAL for kind, _ in self.ended) else None
 
 
 def lasting(failures: Sequence[tuple[str, errors.FtmonApiError]]) -> errors.FtmonApiError | None:
@@ -153,9 +144,10 @@ class Follower:
         self.reporter = reporter
         self.give_up_after = give_up_after
         self.since = since
-        self.tap = ClientTap(ctx.client)
+        self.log = FetchLog()
         self.monitor = Monitor(
-            cast(FineTuningClient, self.tap),
+            ctx.client,
+            on_fetch=self.log.fetched,
             watch_list=False,
             interval=ctx.settings.interval,
             clock=ctx.conn.clock,
@@ -183,36 +175,36 @@ class Follower:
         settle = 0
         try:
             while True:
-                self.tap.new_cycle()
+                self.log.new_cycle()
                 # Seconds this poll may take: while failing, what is left until the give-up
                 # deadline; from a healthy start, give_up_after since the last good call.
                 left = last_ok + self.give_up_after - clock() if failing else None
                 finished = await self._poll(left)
-                if self.tap.events_complete:
+                if self.log.events_complete:
                     self._first_events = False  # --since applies to the history only
                 now = clock()
-                fatal = lasting(self.tap.failures)
+                fatal = lasting(self.log.failures)
                 if fatal is not None:
                     raise fatal
                 if not finished:
-                    failed = self.tap.failed(ESSENTIAL)
-                    error = failed[-1][1] if failed else self.tap.retrying or last_error
+                    failed = self.log.failed(ESSENTIAL)
+                    error = failed[-1][1] if failed else self.log.retrying or last_error
                     raise exits.CommandError(
                         f"no good answer for {format_span(max(now - last_ok, self.give_up_after))}"
                         f", giving up: {error or 'a request was still waiting for an answer'}",
                         exits.UNREACHABLE,
                     )
-                essential = self.tap.essential_ok
+                essential = self.log.essential_ok
                 if essential is not None:
                     failing = not essential
                 if essential is False:
-                    last_error = self.tap.failed(ESSENTIAL)[-1][1]
+                    last_error = self.log.failed(ESSENTIAL)[-1][1]
                 if not failing:
                     last_ok = now
                 self._flush_health()
                 job = monitor.job(self.job_id)
                 if job is not None and job.is_final:
-                    if self.tap.events_complete:
+                    if self.log.events_complete:
                         events_done = True
                     if events_done:
                         # Events are all in; give checkpoints and the result file a few more
@@ -233,7 +225,7 @@ class Follower:
 
     def _chain_retry(self, previous: RetryHook | None) -> RetryHook:
         def hook(exc: errors.FtmonApiError, delay: float, attempt: int) -> None:
-            self.tap.note_retry(exc, delay, attempt)
+            self.log.note_retry(exc, delay, attempt)
             if previous is not None:
                 previous(exc, delay, attempt)
 
@@ -257,7 +249,7 @@ class Follower:
                 if left is not None:
                     deadline = started + max(left, LAST_TRY)
                 else:
-                    since = max(started, self.tap.last_success or started)
+                    since = max(started, self.log.last_success or started)
                     deadline = since + max(self.give_up_after, LAST_TRY)
                 wait = deadline - time.monotonic()
                 if wait > 0:

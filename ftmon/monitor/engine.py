@@ -44,7 +44,8 @@ The history walk of a first look stops after ``first_event_pages`` pages; what l
 is read on request, a few pages at a time (``load_older_events``), for the selected job only.
 
 A job in a final state whose details are all loaded is never asked for again. Errors back off per
-endpoint (``Retry-After`` honoured); the health published says what the status line should show.
+endpoint (``Retry-After`` honoured); the health published says what the status line should show,
+and ``on_fetch`` tells a caller that needs more (``ftmon watch``) how each fetch ended.
 No Textual here: the TUI and the headless ``watch`` both consume the published changes.
 """
 
@@ -86,6 +87,34 @@ from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MetricSeries
 
 Listener = Callable[[list[Any]], None]
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One of the engine's fetches answered: what a caller that must know which fetch failed,
+    and how, is told (``ftmon watch`` picks its exit code from the type); the health published
+    folds all of them into one line.
+
+    ``endpoint`` names the fetch as the backoff does: ``job:<id>`` (its GET), ``events:<id>``,
+    ``checkpoints:<id>``, ``result:<id>``, ``jobs`` (the first page of the list) or
+    ``jobs-walk``. ``done``: the fetch ended, with ``error`` (None: it succeeded); a fetch of
+    many pages (a job's events) is also told of each page answered, not done yet, so a long walk
+    of a history is seen to make progress.
+    """
+
+    endpoint: str
+    error: errors.FtmonApiError | None = None
+    done: bool = True
+
+    @property
+    def kind(self) -> str:
+        """``job``, ``events``, ``checkpoints``, ``result``, ``jobs`` or ``jobs-walk``."""
+        return self.endpoint.partition(":")[0]
+
+    @property
+    def job_id(self) -> str | None:
+        return self.endpoint.partition(":")[2] or None
+
 
 #: Jobs a page of the list walk asks for: the API's most.
 WALK_PAGE_SIZE = 100
@@ -159,6 +188,7 @@ class Monitor:
         active_every: int = 3,
         active_budget: int | None = 8,
         backoff_cap: float = 120.0,
+        on_fetch: Callable[[Fetched], None] | None = None,
     ) -> None:
         self.client = client
         self.interval = interval
@@ -176,6 +206,8 @@ class Monitor:
         #: (None: no budget); see the module's docstring.
         self.active_budget = None if active_budget is None else max(1, active_budget)
         self.backoff_cap = backoff_cap
+        #: Told of each fetch as it is answered (:class:`Fetched`); None: nobody asks.
+        self.on_fetch = on_fetch
 
         self._jobs: dict[str, FineTuningJob] = {}
         self._order: list[str] = []  # newest first
@@ -602,12 +634,20 @@ class Monitor:
             )
             backoff.failure(self.clock(), exc)
             self._errors[endpoint] = exc
+            self._fetched(endpoint, exc)
             return None
         if backoff is not None:
             backoff.success()
         self._errors.pop(endpoint, None)
         self._last_ok = self.clock()
+        self._fetched(endpoint)
         return result
+
+    def _fetched(
+        self, endpoint: str, error: errors.FtmonApiError | None = None, *, done: bool = True
+    ) -> None:
+        if self.on_fetch is not None:
+            self.on_fetch(Fetched(endpoint, error, done))
 
     async def _poll_list(self, changes: list[Any]) -> set[str]:
         page = await self.client.list_jobs(limit=self.page_size)
@@ -785,6 +825,7 @@ class Monitor:
             small = not first and after is None
             limit = self.tail_page_size if small else self.event_page_size
             page = await self.client.list_events(job_id, after=after, limit=limit)
+            self._fetched(f"events:{job_id}", done=False)
             unreadable += page.unreadable
             last_page = page
             pages += 1

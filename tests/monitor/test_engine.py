@@ -20,7 +20,7 @@ from ftmon.monitor.changes import (
     JobsChanged,
     MetricsChanged,
 )
-from ftmon.monitor.engine import Monitor
+from ftmon.monitor.engine import Fetched, Monitor
 
 
 def seen_messages(monitor: Monitor, job_id: str) -> list[tuple[Any, str]]:
@@ -165,6 +165,28 @@ async def test_health_reports_failure_then_recovers(client, sim_world):
     states = [c.health.state for c in rec.of(HealthChanged)]
     assert states[-2:] == ["failing", "ok"]
     assert monitor.health.describe(sim_world.clock.now()) == ""
+
+
+async def test_each_fetch_is_told_as_it_ends_with_its_typed_error(client, sim_world):
+    """``on_fetch`` says which fetch failed, and how: what ``ftmon watch`` picks its exit code
+    from (the health line folds every error into one)."""
+    told: list[Fetched] = []
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world, watch_list=False, on_fetch=told.append)
+    monitor.select(job_id)
+    sim_world.faults.add("500", count=1, route=f"/fine_tuning/jobs/{job_id}/checkpoints")
+    await monitor.poll_once()
+    ended = [(f.kind, f.job_id, type(f.error).__name__) for f in told if f.done]
+    assert ended == [
+        ("job", job_id, "NoneType"),
+        ("events", job_id, "NoneType"),
+        ("checkpoints", job_id, "ServerError"),
+    ]
+    # Each page of a walk of the events is told as it is answered, before the walk ends.
+    pages = [f for f in told if not f.done]
+    assert pages and all(f.endpoint == f"events:{job_id}" and f.error is None for f in pages)
+    walked = next(f for f in told if f.kind == "events" and f.done)
+    assert told.index(pages[-1]) < told.index(walked)
 
 
 async def test_retry_after_is_honoured(client, sim_world):
