@@ -13,27 +13,3 @@ modules, so ``ftmon jobs``, ``show`` or an export never disagree with what the s
 
 Rich ``Text`` and styles are used; nothing imports Textual, the TUI or the headless commands.
 """
-
-from ftmon.present.fields import (
-    STATUS_STYLE,
-    Field,
-    Progress,
-    checkpoint_rows,
-    job_eta,
-    job_fields,
-    job_progress,
-    status_style,
-    status_text,
-)
-
-__all__ = [
-    "STATUS_STYLE",
-    "Field",
-    "Progress",
-    "checkpoint_rows",
-    "job_eta",
-    "job_fields",
-    "job_progress",
-    "status_style",
-    "status_text",
-]

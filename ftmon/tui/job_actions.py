@@ -17,9 +17,9 @@ from textual import work
 from ftmon.api.models import FineTuningJob
 from ftmon.api.status_rules import CONSEQUENCES
 from ftmon.create.request import CreateInput, input_from_job
-from ftmon.export import compare_series, default_directory, export_job, job_title
+from ftmon.export import compare_series, default_directory, export_job
 from ftmon.monitor.series import MetricSeries
-from ftmon.present import status_text
+from ftmon.present.fields import job_title, status_text
 from ftmon.text import one_line
 from ftmon.tui.filtering import matches
 from ftmon.tui.main_base import MainBase
