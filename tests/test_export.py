@@ -13,8 +13,9 @@ import pytest
 from ftmon.api.client import FineTuningClient, decode_result_file
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.config import Secret, Settings
-from ftmon.export import FILES, default_directory, export_job, loss_svg, nice_ticks, safe_name
+from ftmon.export import FILES, default_directory, export_job, safe_name
 from ftmon.monitor.series import MetricSeries
+from ftmon.present.svg import loss_svg, nice_ticks
 from ftmon.sim.world import SimWorld
 
 API_KEY = "sk-proj-EXPORTKEY0123456789abcdef"
