@@ -646,7 +646,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _request_id(response: httpx.Response) -> str | None:
     for name in _REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
+        value: str | None = response.headers.get(name)
         if value:
             return value
     return None

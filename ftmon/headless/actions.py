@@ -6,6 +6,7 @@ Refusals come before any request: read-only mode (exit 8), or no way to confirm 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 
@@ -21,7 +22,7 @@ from ftmon.text import one_line
 VERBS = {"cancel": "cancelled", "pause": "paused", "resume": "resumed"}
 
 
-def precheck(action: str):  # type: ignore[no-untyped-def]
+def precheck(action: str) -> Callable[[argparse.Namespace, Settings], None]:
     def check(args: argparse.Namespace, settings: Settings) -> None:
         prompt.refuse_if_read_only(settings.read_only, f"{action} a job")
         prompt.require_way_to_confirm(args.yes, f"{action} {one_line(args.job)}")
@@ -29,7 +30,7 @@ def precheck(action: str):  # type: ignore[no-untyped-def]
     return check
 
 
-def action_command(action: str):  # type: ignore[no-untyped-def]
+def action_command(action: str) -> Callable[[Context], Awaitable[int]]:
     call_name = f"{action}_job"
 
     async def command(ctx: Context) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from ftmon.api import errors
-from ftmon.api.models import FineTuningJob, is_final, normalise_status
+from ftmon.api.models import FineTuningJob, Page, is_final, normalise_status
 from ftmon.api.pagination import iter_pages
 from ftmon.headless.render import as_json, jobs_table
 from ftmon.headless.runner import Context
@@ -49,7 +49,7 @@ async def jobs_command(ctx: Context) -> int:
     limit = None if args.all else args.limit
     page_size = 100 if limit is None or wanted else max(1, min(limit, 100))
 
-    def fetch(after: str | None):  # type: ignore[no-untyped-def]
+    def fetch(after: str | None) -> Awaitable[Page[FineTuningJob]]:
         return ctx.client.list_jobs(after=after, limit=page_size, metadata=metadata or None)
 
     jobs: list[FineTuningJob] = []

@@ -8,6 +8,7 @@ command stops before sending anything (exit 5). ``CHECKPOINT`` is the checkpoint
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from rich.text import Text
 
@@ -47,7 +48,7 @@ def precheck_list(args: argparse.Namespace, settings: Settings) -> None:
     _check_common(args, settings)
 
 
-def precheck_change(what: str):  # type: ignore[no-untyped-def]
+def precheck_change(what: str) -> Callable[[argparse.Namespace, Settings], None]:
     def check(args: argparse.Namespace, settings: Settings) -> None:
         _check_common(args, settings, what)
         prompt.require_way_to_confirm(args.yes, what)

@@ -814,7 +814,7 @@ class Monitor:
         held_before = len(track.events)
 
         unreadable = 0
-        last_page: Page | None = None
+        last_page: Page[FineTuningJobEvent] | None = None
         pages = 0
         met_known = False
 

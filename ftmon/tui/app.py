@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import rich
 from rich.segment import Segments
@@ -173,7 +173,7 @@ class FtmonApp(App[int]):
         main = self._main
         if not main.is_mounted or not main._panes_ready():
             return
-        worker = cast("Worker[Any]", event.worker)
+        worker: Worker[Any] = event.worker
         if worker.group != "engine":
             report_failure(self, event)
         elif event.state == WorkerState.RUNNING:
