@@ -41,9 +41,9 @@ from ftmon.sim.app import create_app
 from ftmon.sim.clock import SimClock
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
+from tests.support.simkit import SIM_START
 
 INTERVAL = 5.0  # the default interval the numbers stand for
-START = 1_780_000_000
 #: The last part of a route as the simulator counts it, as the notes name it.
 ROUTE_NAMES = {
     "jobs": "list pages",
@@ -103,10 +103,14 @@ class Run:
 
 def build_world(jobs: int) -> SimWorld:
     """``jobs`` running jobs (scripted: a few events each, no end), 10 s apart, newest first."""
-    world = SimWorld(clock=SimClock(start=START, speed=0), scenario="empty")
+    world = SimWorld(clock=SimClock(start=SIM_START, speed=0), scenario="empty")
     for n in range(jobs):
         world.add_job(
-            {"id": f"ftjob-bench{n:05d}", "status": "running", "created_at": START - 10 * (n + 1)}
+            {
+                "id": f"ftjob-bench{n:05d}",
+                "status": "running",
+                "created_at": SIM_START - 10 * (n + 1),
+            }
         )
     return world
 

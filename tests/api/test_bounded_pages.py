@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from apikit import API_KEY, job_json
+from support.simkit import SIM_START
 
 from ftmon.api import errors
 from ftmon.api.client import FineTuningClient
@@ -28,7 +29,7 @@ def event_json(n: int) -> dict[str, Any]:
     return {
         "object": "fine_tuning.job.event",
         "id": f"ftevent-{n}",
-        "created_at": 1_780_000_000 - n,
+        "created_at": SIM_START - n,
         "level": "info",
         "message": f"Step {n}",
         "type": "message",

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import httpx
-from support.simkit import all_pages, get_json, job_by_suffix
+from support.simkit import SIM_START, all_pages, get_json, job_by_suffix
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.sim.clock import SimClock
@@ -101,7 +101,7 @@ async def test_status_progression_under_the_clock(
     assert (await get_json(sim_http, url))["status"] == "queued"
     sim_clock.advance(45)
     running = await get_json(sim_http, url)
-    assert running["status"] == "running" and running["estimated_finish"] > 1_780_000_000
+    assert running["status"] == "running" and running["estimated_finish"] > SIM_START
     assert running["hyperparameters"]["batch_size"] == 1
     messages = [e["message"] for e in await _events(sim_http, job["id"])]
     assert messages[0] == f"Created fine-tuning job: {job['id']}"
@@ -252,7 +252,7 @@ async def test_one_result_file_is_served_base64(sim_http: httpx.AsyncClient) -> 
 
 def test_worlds_are_reproducible() -> None:
     def snapshot(seed: int) -> list[Any]:
-        world = SimWorld(seed=seed, clock=SimClock(start=1_780_000_000, speed=0))
+        world = SimWorld(seed=seed, clock=SimClock(start=SIM_START, speed=0))
         jobs = world.list_jobs(limit=100)[0]
         return [jobs, [world.list_events(j["id"], limit=5)[0] for j in jobs]]
 
@@ -261,7 +261,7 @@ def test_worlds_are_reproducible() -> None:
 
 
 def test_a_running_clock_moves_the_world() -> None:
-    world = SimWorld(clock=SimClock(start=1_780_000_000, speed=500))
+    world = SimWorld(clock=SimClock(start=SIM_START, speed=500))
     before = job_by_suffix(world.list_jobs(limit=100)[0], "intent-classifier")["status"]
     time.sleep(0.25)  # ~125 simulated seconds: running from +95 s, done after +545 s
     after = job_by_suffix(world.list_jobs(limit=100)[0], "intent-classifier")["status"]

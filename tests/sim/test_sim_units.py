@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from support.simkit import SIM_START
 
 from ftmon.sim.clock import SimClock
 from ftmon.sim.curves import LossCurve
@@ -18,10 +19,10 @@ from ftmon.sim.results import ResultsCsv
 
 
 def test_frozen_clock_moves_only_when_advanced() -> None:
-    clock = SimClock(start=1_780_000_000, speed=0)
-    assert clock.frozen and clock.now() == 1_780_000_000
+    clock = SimClock(start=SIM_START, speed=0)
+    assert clock.frozen and clock.now() == SIM_START
     time.sleep(0.01)
-    assert clock.now() == 1_780_000_000
+    assert clock.now() == SIM_START
     assert clock.advance(90.5) == 1_780_000_090.5
     with pytest.raises(ValueError):
         clock.advance(-1)

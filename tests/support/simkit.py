@@ -1,10 +1,17 @@
-"""Constants and small helpers for tests that talk to the simulator."""
+"""The simulated world the tests share: its frozen start time, seed and keys, and small helpers.
+
+``SIM_START`` is the one frozen start time of the suite: every frozen world, and every test that
+needs a "now" for data it makes up, starts there.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+
+from ftmon.sim.clock import SimClock
+from ftmon.sim.world import SimWorld
 
 SIM_START = 1_780_000_000  # 2026-05-28T20:26:40Z: every frozen world starts here
 SIM_SEED = 7
@@ -25,6 +32,11 @@ USER_ENV = (
     "TEXTUAL_LOG",
 )
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def new_world(*, scenario: str = "default", seed: int = SIM_SEED) -> SimWorld:
+    """A seeded world on a clock frozen at ``SIM_START`` (``default``: 15 jobs, every status)."""
+    return SimWorld(seed=seed, clock=SimClock(start=SIM_START, speed=0), scenario=scenario)
 
 
 async def get_json(client: httpx.AsyncClient, url: str, **kwargs: Any) -> Any:

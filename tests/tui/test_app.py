@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from support.dialogs import confirm
+from support.simkit import SIM_START
 from textual import events
 from textual.widgets import Input
 from tuikit import (
     SECRET_KEY,
-    START,
     build_app,
     footer_text,
     job_id,
@@ -118,7 +118,7 @@ async def test_event_log_is_oldest_first_local_time_and_follows_the_tail(world: 
         stamps = [line.stamp for line in log.lines]
         assert stamps == sorted(stamps)
         assert log.lines[0].message.startswith("Created fine-tuning job")
-        # TZ=UTC in these tests: START is 2026-05-28 20:26:40 UTC, the job is 12 minutes old.
+        # TZ=UTC in these tests: SIM_START is 2026-05-28 20:26:40 UTC, the job is 12 minutes old.
         assert log.lines[0].stamp == "05-28 20:14:40"
         assert log.scroll_y == log.max_scroll_y > 0
         # Scrolled up, the view stays put as new events arrive...
@@ -646,7 +646,7 @@ async def test_ages_are_from_the_injected_clock(world: SimWorld) -> None:
         world.clock.advance(24 * 3600)
         app.main._refresh_ages()
         assert app.main.job_list.row(job).age == "2d"  # type: ignore[union-attr]
-        assert world.clock.now() == START + 24 * 3600
+        assert world.clock.now() == SIM_START + 24 * 3600
 
 
 async def test_rows_off_screen_catch_up_with_time_when_scrolled_into_view(

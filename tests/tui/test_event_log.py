@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from support.simkit import SIM_START
 from textual.app import App, ComposeResult
 
 from ftmon.api.models import FineTuningJobEvent
@@ -11,7 +12,7 @@ from ftmon.tui.widgets.event_log import EventLog, event_line
 def events(count: int, start: int = 0) -> list[FineTuningJobEvent]:
     return [
         FineTuningJobEvent(
-            id=f"ev-{i}", created_at=1_780_000_000 + i, level="info", message=f"Step {i}/9999"
+            id=f"ev-{i}", created_at=SIM_START + i, level="info", message=f"Step {i}/9999"
         )
         for i in range(start, start + count)
     ]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from support.simkit import SIM_START as NOW
 from textual.app import App, ComposeResult
 
 from ftmon.api.models import FineTuningJob
 from ftmon.present.rows import JobRow, job_row
 from ftmon.tui.widgets.job_list import JobList
-
-NOW = 1_780_000_000
 
 
 def jobs(count: int) -> list[FineTuningJob]:

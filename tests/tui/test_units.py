@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.simkit import SIM_START as NOW
 
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor.series import MetricSeries
@@ -10,8 +11,6 @@ from ftmon.present.rows import COLUMNS, job_row, list_layout, render_header, ren
 from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, expand_keymap
 from ftmon.tui.filtering import matches
 from ftmon.tui.notify import desktop_notification
-
-NOW = 1_780_000_000
 
 
 def job(**fields: object) -> FineTuningJob:

@@ -13,6 +13,7 @@ import random
 from array import array
 
 import pytest
+from support.simkit import SIM_START
 from textual.app import App, ComposeResult
 from textual.containers import Container
 
@@ -165,7 +166,7 @@ def test_the_point_by_point_definition_of_downsample_holds_for_columns() -> None
 def test_event_lines_are_cleaned_folded_and_cut() -> None:
     """The event log takes ``one_line``'s quick path (see tests/test_text_fast_path.py)."""
     event = FineTuningJobEvent(
-        id="ev", created_at=1_780_000_000, level=" WARN\x1b[0m ", message="a  b\u202e\tc " * 400
+        id="ev", created_at=SIM_START, level=" WARN\x1b[0m ", message="a  b\u202e\tc " * 400
     )
     line = event_line(event)
     assert line.level == "warn[0m"
@@ -239,7 +240,7 @@ async def test_charts_off_screen_read_no_column_and_draw_once_shown() -> None:
 def log_events(count: int, start: int = 0) -> list[FineTuningJobEvent]:
     return [
         FineTuningJobEvent(
-            id=f"ev-{i}", created_at=1_780_000_000 + i, level="info", message=f"Step {i}/999"
+            id=f"ev-{i}", created_at=SIM_START + i, level="info", message=f"Step {i}/999"
         )
         for i in range(start, start + count)
     ]
