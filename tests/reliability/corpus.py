@@ -34,6 +34,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from support.simkit import SIM_START
+
 SEED = 20260526
 MEGABYTE = 1_000_000
 
@@ -329,7 +331,7 @@ def _id(prefix: str, name: str) -> str:
     return f"{prefix}-{safe}"
 
 
-def build_corpus(seed: int = SEED, *, now: int = 1_780_000_000) -> list[Payload]:
+def build_corpus(seed: int = SEED, *, now: int = SIM_START) -> list[Payload]:
     """Every payload, in a fixed order; ``now`` anchors timestamps (the simulator's START)."""
     rng = random.Random(seed)
     out: list[Payload] = []

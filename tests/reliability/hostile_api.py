@@ -19,8 +19,8 @@ from urllib.parse import unquote
 
 import httpx
 from corpus import Payload, base_checkpoint, base_event, base_job
+from support.simkit import SIM_START as NOW
 
-NOW = 1_780_000_000
 GOOD_ID = "ftjob-neighbour-good"
 
 

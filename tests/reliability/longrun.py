@@ -22,12 +22,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]
+# A script (run by tests/reliability/test_rel_long.py, scripts/reliability.py or by hand): the
+# tests' import roots, as pytest's `pythonpath` has them, after its own directory.
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[1:1] = [str(ROOT), str(ROOT / "tests")]
 
 import httpx  # noqa: E402
 import psutil  # noqa: E402
-from relkit import add_long_job, app_on, new_world, sim_client  # noqa: E402
+from relkit import DrivenApp, add_long_job, sim_client  # noqa: E402
+from support.app import build_app  # noqa: E402
+from support.simkit import new_world  # noqa: E402
 
 from ftmon.monitor.engine import Monitor  # noqa: E402
 from ftmon.sim.app import create_app  # noqa: E402
@@ -87,7 +91,7 @@ def _owner(task: asyncio.Task[Any]) -> Any:
 async def day(
     hours: float, jobs: int, warmup: float, max_events: int | None = None
 ) -> dict[str, Any]:
-    world = new_world()
+    world = new_world(scenario="empty")
     ids = [
         add_long_job(world, f"day-{i}", hours=hours + 2, seconds_per_step=20, metrics_every=1)
         for i in range(jobs)
@@ -96,7 +100,7 @@ async def day(
     client, ledger = sim_client(world, metered, timeout=5.0, keep=False)
     extra = {} if max_events is None else {"max_events": max_events}
     monitor = Monitor(client, clock=world.clock.now, interval=INTERVAL, **extra)
-    app = app_on(monitor, world)
+    app = build_app(world, monitor=monitor, app_class=DrivenApp, select_delay=0)
     process = psutil.Process()
     samples: list[dict[str, Any]] = []
     async with app.run_test(size=(160, 48)) as pilot:

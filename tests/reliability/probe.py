@@ -22,13 +22,17 @@ import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]
+# A script (run in a pty by test_rel_pty.py, scripts/reliability.py or by hand): the tests'
+# import roots, as pytest's `pythonpath` has them, after its own directory.
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[1:1] = [str(ROOT), str(ROOT / "tests")]
 
 import httpx  # noqa: E402
 from corpus import HAZARDS, Payload, base_checkpoint, build_corpus  # noqa: E402
 from hostile_api import NOW  # noqa: E402
-from relkit import ADMIN_KEY, API_KEY, START, settings_for  # noqa: E402
+from relkit import ADMIN_KEY, API_KEY, settings_for  # noqa: E402
+from support.app import build_app  # noqa: E402
+from support.simkit import SIM_SEED, SIM_START  # noqa: E402
 from textual.binding import Binding, BindingType  # noqa: E402
 
 from ftmon.api.client import FineTuningClient  # noqa: E402
@@ -36,6 +40,7 @@ from ftmon.api.retry import RetryPolicy  # noqa: E402
 from ftmon.config import Secret  # noqa: E402
 from ftmon.monitor.engine import Monitor  # noqa: E402
 from ftmon.tui.app import FtmonApp  # noqa: E402
+from ftmon.tui.main_screen import AGE_REFRESH  # noqa: E402
 
 
 class Boom(RuntimeError):
@@ -84,19 +89,22 @@ def sim_app(args: argparse.Namespace) -> ProbeApp:
     from ftmon.sim.transport import sim_transport
     from ftmon.sim.world import SimWorld
 
-    world = SimWorld(seed=7, clock=SimClock(start=START, speed=args.speed))
+    world = SimWorld(seed=SIM_SEED, clock=SimClock(start=SIM_START, speed=args.speed))
     transport = CrashingTransport(sim_transport(create_app(world)))
     settings = settings_for("http://sim.test/v1", timeout=5.0, read_only=args.read_only)
     client = FineTuningClient(settings, transport=transport)
     assert client.settings.api_key == Secret(API_KEY) and client.settings.admin_key
     assert client.settings.admin_key.reveal() == ADMIN_KEY
-    monitor = Monitor(client, interval=args.interval, clock=world.clock.now)
-    app = ProbeApp(
-        monitor,
-        clock=world.clock.now,
+    # As `ftmon --demo` builds it: the app's own age refresh and selection delay.
+    app = build_app(
+        world,
+        client=client,
+        interval=args.interval,
+        app_class=ProbeApp,
         job_id=args.job,
         real_terminal=True,
         handle_hangup=not args.no_hangup_handler,
+        age_refresh=AGE_REFRESH,
     )
     app.crash_mode = args.crash
     app.transport = transport
@@ -137,13 +145,13 @@ def hostile_app(args: argparse.Namespace) -> ProbeApp:
         retry=RetryPolicy(max_attempts=1),
     )
     monitor = Monitor(client, interval=0.5, clock=lambda: float(NOW), page_size=1000)
-    app = ProbeApp(
-        monitor,
+    app = build_app(
+        monitor=monitor,
         clock=lambda: float(NOW),
+        app_class=ProbeApp,
         real_terminal=True,
         handle_hangup=True,
         select_delay=0,
-        age_refresh=0,
     )
 
     def finish_suffixed() -> None:

@@ -23,21 +23,14 @@ from ftmon.api.client import FineTuningClient
 from ftmon.config import Secret, Settings
 from ftmon.monitor.changes import EventsAppended
 from ftmon.monitor.engine import Monitor
-from ftmon.sim.clock import SimClock
 from ftmon.sim.world import SimWorld
 from ftmon.tui.app import FtmonApp
 
-START = 1_780_000_000
 #: Keys that look real and are easy to find in any output: they must never show up.
 API_KEY = "sk-proj-RELIABILITYSECRETKEY0123456789abcdef"
 ADMIN_KEY = "sk-admin-RELIABILITYADMINKEY0123456789abcd"
 #: Fragments of the keys: a leak of a cut-down key (a repr cut to 80 characters) counts too.
 KEY_FRAGMENTS = ("RELIABILITYSECRETKEY", "RELIABILITYADMINKEY")
-
-
-def new_world(*, scenario: str = "empty", seed: int = 7) -> SimWorld:
-    """A world on a frozen clock at START."""
-    return SimWorld(seed=seed, clock=SimClock(start=START, speed=0), scenario=scenario)
 
 
 def add_long_job(world: SimWorld, suffix: str, *, hours: float, **plan: Any) -> str:
@@ -595,16 +588,11 @@ def _shown_message(event: dict[str, Any]) -> str:
 
 class DrivenApp(FtmonApp):
     """The app with its engine worker left off: the soak driver runs the same engine's cycles
-    itself, on simulated time, and the app consumes the changes exactly as it would live."""
+    itself, on simulated time, and the app consumes the changes exactly as it would live.
+    Built with ``build_app(world, monitor=monitor, app_class=DrivenApp, select_delay=0)``."""
 
     def _start_engine(self) -> None:
         return None
-
-
-def app_on(monitor: Monitor, world: SimWorld, **kwargs: Any) -> DrivenApp:
-    kwargs.setdefault("age_refresh", 0)
-    kwargs.setdefault("select_delay", 0)
-    return DrivenApp(monitor, clock=world.clock.now, **kwargs)
 
 
 def without_keys(settings: Settings) -> Settings:

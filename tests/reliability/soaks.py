@@ -16,16 +16,17 @@ from typing import Any
 
 import httpx
 from relkit import (
+    DrivenApp,
     Episode,
     Outage,
     Soak,
     SoakReport,
     add_long_job,
-    app_on,
     fault_plan,
-    new_world,
     sim_client,
 )
+from support.app import build_app
+from support.simkit import new_world
 
 from ftmon.monitor.engine import Monitor
 from ftmon.sim.app import create_app
@@ -65,7 +66,7 @@ class TuiSamples:
 
 def build_world(setup: SoakSetup) -> tuple[SimWorld, list[str]]:
     """Jobs of different lengths, so some finish during the run and some outlive it."""
-    world = new_world()
+    world = new_world(scenario="empty")
     ids = []
     for index in range(setup.jobs):
         share = 0.45 + 0.5 * index / max(1, setup.jobs - 1)
@@ -122,7 +123,7 @@ async def run_tui(setup: SoakSetup, plan: list[Episode]) -> tuple[SoakReport, Tu
     with transport_for(world, setup) as (transport, base_url, hooks):
         client, ledger = sim_client(world, transport, base_url=base_url, timeout=setup.timeout)
         monitor = Monitor(client, clock=world.clock.now, interval=INTERVAL)
-        app = app_on(monitor, world)
+        app = build_app(world, monitor=monitor, app_class=DrivenApp, select_delay=0)
         outage = Outage(ledger, *hooks) if hooks else None
         async with app.run_test(size=setup.size) as pilot:
             published = {"batches": 0, "seen": 0}

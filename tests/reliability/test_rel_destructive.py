@@ -13,13 +13,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from relkit import ADMIN_KEY, API_KEY, new_world, settings_for, workers_done
+from relkit import ADMIN_KEY, API_KEY, settings_for, workers_done
+from support.app import build_app
 from support.dialogs import confirm, wait_shown
+from support.simkit import new_world
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
 from ftmon.headless import runner
-from ftmon.monitor.engine import Monitor
 from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
@@ -65,8 +66,7 @@ def finished_with_checkpoint(world: SimWorld) -> tuple[str, str]:
 def tui(world: SimWorld, *, read_only: bool = False) -> FtmonApp:
     settings = settings_for(read_only=read_only)
     client = FineTuningClient(settings, transport=sim_transport(create_app(world)))
-    monitor = Monitor(client, interval=3600, clock=world.clock.now)
-    return FtmonApp(monitor, clock=world.clock.now, age_refresh=0, select_delay=0)
+    return build_app(world, client=client, select_delay=0)
 
 
 def offered(app: FtmonApp) -> list[str]:

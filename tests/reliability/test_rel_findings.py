@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import httpx
 from hostile_api import NOW
-from relkit import new_world, settings_for, sim_client
+from relkit import settings_for, sim_client
+from support.simkit import new_world
 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.retry import RetryPolicy
@@ -77,7 +78,7 @@ async def test_health_recovers_after_visiting_a_finished_job_during_an_outage() 
 async def test_a_backed_off_fetch_is_retried_when_its_backoff_ends() -> None:
     """F8: a job that lost the selection while backed off was retried only on its slower turn
     (every ``active_every`` cycles), so recovery could take a backoff cap plus two intervals."""
-    world = new_world()
+    world = new_world(scenario="empty")
     from relkit import add_long_job
 
     first = add_long_job(world, "first", hours=2)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from corpus import HAZARDS
-from relkit import KEY_FRAGMENTS, new_world
+from relkit import KEY_FRAGMENTS
+from support.simkit import new_world
 from terminal_bytes import _unsafe, judge
 
 from bench.common import tui_env

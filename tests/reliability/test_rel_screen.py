@@ -19,6 +19,8 @@ from corpus import HAZARDS, build_corpus
 from hostile_api import HostileApi
 from hostile_checks import unsafe_chars
 from relkit import settings_for, workers_done
+from support.app import build_app
+from support.simkit import SIM_START as NOW
 from test_rel_hostile import KNOWN
 
 from ftmon.api.client import FineTuningClient
@@ -28,7 +30,6 @@ from ftmon.tui.app import FtmonApp
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
 
-NOW = 1_780_000_000
 #: Payloads drawn in the walk: all but those that break the engine (none known now),
 #: and the page shapes (they replace the list).
 HUGE = ("huge-line", "huge-with-escapes", "huge-message", "metadata-5k", "result-files-10k")
@@ -57,8 +58,7 @@ def hostile_app(payloads: list[Any]) -> tuple[FtmonApp, HostileApi]:
     monitor = Monitor(
         client, interval=3600, clock=lambda: float(NOW), page_size=1000, active_every=10**9
     )
-    app = FtmonApp(monitor, clock=lambda: float(NOW), age_refresh=0, select_delay=0)
-    return app, api
+    return build_app(monitor=monitor, clock=lambda: float(NOW), select_delay=0), api
 
 
 def screen_problems(app: FtmonApp) -> list[str]:

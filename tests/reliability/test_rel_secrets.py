@@ -16,17 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
-from relkit import ADMIN_KEY, API_KEY, KEY_FRAGMENTS, new_world, settings_for, workers_done
+from relkit import ADMIN_KEY, API_KEY, KEY_FRAGMENTS, settings_for, workers_done
+from support.app import build_app
 from support.dialogs import confirm
+from support.simkit import new_world
 
 from ftmon.api.client import FineTuningClient
 from ftmon.cli import main
 from ftmon.headless import runner
-from ftmon.monitor.engine import Monitor
 from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
-from ftmon.tui.app import FtmonApp
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
 
@@ -114,8 +114,8 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
     world: SimWorld, seen: Seen
 ) -> None:
     client = FineTuningClient(settings_for(), transport=transport(world, seen))
-    monitor = Monitor(client, interval=3600, clock=world.clock.now)
-    app = FtmonApp(monitor, clock=world.clock.now, age_refresh=0, select_delay=0)
+    app = build_app(world, client=client, select_delay=0)
+    monitor = app.monitor
     job_id, _ = job_with_checkpoints(world)
     screens: dict[str, str] = {}
 

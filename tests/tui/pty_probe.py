@@ -14,11 +14,15 @@ import signal
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# A script (run in a pty by test_pty.py, or by hand): the tests' import roots, as pytest's
+# `pythonpath` has them, after its own directory.
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[1:1] = [str(ROOT), str(ROOT / "tests")]
 
-from tuikit import build_app, new_world
+from support.app import build_app  # noqa: E402
+from support.simkit import new_world  # noqa: E402
 
-from ftmon.tui.app import FtmonApp
+from ftmon.tui.app import FtmonApp  # noqa: E402
 
 
 class ProbeApp(FtmonApp):

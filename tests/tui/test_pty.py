@@ -145,7 +145,7 @@ def test_a_closed_terminal_that_sends_no_sighup_still_ends_the_app() -> None:
 def test_a_crash_report_shows_no_local_variables() -> None:
     """Textual's report lists every frame's locals (request headers with the key among them)."""
     code = (
-        f"import sys; sys.path.insert(0, {str(REPO / 'tests' / 'tui')!r});"
+        f"import sys; sys.path[:0] = [{str(REPO / 'tests' / 'tui')!r}, {str(REPO / 'tests')!r}];"
         "from tuikit import build_app, new_world, SECRET_KEY;"
         "app = build_app(new_world());"
         "secret = SECRET_KEY;"

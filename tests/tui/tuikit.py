@@ -1,60 +1,25 @@
-"""Helpers for the app tests: a simulated world on a frozen clock, the app on it, its screen.
+"""Helpers for the app tests: put the cursor on a job, let the engine settle, read the screen.
 
-Every app here runs the real engine (one worker) against the simulator in process. The engine's
-interval is an hour, so it polls only when asked (``refresh_now``, a new selection) and tests stay
-deterministic: move the simulated clock, ask for a poll, wait for it to land.
+The app and its world come from the shared toolkit (``support.app.build_app``,
+``support.simkit.new_world``), re-exported here for the app tests' one import line. Every app
+runs the real engine (one worker) against the simulator in process, polling only when asked:
+move the simulated clock, ask for a poll, wait for it to land.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import replace
 from typing import Any
 
+from support.app import SECRET_KEY as SECRET_KEY
+from support.app import build_app as build_app
+from support.simkit import new_world as new_world
 from textual.pilot import Pilot
 
-from ftmon.api.retry import RetryPolicy
-from ftmon.config import Secret, Settings
-from ftmon.connect import make_demo
 from ftmon.monitor.engine import Monitor
-from ftmon.sim import SimClock, SimWorld
+from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
-
-START = 1_780_000_000
-#: A key that looks real, to prove it never reaches the screen.
-SECRET_KEY = "sk-proj-SECRETSECRETSECRET0123456789"
-
-
-def new_world(*, scenario: str = "default", seed: int = 7) -> SimWorld:
-    return SimWorld(seed=seed, clock=SimClock(start=START, speed=0), scenario=scenario)
-
-
-def build_app(
-    world: SimWorld,
-    *,
-    read_only: bool = False,
-    keymap: dict[str, str] | None = None,
-    job_id: str | None = None,
-    admin: bool = True,
-    page_size: int = 20,
-    app_class: type[FtmonApp] = FtmonApp,
-    **app_kwargs: Any,
-) -> FtmonApp:
-    """The app on ``world``'s simulator, with the world's clock for ages, ETAs and health."""
-    client, _ = make_demo(Settings(read_only=read_only, keymap=dict(keymap or {})), world=world)
-    # The real API key would never be shown; a recognisable one proves it.
-    client.settings = replace(
-        client.settings,
-        api_key=Secret(SECRET_KEY),
-        admin_key=client.settings.admin_key if admin else None,
-    )
-    # One attempt per request: the engine's own backoff is what these tests watch, and the
-    # client's retry sleeps would be real seconds.
-    client.retry = RetryPolicy(max_attempts=1)
-    monitor = Monitor(client, clock=world.clock.now, interval=3600, page_size=page_size)
-    app_kwargs.setdefault("age_refresh", 0)
-    return app_class(monitor, clock=world.clock.now, job_id=job_id, **app_kwargs)
 
 
 def job_id(world: SimWorld, key: str) -> str:
