@@ -1,4 +1,10 @@
-"""Fixtures shared by every test tier: a frozen simulated world, served in process or over TCP.
+"""Fixtures shared by every test tier: a quiet environment, a frozen simulated world served in
+process or over TCP, and ftmon's commands on it.
+
+Before every test, the user's own settings are cleared (``support.env``): no key, base URL,
+profile or config file of the person running the tests reaches ftmon. Local time is UTC, so that
+screens and outputs are the same everywhere. The shared helpers these fixtures build on are in
+``tests/support/`` (its README says what each is for).
 
 Every response the simulator serves through ``sim_app`` (and so ``sim_transport`` and ``sim_tcp``)
 is validated against the OpenAPI spec; a non-conforming response fails the test that caused it.
@@ -8,11 +14,17 @@ Tests that deliberately serve off-spec data mark themselves ``@pytest.mark.sim_o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import itertools
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
+from support.cli import Run, Sim, command_runner, program_env, route_to_sim
+from support.env import clear_user_env
 from support.simkit import SIM_SEED, SIM_START, TEST_KEY
 from support.spec import SpecObserver
 
@@ -22,11 +34,30 @@ from ftmon.sim.server import running_sim
 from ftmon.sim.transport import sim_transport as make_sim_transport
 from ftmon.sim.world import SimWorld
 
+# Local-time rendering (event stamps, "created" fields) must not depend on the machine.
+os.environ["TZ"] = "UTC"
+if hasattr(time, "tzset"):
+    time.tzset()
+
+_config_names = itertools.count()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sim_off_spec: the test makes the simulator serve off-spec data on purpose"
     )
+
+
+@pytest.fixture(scope="session")
+def _no_config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("no-config")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(monkeypatch: pytest.MonkeyPatch, _no_config_dir: Path) -> None:
+    """No OPENAI_*, FTMON_* or AZURE_* variable of the user's; ``FTMON_CONFIG`` names a file
+    that does not exist (a new name each test). A test that needs a key or a config sets it."""
+    clear_user_env(monkeypatch, _no_config_dir / f"{next(_config_names)}.toml")
 
 
 @pytest.fixture
@@ -82,3 +113,21 @@ def sim_tcp(sim_world: SimWorld, spec_observer: SpecObserver) -> Iterator[str]:
     """
     with running_sim(world=sim_world, observer=spec_observer) as sim:
         yield sim.base_url
+
+
+@pytest.fixture
+def sim(sim_world: SimWorld, sim_app: Starlette, monkeypatch: pytest.MonkeyPatch) -> Sim:
+    """Every command's client on ``sim_app``, the test keys in the environment; the hooks."""
+    return route_to_sim(monkeypatch, sim_world, sim_app)
+
+
+@pytest.fixture
+def cli(sim: Sim, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """``cli("jobs", "--json")``: run one command on the simulator; returns a :class:`Run`."""
+    return command_runner(capsys)
+
+
+@pytest.fixture
+def cli_env(sim_tcp: str) -> dict[str, str]:
+    """The environment for the installed ``ftmon`` as a program against ``sim_tcp``."""
+    return program_env(sim_tcp)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dskit import good, jsonl
+from support.cli import Run
 
 from ftmon import exits
 from ftmon.cli import _add_connection_options
-from ftmon.config import Settings
-from ftmon.connect import make_demo
-from ftmon.headless import prompt, runner
+from ftmon.headless import prompt
 from ftmon.headless.commands import register_commands
 from ftmon.headless.create import create_command
 from ftmon.headless.export_cmd import export_command
@@ -23,44 +24,26 @@ from ftmon.sim.world import SimWorld
 MODEL = "gpt-4.1-mini-2025-04-14"
 
 
-class Run:
-    """Parse and run one command line; the connection is a demo client on ``world``."""
+@dataclass
+class Commands:
+    """``run("create", ...)``: one command line on the simulator (the shared ``cli`` fixture),
+    with no terminal to ask on; ``requests()`` counts what reached the simulator since."""
 
-    def __init__(self, world: SimWorld, capsys: pytest.CaptureFixture[str]) -> None:
-        self.world = world
-        self.capsys = capsys
-        parser = argparse.ArgumentParser(prog="ftmon")
-        sub = parser.add_subparsers(dest="command")
-        register_commands(sub, _add_connection_options)
-        self.parser = parser
-        self.settings = Settings()
+    cli: Callable[..., Run]
+    world: SimWorld
 
-    def __call__(self, *argv: str, settings: Settings | None = None) -> tuple[int, str, str]:
-        args = self.parser.parse_args(list(argv))
-        code = args.handler(args, settings or self.settings)
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
+    def __call__(self, *argv: str) -> Run:
+        return self.cli(*argv)
 
     def requests(self) -> int:
         return int(self.world.stats.snapshot()["total"])
 
 
 @pytest.fixture
-def run(
-    sim_world: SimWorld, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Run:
-    async def sleep(seconds: float) -> None:
-        sim_world.clock.advance(seconds)  # a watch moves the frozen world along
-
-    def connect(args: argparse.Namespace, settings: Settings) -> runner.Connection:
-        client, _ = make_demo(settings, world=sim_world)
-        clock = sim_world.clock.now
-        return runner.Connection(client, now=clock, clock=clock, sleep=sleep, world=sim_world)
-
-    monkeypatch.setattr(runner, "connect", connect)
+def run(cli: Callable[..., Run], sim_world: SimWorld, monkeypatch: pytest.MonkeyPatch) -> Commands:
     monkeypatch.setattr(prompt, "stdin_is_terminal", lambda: False)
     sim_world.stats.reset()
-    return Run(sim_world, capsys)
+    return Commands(cli, sim_world)
 
 
 def write(path: Path, records: list[Any] | bytes) -> Path:
@@ -68,7 +51,7 @@ def write(path: Path, records: list[Any] | bytes) -> Path:
     return path
 
 
-def test_create_checks_uploads_creates_and_prints_the_id(run: Run, tmp_path: Path) -> None:
+def test_create_checks_uploads_creates_and_prints_the_id(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "train.jsonl", good("supervised", 12))
     code, out, err = run(
         "create", "-m", MODEL, "-t", str(train), "--epochs", "2", "--suffix", "cli", "--yes"
@@ -84,7 +67,7 @@ def test_create_checks_uploads_creates_and_prints_the_id(run: Run, tmp_path: Pat
     assert f"uploaded {train} as {job['training_file']}" in err
 
 
-def test_create_with_an_uploaded_file_id_and_json_output(run: Run, tmp_path: Path) -> None:
+def test_create_with_an_uploaded_file_id_and_json_output(run: Commands, tmp_path: Path) -> None:
     uploaded = run.world.upload_file("t.jsonl", "fine-tune", jsonl(good("dpo", 10)))
     code, out, err = run(
         "create", "-m", MODEL, "-t", uploaded["id"], "--method", "dpo", "--beta", "0.2",
@@ -99,7 +82,7 @@ def test_create_with_an_uploaded_file_id_and_json_output(run: Run, tmp_path: Pat
     assert job["integrations"][0]["wandb"]["project"] == "ft"
 
 
-def test_invalid_options_are_named_and_nothing_is_sent(run: Run) -> None:
+def test_invalid_options_are_named_and_nothing_is_sent(run: Commands) -> None:
     code, out, err = run(
         "create", "-m", MODEL, "-t", "file-x", "--epochs", "0", "--seed", "x", "--yes"
     )
@@ -109,7 +92,9 @@ def test_invalid_options_are_named_and_nothing_is_sent(run: Run) -> None:
     assert run.requests() == 0
 
 
-def test_a_broken_local_file_is_reported_by_line_and_not_uploaded(run: Run, tmp_path: Path) -> None:
+def test_a_broken_local_file_is_reported_by_line_and_not_uploaded(
+    run: Commands, tmp_path: Path
+) -> None:
     lines = [json.dumps(r) for r in good("supervised", 12)]
     lines[2] = "{nope"
     lines[6] = json.dumps({"messages": [{"role": "user", "content": "hi"}]})
@@ -123,7 +108,7 @@ def test_a_broken_local_file_is_reported_by_line_and_not_uploaded(run: Run, tmp_
     assert run.requests() == 0
 
 
-def test_dry_run_prints_the_request_and_sends_nothing(run: Run, tmp_path: Path) -> None:
+def test_dry_run_prints_the_request_and_sends_nothing(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "train.jsonl", good("supervised", 10))
     code, out, err = run("create", "-m", MODEL, "-t", str(train), "--seed", "7", "--dry-run")
     assert code == exits.OK, err
@@ -137,20 +122,18 @@ def test_dry_run_prints_the_request_and_sends_nothing(run: Run, tmp_path: Path) 
     assert run.requests() == 0
 
 
-def test_no_terminal_and_no_yes_refuses_before_any_request(run: Run) -> None:
+def test_no_terminal_and_no_yes_refuses_before_any_request(run: Commands) -> None:
     code, _, err = run("create", "-m", MODEL, "-t", "file-abc")
     assert code == exits.USAGE and "pass --yes" in err
     assert run.requests() == 0
 
 
-def test_read_only_refuses(run: Run) -> None:
-    code, _, err = run(
-        "create", "-m", MODEL, "-t", "file-x", "--yes", settings=Settings(read_only=True)
-    )
+def test_read_only_refuses(run: Commands) -> None:
+    code, _, err = run("--read-only", "create", "-m", MODEL, "-t", "file-x", "--yes")
     assert code == exits.REFUSED and "read-only" in err
 
 
-def test_the_apis_refusal_names_the_option(run: Run, tmp_path: Path) -> None:
+def test_the_apis_refusal_names_the_option(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "train.jsonl", good("supervised", 10))
     code, out, err = run("create", "-m", "no-such-model", "-t", str(train), "--yes")
     assert code == exits.REJECTED and out == ""
@@ -158,7 +141,7 @@ def test_the_apis_refusal_names_the_option(run: Run, tmp_path: Path) -> None:
     assert "not available for fine-tuning" in err
 
 
-def test_watch_follows_the_new_job_to_success(run: Run, tmp_path: Path) -> None:
+def test_watch_follows_the_new_job_to_success(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "train.jsonl", good("supervised", 10))
     code, out, err = run(
         "create", "-m", MODEL, "-t", str(train), "--epochs", "1", "--yes", "--watch"
@@ -169,7 +152,7 @@ def test_watch_follows_the_new_job_to_success(run: Run, tmp_path: Path) -> None:
     assert "succeeded" in out.splitlines()[-1]
 
 
-def test_watch_exits_1_when_the_service_fails_the_file(run: Run, tmp_path: Path) -> None:
+def test_watch_exits_1_when_the_service_fails_the_file(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "train.jsonl", b"{not json\n" * 12)
     code, out, err = run("create", "-m", MODEL, "-t", str(train), "--no-check", "--yes", "--watch")
     assert code == exits.JOB_FAILED, err
@@ -178,7 +161,7 @@ def test_watch_exits_1_when_the_service_fails_the_file(run: Run, tmp_path: Path)
     assert "invalid_training_file" in out
 
 
-def test_export_writes_every_file(run: Run, tmp_path: Path) -> None:
+def test_export_writes_every_file(run: Commands, tmp_path: Path) -> None:
     jobs, _ = run.world.list_jobs(limit=100)
     job = next(j for j in jobs if j["status"] == "succeeded")
     code, out, err = run("export", job["id"], "--out", str(tmp_path / "x"))
@@ -192,12 +175,12 @@ def test_export_writes_every_file(run: Run, tmp_path: Path) -> None:
     assert report["metrics_source"] == "result_file" and report["events"] > 0
 
 
-def test_export_of_an_unknown_job_exits_4(run: Run, tmp_path: Path) -> None:
+def test_export_of_an_unknown_job_exits_4(run: Commands, tmp_path: Path) -> None:
     code, _, err = run("export", "ftjob-nope", "--out", str(tmp_path))
     assert code == exits.NOT_FOUND and "ftjob-nope" in err
 
 
-def test_files_upload_list_and_rm(run: Run, tmp_path: Path) -> None:
+def test_files_upload_list_and_rm(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "data.jsonl", good("reinforcement", 10))
     code, out, err = run("files", "upload", str(train), "--method", "reinforcement")
     assert code == exits.OK, err
@@ -213,14 +196,14 @@ def test_files_upload_list_and_rm(run: Run, tmp_path: Path) -> None:
     assert file_id not in [f["id"] for f in json.loads(out)]
 
 
-def test_files_upload_refuses_a_broken_file(run: Run, tmp_path: Path) -> None:
+def test_files_upload_refuses_a_broken_file(run: Commands, tmp_path: Path) -> None:
     train = write(tmp_path / "data.jsonl", good("supervised", 10))
     code, _, err = run("files", "upload", str(train), "--method", "dpo")
     assert code == exits.USAGE and f"{train}:1: a chat record" in err
     assert run.requests() == 0
 
 
-def test_files_check_is_local_and_lists_every_problem(run: Run, tmp_path: Path) -> None:
+def test_files_check_is_local_and_lists_every_problem(run: Commands, tmp_path: Path) -> None:
     path = write(tmp_path / "t.jsonl", b"{x\n[]\n")
     code, out, _ = run("files", "check", str(path))
     assert code == exits.USAGE

@@ -1,22 +1,18 @@
 """Fixtures for driving the installed ``ftmon`` in a pseudo-terminal against ``ftmon sim`` on TCP.
 
-The pty harness and the simulator subprocess live in ``bench/`` (the benchmarks use the same
-ones), so the repository root is put on ``sys.path`` here.
+The simulator subprocess is the benchmarks' (``bench/common.py``); the pty driver is the shared
+one (``support.pty``, which the benchmarks use too).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from support.cli import FTMON
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.common import SimProcess  # noqa: E402
+from bench.common import SimProcess
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +25,6 @@ def sim() -> Iterator[SimProcess]:
 @pytest.fixture
 def ftmon_script() -> str:
     """The ``ftmon`` console script installed beside this interpreter (not ``python -m``)."""
-    script = Path(sys.executable).parent / "ftmon"
-    if not script.exists():
+    if not FTMON.exists():
         pytest.fail(f"the ftmon console script is not installed next to {sys.executable}")
-    return str(script)
+    return str(FTMON)

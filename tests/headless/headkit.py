@@ -1,4 +1,8 @@
-"""Helpers for the headless tests: a command's result, the simulator hooks, small jobs."""
+"""Helpers for the headless tests: small jobs, and a server that never answers well.
+
+A command's result (``Run``), the simulator hooks (``Sim``) and the ``cli`` fixture are the
+shared ones: ``support.cli`` and the root ``conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +21,6 @@ from ftmon.sim.world import SimWorld
 
 #: The installed console script, beside this interpreter.
 FTMON = Path(sys.executable).with_name("ftmon")
-
-
-@dataclass
-class Run:
-    """What a command left behind: its exit code, stdout and stderr."""
-
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    def records(self) -> list[dict[str, Any]]:
-        """JSON Lines: one object per line, every line one object."""
-        return [json.loads(line) for line in self.out.splitlines()]
-
-
-@dataclass
-class Sim:
-    """Hooks a test sets on the in-process connection."""
-
-    world: SimWorld
-    #: Called with the world after each sleep of a command (to inject faults, cancel, ...).
-    on_sleep: list[Callable[[SimWorld], None]] = field(default_factory=list)
-    sleeps: list[float] = field(default_factory=list)
-    connects: int = 0
 
 
 def lifecycle_job(world: SimWorld, suffix: str, **plan: Any) -> str:

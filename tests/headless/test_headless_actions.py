@@ -6,7 +6,8 @@ import io
 from collections.abc import Callable
 
 import pytest
-from headkit import Run, Sim, lifecycle_job
+from headkit import lifecycle_job
+from support.cli import Run, Sim
 
 from ftmon import exits
 from ftmon.headless import prompt

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from headkit import Sim
+from support.cli import Sim
 from support.simkit import TEST_KEY
 
 from ftmon import text

@@ -5,9 +5,7 @@ second. Each request alone would retry for minutes; the command must end near th
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,15 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from headkit import HostileServer, Run, Sim
-from support.simkit import TEST_KEY
+from headkit import HostileServer
+from support.cli import FTMON, Run, Sim, program_env
 
 from ftmon import exits
 from ftmon.api.client import FineTuningClient
 from ftmon.headless import runner
 from ftmon.sim.transport import sim_transport
 
-FTMON = Path(sys.executable).with_name("ftmon")
 GIVE_UP = 2.0
 #: Behavioural bound: the give-up, the last try it allows, and a slow start on a busy machine.
 SLACK = 10.0
@@ -40,8 +37,7 @@ def run_against(server: HostileServer, tmp_path: Path, *argv: str) -> tuple[int,
     config = tmp_path / "config.toml"
     config.write_text("max_retries = 20\ntimeout = 60\n")
     config.chmod(0o600)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FTMON_"))}
-    env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=TEST_KEY, FTMON_CONFIG=str(config))
+    env = program_env(server.base_url, FTMON_CONFIG=str(config))
     started = time.monotonic()
     proc = subprocess.Popen(
         [str(FTMON), *argv, "--give-up-after", f"{GIVE_UP:g}"],

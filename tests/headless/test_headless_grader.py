@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headkit import Run, Sim
+from support.cli import Run, Sim
 from support.graders import EXACT, SIMILAR
 
 from ftmon import exits

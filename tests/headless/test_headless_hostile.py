@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from headkit import Run, Sim
+from support.cli import Run, Sim
 
 from ftmon.headless import output
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from headkit import Run
+from support.cli import Run
 
 from ftmon.config import ConfigError, load_settings
 from ftmon.localread import SMALL_FILE_CAP, LocalInputError, read_text_capped, regular_file

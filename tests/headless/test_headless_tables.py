@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from headkit import Run
 from rich.text import Text
+from support.cli import Run
 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.models import FineTuningJob

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -15,41 +14,24 @@ from pathlib import Path
 
 import pytest
 from headkit import lifecycle_job
-from support.simkit import TEST_KEY
+from support.cli import FTMON
 
 from ftmon import exits
 from ftmon.sim.world import SimWorld
 
-FTMON = Path(sys.executable).with_name("ftmon")
 TIMEOUT = 60
-
-
-@pytest.fixture
-def env(sim_tcp: str, tmp_path: Path) -> dict[str, str]:
-    """A clean environment pointing at the simulator: base URL and a test key, no config."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "FTMON_")) and k not in ("NO_COLOR", "COLUMNS")
-    }
-    clean.update(
-        OPENAI_BASE_URL=sim_tcp,
-        OPENAI_API_KEY=TEST_KEY,
-        FTMON_CONFIG=str(tmp_path / "absent.toml"),
-        TZ="UTC",
-    )
-    return clean
-
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def ftmon(env: dict[str, str]) -> Runner:
+def ftmon(cli_env: dict[str, str]) -> Runner:
+    """``ftmon("jobs", extra={...})``: the installed program on ``sim_tcp``, to its end."""
+
     def run(*argv: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(FTMON), *argv],
-            env={**env, **(extra or {})},
+            env={**cli_env, **(extra or {})},
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -73,11 +55,11 @@ def test_the_installed_script_lists_jobs_as_json(ftmon: Runner, sim_world: SimWo
     ]
 
 
-def test_python_dash_m_shows_a_job(env: dict[str, str], sim_world: SimWorld) -> None:
+def test_python_dash_m_shows_a_job(cli_env: dict[str, str], sim_world: SimWorld) -> None:
     jid = sim_world.highlights["job:faq-bot-v2"]
     done = subprocess.run(
         [sys.executable, "-m", "ftmon", "show", jid],
-        env=env,
+        env=cli_env,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -143,7 +125,7 @@ def test_a_rejected_key_is_exit_5_and_never_shown(ftmon: Runner) -> None:
     assert done.stderr.count("\n") == 1
 
 
-def test_no_key_at_all_is_exit_5(ftmon: Runner, env: dict[str, str]) -> None:
+def test_no_key_at_all_is_exit_5(ftmon: Runner, cli_env: dict[str, str]) -> None:
     done = ftmon("jobs", extra={"OPENAI_API_KEY": ""})
     assert done.returncode == exits.AUTH
     assert done.stderr.startswith("ftmon: No API key")
@@ -173,11 +155,11 @@ def _sigint_as_at_a_terminal() -> None:  # pragma: no cover - in the child, befo
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_exits_130_at_once(env: dict[str, str], sim_world: SimWorld) -> None:
+def test_ctrl_c_exits_130_at_once(cli_env: dict[str, str], sim_world: SimWorld) -> None:
     jid = sim_world.highlights["job:support-bot-v3"]  # running; the frozen clock never ends it
     proc = subprocess.Popen(
         [str(FTMON), "watch", jid, "--interval", "0.2"],
-        env=env,
+        env=cli_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -199,13 +181,13 @@ def test_ctrl_c_exits_130_at_once(env: dict[str, str], sim_world: SimWorld) -> N
     assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
 
 
-def test_a_closed_pipe_ends_quietly(env: dict[str, str], sim_world: SimWorld) -> None:
+def test_a_closed_pipe_ends_quietly(cli_env: dict[str, str], sim_world: SimWorld) -> None:
     events = [{"message": f"event number {n}", "offset_seconds": n} for n in range(3000)]
     jid = sim_world.add_job({"suffix": "chatty", "status": "running", "events": events})["id"]
     sim_world.clock.advance(4000)
     proc = subprocess.Popen(
         [str(FTMON), "events", jid],
-        env=env,
+        env=cli_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from headkit import Run, Sim, lifecycle_job
+from headkit import lifecycle_job
+from support.cli import Run, Sim
 from support.simkit import TEST_KEY
 
 from ftmon import exits

@@ -8,19 +8,17 @@ Judged at the simulator: its request counts show whether anything was sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from relkit import ADMIN_KEY, API_KEY, settings_for, workers_done
 from support.app import build_app
+from support.cli import Run, command_runner, route_to_sim
 from support.dialogs import confirm, wait_shown
 from support.simkit import new_world
 
 from ftmon.api.client import FineTuningClient
-from ftmon.cli import main
-from ftmon.headless import runner
 from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
@@ -182,30 +180,11 @@ async def test_read_only_leaves_no_way_to_change_anything(world: SimWorld) -> No
 
 @pytest.fixture
 def cli(
-    world: SimWorld, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-    app = create_app(world)
-
-    def connect(args: Any, settings: Any) -> runner.Connection:
-        async def sleep(seconds: float) -> None:
-            world.clock.advance(seconds)
-
-        client = FineTuningClient(
-            replace(settings, base_url="http://sim.test/v1"), transport=sim_transport(app)
-        )
-        return runner.Connection(client, now=world.clock.now, clock=world.clock.now, sleep=sleep)
-
-    monkeypatch.setattr(runner, "connect", connect)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
+    world: SimWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Run]:
+    """Commands on this suite's world (not spec-checked), with the recognisable keys."""
+    route_to_sim(monkeypatch, world, create_app(world), api_key=API_KEY, admin_key=ADMIN_KEY)
+    return command_runner(capsys)
 
 
 def destructive_commands(world: SimWorld, tmp: Any) -> list[list[str]]:
@@ -228,7 +207,7 @@ def destructive_commands(world: SimWorld, tmp: Any) -> list[list[str]]:
 
 
 def test_headless_changes_need_yes_when_there_is_no_terminal_to_ask(
-    cli: Callable[..., tuple[int, str, str]], world: SimWorld, tmp_path: Any
+    cli: Callable[..., Run], world: SimWorld, tmp_path: Any
 ) -> None:
     commands = destructive_commands(world, tmp_path)
     world.stats.reset()
@@ -240,7 +219,7 @@ def test_headless_changes_need_yes_when_there_is_no_terminal_to_ask(
 
 
 def test_headless_read_only_refuses_every_change_even_with_yes(
-    cli: Callable[..., tuple[int, str, str]], world: SimWorld, tmp_path: Any
+    cli: Callable[..., Run], world: SimWorld, tmp_path: Any
 ) -> None:
     commands = destructive_commands(world, tmp_path)
     world.stats.reset()

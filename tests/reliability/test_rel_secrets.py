@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,11 @@ import httpx
 import pytest
 from relkit import ADMIN_KEY, API_KEY, KEY_FRAGMENTS, settings_for, workers_done
 from support.app import build_app
+from support.cli import Run, command_runner, route_to_sim
 from support.dialogs import confirm
 from support.simkit import new_world
 
 from ftmon.api.client import FineTuningClient
-from ftmon.cli import main
-from ftmon.headless import runner
 from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
@@ -207,42 +206,17 @@ async def test_no_screen_shows_a_key_and_the_admin_key_goes_only_to_permissions(
 
 @pytest.fixture
 def cli(
-    world: SimWorld, seen: Seen, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    """``cli("jobs", "--json")`` on the simulator, with the keys in the environment."""
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", ADMIN_KEY)
-    monkeypatch.setenv("TZ", "UTC")
-
-    def connect(args: Any, settings: Any) -> runner.Connection:
-        async def sleep(seconds: float) -> None:
-            world.clock.advance(seconds)
-
-        async def no_wait(seconds: float) -> None:
-            return None
-
-        client = FineTuningClient(
-            replace(settings, base_url="http://sim.test/v1"),
-            transport=transport(world, seen),
-            sleep=no_wait,
-        )
-        return runner.Connection(
-            client, now=world.clock.now, clock=world.clock.now, sleep=sleep, world=world
-        )
-
-    monkeypatch.setattr(runner, "connect", connect)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
+    world: SimWorld, seen: Seen, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Run]:
+    """``cli("jobs", "--json")`` on the simulator (every request recorded by ``seen``), with
+    the recognisable keys in the environment."""
+    app = seen.wrap(create_app(world))
+    route_to_sim(monkeypatch, world, app, api_key=API_KEY, admin_key=ADMIN_KEY)
+    return command_runner(capsys)
 
 
 def test_no_headless_command_prints_a_key(
-    cli: Callable[..., tuple[int, str, str]], world: SimWorld, seen: Seen, tmp_path: Path
+    cli: Callable[..., Run], world: SimWorld, seen: Seen, tmp_path: Path
 ) -> None:
     finished, checkpoint = job_with_checkpoints(world)
     running = world.highlights["job:support-bot-v3"]
@@ -333,7 +307,7 @@ class Boom(RuntimeError):
 
 
 def test_a_bug_in_a_command_shows_no_key_with_or_without_ftmon_debug(
-    cli: Callable[..., tuple[int, str, str]], world: SimWorld, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Run], world: SimWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected exception under a request: one line without FTMON_DEBUG, Python's own
     traceback with it (no local variables either way)."""

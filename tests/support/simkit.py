@@ -17,20 +17,6 @@ SIM_START = 1_780_000_000  # 2026-05-28T20:26:40Z: every frozen world starts her
 SIM_SEED = 7
 TEST_KEY = "sk-test-0000"
 ADMIN_KEY = "sk-admin-test-0000"
-#: What the user's environment could set that changes ftmon's output: cleared for command tests.
-USER_ENV = (
-    "OPENAI_API_KEY",
-    "OPENAI_ADMIN_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-    "FTMON_PROFILE",
-    "FTMON_DEBUG",
-    "COLUMNS",
-    "NO_COLOR",
-    "FORCE_COLOR",
-    "TEXTUAL_LOG",
-)
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
