@@ -42,7 +42,7 @@ from bench.common import (
     python_exe,
     tui_env,
 )
-from bench.pty_harness import PtyProcess
+from tests.support.pty import PtyProcess
 
 STALL_GOAL = 0.100
 RSS_GOAL = 200 * 1024 * 1024

@@ -35,7 +35,7 @@ from bench.common import (
     ref_app_argv,
     tui_env,
 )
-from bench.pty_harness import PtyProcess
+from tests.support.pty import PtyProcess
 
 GOAL = 0.5  # seconds more than the minimal app
 ID_SHOWN = 20

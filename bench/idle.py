@@ -35,7 +35,7 @@ from bench.common import (
     sim_request_count,
     tui_env,
 )
-from bench.pty_harness import PtyProcess, Window
+from tests.support.pty import PtyProcess, Window
 
 CPU_GOAL = 0.5  # percent
 SETTLE = 2.0  # seconds without output before the window starts

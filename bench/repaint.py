@@ -44,7 +44,7 @@ from bench.common import (
     ref_app_argv,
     tui_env,
 )
-from bench.pty_harness import PtyProcess
+from tests.support.pty import PtyProcess
 
 GOAL = 1024
 STEP_SECONDS = 10.0

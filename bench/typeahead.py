@@ -31,7 +31,7 @@ from bench.common import (
     ref_app_argv,
     tui_env,
 )
-from bench.pty_harness import PtyProcess
+from tests.support.pty import PtyProcess
 
 GOAL = 1.0  # seconds for a burst of 40 keys
 CTRL_U = "\x15"

@@ -238,10 +238,10 @@ def hostile_runs(results: Results) -> None:
 
 
 def hostile_pty() -> tuple[Any, int]:
+    from support.pty import PtyProcess
     from terminal_bytes import judge
 
     from bench.common import tui_env
-    from bench.pty_harness import PtyProcess
 
     argv = [sys.executable, str(SUITE / "probe.py"), "hostile"]
     with PtyProcess(argv, env=tui_env(TZ="UTC"), cols=160, rows=48) as term:
@@ -263,8 +263,9 @@ def hostile_pty() -> tuple[Any, int]:
 
 
 def terminal_runs(results: Results) -> None:
+    from support.pty import PtyProcess, close_pty_without_sighup
+
     from bench.common import tui_env
-    from bench.pty_harness import PtyProcess, close_pty_without_sighup
 
     print("terminal loss...", flush=True)
     argv = [sys.executable, str(SUITE / "probe.py"), "sim", "--speed", "60", "--interval", "0.2"]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.pty import PtyProcess
 
 from bench.common import SimProcess, tui_env
-from bench.pty_harness import PtyProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import psutil
 import pytest
+from support.pty import PtyProcess, tree_processes
 
 from bench.common import SimProcess, tui_env
-from bench.pty_harness import PtyProcess, tree_processes
 
 pytestmark = pytest.mark.e2e
 

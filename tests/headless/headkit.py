@@ -7,20 +7,11 @@ shared ones: ``support.cli`` and the root ``conftest.py``.
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import socket
-import sys
 import threading
-import time
-from pathlib import Path
 from typing import Any
 
 from ftmon.sim.world import SimWorld
-
-#: The installed console script, beside this interpreter.
-FTMON = Path(sys.executable).with_name("ftmon")
 
 
 def lifecycle_job(world: SimWorld, suffix: str, **plan: Any) -> str:
@@ -131,46 +122,3 @@ class HostileServer:
         self._accepter.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
-
-
-class Terminal:
-    """``ftmon`` on a pty: the pty is its controlling terminal, so Ctrl-C is a real SIGINT."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        pid, fd = pty.fork()
-        if pid == 0:  # pragma: no cover - the child
-            os.execve(str(FTMON), [str(FTMON), *argv], env)
-        self.pid, self.fd = pid, fd
-        self.seen = b""
-
-    def wait_for(self, text: bytes, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"never saw {text!r}; saw {self.seen!r}"
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if ready:
-                try:
-                    self.seen += os.read(self.fd, 4096)
-                except OSError:  # the child closed the pty
-                    break
-        assert text in self.seen, self.seen
-
-    def type(self, keys: bytes) -> None:
-        os.write(self.fd, keys)
-
-    def exit_code(self, timeout: float = 10) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                self.seen += (
-                    os.read(self.fd, 4096) if select.select([self.fd], [], [], 0.05)[0] else b""
-                )
-            except OSError:
-                pass
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                os.close(self.fd)
-                return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, 9)
-        raise AssertionError(f"still running; saw {self.seen!r}")

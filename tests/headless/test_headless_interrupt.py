@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headkit import FTMON, HostileServer, Terminal
-from support.simkit import TEST_KEY
+from headkit import HostileServer
+from support.cli import FTMON, program_env
+from support.pty import PtyProcess
 
 from ftmon import cli, exits
 
@@ -55,19 +56,16 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "FTMON_")) and k not in ("NO_COLOR", "COLUMNS")
-    }
-    clean.update(
-        OPENAI_BASE_URL=f"http://127.0.0.1:{closed_port()}/v1",
-        OPENAI_API_KEY=TEST_KEY,
-        FTMON_CONFIG=str(tmp_path / "absent.toml"),
-        TERM="xterm-256color",
-    )
-    return clean
+def env() -> dict[str, str]:
+    """The program's environment: a test key, and a base URL where nothing listens."""
+    return program_env(f"http://127.0.0.1:{closed_port()}/v1", TERM="xterm-256color")
+
+
+def ended(term: PtyProcess, timeout: float) -> tuple[int | None, bytes]:
+    """The exit code, and every byte the command wrote."""
+    code = term.wait_exit(timeout)
+    term.wait_eof()
+    return code, term.raw_output()
 
 
 def _sigint_as_at_a_terminal() -> None:  # pragma: no cover - in the child, before exec
@@ -128,25 +126,26 @@ def test_ctrl_c_while_a_dataset_is_checked_stops_the_check(
 ) -> None:
     """The check runs in a thread; Ctrl-C cancelled the await but asyncio.run waited for the
     thread to check the whole file (the progress line ran on to 100%) before exit 130."""
-    term = Terminal([a.format(big=big) for a in argv], env)
-    term.wait_for(b"checking big.jsonl")
-    term.type(b"\x03")
-    assert term.exit_code(timeout=60) == exits.INTERRUPTED
-    assert b"Traceback" not in term.seen
-    assert percents(term.seen) and max(percents(term.seen)) < 50, term.seen[-200:]
-    assert b"uploading" not in term.seen
+    with PtyProcess([str(FTMON), *(a.format(big=big) for a in argv)], env=env) as term:
+        term.wait_for_output(b"checking big.jsonl", timeout=20)
+        term.send(b"\x03")
+        code, seen = ended(term, 60)
+    assert code == exits.INTERRUPTED
+    assert b"Traceback" not in seen
+    assert percents(seen) and max(percents(seen)) < 50, seen[-200:]
+    assert b"uploading" not in seen
 
 
 def test_ctrl_c_during_an_upload_exits_130(env: dict[str, str], big: Path) -> None:
     server = HostileServer("sink")  # takes the connection, never reads: the upload stalls
     try:
-        term = Terminal(
-            ["files", "upload", str(big), "--no-check"], {**env, "OPENAI_BASE_URL": server.base_url}
-        )
-        term.wait_for(b"uploading big.jsonl")
-        term.type(b"\x03")
-        assert term.exit_code(timeout=30) == exits.INTERRUPTED
-        assert b"Traceback" not in term.seen
+        argv = [str(FTMON), "files", "upload", str(big), "--no-check"]
+        with PtyProcess(argv, env={**env, "OPENAI_BASE_URL": server.base_url}) as term:
+            term.wait_for_output(b"uploading big.jsonl", timeout=20)
+            term.send(b"\x03")
+            code, seen = ended(term, 30)
+        assert code == exits.INTERRUPTED
+        assert b"Traceback" not in seen
     finally:
         server.close()
 

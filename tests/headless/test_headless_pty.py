@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
-from headkit import Terminal
-from support.simkit import TEST_KEY
+from support.cli import FTMON
+from support.pty import PtyProcess
 
 from ftmon import exits
 from ftmon.sim.world import SimWorld
 
+Terminal = Callable[..., PtyProcess]
+
 
 @pytest.fixture
-def term_env(sim_tcp: str, tmp_path: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "FTMON_")) and k not in ("NO_COLOR", "COLUMNS")
-    }
-    env.update(
-        OPENAI_BASE_URL=sim_tcp,
-        OPENAI_API_KEY=TEST_KEY,
-        FTMON_CONFIG=str(tmp_path / "absent.toml"),
-        TERM="xterm-256color",
-        TZ="UTC",
-    )
-    return env
+def terminal(cli_env: dict[str, str]) -> Iterator[Terminal]:
+    """``terminal("cancel", job)``: the installed ``ftmon`` on a pty, against ``sim_tcp``."""
+    started: list[PtyProcess] = []
+
+    def start(*argv: str, **env: str) -> PtyProcess:
+        term = PtyProcess([str(FTMON), *argv], env={**cli_env, **env}).start()
+        started.append(term)
+        return term
+
+    yield start
+    for term in started:
+        term.close()
+
+
+def ended(term: PtyProcess, timeout: float = 10) -> tuple[int | None, bytes]:
+    """The exit code, and every byte the command wrote."""
+    code = term.wait_exit(timeout)
+    term.wait_eof()
+    return code, term.raw_output()
 
 
 @pytest.fixture
@@ -37,42 +43,44 @@ def running(sim_world: SimWorld) -> str:
 
 
 def test_the_prompt_asks_and_yes_cancels(
-    term_env: dict[str, str], sim_world: SimWorld, running: str
+    terminal: Terminal, sim_world: SimWorld, running: str
 ) -> None:
-    term = Terminal(["cancel", running], term_env)
-    term.wait_for(b"[y/N] ")
-    assert f"Cancel job {running} (support-bot-v3), now running?".encode() in term.seen
-    term.type(b"y\r")
-    assert term.exit_code() == 0
-    assert b"cancel sent" in term.seen
-    assert b"\x1b[" in term.seen  # a terminal gets colour
+    term = terminal("cancel", running)
+    term.wait_for_output(b"[y/N] ", timeout=20)
+    assert f"Cancel job {running} (support-bot-v3), now running?".encode() in term.raw_output()
+    term.send(b"y\r")
+    code, seen = ended(term)
+    assert code == 0
+    assert b"cancel sent" in seen
+    assert b"\x1b[" in seen  # a terminal gets colour
     assert sim_world.get_job(running)["status"] in ("cancelled", "cancelling")
 
 
-def test_enter_alone_is_no(term_env: dict[str, str], sim_world: SimWorld, running: str) -> None:
-    term = Terminal(["pause", running], term_env)
-    term.wait_for(b"[y/N] ")
-    term.type(b"\r")
-    assert term.exit_code() == exits.REFUSED
+def test_enter_alone_is_no(terminal: Terminal, sim_world: SimWorld, running: str) -> None:
+    term = terminal("pause", running)
+    term.wait_for_output(b"[y/N] ", timeout=20)
+    term.send(b"\r")
+    assert ended(term)[0] == exits.REFUSED
     assert sim_world.get_job(running)["status"] == "running"
 
 
 def test_ctrl_c_at_the_prompt_exits_130_at_once(
-    term_env: dict[str, str], sim_world: SimWorld, running: str
+    terminal: Terminal, sim_world: SimWorld, running: str
 ) -> None:
-    term = Terminal(["cancel", running], term_env)
-    term.wait_for(b"[y/N] ")
+    term = terminal("cancel", running)
+    term.wait_for_output(b"[y/N] ", timeout=20)
     started = time.monotonic()
-    term.type(b"\x03")
-    assert term.exit_code() == exits.INTERRUPTED
+    term.send(b"\x03")
+    code = term.wait_exit(10)
+    assert code == exits.INTERRUPTED
     assert time.monotonic() - started < 5
-    assert b"Traceback" not in term.seen
+    assert b"Traceback" not in ended(term)[1]
     assert sim_world.get_job(running)["status"] == "running"
 
 
-def test_no_color_on_a_terminal(term_env: dict[str, str], sim_world: SimWorld) -> None:
-    term = Terminal(["jobs"], {**term_env, "NO_COLOR": "1"})
-    assert term.exit_code() == 0
-    assert b"ftjob-" in term.seen and b"\x1b" not in term.seen
-    header = term.seen.splitlines()[0].split()
+def test_no_color_on_a_terminal(terminal: Terminal, sim_world: SimWorld) -> None:
+    code, seen = ended(terminal("jobs", NO_COLOR="1"))
+    assert code == 0
+    assert b"ftjob-" in seen and b"\x1b" not in seen
+    header = seen.splitlines()[0].split()
     assert header == [b"status", b"id", b"model", b"suffix", b"progress", b"age"]

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from corpus import HAZARDS
 from relkit import KEY_FRAGMENTS
+from support.pty import PtyProcess, close_pty_without_sighup
 from support.simkit import new_world
 from terminal_bytes import _unsafe, judge
 
 from bench.common import tui_env
-from bench.pty_harness import PtyProcess, close_pty_without_sighup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name != "posix", reason="needs a pty")]
 

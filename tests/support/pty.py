@@ -1,5 +1,9 @@
 """Run a program in a real pseudo-terminal and watch it as a user and as a profiler would.
 
+The one pty driver of the repository: the pty tests (``tests/tui/test_pty.py``,
+``tests/headless``, ``tests/reliability/test_rel_pty.py``, ``tests/e2e``), the benchmarks in
+``bench/`` (which import it as ``tests.support.pty``) and ``scripts/reliability.py`` all use it.
+
 Textual's headless ``run_test()`` writes nothing, so what a terminal receives (bytes), what it
 shows (a ``pyte`` screen) and what the program costs (CPU, RSS of its process tree) can only be
 measured on a real pty. One reader thread drains the master side continuously, so the child never
@@ -26,7 +30,7 @@ from pathlib import Path
 import psutil
 import pyte
 
-#: Names for the keys the benchmarks and the end-to-end test press, as a terminal sends them.
+#: Names for the keys the benchmarks and the pty tests press, as a terminal sends them.
 KEYS: dict[str, bytes] = {
     "enter": b"\r",
     "tab": b"\t",
@@ -167,7 +171,12 @@ def peak_rss(pid: int) -> int | None:
 class PtyProcess:
     """A command running in a pseudo-terminal of ``cols`` x ``rows``, with ``TERM=xterm-256color``.
 
-    Use as a context manager, or call :meth:`start` and :meth:`close`.
+    The pty is the program's controlling terminal, so Ctrl-C (``"\\x03"``) is a real SIGINT and
+    closing the master side (:meth:`hang_up`) a real SIGHUP. ``env`` is the program's whole
+    environment (default: this process's); ``COLUMNS``/``LINES`` follow the size unless set, and
+    no colour depth is guessed from the parent's terminal: ``truecolor=True`` sets
+    ``COLORTERM=truecolor``, as a modern terminal does. Use as a context manager, or call
+    :meth:`start` and :meth:`close`.
     """
 
     def __init__(
@@ -179,6 +188,7 @@ class PtyProcess:
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
         keep_raw: bool = True,
+        truecolor: bool = False,
     ) -> None:
         self.argv = list(argv)
         self.cols = cols
@@ -188,9 +198,11 @@ class PtyProcess:
         base["TERM"] = "xterm-256color"
         base.setdefault("COLUMNS", str(cols))
         base.setdefault("LINES", str(rows))
-        # Ours is the terminal: no colour-depth guess from the parent's terminal.
-        base.pop("COLORTERM", None)
-        base.pop("TEXTUAL", None)
+        # Ours is the terminal: no colour-depth (or multiplexer) guess from the parent's terminal.
+        for name in ("COLORTERM", "TEXTUAL", "TMUX"):
+            base.pop(name, None)
+        if truecolor:
+            base["COLORTERM"] = "truecolor"
         self.env = base
         self.keep_raw = keep_raw
 
@@ -339,6 +351,11 @@ class PtyProcess:
         except subprocess.TimeoutExpired:
             return None
 
+    def wait_eof(self, timeout: float = 5.0) -> bool:
+        """Wait until the reader has read everything (the last writer of the pty has gone), so
+        :meth:`raw_output` holds what the program wrote before it exited."""
+        return self._eof.wait(timeout)
+
     # -- input -----------------------------------------------------------------------------------
 
     def send(self, data: bytes | str) -> None:
@@ -378,6 +395,12 @@ class PtyProcess:
         """Every byte written to the terminal so far (kept only with ``keep_raw``)."""
         with self._lock:
             return bytes(self._raw)
+
+    def output_since(self, start: float) -> bytes:
+        """The bytes that arrived at or after ``start`` (kept only with ``keep_raw``)."""
+        with self._lock:
+            skipped = sum(c.size for c in self._chunks if c.at < start)
+            return bytes(self._raw[skipped:])
 
     def bytes_between(self, start: float, end: float | None = None) -> int:
         """Bytes that arrived in ``[start, end)`` (monotonic times)."""
@@ -444,6 +467,22 @@ class PtyProcess:
             screen = self._text_locked()
         state = "exited" if self.exited() else "running"
         raise PtyTimeout(f"screen never showed {what!r} in {timeout:g}s ({state}):\n{screen}")
+
+    def wait_for_output(self, needle: bytes, timeout: float = 10.0) -> None:
+        """Wait until the bytes written so far hold ``needle`` (what a line-mode program
+        prints, before the screen wraps or overwrites it). Needs ``keep_raw``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while needle not in self._raw:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._eof.is_set():
+                    break
+                self._changed.wait(min(remaining, 0.1))
+            if needle in self._raw:
+                return
+            tail = bytes(self._raw[-500:])
+        state = "exited" if self.exited() else "running"
+        raise PtyTimeout(f"never wrote {needle!r} in {timeout:g}s ({state}); last: {tail!r}")
 
     def wait_gone(self, what: str | re.Pattern[str], timeout: float = 10.0) -> float:
         """Wait until the screen no longer shows ``what``."""
