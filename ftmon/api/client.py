@@ -363,10 +363,6 @@ class FineTuningClient:
         # on it: it refused by rate limit, or the request never left this machine.
         return exc.status_code == 429 or exc.request_sent is False
 
-    async def _get_json(self, path: str, **kwargs: Any) -> Any:
-        response = await self.request("GET", path, **kwargs)
-        return _decode_json(response)
-
     async def _model(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         response = await self.request(method, path, **kwargs)
         return _parse(model, _decode_json(response), response)

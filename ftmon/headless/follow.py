@@ -26,6 +26,7 @@ from ftmon.api.client import RetryHook
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.headless.runner import Context
 from ftmon.monitor.changes import (
+    Change,
     CheckpointsChanged,
     EventsAppended,
     HealthChanged,
@@ -281,7 +282,7 @@ class Follower:
 
     # -- engine changes -> reporter ------------------------------------------------------------
 
-    def _on_changes(self, changes: list[Any]) -> None:
+    def _on_changes(self, changes: list[Change]) -> None:
         """One poll's changes, reported as a person reads them: events before the new status."""
         job = self.monitor.job(self.job_id)
         for change in changes:

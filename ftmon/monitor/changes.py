@@ -5,7 +5,7 @@ Each change names what changed, so a consumer repaints only that (a row, a log l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.monitor.health import Health
@@ -84,13 +84,7 @@ class ActionFailed:
     message: str
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Several changes from one poll, delivered together so a consumer repaints once."""
-
-    changes: tuple[object, ...] = field(default_factory=tuple)
-
-
+#: Every change the engine publishes; a listener gets a list of them per poll.
 Change = (
     JobsChanged
     | EventsAppended

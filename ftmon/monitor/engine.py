@@ -73,6 +73,7 @@ from ftmon.api.pagination import EventTail
 from ftmon.monitor import reads
 from ftmon.monitor.changes import (
     ActionFailed,
+    Change,
     CheckpointsChanged,
     EventsAppended,
     EventsPrepended,
@@ -86,7 +87,7 @@ from ftmon.monitor.health import Backoff, Health
 from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MetricSeries
 
-Listener = Callable[[list[Any]], None]
+Listener = Callable[[list[Change]], None]
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ class Monitor:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def _publish(self, changes: list[Any]) -> None:
+    def _publish(self, changes: list[Change]) -> None:
         if not changes:
             return
         for listener in list(self._listeners):
@@ -373,7 +374,7 @@ class Monitor:
         try:
             listed: set[str] | None = None
             if self.watch_list:
-                changes: list[Any] = []
+                changes: list[Change] = []
                 listed = await self._guard("jobs", self._poll_list(changes))
                 # The list goes out first, so the screen fills before the details arrive.
                 self._publish(changes)
@@ -392,7 +393,7 @@ class Monitor:
             else:
                 tasks = self._budgeted_tasks(listed, self.active_budget)
             await asyncio.gather(*tasks)
-            health: list[Any] = []
+            health: list[Change] = []
             self._after_cycle(health)
             self._publish(health)
         finally:
@@ -400,7 +401,7 @@ class Monitor:
 
     async def _publishing(self, fetch: Callable[..., Any], job_id: str, *args: Any) -> None:
         """Run one job's fetches and publish what they found as soon as they are done."""
-        changes: list[Any] = []
+        changes: list[Change] = []
         await fetch(job_id, changes, *args)
         self._publish(changes)
 
@@ -561,13 +562,13 @@ class Monitor:
             walk = self._walk
             if walk is None:
                 return
-            changes: list[Any] = []
+            changes: list[Change] = []
             read = await self._guard(WALK_ENDPOINT, self._walk_page(walk, changes))
             self._publish(changes)
             if read is None:
                 return
 
-    async def _walk_page(self, walk: _Walk, changes: list[Any]) -> bool:
+    async def _walk_page(self, walk: _Walk, changes: list[Change]) -> bool:
         page = await self.client.list_jobs(limit=WALK_PAGE_SIZE, after=walk.after)
         self._note_unreadable(WALK_ENDPOINT, page.unreadable)
         # Only jobs already shown are refreshed: the list grows from its ends (the first page,
@@ -649,7 +650,7 @@ class Monitor:
         if self.on_fetch is not None:
             self.on_fetch(Fetched(endpoint, error, done))
 
-    async def _poll_list(self, changes: list[Any]) -> set[str]:
+    async def _poll_list(self, changes: list[Change]) -> set[str]:
         page = await self.client.list_jobs(limit=self.page_size)
         self._note_unreadable("jobs", page.unreadable)
         if not self._order and page.has_more:
@@ -658,7 +659,7 @@ class Monitor:
         elif self._older_cursor is None and page.has_more and not self.has_more_jobs:
             self._older_cursor = page.next_after
             self.has_more_jobs = True
-        self._merge_jobs(page.data, changes, front=True)
+        self._merge_jobs(page.data, changes)
         listed = {j.id for j in page.data}
         self._list_after = page.next_after
         self._unlisted.difference_update(listed)
@@ -668,7 +669,7 @@ class Monitor:
             self._backoffs.pop(f"job:{job_id}", None)
         return listed
 
-    async def _poll_retrieve(self, job_id: str, changes: list[Any]) -> None:
+    async def _poll_retrieve(self, job_id: str, changes: list[Change]) -> None:
         job = await self._guard(f"job:{job_id}", self.client.retrieve_job(job_id))
         if job is not None:
             self._merge_jobs([job], changes)
@@ -679,7 +680,7 @@ class Monitor:
         if not self.has_more_jobs or self._older_cursor is None:
             return 0
         page = await self.client.list_jobs(limit=limit or self.page_size, after=self._older_cursor)
-        changes: list[Any] = []
+        changes: list[Change] = []
         before = len(self._order)
         self._merge_jobs(page.data, changes)
         self._older_cursor = page.next_after
@@ -687,9 +688,7 @@ class Monitor:
         self._publish(changes)
         return len(self._order) - before
 
-    def _merge_jobs(
-        self, jobs: Sequence[FineTuningJob], changes: list[Any], *, front: bool = False
-    ) -> None:
+    def _merge_jobs(self, jobs: Sequence[FineTuningJob], changes: list[Change]) -> None:
         """Upsert jobs; keep the order newest first; publish only jobs that differ."""
         changed: list[FineTuningJob] = []
         added = False
@@ -717,7 +716,7 @@ class Monitor:
         job: FineTuningJob,
         old: FineTuningJob | None,
         track: JobTrack,
-        changes: list[Any],
+        changes: list[Change],
     ) -> None:
         if track.first_status is None:
             track.first_status = job.status
@@ -762,7 +761,7 @@ class Monitor:
     async def _poll_job_full(
         self,
         job_id: str,
-        changes: list[Any],
+        changes: list[Change],
         on_page: set[str],
         retrieve: bool = True,
         light: bool = False,
@@ -801,7 +800,7 @@ class Monitor:
             track.complete = track.result_loaded or not reads.has_result(job)
 
     async def _poll_events(
-        self, job_id: str, track: JobTrack, changes: list[Any], light: bool = False
+        self, job_id: str, track: JobTrack, changes: list[Change], light: bool = False
     ) -> bool:
         """Read the job's new events. ``light``: a job in the background has one page read,
         its newest (a job read seldom costs one request, not a page for every hundred events
@@ -947,7 +946,7 @@ class Monitor:
                     track.has_older = following is not None and following != cursor
                     track.older_after = following if track.has_older else None
             finally:
-                changes: list[Any] = []
+                changes: list[Change] = []
                 if added:
                     changes.append(EventsPrepended(job_id, len(added), tuple(reversed(added))))
                 if grew:
@@ -955,7 +954,7 @@ class Monitor:
                 self._publish(changes)
             return len(added)
 
-    async def _poll_checkpoints(self, job_id: str, changes: list[Any]) -> None:
+    async def _poll_checkpoints(self, job_id: str, changes: list[Change]) -> None:
         fresh = tuple(await reads.all_checkpoints(self.client, job_id))
         track = self._track(job_id)
         if fresh != track.checkpoints or not track.checkpoints_loaded:
@@ -964,7 +963,7 @@ class Monitor:
         track.checkpoints_loaded = True
         track.checkpoints_stale = False
 
-    async def _poll_result(self, job: FineTuningJob, changes: list[Any]) -> None:
+    async def _poll_result(self, job: FineTuningJob, changes: list[Change]) -> None:
         text = await reads.result_text(self.client, job)
         track = self._track(job.id)
         # A result file can hold 100k rows: parse it off the event loop, into a copy that
@@ -998,7 +997,7 @@ class Monitor:
         for endpoint in [e for e in self._unreadable if not self._still_wanted(e)]:
             self._unreadable.pop(endpoint, None)
 
-    def _after_cycle(self, changes: list[Any]) -> None:
+    def _after_cycle(self, changes: list[Change]) -> None:
         """Fold this cycle's errors into one health value; publish it if it changed."""
         now = self.clock()
         if self.paused:
@@ -1056,7 +1055,7 @@ class Monitor:
         except errors.FtmonApiError as exc:
             self._publish([ActionFailed(action, job_id, str(exc))])
             return None
-        changes: list[Any] = []
+        changes: list[Change] = []
         self._merge_jobs([job], changes)
         self._publish(changes)
         self.refresh_now()

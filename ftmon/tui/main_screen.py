@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -35,6 +35,7 @@ from ftmon.api.status_rules import rules_for
 from ftmon.config import Settings
 from ftmon.monitor.changes import (
     ActionFailed,
+    Change,
     CheckpointsChanged,
     EventsAppended,
     EventsPrepended,
@@ -95,7 +96,7 @@ def _filter_input() -> Input:
 class EngineUpdate(Message):
     """One batch of changes from the engine, delivered on the screen's message queue."""
 
-    def __init__(self, changes: list[Any]) -> None:
+    def __init__(self, changes: list[Change]) -> None:
         super().__init__()
         self.changes = changes
 
@@ -227,7 +228,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
 
     # -- the engine's updates ----------------------------------------------------------------------
 
-    def _on_engine_changes(self, changes: list[Any]) -> None:
+    def _on_engine_changes(self, changes: list[Change]) -> None:
         """Called by the engine (same event loop): hand the batch to the message queue."""
         self.post_message(EngineUpdate(list(changes)))
 
