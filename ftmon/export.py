@@ -29,11 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from ftmon.api import errors
 from ftmon.api.client import FineTuningClient
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor import reads
@@ -103,16 +101,7 @@ def _as_json(model: BaseModel) -> dict[str, Any]:
 
 async def fetch_job_json(client: FineTuningClient, job_id: str) -> dict[str, Any]:
     """The job exactly as the API sent it (the typed model would turn ``null`` lists into [])."""
-    response = await client.request("GET", f"fine_tuning/jobs/{quote(job_id, safe='')}")
-    try:
-        body = response.json()
-        FineTuningJob.model_validate(body)
-    except ValueError:  # not JSON, or not a job (pydantic's ValidationError is a ValueError)
-        raise errors.DecodeError(
-            f"The server's answer for job {one_line(job_id, width=60)} is not a job",
-            status_code=response.status_code,
-        ) from None
-    return body
+    return await client.retrieve_job_json(job_id)
 
 
 async def compare_series(
