@@ -128,9 +128,11 @@ async def test_a_check_stops_when_asked_and_when_cancelled(
         await check_local_file(path, "supervised", should_stop=lambda: True)
 
     ended: list[type[BaseException] | None] = []
+    started = threading.Event()
     checking = files.check_file
 
     def spy(*args: Any, **kwargs: Any) -> Any:  # how the thread's check ended
+        started.set()
         try:
             report = checking(*args, **kwargs)
         except BaseException as exc:
@@ -147,7 +149,10 @@ async def test_a_check_stops_when_asked_and_when_cancelled(
 
     monkeypatch.setattr(files, "check_file", spy)
     task = asyncio.ensure_future(check_local_file(path, "supervised", should_stop=should_stop))
-    await asyncio.sleep(0)
+    for _ in range(1000):  # cancelled before it runs, the thread would never check at all
+        if started.is_set():
+            break
+        await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
