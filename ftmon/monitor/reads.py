@@ -95,7 +95,8 @@ class SeriesRead(NamedTuple):
     series: MetricSeries
     #: ``result_file`` or ``events``.
     source: str
-    #: What a person should know of the read: a result file that could not be read.
+    #: What a person should know of the read: a result file that could not be read, series
+    #: dropped over the cap.
     notes: list[str]
 
 
@@ -122,10 +123,16 @@ async def job_series(
         else:
             series = MetricSeries()
             if await asyncio.to_thread(series.fill_from_csv, text):
-                return SeriesRead(series, "result_file", notes)
+                return _read(series, "result_file", notes)
     if events is None:
         events = await all_events(client, job.id)
-    return SeriesRead(_from_events(events), "events", notes)
+    return _read(_from_events(events), "events", notes)
+
+
+def _read(series: MetricSeries, source: str, notes: list[str]) -> SeriesRead:
+    """The read, and the note of the series cap (``MAX_SERIES``) when it dropped any."""
+    dropped = series.dropped_note()
+    return SeriesRead(series, source, [*notes, dropped] if dropped else notes)
 
 
 async def recent_series(client: FineTuningClient, job_id: str, *, cap: int) -> MetricSeries:

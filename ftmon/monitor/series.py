@@ -1,8 +1,33 @@
 """Per-job metric series, from metrics events while a job runs and from the result CSV after.
 
-Names are folded to one vocabulary (``train_loss``, ``valid_loss``, ``train_accuracy``,
-``valid_accuracy``, ``full_valid_loss``, ``full_valid_accuracy``) because deployments spell the
-CSV columns differently from the event fields.
+Every number of a metrics event's ``data`` becomes a series, and so does every numeric column of
+the result CSV; one job's series are columns beside one column of steps.
+
+* **Names.** A field keeps the name the API gives it (``train_mean_reward``,
+  ``reasoning_tokens_mean``), nested objects flattened to dotted names (``scores.<grader>.mean``,
+  ``usage.<...>``, ``timing.<...>``) at most :data:`MAX_PARTS` parts deep: a deeper field is not
+  read, nor a list, nor a name over :data:`MAX_NAME` characters or with a control character in
+  it. The supervised names alone are folded to one vocabulary (:data:`ALIASES`: ``train_loss``,
+  ``valid_loss``, ``full_valid_loss``, ``train_accuracy``, ``valid_accuracy``,
+  ``full_valid_accuracy``), as they always were, because the API spells them differently in its
+  events (``train_mean_token_accuracy``), its result CSV (``train_accuracy``,
+  ``valid_mean_token_accuracy``) and on Azure (``validation_loss``, ``training_accuracy``...).
+  ``step`` and ``total_steps`` are the row and the job's length, not series.
+* **Numbers.** An event's JSON numbers; the supervised names and every CSV cell also as numeric
+  text. Booleans are not numbers; NaN, the infinities and integers past the float range are no
+  value; a finite number however absurd is kept (the plot leaves out what it cannot place).
+  Only a metrics event is read whole; of any other event with a ``step``, only the supervised
+  names are read, as before (a checkpoint or moderation event's numbers are not metrics).
+* **Order** (:meth:`MetricSeries.names`: the CSV's columns, ``ftmon metrics``, an export): the
+  known names first, in the fixed order of :data:`KNOWN_NAMES` (loss and accuracy as before,
+  then reward); then the job's other top-level names; then the per-grader ``scores.*``; then the
+  rest (``errors.*``, ``timing.*``, ``usage.*``...); each of these groups sorted by name. The
+  order depends on the names alone, never on the order they arrived in.
+* **Bounds.** A series costs 8 bytes a step. A job keeps at most :data:`MAX_SERIES` series
+  besides the known names (which are always kept: no flood of other fields can push out the loss
+  or the reward); a name past the cap is dropped and counted (:attr:`MetricSeries.dropped`,
+  worded by :meth:`MetricSeries.dropped_note`). When one read brings more new names than there
+  is room for, those first in the order above are kept.
 """
 
 from __future__ import annotations
@@ -11,11 +36,13 @@ import bisect
 import csv
 import io
 from array import array
+from collections.abc import Iterable, Mapping
+from math import isfinite
 from typing import IO, Any
 
 from ftmon.api.models import FineTuningJobEvent, finite_number
 
-#: Source name (event field or CSV column) -> our name.
+#: Source name (event field or CSV column) -> our name: the supervised names and their spellings.
 ALIASES: dict[str, str] = {
     "train_loss": "train_loss",
     "training_loss": "train_loss",
@@ -33,6 +60,7 @@ ALIASES: dict[str, str] = {
     "full_valid_mean_token_accuracy": "full_valid_accuracy",
     "full_valid_accuracy": "full_valid_accuracy",
 }
+#: The supervised (and DPO) loss and accuracy, in their order.
 METRIC_NAMES = (
     "train_loss",
     "valid_loss",
@@ -41,6 +69,16 @@ METRIC_NAMES = (
     "valid_accuracy",
     "full_valid_accuracy",
 )
+#: A reinforcement job's headline numbers, as its metrics events name them.
+REWARD_NAMES = (
+    "train_mean_reward",
+    "valid_mean_reward",
+    "full_valid_mean_reward",
+    "full_valid_mean_parse_error",
+    "reasoning_tokens_mean",
+)
+#: The names every job may have, first in every listing and never dropped by the cap.
+KNOWN_NAMES = METRIC_NAMES + REWARD_NAMES
 LABELS = {
     "train_loss": "training loss",
     "valid_loss": "validation loss",
@@ -48,12 +86,102 @@ LABELS = {
     "train_accuracy": "training accuracy",
     "valid_accuracy": "validation accuracy",
     "full_valid_accuracy": "full validation accuracy",
+    "train_mean_reward": "training mean reward",
+    "valid_mean_reward": "validation mean reward",
+    "full_valid_mean_reward": "full validation mean reward",
+    "full_valid_mean_parse_error": "full validation parse errors",
+    "reasoning_tokens_mean": "mean reasoning tokens",
 }
 
+#: Series a job keeps besides the known names. A reinforcement job's event holds some two dozen
+#: numbers with one grader (its headline numbers, a few per grader under ``scores``, and the
+#: ``usage``, ``errors`` and ``timing`` counts), a few more per grader of a multi-grader: 64
+#: leaves room for several graders while a step costs at most (64 + 11) * 8 = 600 bytes, about
+#: the dict per step the series cost before it was stored as columns, whatever a server sends.
+MAX_SERIES = 64
+#: Parts of a flattened name at most (``scores.<grader>.mean`` has three, ``timing.step.train``
+#: three): a field nested deeper is not read.
+MAX_PARTS = 5
+#: The longest name kept (a grader's name is the user's, so allow room).
+MAX_NAME = 160
+#: Dropped names remembered (as hashes) to count them each once; past this many the count is a
+#: lower bound.
+DROPPED_REMEMBERED = 512
+
+#: Event fields and CSV columns that say where a row is, not what was measured.
+_NOT_SERIES = frozenset({"step", "total_steps"})
+_KNOWN_RANK = {name: rank for rank, name in enumerate(KNOWN_NAMES)}
 
 NAN = float("nan")
 #: What ``array('q')`` holds.
 _STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
+
+
+def order_key(name: str) -> tuple[int, int, str]:
+    """Where ``name`` goes in every listing of series (see the module's order)."""
+    rank = _KNOWN_RANK.get(name)
+    if rank is not None:
+        return (0, rank, "")
+    if "." not in name:
+        return (1, 0, name)
+    return (2 if name.startswith("scores.") else 3, 0, name)
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from a number or numeric text, else None (never raises)."""
+    try:
+        return finite_number(value)
+    except OverflowError:  # an integer past the float range
+        return None
+
+
+def _json_number(value: Any) -> float | None:
+    """A finite number from a JSON number (not a boolean, not text), else None."""
+    kind = type(value)  # exactly: a bool is an int, and JSON gives plain ints and floats
+    if kind is float:
+        return value if isfinite(value) else None
+    if kind is int:
+        return _number(value)
+    return None
+
+
+def _usable(name: Any) -> bool:
+    return isinstance(name, str) and 0 < len(name) <= MAX_NAME and name.isprintable()
+
+
+def _walk(name: str, value: Any, parts: int, out: dict[str, float]) -> None:
+    """The numbers under ``name``, nested objects flattened to dotted names (bounded depth)."""
+    if isinstance(value, dict):
+        if parts < MAX_PARTS:
+            for key, inner in value.items():
+                if _usable(key):
+                    inner_name = f"{name}.{key}"
+                    if len(inner_name) <= MAX_NAME:
+                        _walk(inner_name, inner, parts + 1, out)
+        return
+    number = _json_number(value)
+    if number is not None:
+        out[name] = number
+
+
+def numbers(values: Mapping[str, Any], *, generic: bool = True) -> dict[str, float]:
+    """``values`` (an event's ``data``, or a flat row) as series name -> number.
+
+    The supervised names folded to ours (numeric text too); with ``generic``, every other
+    number, nested objects flattened to dotted names. ``step`` and ``total_steps`` are left out.
+    """
+    out: dict[str, float] = {}
+    for key, raw in values.items():
+        if key in _NOT_SERIES:
+            continue
+        ours = ALIASES.get(key)
+        if ours is not None:
+            number = _number(raw)
+            if number is not None:
+                out[ours] = number
+        elif generic and _usable(key):
+            _walk(key, raw, 1, out)
+    return out
 
 
 class MetricSeries:
@@ -61,12 +189,21 @@ class MetricSeries:
 
     Stored as columns: the steps in order (``array('q')``) and one ``array('d')`` per metric
     beside them, NaN where a step has no value. About 8 bytes per step and metric, where a dict
-    per step cost some 300; a job of a day's steps followed for days stays small.
+    per step cost some 300; a job of a day's steps followed for days stays small. The number of
+    metrics is capped too (:data:`MAX_SERIES`).
     """
 
     def __init__(self) -> None:
         self._steps = array("q")
         self._values: dict[str, array[float]] = {}
+        #: Columns that are not among the known names (the ones the cap counts).
+        self._others = 0
+        #: ``names()``, kept until a column is added.
+        self._order: list[str] | None = None
+        #: Hashes of names dropped over the cap (at most DROPPED_REMEMBERED), and the most
+        #: names one read dropped: together, how many were dropped.
+        self._dropped_seen: set[int] = set()
+        self._dropped_most = 0
         self.total_steps: int | None = None
         self.complete = False  # filled from the result CSV
         #: Grows with every change, so a reader can tell cheaply that its copy is current.
@@ -75,26 +212,78 @@ class MetricSeries:
     def __len__(self) -> int:
         return len(self._steps)
 
-    def add(self, step: int, values: dict[str, Any]) -> bool:
-        """Merge values for a step; True when anything new was learnt."""
+    def add(self, step: int, values: Mapping[str, Any]) -> bool:
+        """Merge values for a step (names as an event's ``data`` has them, nested objects
+        flattened); True when anything new was learnt."""
+        return self._merge(step, numbers(values))
+
+    def _merge(self, step: int, found: dict[str, float]) -> bool:
+        """Merge ``found`` (series name -> number) at ``step``; True when anything changed."""
         if not _STEP_MIN <= step <= _STEP_MAX:
             return False  # not a step any job has; it would not fit the column either
         index = self._index_for(step)
         changed = False
-        for name, raw in values.items():
-            ours = ALIASES.get(name)
-            number = finite_number(raw)
-            if ours is None or number is None:
-                continue
-            column = self._values.get(ours)
+        fresh: dict[str, float] = {}
+        for name, number in found.items():
+            column = self._values.get(name)
             if column is None:
-                column = self._values[ours] = array("d", [NAN]) * len(self._steps)
-            if column[index] != number:  # NaN (no value yet) differs from every number
+                fresh[name] = number
+            elif column[index] != number:  # NaN (no value yet) differs from every number
                 column[index] = number
                 changed = True
+        if fresh:
+            changed = self._add_columns(index, fresh) or changed
         if changed:
             self.version += 1
         return changed
+
+    def _add_columns(self, index: int, fresh: dict[str, float]) -> bool:
+        """New columns for the names first seen at row ``index``, as far as the cap allows."""
+        others = [name for name in fresh if name not in _KNOWN_RANK]
+        room = max(0, MAX_SERIES - self._others)
+        kept = [name for name in fresh if name in _KNOWN_RANK]
+        if len(others) > room:
+            if room:  # of more than fit, those first in the order stay
+                others.sort(key=order_key)
+            self._drop(others[room:])
+            others = others[:room]
+        kept += others
+        self._others += len(others)
+        for name in kept:
+            column = self._values[name] = array("d", [NAN]) * len(self._steps)
+            column[index] = fresh[name]
+        if kept:
+            self._order = None
+        return bool(kept)
+
+    def _drop(self, names: Iterable[str]) -> None:
+        count = 0
+        seen = self._dropped_seen
+        for name in names:
+            count += 1
+            if len(seen) < DROPPED_REMEMBERED:
+                seen.add(hash(name))
+        self._dropped_most = max(self._dropped_most, count)
+
+    @property
+    def dropped(self) -> int:
+        """How many series were dropped over the cap: exact, or a lower bound when
+        :attr:`dropped_exact` is false (past :data:`DROPPED_REMEMBERED` names)."""
+        return max(len(self._dropped_seen), self._dropped_most)
+
+    @property
+    def dropped_exact(self) -> bool:
+        return len(self._dropped_seen) < DROPPED_REMEMBERED
+
+    def dropped_note(self) -> str:
+        """The cap in words when it dropped a series, else ``""``."""
+        if not self.dropped:
+            return ""
+        count = f"{self.dropped:,}" if self.dropped_exact else f"at least {self.dropped:,}"
+        return (
+            f"{count} more metric series dropped: a job keeps at most {MAX_SERIES} besides "
+            "its loss, accuracy and reward"
+        )
 
     def _index_for(self, step: int) -> int:
         """The row of ``step``, made (NaN in every column) if the step is new."""
@@ -114,25 +303,39 @@ class MetricSeries:
         return index
 
     def add_event(self, event: FineTuningJobEvent) -> bool:
-        """Take the numbers of a metrics event; other events are ignored."""
+        """Take the numbers of a metrics event (of another event, the supervised names only)."""
         data = event.data or {}
-        step = finite_number(data.get("step"))
+        step = _number(data.get("step"))
         if step is None:
             return False
-        total = finite_number(data.get("total_steps"))
+        total = _number(data.get("total_steps"))
         if total is not None:
             self.total_steps = int(total)
-        return self.add(int(step), data)
+        return self._merge(int(step), numbers(data, generic=event.is_metrics))
 
     def fill_from_csv(self, text: str) -> int:
         """Merge every row of a result CSV; returns the number of rows read."""
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text))
+        header = [name.strip() for name in next(reader, [])]
+        if "step" not in header:
+            return 0
+        at = len(header) - 1 - header[::-1].index("step")  # the last, as a dict of a row has it
+        columns = [
+            (i, ALIASES.get(name, name))
+            for i, name in enumerate(header)
+            if name not in _NOT_SERIES and _usable(name)
+        ]
         rows = 0
         for row in reader:
-            step = finite_number(row.get("step"))
+            width = len(row)
+            step = _number(row[at]) if at < width else None
             if step is None:
                 continue
-            self.add(int(step), {k.strip(): v for k, v in row.items() if k})
+            found: dict[str, float] = {}
+            for i, name in columns:
+                if i < width and (number := _number(row[i])) is not None:
+                    found[name] = number
+            self._merge(int(step), found)
             rows += 1
         if rows:
             self.complete = True
@@ -143,6 +346,9 @@ class MetricSeries:
         merged = MetricSeries()
         merged._steps = array("q", self._steps)
         merged._values = {name: array("d", column) for name, column in self._values.items()}
+        merged._others = self._others
+        merged._dropped_seen = set(self._dropped_seen)
+        merged._dropped_most = self._dropped_most
         merged.total_steps = self.total_steps
         merged.version = self.version + 1
         merged.fill_from_csv(text)
@@ -174,8 +380,13 @@ class MetricSeries:
         return self._steps[:], values[:]
 
     def names(self) -> list[str]:
-        """The metrics present, in a fixed order."""
-        return [n for n in METRIC_NAMES if n in self._values]
+        """The metrics present, in the fixed order (see the module); a fresh list."""
+        return list(self._ordered())
+
+    def _ordered(self) -> list[str]:
+        if self._order is None:
+            self._order = sorted(self._values, key=order_key)
+        return self._order
 
     def latest(self) -> tuple[int, dict[str, float]] | None:
         if not self._steps:
@@ -184,7 +395,7 @@ class MetricSeries:
 
     def _point(self, index: int) -> dict[str, float]:
         point = {}
-        for name in self.names():
+        for name in self._ordered():
             value = self._values[name][index]
             if value == value:
                 point[name] = value
@@ -195,13 +406,15 @@ class MetricSeries:
         return [{"step": s, **self._point(i)} for i, s in enumerate(self._steps)]
 
     def write_csv(self, out: IO[str]) -> None:
-        """The series as CSV: ``step`` and one column per metric present, in our names
-        (``train_loss``, ``valid_loss``...), a row a step, empty where a step has no value.
+        """The series as CSV: ``step`` and one column per metric present, in the fixed order
+        (see the module) and our names (``train_loss``, ``valid_loss``..., the API's for the
+        rest), a row a step, empty where a step has no value.
 
         The one writer of ``ftmon metrics --csv`` and of an export's ``metrics.csv``.
         """
         writer = csv.writer(out, lineterminator="\n")
-        names = self.names()
+        names = self._ordered()
         writer.writerow(["step", *names])
-        for row in self.rows():
-            writer.writerow([row["step"], *(row.get(name, "") for name in names)])
+        columns = [self._values[name] for name in names]
+        for index, step in enumerate(self._steps):
+            writer.writerow([step, *(v if (v := c[index]) == v else "" for c in columns)])
