@@ -113,9 +113,10 @@ class SimProcess:
         reader.join(self.start_timeout)
         line = first[0].strip() if first else ""
         if not line.startswith("http"):
-            self.close()
             self._log.seek(0)
-            raise RuntimeError(f"ftmon sim did not print its URL: {line!r}\n{self._log.read()}")
+            said = self._log.read()[-4000:]  # read before close() closes the log
+            self.close()
+            raise RuntimeError(f"ftmon sim did not print its URL: {line!r}\n{said}")
         self.base_url = line.rstrip("/")
         # Keep draining stdout so the simulator can never block on a full pipe.
         threading.Thread(target=self._drain, daemon=True).start()
