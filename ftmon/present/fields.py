@@ -207,14 +207,17 @@ def _span(seconds: float) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 
 
-def checkpoint_rows(checkpoints: tuple[FineTuningJobCheckpoint, ...]) -> list[dict[str, str]]:
-    """Checkpoints as rows: step, model name, and every metric present."""
+def checkpoint_rows(
+    checkpoints: tuple[FineTuningJobCheckpoint, ...], *, best: str | None = None
+) -> list[dict[str, str]]:
+    """Checkpoints as rows: step, model name, and every metric present; with ``best`` (the id
+    of the checkpoint to keep, see :mod:`ftmon.present.keep`) a ``keep`` column marks it."""
     rows = []
     for ckpt in checkpoints:
-        row = {
-            "step": str(ckpt.step_number) if ckpt.step_number is not None else "—",
-            "model": one_line(ckpt.fine_tuned_model_checkpoint) or one_line(ckpt.id),
-        }
+        row = {"step": str(ckpt.step_number) if ckpt.step_number is not None else "—"}
+        if best is not None:
+            row["keep"] = "best" if ckpt.id == best else ""
+        row["model"] = one_line(ckpt.fine_tuned_model_checkpoint) or one_line(ckpt.id)
         for name, value in ckpt.metrics.present().items():
             if name != "step":
                 row[LABELS.get(ALIASES.get(name, name), name)] = f"{value:.4f}"

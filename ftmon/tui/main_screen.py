@@ -49,6 +49,7 @@ from ftmon.monitor.engine import Monitor
 from ftmon.monitor.health import Health
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import checkpoint_rows, job_fields, status_text
+from ftmon.present.keep import KeepAdvice, keep_advice
 from ftmon.present.rows import JobRow, job_row
 from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS
@@ -135,6 +136,8 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         self.layout_name = ""
         self.shown_tab = TAB_NAMES[0]
         self.announced: list[str] = []
+        #: The advice on the shown job's checkpoints (which to keep), if it has any.
+        self.keep: KeepAdvice | None = None
         self._select_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -266,8 +269,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
                     touched_selected = True
             elif isinstance(change, CheckpointsChanged):
                 if change.job_id == selected:
-                    self.checkpoint_table.show_rows(checkpoint_rows(change.checkpoints))
-                    self._update_checkpoints_title()
+                    self._show_checkpoints(selected)
             elif isinstance(change, JobFinished):
                 self._announce_finished(change.job)
             elif isinstance(change, HealthChanged):
@@ -385,10 +387,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             empty=("no events yet" if loaded else "loading events…") if job_id else "",
         )
         self.metrics_view.update_series(self._series(job_id) if job_id else None)
-        self.checkpoint_table.show_rows(
-            checkpoint_rows(self.monitor.checkpoints(job_id)) if job_id else []
-        )
-        self._update_checkpoints_title()
+        self._show_checkpoints(job_id)
         self._update_events_title()
         self._refresh_bindings_if_changed()
 
@@ -408,11 +407,28 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             return
         self.overview.show_fields(job_fields(job, self.clock(), self._series(job.id)))
 
+    def _show_checkpoints(self, job_id: str | None) -> None:
+        """The job's checkpoints, the one to keep marked, and the advice in the pane's border."""
+        checkpoints = self.monitor.checkpoints(job_id) if job_id else ()
+        job = self.monitor.job(job_id) if job_id else None
+        advice = None
+        if job is not None and checkpoints and job_id is not None:
+            advice = keep_advice(job.method_type, checkpoints, self._series(job_id))
+        best = advice.best.id if advice is not None and advice.best is not None else None
+        self.checkpoint_table.show_rows(checkpoint_rows(tuple(checkpoints), best=best))
+        self.keep = advice
+        self._update_checkpoints_title()
+
     def _update_checkpoints_title(self) -> None:
         count = len(self.checkpoint_table.models)
         loaded = self.selected_id is not None and self.monitor.is_loaded(self.selected_id)
         title = f"checkpoints {count}" if count else "checkpoints · none" if loaded else ""
+        advice = self.keep
+        if count and advice is not None and advice.best is not None:
+            title += f" · best step {advice.best.step_number:,}: {advice.rule}"
         self.checkpoint_table.border_title = Content(title or "checkpoints")
+        notes = [n for n in (advice.gap, advice.overfitting) if n] if advice and count else []
+        self.checkpoint_table.border_subtitle = Content(" · ".join(notes))
 
     # -- layout and tabs ---------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ class CheckpointTable(DataTable[Text]):
             return False
         self.rows_shown = frozen
         keep = self.cursor_row
-        names: list[str] = ["step", "model"]
+        names: list[str] = []  # in the rows' order: step, keep (when marked), model, metrics
         for row in rows:
             names += [name for name in row if name not in names]
         self.clear(columns=True)
