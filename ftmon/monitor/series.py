@@ -106,7 +106,7 @@ MAX_PARTS = 5
 MAX_NAME = 160
 #: Dropped names remembered (as hashes) to count them each once; past this many the count is a
 #: lower bound.
-DROPPED_REMEMBERED = 512
+DROPPED_REMEMBERED = 128
 
 #: Event fields and CSV columns that say where a row is, not what was measured.
 _NOT_SERIES = frozenset({"step", "total_steps"})

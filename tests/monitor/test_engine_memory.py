@@ -3,16 +3,19 @@ background, their history read again when one is selected, series kept as column
 
 from __future__ import annotations
 
+import gc
 import sys
+import tracemalloc
 from typing import Any
 
 from monkit import Recorder, job_with_status, make_monitor, sim_messages
 
 from ftmon.api.models import FineTuningJobEvent
+from ftmon.monitor import series as series_module
 from ftmon.monitor.changes import EventsAppended, EventsReloaded
 from ftmon.monitor.engine import Monitor
 from ftmon.monitor.records import EventRecord
-from ftmon.monitor.series import MetricSeries
+from ftmon.monitor.series import KNOWN_NAMES, MAX_SERIES, MetricSeries
 from ftmon.sim.world import SimWorld
 
 EVENTS_ROUTE = "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}/events"
@@ -188,3 +191,85 @@ def test_series_version_moves_with_every_change_only() -> None:
     assert series.version == version
     series.add(1, {"train_loss": 0.5})
     assert series.version > version
+
+
+# -- a hostile metrics event ---------------------------------------------------------------------
+
+HOSTILE_FIELDS = 10_000
+
+
+def hostile_data(step: int) -> dict[str, Any]:
+    """A metrics event's data of 10,000 numbers and a deep nest, besides a reward."""
+    data: dict[str, Any] = {"step": step, "total_steps": 20, "train_mean_reward": step / 20}
+    data.update((f"field_{i:05d}", i + 0.5) for i in range(HOSTILE_FIELDS))
+    deep: dict[str, Any] = {"v": 1.0}
+    for _ in range(200):
+        deep = {"x": deep, "v": 1.0}
+    data["deep"] = deep
+    return data
+
+
+def held_by_series(snapshot: tracemalloc.Snapshot) -> int:
+    """Bytes still held that were allocated in ftmon/monitor/series.py."""
+    where = tracemalloc.Filter(True, series_module.__file__)
+    return sum(stat.size for stat in snapshot.filter_traces([where]).statistics("filename"))
+
+
+async def test_a_metrics_event_of_ten_thousand_numbers_keeps_a_capped_few_and_says_so(
+    client: Any, sim_world: SimWorld
+) -> None:
+    steps = 20
+    job_id = sim_world.add_job(
+        {
+            "status": "running",
+            "events": [
+                {
+                    "offset_seconds": step,
+                    "type": "metrics",
+                    "message": f"Step {step}/{steps}",
+                    "data": hostile_data(step),
+                }
+                for step in range(1, steps + 1)
+            ],
+        }
+    )["id"]
+    sim_world.clock.advance(steps + 1)
+    monitor = make_monitor(client, sim_world)
+    monitor.select(job_id)
+    await monitor.poll_once()
+    series = monitor.series(job_id)
+    assert series.steps() == list(range(1, steps + 1)) and series.total_steps == steps
+    names = series.names()
+    # The reward (a known name) and the first 64 others in the order.
+    assert names[0] == "train_mean_reward" and len(names) == MAX_SERIES + 1
+    assert names[1:] == [f"field_{i:05d}" for i in range(MAX_SERIES)]
+    assert series.column("train_mean_reward")[-1] == (steps, 1.0)
+    dropped = HOSTILE_FIELDS + 4 - MAX_SERIES  # the rest, and deep.v ... deep.x.x.x.v
+    assert series.dropped == dropped and not series.dropped_exact
+    assert series.dropped_note().startswith(f"at least {dropped:,} more metric series dropped")
+
+
+def test_a_series_fed_ten_thousand_numbers_a_step_stays_within_the_cap() -> None:
+    steps = 100
+    first = FineTuningJobEvent.model_validate({"type": "metrics", "data": hostile_data(1)})
+    events = [
+        first.model_copy(update={"data": {**(first.data or {}), "step": step}})
+        for step in range(1, steps + 1)
+    ]
+    tracemalloc.start()
+    try:
+        series = MetricSeries()
+        series.add_event(events[0])
+        _, peak = tracemalloc.get_traced_memory()
+        for event in events[1:]:
+            series.add_event(event)
+        gc.collect()
+        held = held_by_series(tracemalloc.take_snapshot())
+    finally:
+        tracemalloc.stop()
+    assert len(series.names()) == MAX_SERIES + 1 and series.dropped > HOSTILE_FIELDS - MAX_SERIES
+    # What is held: 8 bytes a step for each series the cap allows, and some 20 KB of names and
+    # remembered drops (without the cap, 10,000 columns: 8 MB for these 100 steps). Reading the
+    # event costs about its own size for a moment (the numbers flattened), then nothing.
+    assert held < (MAX_SERIES + len(KNOWN_NAMES)) * 8 * steps * 1.25 + 40_000, held
+    assert peak < 4_000_000, peak
