@@ -12,13 +12,19 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ftmon.sim.curves import LossCurve
 from ftmon.sim.eventlog import EventLog, Note
 from ftmon.sim.ids import decode_index, digest_int, encode_index, token
-from ftmon.sim.lifecycle import Lifecycle, RunPlan, metrics_event
+from ftmon.sim.lifecycle import Lifecycle, RunPlan
+from ftmon.sim.methods import KEEP_CHECKPOINTS, Method, method_for
 from ftmon.sim.script import ScriptProgress, StatusChange
 
-KEEP_CHECKPOINTS = 3  # OpenAI keeps the checkpoints of the last 3 epochs only
+#: The 13 categories of the safety checks run on every fine-tuned model, as OpenAI's DPO guide
+#: lists them ("Safety checks"); a reinforcement job's ``moderation_checks`` event reports them.
+SAFETY_CATEGORIES = (
+    "advice", "harassment/threatening", "hate", "hate/threatening", "highly-sensitive", "illicit",
+    "propaganda", "self-harm/instructions", "self-harm/intent", "sensitive", "sexual/minors",
+    "sexual", "violence",
+)  # fmt: skip
 SUPERVISED_KEYS = ("batch_size", "learning_rate_multiplier", "n_epochs")
 ERROR_STYLES = {
     # How a healthy job's ``error`` reads: real servers send all three.
@@ -74,7 +80,7 @@ class SimJob:
         self._checkpoints: list[tuple[int, float]] = []  # (step, time), the kept ones
         self.result_files: list[str] = []
         self.overrides: dict[str, Any] = {}
-        self.curve: LossCurve | None = None
+        self.method: Method | None = None
         self.progress: Lifecycle | ScriptProgress
         self.order_key: tuple[int, int, str] = (int(config.created_at), 0, config.id)
         self._key = digest_int(config.id, "events") & ((1 << 64) - 1)
@@ -83,15 +89,25 @@ class SimJob:
     @classmethod
     def auto(cls, config: JobConfig, plan: RunPlan, host: JobHost) -> SimJob:
         job = cls(config, host)
-        job.curve = LossCurve(config.seed, plan.total_steps, config.method_type)
+        block = config.method.get(config.method_type)
+        block = block if isinstance(block, dict) else {}
+        hyper = block.get("hyperparameters")
+        job.method = method_for(
+            config.method_type,
+            config.seed,
+            plan.total_steps,
+            {**(hyper if isinstance(hyper, dict) else {}), **config.resolved},
+            block.get("grader"),
+            with_valid=config.validation_file is not None,
+        )
         job.progress = Lifecycle(
             plan,
             job_id=config.id,
             training_file=config.training_file,
             validation_file=config.validation_file,
-            curve=job.curve,
             log=job.log,
             hooks=job,
+            marks=job.method.marks(plan.total_steps, plan.epoch_ends()),
         )
         return job
 
@@ -135,13 +151,17 @@ class SimJob:
         return self.overrides.get("metadata", self.config.metadata)
 
     @functools.cached_property
-    def model_name(self) -> str:
-        """``ft:<base>:<org>:<suffix>:<id>``; checkpoints append ``:ckpt-step-N``."""
+    def _name_stem(self) -> str:
+        """``ft:<base>:<org>:<suffix>``, what every model name of the job starts with."""
         base = self.config.model
         if base.startswith("ft:"):
             base = base.split(":")[1]
-        short = self.id.removeprefix("ftjob-")[:8]
-        return f"ft:{base}:{self.config.org_slug}:{self.config.suffix or ''}:{short}"
+        return f"ft:{base}:{self.config.org_slug}:{self.config.suffix or ''}"
+
+    @functools.cached_property
+    def model_name(self) -> str:
+        """The fine-tuned model, ``ft:<base>:<org>:<suffix>:<8-character id>``."""
+        return f"{self._name_stem}:{self.id.removeprefix('ftjob-')[:8]}"
 
     def sync(self, now: float) -> None:
         self.progress.advance(now)
@@ -160,15 +180,69 @@ class SimJob:
 
     # -- lifecycle hooks -------------------------------------------------------------------
 
+    def _final_step(self, step: int) -> bool:
+        return isinstance(self.progress, Lifecycle) and step == self.progress.total_steps
+
     def on_checkpoint(self, step: int, t: float) -> None:
+        """Keep the new checkpoint and drop the one the method's rule no longer keeps.
+
+        Supervised (and DPO) jobs keep the last 3 epochs' checkpoints, as OpenAI's fine-tuning
+        guide says. Reinforcement jobs keep "the three with the highest valid_reward_mean scores"
+        (OpenAI's RFT guide); the last step's checkpoint is the job's model and is always kept.
+        """
+        assert self.method is not None
         self._checkpoints.append((step, t))
         self.host.checkpoint_created(self, self.checkpoint_name(step))
-        while len(self._checkpoints) > KEEP_CHECKPOINTS:
-            old_step, _ = self._checkpoints.pop(0)
-            self.host.checkpoint_pruned(self, self.checkpoint_name(old_step))
+        steps = [s for s, _ in self._checkpoints]
+        scored = [(score, s) for s in steps if (score := self.method.score(s)) is not None]
+        if len(scored) < len(steps):
+            kept = set(steps[-KEEP_CHECKPOINTS:])  # the newest, the final one among them
+        else:
+            ranked = sorted(scored, reverse=True)  # the best first; of equals, the later
+            kept = {s for _, s in ranked[:KEEP_CHECKPOINTS]}
+            kept |= {s for s in steps if self._final_step(s)}
+        for entry in [e for e in self._checkpoints if e[0] not in kept]:
+            self._checkpoints.remove(entry)
+            self.host.checkpoint_pruned(self, self.checkpoint_name(entry[0]))
 
     def checkpoint_name(self, step: int) -> str:
-        return f"{self.model_name}:ckpt-step-{step}"
+        """The model name of the checkpoint at ``step``: its own 8-character id, as real ones
+        have (``...:9uJPavaa:ckpt-step-100``); the last step's checkpoint is the job's model."""
+        if self._final_step(step):
+            return self.model_name
+        return f"{self._name_stem}:{token(self.id, 'snapshot', step, length=8)}:ckpt-step-{step}"
+
+    # The closing events, as real event lists word them.
+
+    def snapshot_messages(self) -> list[str]:
+        made = sorted(step for step, _ in self._checkpoints if not self._final_step(step))
+        messages = [
+            f"Checkpoint created at step {step} with Snapshot ID: {self.checkpoint_name(step)}"
+            for step in made
+        ]
+        return [*messages, f"New fine-tuned model created: {self.model_name}"]
+
+    def moderation_checks(self) -> tuple[str, dict[str, Any]] | None:
+        """A ``moderation_checks`` event: the safety categories the model passed.
+
+        OpenAI's guides say to "look for events of type moderation_checks for details about
+        category results and enforcement"; the message and the ``data`` below are a guess (no
+        example is published), reporting each category as passed, with its failure rate.
+        """
+        assert self.method is not None
+        if not self.method.moderation_checks:
+            return None
+        results = [
+            {
+                "category": category,
+                "passed": True,
+                "failure_rate": round(max(0, digest_int(self.id, category) % 40 - 25) / 1000, 3),
+                "threshold": 0.05,
+            }
+            for category in SAFETY_CATEGORIES
+        ]
+        data = {"snapshot": self.model_name, "passed": True, "results": results}
+        return f"Moderation checks for snapshot {self.model_name} passed.", data
 
     @property
     def checkpoints(self) -> list[dict[str, Any]]:
@@ -176,17 +250,8 @@ class SimJob:
         return [self._checkpoint(step, t) for step, t in self._checkpoints]
 
     def _checkpoint(self, step: int, t: float) -> dict[str, Any]:
-        assert self.curve is not None
-        loss, acc = self.curve.train(step)
-        metrics: dict[str, Any] = {
-            "step": step,
-            "train_loss": loss,
-            "train_mean_token_accuracy": acc,
-        }
-        if self.config.validation_file:
-            metrics["valid_loss"], metrics["valid_mean_token_accuracy"] = self.curve.valid(step)
-            full = self.curve.full_valid(step)
-            metrics["full_valid_loss"], metrics["full_valid_mean_token_accuracy"] = full
+        assert self.method is not None
+        metrics = self.method.checkpoint_metrics(step)
         return {
             "object": "fine_tuning.job.checkpoint",
             "id": "ftckpt_" + token(self.id, "checkpoint", step),
@@ -279,13 +344,9 @@ class SimJob:
             level, message, kind, data = note.level, note.message, note.type, note.data
             data = copy.deepcopy(data)
         else:
-            assert isinstance(self.progress, Lifecycle) and self.curve is not None
-            message, data = metrics_event(
-                self.curve,
-                entry.step,
-                self.progress.total_steps,
-                with_valid=self.progress.with_valid,
-                full=entry.full,
+            assert isinstance(self.progress, Lifecycle) and self.method is not None
+            message, data = self.method.metrics_event(
+                entry.step, self.progress.total_steps, full=entry.full
             )
             level, kind = "info", "metrics"
         return {

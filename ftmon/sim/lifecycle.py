@@ -13,18 +13,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ftmon.sim.curves import LossCurve
 from ftmon.sim.errors import ApiError, bad_request
 from ftmon.sim.eventlog import EventLog, Note
 
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
-# Offsets (fractions of finalize_seconds after the last step) of the closing events.
-FINAL_EVENTS = (
-    (0.2, "New fine-tuned model created"),
-    (0.45, "Evaluating model against our usage policies"),
-    (0.85, "Usage policy evaluations completed, model is now enabled for sampling"),
-    (1.0, "The job has successfully completed"),
-)
+# When the closing events come, as fractions of finalize_seconds after the last step. Real event
+# lists (OpenAI's cookbook on fine-tuning chat models, and jobs users printed with openai-python)
+# show every "Checkpoint created at step N with Snapshot ID: <name>" at the end of the job, in the
+# same second as "New fine-tuned model created: <name>", not as each checkpoint is made.
+SNAPSHOTS_AT, EVALUATING_AT, MODERATION_AT, ENABLED_AT = 0.2, 0.45, 0.65, 0.85
 
 
 @dataclass
@@ -55,34 +52,19 @@ class RunPlan:
 
 
 class LifecycleHooks(Protocol):
-    """What the owning job is told as the timeline unrolls."""
+    """What the owning job is told, and asked, as the timeline unrolls."""
 
     def on_checkpoint(self, step: int, t: float) -> None: ...
 
+    def snapshot_messages(self) -> list[str]:
+        """The closing "Checkpoint created ..." messages, then "New fine-tuned model created"."""
+        ...
+
+    def moderation_checks(self) -> tuple[str, dict[str, Any]] | None:
+        """The message and data of a ``moderation_checks`` event, for the methods that have one."""
+        ...
+
     def on_succeeded(self, t: float) -> None: ...
-
-
-def metrics_event(
-    curve: LossCurve, step: int, total: int, *, with_valid: bool, full: bool
-) -> tuple[str, dict[str, Any]]:
-    """The message and data of the metrics event at ``step``, as OpenAI words them."""
-    loss, acc = curve.train(step)
-    data: dict[str, Any] = {
-        "step": step,
-        "total_steps": total,
-        "train_loss": loss,
-        "train_mean_token_accuracy": acc,
-    }
-    message = f"Step {step}/{total}: training loss={loss:.2f}"
-    if with_valid:
-        vloss, vacc = curve.valid(step)
-        data["valid_loss"], data["valid_mean_token_accuracy"] = vloss, vacc
-        message += f", validation loss={vloss:.2f}"
-        if full:
-            floss, facc = curve.full_valid(step)
-            data["full_valid_loss"], data["full_valid_mean_token_accuracy"] = floss, facc
-            message += f", full validation loss={floss:.2f}"
-    return message, data
 
 
 class Lifecycle:
@@ -95,15 +77,15 @@ class Lifecycle:
         job_id: str,
         training_file: str,
         validation_file: str | None,
-        curve: LossCurve,
         log: EventLog,
         hooks: LifecycleHooks,
+        marks: list[int] | None = None,
     ) -> None:
+        """``marks``: the steps with full-validation metrics and a checkpoint (epoch ends)."""
         self.plan = plan
         self.job_id = job_id
         self.training_file = training_file
         self.validation_file = validation_file
-        self.curve = curve
         self.log = log
         self.hooks = hooks
         self.status = "validating_files"
@@ -111,12 +93,15 @@ class Lifecycle:
         self.error: dict[str, Any] | None = None
         self.finished_at: int | None = None
         self._opened = False
-        self._epoch_ends = plan.epoch_ends()
+        self._marks = sorted(set(marks)) if marks else plan.epoch_ends()
+        if self._marks[-1] != plan.total_steps or self._marks[0] < 1:
+            raise ValueError("marks must be steps of the run, the last step last")
         self._queued_at = 0.0
         self._t0 = 0.0  # start time of the current running stretch
         self._s0 = 0  # step at the start of the current running stretch
         self._pause_at = 0.0
         self._carry = 0.0  # seconds of the unfinished step when a pause was asked
+        self._closing: list[Note] | None = None
         self._final_index = 0
         self.fields: dict[str, Any] = {}
 
@@ -215,38 +200,54 @@ class Lifecycle:
         if self.step < total:
             return
         last = self.time_of(total)
-        while self._final_index < len(FINAL_EVENTS):
-            fraction, message = FINAL_EVENTS[self._final_index]
-            t = last + fraction * plan.finalize_seconds
-            if now < t:
+        if self._closing is None:
+            self._closing = self._closing_notes(last)
+        while self._final_index < len(self._closing):
+            note = self._closing[self._final_index]
+            if now < note.t:
                 return
-            self._note(t, message)
+            self.log.add(note)
             self._final_index += 1
         self.status, self.finished_at = "succeeded", int(last + plan.finalize_seconds)
         self.hooks.on_succeeded(last + plan.finalize_seconds)
 
+    def _closing_notes(self, last: float) -> list[Note]:
+        """The events after the last step, made once (the kept checkpoints are known by then)."""
+
+        def at(fraction: float) -> float:
+            return last + fraction * self.plan.finalize_seconds
+
+        notes = [Note(at(SNAPSHOTS_AT), "info", m, data={}) for m in self.hooks.snapshot_messages()]
+        notes.append(Note(at(EVALUATING_AT), "info", "Evaluating model against our usage policies"))
+        check = self.hooks.moderation_checks()
+        if check is not None:
+            notes.append(Note(at(MODERATION_AT), "info", check[0], "moderation_checks", check[1]))
+        enabled = "Usage policy evaluations completed, model is now enabled for sampling"
+        notes.append(Note(at(ENABLED_AT), "info", enabled))
+        notes.append(Note(at(1.0), "info", "The job has successfully completed"))
+        return notes
+
     def _emit_steps(self, first: int, last: int) -> None:
-        """Events of steps first..last: strided metrics; full metrics and a checkpoint per epoch."""
+        """Events of steps first..last: strided metrics; full metrics and a checkpoint per mark."""
         every = self.plan.metrics_every
-        index = bisect.bisect_left(self._epoch_ends, first)
+        index = bisect.bisect_left(self._marks, first)
         cursor = first
         while cursor <= last:
-            epoch_end = self._epoch_ends[index] if index < len(self._epoch_ends) else None
-            stop = last if epoch_end is None else min(last, epoch_end - 1)
+            mark = self._marks[index] if index < len(self._marks) else None
+            stop = last if mark is None else min(last, mark - 1)
             lo, hi = -(-cursor // every) * every, (stop // every) * every
             self.log.add_metrics(
                 lo, hi, every, t0=self._t0, s0=self._s0, sps=self.plan.seconds_per_step
             )
-            if epoch_end is None or epoch_end > last:
+            if mark is None or mark > last:
                 return
-            t = self.time_of(epoch_end)
+            t = self.time_of(mark)
             self.log.add_metrics(
-                epoch_end, epoch_end, 1, t0=self._t0, s0=self._s0, sps=self.plan.seconds_per_step,
+                mark, mark, 1, t0=self._t0, s0=self._s0, sps=self.plan.seconds_per_step,
                 full=True,
             )  # fmt: skip
-            self._note(t, f"Checkpoint created at step {epoch_end}")
-            self.hooks.on_checkpoint(epoch_end, t)
-            index, cursor = index + 1, epoch_end + 1
+            self.hooks.on_checkpoint(mark, t)
+            index, cursor = index + 1, mark + 1
 
     # -- actions (the caller has advanced to ``now`` first) ------------------------------
 

@@ -1,18 +1,15 @@
 """The result file of a finished job: a per-step metrics CSV, as OpenAI writes ``result_files[0]``.
 
-Every value is formatted to a fixed width, so the file's size is known from a formula without
-rendering it: listing 10,000 result files stays cheap, and their content is made only on download.
+Its columns are the method's (:meth:`~ftmon.sim.methods.LossMethod.csv_shape`). Every value is
+formatted to a fixed width, so the file's size is known from a formula without rendering it:
+listing 10,000 result files stays cheap, and their content is made only on download.
 """
 
 from __future__ import annotations
 
 import base64
 
-from ftmon.sim.curves import LossCurve
-
-HEADER = "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
-_ROW_BASE = 19  # ",x.xxxxx,x.xxxxx,,\n" around the step digits
-_VALID_EXTRA = 14  # "x.xxxxx,x.xxxxx" instead of ","
+from ftmon.sim.methods import CsvShape
 
 
 def _digit_sum(n: int) -> int:
@@ -26,12 +23,12 @@ def _digit_sum(n: int) -> int:
 
 
 class ResultsCsv:
-    """The CSV of one job: one row per step; validation columns every ``valid_every`` steps."""
+    """The CSV of one job: one row per step; validation values every ``valid_every`` steps."""
 
     def __init__(
-        self, curve: LossCurve, total_steps: int, valid_every: int | None, *, base64_encoded: bool
+        self, shape: CsvShape, total_steps: int, valid_every: int | None, *, base64_encoded: bool
     ) -> None:
-        self.curve = curve
+        self.shape = shape
         self.total_steps = total_steps
         self.valid_every = valid_every
         self.base64_encoded = base64_encoded
@@ -41,11 +38,16 @@ class ResultsCsv:
         return every is not None and (step % every == 0 or step == self.total_steps)
 
     def csv_size(self) -> int:
-        n = self.total_steps
+        n, shape = self.total_steps, self.shape
         valid_rows = 0
         if self.valid_every is not None:
             valid_rows = n // self.valid_every + (1 if n % self.valid_every else 0)
-        return len(HEADER) + _ROW_BASE * n + _digit_sum(n) + _VALID_EXTRA * valid_rows
+        return (
+            len(shape.header)
+            + shape.base_width * n
+            + _digit_sum(n)
+            + shape.valid_width * valid_rows
+        )
 
     def size(self) -> int:
         """Bytes served for this file (base64 makes 4 bytes of every 3)."""
@@ -53,15 +55,11 @@ class ResultsCsv:
         return 4 * ((raw + 2) // 3) if self.base64_encoded else raw
 
     def render_csv(self) -> bytes:
-        rows = [HEADER]
-        for step in range(1, self.total_steps + 1):
-            loss, acc = self.curve.train(step)
-            if self._has_valid(step):
-                vloss, vacc = self.curve.valid(step)
-                rows.append(f"{step},{loss:.5f},{acc:.5f},{vloss:.5f},{vacc:.5f}\n")
-            else:
-                rows.append(f"{step},{loss:.5f},{acc:.5f},,\n")
-        return "".join(rows).encode()
+        row = self.shape.row
+        rows = [
+            f"{step}{row(step, self._has_valid(step))}" for step in range(1, self.total_steps + 1)
+        ]
+        return self.shape.header + "".join(rows).encode()
 
     def render(self) -> bytes:
         """The bytes served by ``GET /files/{id}/content``."""

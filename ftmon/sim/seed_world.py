@@ -341,9 +341,10 @@ def populate_big(world: WorldView) -> None:
 
 
 def _add_big_events_job(world: WorldView, t0: int) -> None:
-    # 4 opening events + 3 x (epoch-end metrics + checkpoint) + 4 closing + one metrics event
-    # per other step = 100,000 events exactly.
-    epochs, total = 3, BIG_EVENTS - 4 - 4 - 2 * 3 + 3
+    # 4 opening events + one metrics event per step + the closing ones (a "Checkpoint created"
+    # for each epoch but the last, whose checkpoint is the model, and 4 more) = 100,000 exactly.
+    epochs = 3
+    total = BIG_EVENTS - 4 - (epochs - 1) - 4
     job_id = world.BIG_EVENTS_JOB_ID
     training = world.make_training_file(
         job_id, t0 - 4 * DAY, examples=50, filename="big_events_train.jsonl"

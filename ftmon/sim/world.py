@@ -140,11 +140,11 @@ class SimWorld:
     def job_succeeded(self, job: SimJob, t: float) -> list[str]:
         self._names[job.model_name] = job.id
         progress = job.progress
-        assert isinstance(progress, Lifecycle) and job.curve is not None
+        assert isinstance(progress, Lifecycle) and job.method is not None
         csv = ResultsCsv(
-            job.curve,
+            job.method.csv_shape(),
             progress.total_steps,
-            progress.plan.metrics_every if job.config.validation_file else None,
+            job.method.csv_every(progress.plan.metrics_every),
             base64_encoded=job.config.base64_results,
         )
         record = FileRecord(

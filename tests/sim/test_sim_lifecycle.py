@@ -137,9 +137,10 @@ async def test_metrics_events_look_real(sim_http: httpx.AsyncClient, sim_clock: 
     assert (
         "full_valid_loss" in epoch_end["data"] and "full validation loss=" in epoch_end["message"]
     )
-    assert [e["message"] for e in events if e["message"].startswith("Checkpoint")] == [
-        "Checkpoint created at step 200"
-    ]
+    # The checkpoint of step 200 is listed; its event comes when the job ends, as in real runs.
+    assert not [e for e in events if e["message"].startswith("Checkpoint")]
+    checkpoints = (await get_json(sim_http, f"{JOBS}/{job['id']}/checkpoints"))["data"]
+    assert [c["step_number"] for c in checkpoints] == [200]
     sim_clock.advance(60)  # 50 more steps: 25 more metrics events, no duplicates
     later = await _events(sim_http, job["id"])
     assert later[: len(events)] == events
@@ -179,22 +180,29 @@ async def test_run_to_success(sim_http: httpx.AsyncClient, sim_clock: SimClock) 
     assert done["finished_at"] > done["created_at"] and done["trained_tokens"] > 0
     assert len(done["result_files"]) == 1
     events = await _events(sim_http, job["id"])
-    assert [e["message"] for e in events[-4:]] == [
-        "New fine-tuned model created",
+    checkpoints = (await get_json(sim_http, f"{JOBS}/{job['id']}/checkpoints"))["data"]
+    assert [c["step_number"] for c in checkpoints] == [600, 400, 200]
+    names = [c["fine_tuned_model_checkpoint"] for c in checkpoints]
+    model = done["fine_tuned_model"]
+    assert [e["message"] for e in events[-6:]] == [
+        f"Checkpoint created at step 200 with Snapshot ID: {names[2]}",
+        f"Checkpoint created at step 400 with Snapshot ID: {names[1]}",
+        f"New fine-tuned model created: {model}",
         "Evaluating model against our usage policies",
         "Usage policy evaluations completed, model is now enabled for sampling",
         "The job has successfully completed",
     ]
     assert events[-1]["created_at"] == done["finished_at"]
-    assert events[-5]["message"] == "Checkpoint created at step 600"
-    checkpoints = (await get_json(sim_http, f"{JOBS}/{job['id']}/checkpoints"))["data"]
-    assert [c["step_number"] for c in checkpoints] == [600, 400, 200]
+    assert events[-7]["type"] == "metrics" and events[-7]["data"]["step"] == 600
+    # The last step's checkpoint is the job's model; the others have ids of their own.
+    assert names[0] == model
+    stem, _, model_id = model.rpartition(":")
+    for name, step in zip(names[1:], (400, 200), strict=True):
+        assert re.fullmatch(rf"{re.escape(stem)}:[0-9A-Za-z]{{8}}:ckpt-step-{step}", name)
+    assert len({name.split(":")[4] for name in names}) == 3 and model_id not in names[1]
     for checkpoint in checkpoints:
         parsed = FineTuningJobCheckpoint.model_validate(checkpoint)
         assert checkpoint["id"].startswith("ftckpt_")
-        assert parsed.fine_tuned_model_checkpoint == (
-            f"{done['fine_tuned_model']}:ckpt-step-{parsed.step_number}"
-        )
         assert parsed.metrics.full_valid_loss is not None
         assert checkpoint["fine_tuning_job_id"] == job["id"]
 
@@ -204,12 +212,20 @@ async def test_only_the_last_three_checkpoints_are_kept(
 ) -> None:
     job = await _job(sim_http, "sql-gen")  # 4 epochs
     created = [
-        e for e in await _events(sim_http, job["id"]) if e["message"].startswith("Checkpoint")
+        e["message"]
+        for e in await _events(sim_http, job["id"])
+        if e["message"].startswith("Checkpoint")
     ]
-    assert len(created) == 4
     kept = (await get_json(sim_http, f"{JOBS}/{job['id']}/checkpoints"))["data"]
     assert [c["step_number"] for c in kept] == [240, 180, 120]
-    pruned = f"{job['fine_tuned_model']}:ckpt-step-60"
+    assert kept[0]["fine_tuned_model_checkpoint"] == job["fine_tuned_model"]
+    assert created == [
+        f"Checkpoint created at step {c['step_number']} with Snapshot ID: "
+        f"{c['fine_tuned_model_checkpoint']}"
+        for c in reversed(kept[1:])
+    ]
+    pruned = sim_world.job(job["id"]).checkpoint_name(60)
+    assert pruned.endswith(":ckpt-step-60") and pruned.startswith("ft:gpt-4.1-2025-04-14:")
     with_admin = {"Authorization": "Bearer sk-admin-x"}
     gone = await sim_http.get(f"/fine_tuning/checkpoints/{pruned}/permissions", headers=with_admin)
     assert gone.status_code == 404

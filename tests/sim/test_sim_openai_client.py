@@ -34,7 +34,11 @@ def test_jobs_list_retrieve_events_checkpoints(client: openai.OpenAI) -> None:
     tagged = client.fine_tuning.jobs.list(metadata={"team": "search"})
     assert tagged.data and all(j.metadata["team"] == "search" for j in tagged.data)
 
-    done = next(j for j in every if j.status == "succeeded" and j.validation_file)
+    done = next(
+        j
+        for j in every
+        if j.status == "succeeded" and j.validation_file and j.method.type == "supervised"
+    )
     job = client.fine_tuning.jobs.retrieve(done.id)
     assert job.fine_tuned_model and job.fine_tuned_model.startswith("ft:")
     assert job.result_files and job.trained_tokens and job.finished_at
@@ -47,11 +51,19 @@ def test_jobs_list_retrieve_events_checkpoints(client: openai.OpenAI) -> None:
     assert {e.id for e in older.data}.isdisjoint(e.id for e in events.data)
 
     checkpoints = client.fine_tuning.jobs.checkpoints.list(done.id)
-    assert 1 <= len(checkpoints.data) <= 3
-    assert checkpoints.data[0].fine_tuned_model_checkpoint.endswith(
-        f":ckpt-step-{checkpoints.data[0].step_number}"
+    assert len(checkpoints.data) == 3
+    assert checkpoints.data[0].fine_tuned_model_checkpoint == job.fine_tuned_model  # the last
+    assert checkpoints.data[1].fine_tuned_model_checkpoint.endswith(
+        f":ckpt-step-{checkpoints.data[1].step_number}"
     )
     assert checkpoints.data[0].metrics.full_valid_loss is not None
+
+    rft = next(j for j in every if j.status == "succeeded" and j.method.type == "reinforcement")
+    kinds = {e.type for e in client.fine_tuning.jobs.list_events(rft.id, limit=10).data}
+    assert "moderation_checks" in kinds  # the SDK takes an event type it does not list
+    rewards = client.fine_tuning.jobs.checkpoints.list(rft.id).data
+    assert 3 <= len(rewards) <= 4 and rewards[0].fine_tuned_model_checkpoint == rft.fine_tuned_model
+    assert all(c.metrics.train_loss is None for c in rewards)
 
 
 def test_create_cancel_pause_resume(client: openai.OpenAI, sim_world: SimWorld) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import time
 
 import httpx
@@ -14,6 +16,7 @@ from ftmon.sim.curves import LossCurve
 from ftmon.sim.eventlog import EventLog, Note
 from ftmon.sim.ids import decode_index, encode_index, token
 from ftmon.sim.lifecycle import RunPlan
+from ftmon.sim.methods import method_for
 from ftmon.sim.multipart import parse_form
 from ftmon.sim.results import ResultsCsv
 
@@ -97,14 +100,21 @@ def test_curves_are_deterministic_and_bounded() -> None:
         (100, None, True),
     ],
 )
-def test_result_csv_size_formula(steps: int, valid_every: int | None, b64: bool) -> None:
-    csv = ResultsCsv(LossCurve(5, steps), steps, valid_every, base64_encoded=b64)
-    content = csv.render()
-    assert len(content) == csv.size()
+@pytest.mark.parametrize("method", ["supervised", "reinforcement"])
+def test_result_csv_size_formula(
+    steps: int, valid_every: int | None, b64: bool, method: str
+) -> None:
+    # Grader names reach the header: one that needs quoting, one that is not ASCII.
+    graders = {"type": "multi", "graders": {'a, "b"': {"type": "string_check"}, "é": {}}}
+    shape = method_for(method, 5, steps, {}, graders, with_valid=True).csv_shape()
+    csv_file = ResultsCsv(shape, steps, valid_every, base64_encoded=b64)
+    content = csv_file.render()
+    assert len(content) == csv_file.size()
     raw = base64.b64decode(content) if b64 else content
-    lines = raw.decode().splitlines()
-    assert len(lines) == steps + 1
-    with_valid = [line for line in lines[1:] if not line.endswith(",,")]
+    rows = list(csv.reader(io.StringIO(raw.decode())))
+    assert len(rows) == steps + 1 and {len(row) for row in rows} == {len(rows[0])}
+    valid = rows[0].index("valid_loss" if method == "supervised" else "full_valid_mean_reward")
+    with_valid = [row for row in rows[1:] if row[valid]]
     assert len(with_valid) == (0 if valid_every is None else -(-steps // valid_every))
 
 

@@ -96,8 +96,10 @@ def patch_spec(spec: dict[str, Any]) -> dict[str, Any]:
     # has "data": null (and it carries no schema: message events may send null, {} or anything).
     event = schemas["FineTuningJobEvent"]["properties"]
     event["data"] = {"anyOf": [event["data"], NULL]}
-    # FineTuningJobEvent.type lists only `message` and `metrics`. The simulator sends only those,
-    # so the enum is left strict here: it is the spec's check on our event types.
+    # FineTuningJobEvent.type lists only `message` and `metrics`, yet OpenAI's fine-tuning guides
+    # (DPO, vision: "Safety checks") say to "look for events of type moderation_checks"; the
+    # simulator sends one for a reinforcement job. The enum stays strict beside that one.
+    event["type"]["enum"] = [*event["type"]["enum"], "moderation_checks"]
 
     # ListFilesResponse requires first_id/last_id as strings, but an empty page has neither; the
     # fine-tuning list schemas already allow null there, so the files list gets the same.
