@@ -5,13 +5,15 @@ The reads are :mod:`ftmon.monitor.reads`', as the engine's and an export's.
 
 from __future__ import annotations
 
+import io
+
 from ftmon.api import errors
 from ftmon.headless.render import as_json, checkpoint_lines, field_lines, metrics_table
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import job_fields
-from ftmon.text import one_line
+from ftmon.text import one_line, redact_secrets
 
 #: Newest events read by ``show`` for the job's progress (the latest metrics event is enough).
 SHOW_EVENTS = 100
@@ -52,7 +54,11 @@ async def metrics_command(ctx: Context) -> int:
     # As the engine reads them: a succeeded job's result CSV, else (or if it cannot be read)
     # the metrics events.
     series, source, notes = await reads.job_series(ctx.client, job)
+    for note in notes:  # on stderr, whatever the output
+        ctx.out.note(note)
     if ctx.out.json_mode:
+        # Every series, named as the API names it (the supervised ones as ftmon always has),
+        # in the order of MetricSeries.names().
         ctx.out.document(
             {
                 "job_id": job.id,
@@ -61,14 +67,17 @@ async def metrics_command(ctx: Context) -> int:
                 "complete": series.complete,
                 "total_steps": series.total_steps,
                 "names": series.names(),
+                "dropped_series": series.dropped,
                 "steps": series.rows(),
             }
         )
         return 0
-    for note in notes:
-        ctx.out.note(note)
     if ctx.args.csv:
-        series.write_csv(ctx.out.stdout)
+        # The names are API text: written as data, but never with a key a server echoed.
+        text = io.StringIO()
+        series.write_csv(text)
+        ctx.out.stdout.write(redact_secrets(text.getvalue()))
+        ctx.out.stdout.flush()
         return 0
     if not len(series):
         ctx.out.line("No metrics yet.")
@@ -76,5 +85,11 @@ async def metrics_command(ctx: Context) -> int:
     where = "the result file" if source == "result_file" else "metrics events"
     total = f" of {series.total_steps}" if series.total_steps else ""
     ctx.out.line(f"{one_line(job.id)}: {len(series)} steps{total}, from {where}")
-    ctx.out.lines(metrics_table(series, ctx.out.width))
+    lines, left_out = metrics_table(series, ctx.out.width)
+    ctx.out.lines(lines)
+    if left_out:
+        ctx.out.note(
+            f"{left_out} more series left out at {ctx.out.width} columns: "
+            "--csv or --json carry every one"
+        )
     return 0

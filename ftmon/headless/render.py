@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
+from rich.cells import cell_len
 from rich.text import Text
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
-from ftmon.headless.tables import render
-from ftmon.monitor.series import LABELS, MetricSeries
+from ftmon.headless.tables import GAP, render
+from ftmon.monitor.series import KNOWN_NAMES, LABELS, METRIC_NAMES, MetricSeries
 from ftmon.present.columns import Column
 from ftmon.present.fields import (
     Field,
@@ -166,22 +167,67 @@ SHORT_LABELS = {
     "train_accuracy": "train acc",
     "valid_accuracy": "valid acc",
     "full_valid_accuracy": "full acc",
+    "train_mean_reward": "train reward",
+    "valid_mean_reward": "valid reward",
+    "full_valid_mean_reward": "full reward",
+    "full_valid_mean_parse_error": "parse errors",
+    "reasoning_tokens_mean": "reasoning tokens",
 }
 
 
 _SHORT_BY_LABEL = {LABELS[name]: short for name, short in SHORT_LABELS.items()}
 
 
-def metrics_table(series: MetricSeries, width: int) -> list[Text]:
+#: Fractions shown in four decimals whatever their values, as the loss always was.
+FOUR_DECIMALS = frozenset(
+    (
+        *METRIC_NAMES,
+        "train_mean_reward",
+        "valid_mean_reward",
+        "full_valid_mean_reward",
+        "full_valid_mean_parse_error",
+    )
+)
+
+
+def metric_cells(name: str, values: Sequence[float]) -> list[str]:
+    """A metric's column of the table (NaN: no value, ``—``): loss, accuracy and reward in four
+    decimals; another metric in whole numbers when every value is one (counts of tokens or
+    samples), else in four decimals, or four figures when tiny or huge."""
+    present = [v for v in values if v == v]
+    if name in FOUR_DECIMALS:
+        style = "{:.4f}"
+    elif all(v.is_integer() and abs(v) < 1e15 for v in present):
+        style = "{:.0f}"
+    elif all(v == 0 or 1e-3 <= abs(v) < 1e6 for v in present):
+        style = "{:.4f}"
+    else:
+        style = "{:.4g}"
+    return [style.format(v) if v == v else "—" for v in values]
+
+
+def metrics_table(series: MetricSeries, width: int) -> tuple[list[Text], int]:
+    """A row a step, a column a metric, in the series' order; and how many metrics were left
+    out for want of width.
+
+    The known metrics (loss, accuracy, reward) always have their column, as narrow as the width
+    makes them; the others follow while they fit whole and are left out from the first that
+    does not, so the columns shown are always the first in the order. ``--csv`` and ``--json``
+    carry every one.
+    """
     names = series.names()
-    columns = [Column("step", right=True)] + [
-        Column(SHORT_LABELS.get(n, LABELS.get(n, n)), right=True) for n in names
-    ]
-    rows = []
-    for row in series.rows():
-        cells = [Text(str(row["step"]))]
-        for name in names:
-            value = row.get(name)
-            cells.append(Text(f"{value:.4f}" if value is not None else "—"))
-        rows.append(cells)
-    return render(columns, rows, width)
+    steps = [str(step) for step in series.steps()]
+    columns = [Column("step", right=True)]
+    cells: list[list[str]] = [steps]
+    used = max([4] + [len(step) for step in steps])
+    for name in names:
+        heading = SHORT_LABELS.get(name) or LABELS.get(name) or one_line(name)
+        texts = metric_cells(name, series.arrays(name)[1])
+        wide = max([cell_len(heading)] + [len(text) for text in texts])
+        if name not in KNOWN_NAMES and used + GAP + wide > width:
+            break  # this one and every one after it
+        used += GAP + wide
+        columns.append(Column(heading, right=True))
+        cells.append(texts)
+    rows = [[Text(column[i]) for column in cells] for i in range(len(steps))]
+    return render(columns, rows, width), len(names) + 1 - len(columns)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable
 
 import pytest
@@ -12,7 +13,7 @@ from support.cli import Run, Sim
 
 from ftmon import exits
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent
-from ftmon.monitor.series import MetricSeries
+from ftmon.monitor.series import MAX_SERIES, MetricSeries
 from ftmon.present.fields import job_fields
 from ftmon.sim.world import SimWorld
 
@@ -280,3 +281,191 @@ def test_metrics_csv(cli: Cli, sim: Sim) -> None:
 def test_metrics_of_a_job_just_created(cli: Cli, sim: Sim) -> None:
     jid = lifecycle_job(sim.world, "fresh")
     assert cli("metrics", jid).out == "No metrics yet.\n"
+
+
+# -- every series, as the API names it -----------------------------------------------------------
+
+GRADER = {
+    "type": "string_check",
+    "name": "exact_match",
+    "input": "{{sample.output_text}}",
+    "reference": "{{item.answer}}",
+    "operation": "eq",
+}
+RFT_METHOD = {"type": "reinforcement", "reinforcement": {"grader": GRADER, "hyperparameters": {}}}
+
+
+def rft_event(step: int, total: int, *, valid: float | None = None) -> dict:
+    """A scripted metrics event of a reinforcement job, ``data`` shaped as OpenAI's guide shows."""
+    reward = step / total
+    data: dict = {
+        "step": step,
+        "train_mean_reward": reward,
+        "reasoning_tokens_mean": 1000.0 + step,
+        "scores": {"exact_match": {"mean": reward}},
+        "usage": {"samples": {"train_samples": 64}},
+        "errors": {"exact_match": {"python_grader_runtime_error": False}},
+        "timing": {"step": {"train": 12.5}},
+    }
+    message = f"Step {step}/{total} , train mean reward={reward:.2f}"
+    if valid is not None:
+        data["full_valid_mean_reward"] = valid
+        data["full_valid_mean_parse_error"] = 0.0
+        message += f", full validation mean reward={valid:.2f}"
+    return {"offset_seconds": step, "type": "metrics", "message": message, "data": data}
+
+
+RFT_ORDER = [
+    "train_mean_reward",
+    "full_valid_mean_reward",
+    "full_valid_mean_parse_error",
+    "reasoning_tokens_mean",
+    "scores.exact_match.mean",
+    "timing.step.train",
+    "usage.samples.train_samples",
+]
+
+
+@pytest.fixture
+def rft_job(sim: Sim) -> str:
+    """A running reinforcement job with three metrics events, the last with validation."""
+    events = [rft_event(1, 4), rft_event(2, 4), rft_event(3, 4, valid=0.5)]
+    job = sim.world.add_job({"status": "running", "method": RFT_METHOD, "events": events})
+    sim.world.clock.advance(5)
+    return job["id"]
+
+
+def test_metrics_json_of_a_reinforcement_job_carries_every_series(cli: Cli, rft_job: str) -> None:
+    run = cli("metrics", rft_job, "--json")
+    assert run.code == 0 and run.err == ""
+    body = run.json()
+    assert body["source"] == "events" and body["names"] == RFT_ORDER
+    assert body["dropped_series"] == 0
+    assert body["steps"][0] == {
+        "step": 1,
+        "train_mean_reward": 0.25,
+        "reasoning_tokens_mean": 1001.0,
+        "scores.exact_match.mean": 0.25,
+        "timing.step.train": 12.5,
+        "usage.samples.train_samples": 64.0,
+    }
+    assert body["steps"][2]["full_valid_mean_reward"] == 0.5
+
+
+def test_metrics_csv_of_a_reinforcement_job_has_every_column_in_order(
+    cli: Cli, rft_job: str
+) -> None:
+    lines = cli("metrics", rft_job, "--csv").out.splitlines()
+    assert lines == [
+        ",".join(["step", *RFT_ORDER]),
+        "1,0.25,,,1001.0,0.25,12.5,64.0",
+        "2,0.5,,,1002.0,0.5,12.5,64.0",
+        "3,0.75,0.5,0.0,1003.0,0.75,12.5,64.0",
+    ]
+
+
+def test_metrics_table_keeps_the_headline_and_says_what_did_not_fit(
+    cli: Cli, rft_job: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = cli("metrics", rft_job)
+    lines = run.out.splitlines()
+    assert lines[0] == f"{rft_job}: 3 steps, from metrics events"
+    assert lines[1].split() == "step train reward full reward parse errors reasoning tokens".split()
+    assert lines[2].split() == ["1", "0.2500", "—", "—", "1001"]
+    assert lines[4].split() == ["3", "0.7500", "0.5000", "0.0000", "1003"]
+    assert all(len(line) <= 80 for line in lines)
+    assert run.err == (
+        "ftmon: 3 more series left out at 80 columns: --csv or --json carry every one\n"
+    )
+    monkeypatch.setenv("COLUMNS", "160")
+    wide = cli("metrics", rft_job)
+    assert wide.err == "" and " ".join(wide.out.splitlines()[1].split()).endswith(
+        "reasoning tokens scores.exact_match.mean timing.step.train usage.samples.train_samples"
+    )
+    assert wide.out.splitlines()[4].split()[5:] == ["0.7500", "12.5000", "64"]
+
+
+def test_events_json_keeps_data_as_sent(cli: Cli, rft_job: str, sim: Sim) -> None:
+    sent = [e for e in sim.world.events_record(rft_job)["data"] if e["type"] == "metrics"]
+    events = cli("events", rft_job, "--json").json()
+    assert [e["data"] for e in events] == [e["data"] for e in sent]
+    assert events[-1]["data"]["scores"] == {"exact_match": {"mean": 0.75}}
+    assert events[-1]["data"]["errors"] == {"exact_match": {"python_grader_runtime_error": False}}
+
+
+def test_metrics_of_a_succeeded_reinforcement_job_come_from_its_result_file(
+    cli: Cli, sim: Sim
+) -> None:
+    csv_text = (
+        "step,train_mean_reward,full_valid_mean_reward,scores.exact_match.mean,phase\n"
+        "1,0.25,,0.25,sampling\n"
+        "2,0.5,0.625,0.5,sampling\n"
+    )
+    result = sim.world.upload_file("step_metrics.csv", "user_data", csv_text.encode())
+    job = sim.world.add_job(
+        {"status": "succeeded", "method": RFT_METHOD, "result_files": [result["id"]]}
+    )
+    body = cli("metrics", job["id"], "--json").json()
+    assert body["source"] == "result_file" and body["complete"] is True
+    assert body["names"] == [
+        "train_mean_reward",
+        "full_valid_mean_reward",
+        "scores.exact_match.mean",
+    ]  # a column of text is no series
+    assert body["steps"][1] == {
+        "step": 2,
+        "train_mean_reward": 0.5,
+        "full_valid_mean_reward": 0.625,
+        "scores.exact_match.mean": 0.5,
+    }
+
+
+def test_metrics_past_the_series_cap_are_dropped_and_the_note_says_so(cli: Cli, sim: Sim) -> None:
+    data = {"step": 1, "train_mean_reward": 0.5}
+    data.update((f"f{i:04d}", float(i)) for i in range(MAX_SERIES + 36))
+    job = sim.world.add_job(
+        {
+            "status": "running",
+            "events": [{"type": "metrics", "message": "Step 1/1", "data": data}],
+        }
+    )
+    sim.world.clock.advance(1)
+    note = (
+        "ftmon: 36 more metric series dropped: a job keeps at most 64 besides its loss, "
+        "accuracy and reward\n"
+    )
+    body = cli("metrics", job["id"], "--json")
+    assert body.json()["dropped_series"] == 36 and len(body.json()["names"]) == MAX_SERIES + 1
+    assert body.err == note
+    csv_run = cli("metrics", job["id"], "--csv")
+    assert csv_run.err == note
+    assert csv_run.out.splitlines()[0].split(",")[:3] == ["step", "train_mean_reward", "f0000"]
+    human = cli("metrics", job["id"])
+    assert human.err.startswith(note)
+    left_out = MAX_SERIES + 1 - (len(human.out.splitlines()[1].split()) - 2)
+    assert f"ftmon: {left_out} more series left out at 80 columns" in human.err
+
+
+def test_metric_names_from_a_hostile_server_never_reach_the_terminal_raw(
+    cli: Cli, sim: Sim
+) -> None:
+    key = os.environ["OPENAI_API_KEY"]  # the key the commands run with
+    data = {
+        "step": 1,
+        "red\x1b[31m": 1.0,  # control and format characters: no series of these
+        "rtl\u202eevil": 2.0,
+        "scores": {"[bold]grader[/bold]": {"mean": 0.5}},  # markup: shown as text
+        key: 3.0,  # a server echoing the key as a name: blanked wherever it is written
+    }
+    job = sim.world.add_job(
+        {"status": "running", "events": [{"type": "metrics", "message": "Step 1", "data": data}]}
+    )
+    sim.world.clock.advance(1)
+    body = cli("metrics", job["id"], "--json")
+    assert body.json()["names"] == ["****", "scores.[bold]grader[/bold].mean"]
+    csv_out = cli("metrics", job["id"], "--csv").out
+    assert csv_out.splitlines()[0] == "step,****,scores.[bold]grader[/bold].mean"
+    human = cli("metrics", job["id"]).out
+    for text in (body.out, csv_out, human):
+        assert "\x1b" not in text and "\u202e" not in text and key not in text
+    assert "**** scores.[bold]grader[/bold].mean" in " ".join(human.split())
