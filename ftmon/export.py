@@ -5,8 +5,10 @@ Files written (the job id is sanitised into the default directory name):
 * ``job.json``: the job as the API sent it;
 * ``events.jsonl``: every event, oldest first, read through every page (not only the engine's
   in-memory tail), deduplicated on id and on (created_at, message);
-* ``metrics.csv``: step and one column per metric, from the result file once the job succeeded,
-  else from the metrics events;
+* ``metrics.csv``: step and one column per metric series (every number the metrics events or the
+  result file hold, in the order of :meth:`~ftmon.monitor.series.MetricSeries.names`), from the
+  result file once the job succeeded, else from the metrics events; series dropped over the cap
+  are counted in the result's notes;
 * ``checkpoints.json``: every checkpoint, by step;
 * ``loss.svg``: training and validation loss against step, a small self-contained SVG.
 

@@ -14,7 +14,7 @@ from ftmon.api.client import FineTuningClient, decode_result_file
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.config import Secret, Settings
 from ftmon.export import FILES, default_directory, export_job, safe_name
-from ftmon.monitor.series import MetricSeries
+from ftmon.monitor.series import MAX_SERIES, MetricSeries
 from ftmon.present.svg import loss_svg, nice_ticks
 from ftmon.sim.world import SimWorld
 
@@ -201,3 +201,78 @@ async def test_compare_series_reads_each_jobs_metrics(
     label, series = found[done["id"]]
     assert label.startswith(done["id"]) and series.complete and len(series) > 10
     assert len(found[running["id"]][1]) > 50 and not found[running["id"]][1].complete
+
+
+RFT_METHOD = {
+    "type": "reinforcement",
+    "reinforcement": {
+        "grader": {
+            "type": "string_check",
+            "name": "exact_match",
+            "input": "{{sample.output_text}}",
+            "reference": "{{item.answer}}",
+            "operation": "eq",
+        },
+        "hyperparameters": {},
+    },
+}
+
+
+def rft_data(step: int) -> dict:
+    """A reinforcement job's metrics ``data``, nested as the API sends it; no loss."""
+    return {
+        "step": step,
+        "train_mean_reward": step / 4,
+        "full_valid_mean_reward": 0.5,
+        "reasoning_tokens_mean": 900.0,
+        "scores": {"exact_match": {"mean": step / 4}},
+        "usage": {"samples": {"train_samples": 32}},
+        "errors": {"exact_match": {"sample_parse_error": False}},
+        "timing": {"step": {"train": 2.5}},
+    }
+
+
+async def test_a_reinforcement_job_exports_every_series_and_its_events_as_sent(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    events = [
+        {
+            "offset_seconds": step,
+            "type": "metrics",
+            "message": f"Step {step}/2",
+            "data": rft_data(step),
+        }
+        for step in (1, 2)
+    ]
+    job = sim_world.add_job({"status": "running", "method": RFT_METHOD, "events": events})
+    sim_world.clock.advance(3)
+    result = await export_job(client, job["id"], tmp_path)
+    assert result.metrics_source == "events" and result.steps == 2 and result.notes == []
+    assert result.paths["metrics"].read_text().splitlines() == [
+        "step,train_mean_reward,full_valid_mean_reward,reasoning_tokens_mean,"
+        "scores.exact_match.mean,timing.step.train,usage.samples.train_samples",
+        "1,0.25,0.5,900.0,0.25,2.5,32.0",
+        "2,0.5,0.5,900.0,0.5,2.5,32.0",
+    ]
+    written = [json.loads(line) for line in result.paths["events"].read_text().splitlines()]
+    assert [e["data"] for e in written if e.get("type") == "metrics"] == [
+        rft_data(1),
+        rft_data(2),
+    ]
+
+
+async def test_an_export_says_when_series_were_dropped_over_the_cap(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    data = {"step": 1, "train_loss": 1.0, **{f"n{i:03d}": float(i) for i in range(MAX_SERIES + 5)}}
+    job = sim_world.add_job(
+        {"status": "running", "events": [{"type": "metrics", "message": "x", "data": data}]}
+    )
+    sim_world.clock.advance(1)
+    result = await export_job(client, job["id"], tmp_path)
+    assert result.notes == [
+        "5 more metric series dropped: a job keeps at most 64 besides its loss, accuracy and reward"
+    ]
+    assert result.to_dict()["notes"] == result.notes
+    header = result.paths["metrics"].read_text().splitlines()[0].split(",")
+    assert header[:3] == ["step", "train_loss", "n000"] and len(header) == MAX_SERIES + 2
