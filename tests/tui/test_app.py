@@ -147,8 +147,12 @@ async def test_checkpoints_and_metrics_of_the_selected_job(world: SimWorld) -> N
         await open_job(pilot, job)
         table = app.main.checkpoint_table
         assert [row[0][1] for row in table.rows_shown] == ["120", "80", "40"]
-        assert table.models[0].startswith("ft:gpt-4o-mini-2024-07-18:acme-ml:support-bot:")
-        assert table.models[0].endswith(":ckpt-step-120")
+        # The last step's checkpoint is the job's model; the others have ids of their own.
+        model = world.get_job(job)["fine_tuned_model"]
+        assert model.startswith("ft:gpt-4o-mini-2024-07-18:acme-ml:support-bot:")
+        assert table.models[0] == model
+        assert table.models[1].startswith("ft:gpt-4o-mini-2024-07-18:acme-ml:support-bot:")
+        assert table.models[1].endswith(":ckpt-step-80") and model not in table.models[1]
         names = [name for name, _ in table.rows_shown[0]]
         assert "training loss" in names
         assert "checkpoints 3" in screen_text(app)
@@ -382,7 +386,9 @@ async def test_copy_the_id_or_model_name_in_focus(world: SimWorld) -> None:
         assert model and app.clipboard == model
         app.main.checkpoint_table.focus()
         await pilot.press("y")
-        assert app.clipboard.endswith(":ckpt-step-120")
+        assert app.clipboard == model  # the last step's checkpoint is the model itself
+        await pilot.press("j", "y")
+        assert app.clipboard.endswith(":ckpt-step-80") and model not in app.clipboard
 
 
 async def test_help_lists_the_keys_as_remapped(world: SimWorld) -> None:
