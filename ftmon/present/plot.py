@@ -28,6 +28,61 @@ PLOT_STEP_LIMIT = 10**15
 
 LOSS_NAMES = ("train_loss", "valid_loss", "full_valid_loss")
 ACCURACY_NAMES = ("train_accuracy", "valid_accuracy", "full_valid_accuracy")
+REWARD_NAMES = ("train_mean_reward", "valid_mean_reward", "full_valid_mean_reward")
+#: Per-grader scores drawn beside the reward, at most this many (one colour each would not
+#: tell more apart).
+MAX_SCORE_CURVES = 3
+
+#: A chart: its heading and the metrics it draws, in order.
+Chart = tuple[str, tuple[str, ...]]
+
+
+def method_charts(method: str, names: Sequence[str]) -> tuple[Chart, Chart]:
+    """The two charts a job's metrics are shown in first, by method: loss and accuracy for
+    supervised and DPO jobs; for reinforcement, mean reward (train, validation, full validation)
+    and the graders' mean scores (``scores.<grader>.mean``)."""
+    if method == "reinforcement":
+        scores = tuple(n for n in names if n.startswith("scores.") and n.endswith(".mean"))[
+            :MAX_SCORE_CURVES
+        ]
+        return ("reward", REWARD_NAMES), ("scores", scores)
+    return ("loss", LOSS_NAMES), ("accuracy", ACCURACY_NAMES)
+
+
+def chart_views(method: str, names: Sequence[str]) -> list[tuple[Chart, Chart]]:
+    """Every view the metrics tab cycles through: the method's two charts first, then each
+    other series of the job on its own (the second chart empty)."""
+    first = method_charts(method, names)
+    shown = set(first[0][1]) | set(first[1][1])
+    views = [first]
+    for name in names:
+        if name not in shown:
+            views.append(((name, (name,)), ("", ())))
+    return views
+
+
+def headline(method: str, curves: Curves) -> str:
+    """The number a person looks at first, for a pane's title: validation reward for
+    reinforcement, validation loss otherwise (full validation when there is one), else the
+    training one."""
+    if method == "reinforcement":
+        order = (
+            ("full_valid_mean_reward", "full valid reward"),
+            ("valid_mean_reward", "valid reward"),
+            ("train_mean_reward", "train reward"),
+        )
+    else:
+        order = (
+            ("full_valid_loss", "full valid loss"),
+            ("valid_loss", "valid loss"),
+            ("train_loss", "train loss"),
+        )
+    for name, words in order:
+        value = curves.last(name)
+        if value is not None:
+            return f"{words} {format_metric(name, value)}"
+    return ""
+
 
 #: Short labels for legends that would not fit with the long ones.
 SHORT_LABELS = {
@@ -37,12 +92,18 @@ SHORT_LABELS = {
     "train_accuracy": "train acc",
     "valid_accuracy": "valid acc",
     "full_valid_accuracy": "full valid acc",
+    "train_mean_reward": "train",
+    "valid_mean_reward": "valid",
+    "full_valid_mean_reward": "full valid",
 }
 
 
 def role(name: str) -> str:
-    """``train``, ``valid`` or ``full_valid``: what a metric is drawn as."""
-    return "full_valid" if name.startswith("full_valid") else name.split("_", 1)[0]
+    """``train``, ``valid``, ``full_valid`` or ``other``: what a metric is drawn as."""
+    if name.startswith("full_valid"):
+        return "full_valid"
+    first = name.split("_", 1)[0]
+    return first if first in ("train", "valid") else "other"
 
 
 _STEP = itemgetter(0)

@@ -22,6 +22,7 @@ from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE
 from ftmon.tui.main_base import MainBase
 from ftmon.tui.palette import PALETTE
 from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.widgets.metrics import MetricsView
 
 
 class MainKeys(MainBase):
@@ -111,6 +112,9 @@ class MainKeys(MainBase):
             rows.append((self._keys_of(binding), f"move {binding.description}"))
         for binding in PAN_BINDINGS:
             rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
+        for chart_key in MetricsView.BINDINGS:
+            assert isinstance(chart_key, Binding)
+            rows.append((self._keys_of(chart_key), f"metrics: {chart_key.description.lower()}"))
         first = next(b for b in MOVE_BINDINGS if b.id == "first")
         rows.append((self._keys_of(first), "events: at the top, load older events"))
         rows.append(("tab, shift+tab", "next / previous pane"))
@@ -143,6 +147,10 @@ class MainKeys(MainBase):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.help_rows()))
+
+    def action_next_series(self) -> None:
+        """The metrics tab's next series (its own ``s``), from anywhere on the screen."""
+        self.query_one(MetricsView).action_next_series()
 
     def action_refresh(self) -> None:
         self.monitor.refresh_now()

@@ -265,7 +265,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             elif isinstance(change, MetricsChanged):
                 self.job_list.refresh_rows([change.job_id])
                 if change.job_id == selected:
-                    self.metrics_view.update_series(self._series(change.job_id))
+                    self._show_metrics(change.job_id)
                     touched_selected = True
             elif isinstance(change, CheckpointsChanged):
                 if change.job_id == selected:
@@ -386,7 +386,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             self.monitor.events(job_id) if job_id else (),
             empty=("no events yet" if loaded else "loading events…") if job_id else "",
         )
-        self.metrics_view.update_series(self._series(job_id) if job_id else None)
+        self._show_metrics(job_id)
         self._show_checkpoints(job_id)
         self._update_events_title()
         self._refresh_bindings_if_changed()
@@ -407,6 +407,15 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             return
         self.overview.show_fields(job_fields(job, self.clock(), self._series(job.id)))
 
+    def _show_metrics(self, job_id: str | None) -> None:
+        """The job's metrics, charted by its method, with the headline number in the title."""
+        job = self.monitor.job(job_id) if job_id else None
+        method = job.method_type if job is not None else "supervised"
+        view = self.metrics_view
+        view.update_series(self._series(job_id) if job_id else None, method=method)
+        headline = view.headline
+        view.border_title = Content(f"metrics · {headline}" if headline else "metrics")
+
     def _show_checkpoints(self, job_id: str | None) -> None:
         """The job's checkpoints, the one to keep marked, and the advice in the pane's border."""
         checkpoints = self.monitor.checkpoints(job_id) if job_id else ()
@@ -425,9 +434,13 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         title = f"checkpoints {count}" if count else "checkpoints · none" if loaded else ""
         advice = self.keep
         if count and advice is not None and advice.best is not None:
-            title += f" · best step {advice.best.step_number:,}: {advice.rule}"
+            title += f" · keep step {advice.best.step_number:,}"
         self.checkpoint_table.border_title = Content(title or "checkpoints")
-        notes = [n for n in (advice.gap, advice.overfitting) if n] if advice and count else []
+        notes: list[str] = []
+        if advice is not None and count:
+            notes = [n for n in (advice.overfitting, advice.gap) if n]
+            if advice.best is not None:
+                notes.append(f"best: {advice.rule}")
         self.checkpoint_table.border_subtitle = Content(" · ".join(notes))
 
     # -- layout and tabs ---------------------------------------------------------------------------

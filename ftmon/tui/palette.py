@@ -27,6 +27,7 @@ PALETTE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("show_tab", "Show the events", "The job's event log", ("events",)),
     ("show_tab", "Show the metrics", "Loss and accuracy against step", ("metrics",)),
     ("show_tab", "Show the checkpoints", "Step, model name, metrics", ("checkpoints",)),
+    ("next_series", "Next metrics series", "The metrics tab steps through every series", ()),
     ("next_pane", "Next pane", "Move the focus to the next pane", ()),
     ("help", "Help: keys", "Every key and what the status glyphs mean", ()),
 )

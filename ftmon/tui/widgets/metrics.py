@@ -30,15 +30,15 @@ from textual_plotext import PlotextPlot
 
 from ftmon.monitor.series import LABELS, MetricSeries
 from ftmon.present.plot import (
-    ACCURACY_NAMES,
-    LOSS_NAMES,
     NO_COLUMN,
     NO_CURVES,
     SHORT_LABELS,
     Curves,
     Point,
+    chart_views,
     downsample_column,
     format_metric,
+    headline,
     role,
     series_signature,
 )
@@ -57,11 +57,13 @@ _LOOK = {
     "train": ("text-primary", "━"),
     "valid": ("text-warning", "━"),
     "full_valid": ("text-success", "●"),
+    "other": ("text-accent", "━"),
 }
 _FALLBACK_RGB = {
     "text-primary": (87, 165, 226),
     "text-warning": (200, 120, 20),
     "text-success": (60, 150, 80),
+    "text-accent": (190, 110, 200),
 }
 
 
@@ -96,10 +98,18 @@ class MetricChart(PlotextPlot):
         #: (width, name) -> the points drawn; cleared with each new series.
         self._drawn: dict[tuple[int, str], list[Point]] = {}
 
-    def set_curves(self, source: Curves, names: Sequence[str], total_steps: int | None) -> None:
+    def set_curves(
+        self,
+        source: Curves,
+        names: Sequence[str],
+        total_steps: int | None,
+        heading: str | None = None,
+    ) -> None:
         """Draw ``names`` of ``source`` (those with points); read only when next rendered."""
         if source is not self._source:
             self._drawn.clear()
+        if heading is not None:
+            self.heading = heading
         self._source = source
         self._names = list(names)
         self._total_steps = total_steps
@@ -203,10 +213,12 @@ def _rich_rgb(rgb: tuple[int, int, int]) -> str:
 
 
 class MetricsView(Widget, can_focus=True):
-    """Training/validation loss (and accuracy) of one job against step.
+    """A job's metrics against step, chosen by its method: loss and accuracy for supervised and
+    DPO jobs, mean reward and the graders' scores for reinforcement.
 
-    Call :meth:`update_series` on every poll; it is cheap when nothing changed. ``a`` swaps loss
-    and accuracy when there is room for one plot, or hides accuracy when both are shown.
+    Call :meth:`update_series` on every poll; it is cheap when nothing changed. ``a`` swaps the
+    two charts when there is room for one, or hides the second when both are shown; ``s`` steps
+    through every other series the job has, one at a time, and back.
     """
 
     DEFAULT_CSS = """
@@ -253,6 +265,7 @@ class MetricsView(Widget, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "toggle_accuracy", "Loss/accuracy", id="metrics.toggle_accuracy"),
+        Binding("s", "next_series", "Next series", id="metrics.next_series"),
     ]
 
     def __init__(
@@ -264,6 +277,9 @@ class MetricsView(Widget, can_focus=True):
         self._shown_title = ""
         self._signature: tuple[object, ...] = (None, "")
         self._swap_accuracy = False
+        self._method = "supervised"
+        self._views = chart_views(self._method, ())
+        self._view = 0
         self._mode = ""
         self._curves = NO_CURVES
         self._spark_key: tuple[Curves, str | None] | None = None
@@ -295,22 +311,47 @@ class MetricsView(Widget, can_focus=True):
         """``empty``, ``plot`` or ``compact``: what the view shows now."""
         return self._mode
 
-    def update_series(self, series: MetricSeries | None, *, title: str = "") -> None:
-        """Show ``series``; does nothing (no repaint) when it is the same as last time."""
+    def update_series(
+        self, series: MetricSeries | None, *, title: str = "", method: str = "supervised"
+    ) -> None:
+        """Show ``series`` of a job of ``method``; does nothing (no repaint) when it is the same
+        as last time."""
         title = one_line(title)
-        signature = series_signature(series, title)
+        signature = (*series_signature(series, title), method)
         if signature == self._signature:
             return
+        if method != self._method:
+            self._view = 0
         self._signature = signature
         self._series = series
         self._title = title
+        self._method = method
         self._curves = Curves(series) if series else NO_CURVES
+        self._views = chart_views(method, self._curves.names)
+        self._view = min(self._view, len(self._views) - 1)
         if self.is_mounted:
             self._apply_mode()
             self._push()
 
+    @property
+    def headline(self) -> str:
+        """The number to read first ("valid loss 0.3626"), for the pane's title."""
+        return headline(self._method, self._curves)
+
+    @property
+    def view_names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The metrics of the two charts in the view shown now."""
+        first, second = self._views[self._view]
+        return first[1], second[1]
+
     def action_toggle_accuracy(self) -> None:
         self._swap_accuracy = not self._swap_accuracy
+        self._apply_mode()
+        self._push()
+
+    def action_next_series(self) -> None:
+        """The next view: each series the method's charts leave out, then back to them."""
+        self._view = (self._view + 1) % len(self._views)
         self._apply_mode()
         self._push()
 
@@ -332,7 +373,8 @@ class MetricsView(Widget, can_focus=True):
         if not any(self._curves.has(name) for name in self._curves.names):
             return "empty", False, False, False
         width, height = self.size
-        has_loss, has_acc = self._has(LOSS_NAMES), self._has(ACCURACY_NAMES)
+        first, second = self.view_names
+        has_loss, has_acc = self._has(first), self._has(second)
         if width < PLOT_MIN_SIZE[0] or height < PLOT_MIN_SIZE[1]:
             return "compact", has_loss, has_acc, False
         side = width >= SIDE_BY_SIDE_WIDTH
@@ -356,16 +398,17 @@ class MetricsView(Widget, can_focus=True):
         self.accuracy_chart.display = show_acc
 
     def _visible_names(self) -> list[str]:
+        first, second = self.view_names
         if self._mode == "compact":
-            names = ACCURACY_NAMES if self._swap_accuracy else LOSS_NAMES
+            names = second if self._swap_accuracy else first
             if not self._has(names):
-                names = LOSS_NAMES if names is ACCURACY_NAMES else ACCURACY_NAMES
+                names = first if names is second else second
             return [n for n in names if self._curves.has(n)]
         shown: list[str] = []
         if self.loss_chart.display:
-            shown += LOSS_NAMES
+            shown += first
         if self.accuracy_chart.display:
-            shown += ACCURACY_NAMES
+            shown += second
         return [n for n in shown if self._curves.has(n)]
 
     def _push(self) -> None:
@@ -374,8 +417,9 @@ class MetricsView(Widget, can_focus=True):
             self._shown_title = self._title
             self._title_widget.update(Text(self._title, no_wrap=True, overflow="ellipsis"))
         total = self._series.total_steps if self._series is not None else None
-        self.loss_chart.set_curves(self._curves, LOSS_NAMES, total)
-        self.accuracy_chart.set_curves(self._curves, ACCURACY_NAMES, total)
+        (first_heading, first), (second_heading, second) = self._views[self._view]
+        self.loss_chart.set_curves(self._curves, first, total, first_heading)
+        self.accuracy_chart.set_curves(self._curves, second, total, second_heading)
         names = self._visible_names()
         entries = [(n, value) for n in names if (value := self._curves.last(n)) is not None]
         latest = self._series.latest() if self._series is not None else None

@@ -1,0 +1,82 @@
+"""Each method's run as it reads: reward charts for reinforcement, the series a job has one by
+one, the headline number in the metrics pane's title, and the checkpoint to keep marked."""
+
+from __future__ import annotations
+
+from tuikit import build_app, job_id, open_job, screen_text, settle
+
+from ftmon.present.plot import LOSS_NAMES, REWARD_NAMES
+from ftmon.sim import SimWorld
+from ftmon.tui.screens.help import HelpScreen
+
+WIDE = (160, 48)
+
+
+async def test_a_reinforcement_job_is_charted_by_its_reward(world: SimWorld) -> None:
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await open_job(pilot, job_id(world, "math-rft"))
+        view = app.main.metrics_view
+        assert view.view_names[0] == REWARD_NAMES
+        assert view.loss_chart.heading == "reward"
+        assert any(view.loss_chart.plotted(name) for name in REWARD_NAMES)
+        assert str(view.border_title).startswith("metrics · full valid reward ")
+        assert "━ train" in screen_text(app)
+
+
+async def test_s_steps_through_every_other_series_and_back(world: SimWorld) -> None:
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await open_job(pilot, job_id(world, "math-rft"))
+        view = app.main.metrics_view
+        others = [n for n in view._curves.names if n not in REWARD_NAMES]
+        assert others, "a reinforcement job has series beyond its reward"
+        await pilot.press("3")  # the metrics tab, focused
+        seen = []
+        for _ in range(len(others)):
+            await pilot.press("s")
+            first, second = view.view_names
+            assert len(first) == 1 and second == ()
+            assert view.loss_chart.heading == first[0]
+            seen.append(first[0])
+        assert seen == others
+        await pilot.press("s")
+        assert view.view_names[0] == REWARD_NAMES
+
+
+async def test_a_supervised_job_keeps_loss_and_names_its_validation_loss(world: SimWorld) -> None:
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await open_job(pilot, job_id(world, "support-bot"))
+        view = app.main.metrics_view
+        assert view.view_names[0] == LOSS_NAMES
+        assert str(view.border_title).startswith("metrics · full valid loss ")
+
+
+async def test_the_checkpoint_to_keep_is_marked_with_its_rule(world: SimWorld) -> None:
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await open_job(pilot, job_id(world, "math-rft"))
+        advice = app.main.keep
+        assert advice is not None and advice.best is not None
+        assert advice.rule == "highest full validation mean reward"
+        table = app.main.checkpoint_table
+        marked = [dict(row) for row in table.rows_shown if dict(row).get("keep") == "best"]
+        assert [m["step"] for m in marked] == [str(advice.best.step_number)]
+        title = str(table.border_title)
+        assert title.endswith(f"keep step {advice.best.step_number:,}")
+        assert "best: highest full validation mean reward" in str(table.border_subtitle)
+
+
+async def test_help_lists_the_metrics_keys(world: SimWorld) -> None:
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("?")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert ("s", "metrics: next series") in app.main.help_rows()
