@@ -3,10 +3,14 @@ one, the headline number in the metrics pane's title, and the checkpoint to keep
 
 from __future__ import annotations
 
+from textual.app import App
+from textual.widgets import Static
 from tuikit import build_app, job_id, open_job, screen_text, settle
 
+from ftmon.monitor.series import MetricSeries
 from ftmon.present.plot import LOSS_NAMES, REWARD_NAMES
 from ftmon.sim import SimWorld
+from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.help import HelpScreen
 
 WIDE = (160, 48)
@@ -80,3 +84,34 @@ async def test_help_lists_the_metrics_keys(world: SimWorld) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert ("s", "metrics: next series") in app.main.help_rows()
+
+
+def _series(rows: dict[int, dict[str, float]]) -> MetricSeries:
+    made = MetricSeries()
+    for step, values in sorted(rows.items()):
+        made.add(step, values)
+    return made
+
+
+async def test_compare_is_like_with_like_and_says_when_there_is_nothing_in_common() -> None:
+    loss = _series({1: {"train_loss": 1.0, "valid_loss": 1.1}, 2: {"train_loss": 0.8}})
+    reward = _series({1: {"train_mean_reward": 0.2, "valid_mean_reward": 0.3}})
+    reward2 = _series({1: {"train_mean_reward": 0.4}, 2: {"train_mean_reward": 0.5}})
+
+    rewards = CompareScreen({"a": ("rft-a", reward), "b": ("rft-b", reward2)})
+    assert rewards.chart.metric == ("mean reward", "train_mean_reward", "valid_mean_reward")
+    assert rewards._note() == ""
+
+    mixed = CompareScreen({"a": ("sft", loss), "b": ("rft", reward)})
+    assert mixed.chart.metric is None
+    assert "no metric in common" in mixed._note()
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(mixed)
+
+    async with Host().run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = "\n".join(str(w.render()) for w in mixed.query(Static))
+        assert "no metric in common" in text
+        assert mixed.chart.curves() == []

@@ -1,6 +1,8 @@
-"""Compare runs: the loss curves of two or more jobs overlaid in one plot, with a legend.
+"""Compare runs: the curves of two or more jobs overlaid in one plot, with a legend.
 
-Each job gets one colour: its training loss is a line, its validation loss points (it is sampled).
+Each job gets one colour: its training curve is a line, its validation points (it is sampled).
+Jobs are compared like with like: on loss, or on mean reward when they are all reinforcement
+jobs; jobs with no metric in common are said to be so.
 ``v`` hides or shows validation, ``x`` switches the x axis between step and percent of the run
 (runs of different lengths line up), ``esc`` closes. Labels are API text (suffixes): they are
 cleaned and handed over as ``Text``, never as markup.
@@ -58,6 +60,26 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
+#: What can be compared, in order of preference: (words, training metric, validation metric).
+#: Runs are compared on the first pair every one of them has: loss for supervised and DPO,
+#: mean reward for reinforcement. Mixed methods with nothing in common are said to be so.
+COMPARABLE = (
+    ("loss", "train_loss", "valid_loss"),
+    ("mean reward", "train_mean_reward", "valid_mean_reward"),
+)
+
+
+def common_metric(series: list[MetricSeries]) -> tuple[str, str, str] | None:
+    """The first comparable pair that every run with metrics has (None if there is none)."""
+    with_data = [s for s in series if len(s)]
+    if not with_data:
+        return COMPARABLE[0]
+    for pair in COMPARABLE:
+        if all(pair[1] in s.names() for s in with_data):
+            return pair
+    return None
+
+
 class CompareChart(PlotextPlot):
     """The overlaid loss curves; draws at its own width, so resizing needs no new data."""
 
@@ -73,6 +95,8 @@ class CompareChart(PlotextPlot):
         self.runs = runs
         self.show_validation = True
         self.by_fraction = False
+        #: (words, training metric, validation metric) the runs are compared on, or None.
+        self.metric = common_metric([run.series for run in runs])
 
     def x_of(self, run: Run, step: int) -> float:
         if not self.by_fraction:
@@ -82,9 +106,12 @@ class CompareChart(PlotextPlot):
 
     def curves(self) -> list[tuple[str, Run, list[tuple[float, float]]]]:
         """``(metric, run, points)`` as drawn now, downsampled to the plot's width."""
-        out = []
+        out: list[tuple[str, Run, list[tuple[float, float]]]] = []
         width = max(1, self.size.width)
-        names = ("train_loss", "valid_loss") if self.show_validation else ("train_loss",)
+        if self.metric is None:
+            return out
+        _, train, valid = self.metric
+        names = (train, valid) if self.show_validation else (train,)
         for run in self.runs:
             for name in names:
                 # Values plotext cannot scale (a loss near the largest float) are left out.
@@ -108,7 +135,7 @@ class CompareChart(PlotextPlot):
         for name, run, points in self.curves():
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             right = max(right, xs[-1])
-            if name == "train_loss":
+            if self.metric is not None and name == self.metric[1]:
                 label = one_line(run.label, width=LABEL_WIDTH)
                 plt.plot(xs, ys, marker="braille", color=run.color, label=label)
             else:  # validation is sampled: its points, not a line
@@ -118,8 +145,14 @@ class CompareChart(PlotextPlot):
         return super().render()
 
 
-def legend_line(run: Run, label_width: int, *, extras: bool = True) -> Text:
-    """A job's colour, label, last step, last training and validation loss."""
+def legend_line(
+    run: Run,
+    label_width: int,
+    *,
+    extras: bool = True,
+    metric: tuple[str, str, str] | None = COMPARABLE[0],
+) -> Text:
+    """A job's colour, label, last step, last training and validation value of ``metric``."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("━━ ", style=Style(color=_hex(run.color), bold=True))
     text.append(one_line(run.label, width=label_width).ljust(label_width))
@@ -127,15 +160,19 @@ def legend_line(run: Run, label_width: int, *, extras: bool = True) -> Text:
     if not len(series):
         text.append("  no metrics yet", style="dim")
         return text
-    train = series.column("train_loss")
-    valid = series.column("valid_loss")
     total = f"/{series.total_steps}" if series.total_steps else ""
     text.append(f"  step {series.steps()[-1]}{total}", style="dim")
+    if metric is None:
+        return text
+    words, train_name, valid_name = metric
+    train = series.column(train_name)
+    valid = series.column(valid_name)
     text.append(f"  train {_fmt(train[-1][1] if train else None)}")
     if valid:
         text.append(f"  valid {_fmt(valid[-1][1])}")
         if extras:
-            text.append(f"  best valid {_fmt(min(v for _, v in valid))}", style="dim")
+            pick = max if "reward" in words else min
+            text.append(f"  best valid {_fmt(pick(v for _, v in valid))}", style="dim")
     return text
 
 
@@ -153,6 +190,7 @@ class CompareLegend(Widget):
     def __init__(self, runs: list[Run], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.runs = runs
+        self.metric = common_metric([run.series for run in runs])
 
     def lines(self, width: int) -> list[Text]:
         longest = max((len(one_line(r.label)) for r in self.runs), default=0)
@@ -161,7 +199,9 @@ class CompareLegend(Widget):
             (min(LABEL_WIDTH, longest), False),
             (min(20, longest), False),
         ):
-            lines = [legend_line(r, label_width, extras=extras) for r in self.runs]
+            lines = [
+                legend_line(r, label_width, extras=extras, metric=self.metric) for r in self.runs
+            ]
             if all(line.cell_len <= width for line in lines):
                 return lines
         return lines
@@ -211,7 +251,8 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         count = len(self.runs)
-        title = f"Compare runs · {count} job{'s' if count != 1 else ''} · loss against step"
+        metric = self.chart.metric[0] if self.chart.metric else "no metric in common"
+        title = f"Compare runs · {count} job{'s' if count != 1 else ''} · {metric} against step"
         yield Static(Text(title, no_wrap=True, overflow="ellipsis"), id="compare-title")
         note = Static(Text(self._note()), id="compare-note")
         note.display = bool(self._note())
@@ -225,6 +266,11 @@ class CompareScreen(Screen[None]):
             return "Select two or more jobs to compare; showing what there is."
         if not any(len(run.series) for run in self.runs):
             return "None of these jobs has metrics yet."
+        if self.chart.metric is None:
+            return (
+                "These jobs have no metric in common: loss for supervised and DPO jobs, mean "
+                "reward for reinforcement. Mark jobs of one kind to compare them."
+            )
         return ""
 
     def action_toggle_validation(self) -> None:
