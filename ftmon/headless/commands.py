@@ -210,10 +210,15 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
             "ftmon metrics ftjob-abc123 --json | jq '.steps[-1].train_loss'",
         ],
         codes=READ,
-        json_help="one JSON object: job_id, source, complete, total_steps, names, steps",
+        json_help=(
+            "one JSON object: job_id, status, source, complete, total_steps, names, "
+            "dropped_series, steps"
+        ),
     )
     p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
-    p.add_argument("--csv", action="store_true", help="write CSV (step and one column a metric)")
+    p.add_argument(
+        "--csv", action="store_true", help="write CSV (step and one column a metric series)"
+    )
     p.set_defaults(handler=handler(metrics_command))
 
     for action, what in (
