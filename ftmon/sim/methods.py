@@ -318,7 +318,8 @@ class RewardMethod:
             if full and self.with_valid:
                 entry["valid_execution_latency_mean"] = round(1.4 * latency, 5)
             graders.append(entry)
-        return {"step": self.curve.step_seconds(step, with_eval=full), "graders": graders}
+        seconds = self.curve.step_seconds(step, with_eval=full and self.with_valid)
+        return {"step": seconds, "graders": graders}
 
     def _model_usage(self, step: int, valid: bool) -> dict[str, Any]:
         """``model_graders_token_usage``: per grader model, whole-step token counts."""
