@@ -191,12 +191,20 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         help="a job's checkpoints: step, model name and metrics",
         examples=[
             "ftmon checkpoints ftjob-abc123",
+            "ftmon checkpoints ftjob-abc123 --best    # the model name of the one to keep",
             "ftmon checkpoints ftjob-abc123 --json | jq -r '.[0].fine_tuned_model_checkpoint'",
         ],
         codes=READ,
-        json_help="write the checkpoints as one JSON array, newest step first",
+        json_help="write the checkpoints as one JSON array, newest step first (with --best: "
+        "that checkpoint's record)",
     )
     p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    p.add_argument(
+        "--best",
+        action="store_true",
+        help="print only the model name of the checkpoint to keep: lowest full validation loss "
+        "(else validation loss); highest validation reward for reinforcement",
+    )
     p.set_defaults(handler=handler(checkpoints_command))
 
     p = command_parser(

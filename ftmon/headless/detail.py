@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import io
 
+from ftmon import exits
 from ftmon.api import errors
+from ftmon.api.models import FineTuningJobCheckpoint
 from ftmon.headless.render import as_json, checkpoint_lines, field_lines, metrics_table
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import job_fields
+from ftmon.present.keep import KeepAdvice, keep_advice
 from ftmon.text import one_line, redact_secrets
 
 #: Newest events read by ``show`` for the job's progress (the latest metrics event is enough).
@@ -36,16 +39,49 @@ async def show_command(ctx: Context) -> int:
 
 async def checkpoints_command(ctx: Context) -> int:
     """A job's checkpoints, newest step first as the TUI lists them: step, model name (for
-    ``ftmon perms``) and metrics."""
+    ``ftmon perms``) and metrics, the one to keep marked (:mod:`ftmon.present.keep`).
+    ``--best``: that checkpoint's model name alone (``--json``: its whole record), for scripts;
+    exit 4 when there is none to choose."""
+    best_only = getattr(ctx.args, "best", False)
     items = await reads.all_checkpoints(ctx.client, ctx.args.job)
-    if ctx.out.json_mode:
+    if ctx.out.json_mode and not best_only:
         ctx.out.document([as_json(c) for c in items])
         return 0
     if not items:
+        if best_only:
+            raise exits.CommandError(
+                f"{one_line(ctx.args.job)} has no checkpoints", exits.NOT_FOUND
+            )
         ctx.out.line("No checkpoints.")
         return 0
-    ctx.out.lines(checkpoint_lines(tuple(items), ctx.out.width))
+    advice = await keep_for(ctx, items)
+    if best_only:
+        if advice.best is None:
+            raise exits.CommandError(f"no checkpoint to keep: {advice.rule}", exits.NOT_FOUND)
+        if ctx.out.json_mode:
+            ctx.out.document(as_json(advice.best))
+        else:
+            ctx.out.line(
+                one_line(advice.best.fine_tuned_model_checkpoint) or one_line(advice.best.id)
+            )
+        return 0
+    ctx.out.lines(checkpoint_lines(tuple(items), ctx.out.width, advice=advice))
     return 0
+
+
+async def keep_for(ctx: Context, items: list[FineTuningJobCheckpoint]) -> KeepAdvice:
+    """Which checkpoint to keep: by the checkpoints' own metrics when they settle it, else with
+    the job's metrics series too (read as ``ftmon metrics`` reads it)."""
+    job = await ctx.client.retrieve_job(ctx.args.job)
+    advice = keep_advice(job.method_type, items, None)
+    if advice.best is None or job.method_type == "reinforcement":
+        try:
+            series = (await reads.job_series(ctx.client, job)).series
+        except errors.FtmonApiError as exc:
+            ctx.out.note(f"metrics unreadable ({one_line(exc)}); chose by the checkpoints alone")
+        else:
+            advice = keep_advice(job.method_type, items, series)
+    return advice
 
 
 async def metrics_command(ctx: Context) -> int:

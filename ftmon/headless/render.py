@@ -25,6 +25,7 @@ from ftmon.present.fields import (
     status_style,
     status_text,
 )
+from ftmon.present.keep import KeepAdvice
 from ftmon.text import age, local_time, one_line
 
 LEVEL_STYLE = {"warn": "yellow", "warning": "yellow", "error": "red"}
@@ -132,19 +133,28 @@ def status_change_line(old: str | None, new: str | None, when: float | None) -> 
 
 
 def checkpoint_lines(
-    checkpoints: tuple[FineTuningJobCheckpoint, ...], width: int = 80
+    checkpoints: tuple[FineTuningJobCheckpoint, ...],
+    width: int = 80,
+    *,
+    advice: KeepAdvice | None = None,
 ) -> list[Text]:
-    """Per checkpoint: step and the model name whole (to copy), then its metrics, wrapped."""
+    """Per checkpoint: step and the model name whole (to copy), then its metrics, wrapped; the
+    one to keep marked ``(keep)``, and the advice (rule, gap, over-fitting) at the end."""
     lines: list[Text] = []
-    rows = checkpoint_rows(checkpoints)
+    best = advice.best.id if advice is not None and advice.best is not None else None
+    rows = checkpoint_rows(checkpoints, best=best)
     pad = max((len(r["step"]) for r in rows), default=1)
     indent = " " * (pad + 7)
     for row in rows:
         head = Text(f"step {row['step']:>{pad}}  ", style="bold")
         head.append(row["model"])
+        if row.get("keep"):
+            head.append("  (keep)", style="bold")
         lines.append(head)
         metrics = [
-            f"{_SHORT_BY_LABEL.get(k, k)} {v}" for k, v in row.items() if k not in {"step", "model"}
+            f"{_SHORT_BY_LABEL.get(k, k)} {v}"
+            for k, v in row.items()
+            if k not in {"step", "model", "keep"}
         ]
         current = ""
         for item in metrics:
@@ -155,7 +165,18 @@ def checkpoint_lines(
             current = candidate
         if current:
             lines.append(Text(indent + current, style="dim"))
+    if advice is not None:
+        lines.extend(Text(line) for line in advice_lines(advice))
     return lines
+
+
+def advice_lines(advice: KeepAdvice) -> list[str]:
+    """Which checkpoint to keep and why, in plain lines."""
+    if advice.best is None:
+        return [f"keep: {advice.rule}"]
+    out = [f"keep: step {advice.best.step_number:,} ({advice.rule})"]
+    out += [note for note in (advice.gap, advice.overfitting) if note]
+    return out
 
 
 # -- metrics -------------------------------------------------------------------------------------
