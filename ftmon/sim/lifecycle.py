@@ -208,6 +208,7 @@ class Lifecycle:
                 return
             self.log.add(note)
             self._final_index += 1
+        self._closing = []  # all in the log now
         self.status, self.finished_at = "succeeded", int(last + plan.finalize_seconds)
         self.hooks.on_succeeded(last + plan.finalize_seconds)
 

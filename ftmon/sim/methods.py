@@ -75,6 +75,8 @@ def _shape(columns: list[tuple[str, int, bool]], row: Callable[[int, bool], str]
 class LossMethod:
     """Supervised (documented) and DPO (the same shape, a guess): loss and token accuracy."""
 
+    __slots__ = ("curve", "moderation_checks", "with_valid")  # one per job of a big world
+
     def __init__(self, curve: LossCurve, *, with_valid: bool) -> None:
         self.curve = curve
         self.with_valid = with_valid
