@@ -57,6 +57,13 @@ def test_reinforcement_job(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size, run_before=settled)
 
 
+def test_reinforcement_metrics_tab_80x24(snap_compare: Any) -> None:
+    """The metrics tab of a reinforcement job on a small terminal: its mean reward, the
+    headline number in the title (the wide layout shows it in test_reinforcement_job)."""
+    _, app = world_and_app("grader-rft")
+    assert snap_compare(app, terminal_size=(80, 24), press=["3"], run_before=settled)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_running_job_events(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("catalog-long")

@@ -37,7 +37,8 @@ class CheckpointTable(DataTable[Text]):
             return False
         self.rows_shown = frozen
         keep = self.cursor_row
-        names: list[str] = []  # in the rows' order: step, keep (when marked), model, metrics
+        # In the rows' order: step, keep (when one is marked), model, then the metrics.
+        names: list[str] = [] if rows else ["step", "model"]
         for row in rows:
             names += [name for name in row if name not in names]
         self.clear(columns=True)
