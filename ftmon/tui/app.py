@@ -114,11 +114,9 @@ class FtmonApp(App[int]):
     # -- start and end -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._start_engine()
         if self.handle_hangup:
             self._install_hangup()
-
-    def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
-        self._start_engine()
 
     def on_unmount(self) -> None:
         if self._hangup_installed:

@@ -107,9 +107,6 @@ class MainScreen(MainKeys, OlderPages, JobActions):
 
     BINDINGS: ClassVar[list[BindingType]] = list(MAIN_BINDINGS)
 
-    class Ready(Message):
-        """Mounted and subscribed to the engine: the app may start it (no batch is lost)."""
-
     def __init__(
         self,
         monitor: Monitor,
@@ -201,7 +198,10 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             self.monitor.select(self.pending_job)
         if self.age_refresh > 0:
             self.set_interval(self.age_refresh, self._refresh_ages, name="ages")
-        self.post_message(self.Ready())
+        # The app starts the engine as it mounts, so the first poll runs while this screen is
+        # built; what it found before the subscription above is drawn now, nothing is lost.
+        if self.monitor.jobs():
+            self._on_engine_changes([JobsChanged(tuple(self.monitor.jobs()), added=True)])
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
