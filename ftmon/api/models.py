@@ -345,7 +345,7 @@ class CheckpointMetrics(ApiModel):
             return None
         try:
             return float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # an int past the float range
             return None
 
     def present(self) -> dict[str, float]:
@@ -437,7 +437,7 @@ def finite_number(value: Any) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an int past the float range (10**309)
         return None
     return number if math.isfinite(number) else None
 

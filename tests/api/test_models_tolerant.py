@@ -290,3 +290,16 @@ def test_next_after_is_the_last_item_id_or_last_id():
     assert events.next_after == "ev-9"
     done = Page[FineTuningJob].model_validate({"data": [{"id": "a"}], "has_more": False})
     assert done.next_after is None
+
+
+def test_an_integer_past_the_float_range_is_no_value_not_a_crash() -> None:
+    """A checkpoint metric or event number of 10**309 (valid JSON) once raised OverflowError
+    out of validation, taking the whole checkpoint list with it."""
+    from ftmon.api.models import FineTuningJobCheckpoint, finite_number
+
+    huge = 10**309
+    assert finite_number(huge) is None
+    ckpt = FineTuningJobCheckpoint.model_validate(
+        {"id": "ftckpt_1", "step_number": 3, "metrics": {"train_loss": huge, "valid_loss": 0.5}}
+    )
+    assert ckpt.metrics.train_loss is None and ckpt.metrics.valid_loss == 0.5
