@@ -57,6 +57,10 @@ def test_hostile_data_reaches_the_terminal_only_as_text() -> None:
         term.wait_quiet(0.3, timeout=30)
         os.kill(term.pid, signal.SIGUSR1)  # every suffix-hazard job finishes
         term.wait_for("Job succeeded", timeout=20)
+        # Every finished job's notification, however busy the machine (not a fixed wait).
+        deadline = time.monotonic() + 30
+        while term.raw_output().count(b"\x1b]9;ftmon: job") < 44 and time.monotonic() < deadline:
+            time.sleep(0.1)
         term.wait_quiet(0.5, timeout=30)
         term.press("y")
         term.wait_quiet(0.3, timeout=10)
