@@ -47,7 +47,7 @@ async def settle(app: Any) -> None:
             monitor.polls_running
             or not monitor.polls_started
             or monitor.poll_requested
-            or not app.selection_settled
+            or not app.main.selection_settled
         )
         quiet = 0 if busy else quiet + 1
         if quiet >= 5:
