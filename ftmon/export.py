@@ -1,4 +1,4 @@
-"""Export one job to a directory: its JSON, every event, the metrics, the checkpoints, a loss plot.
+"""Export one job to a directory: its JSON, every event, the metrics, the checkpoints, a plot.
 
 Files written (the job id is sanitised into the default directory name):
 
@@ -10,7 +10,16 @@ Files written (the job id is sanitised into the default directory name):
   result file once the job succeeded, else from the metrics events; series dropped over the cap
   are counted in the result's notes;
 * ``checkpoints.json``: every checkpoint, by step;
-* ``loss.svg``: training and validation loss against step, a small self-contained SVG.
+* ``loss.svg``: training and validation loss against step, a small self-contained SVG; for a
+  reinforcement job ``reward.svg`` instead: its mean reward (training, validation, full
+  validation) and the graders' mean scores against step, what the TUI's metrics tab shows first
+  (:func:`ftmon.present.plot.method_charts`).
+
+The plot's name says what it holds and depends on the job's method alone (``method.type``), never
+on which metrics have arrived: ``reward.svg`` for ``reinforcement``, ``loss.svg`` for every other
+method, so supervised and DPO exports are the files they always were (:data:`FILES`) and a script
+can tell the name before it looks. A reinforcement export has no ``loss.svg``: it only ever said
+"no metrics" (these jobs report no loss), so nothing lost holds anything.
 
 The reads are :mod:`ftmon.monitor.reads`' (as the engine's and the headless commands'), the CSV
 is :meth:`~ftmon.monitor.series.MetricSeries.write_csv` (as ``ftmon metrics --csv``), the chart
@@ -39,11 +48,22 @@ from ftmon.api.models import FineTuningJob
 from ftmon.monitor import reads
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import job_title
-from ftmon.present.svg import loss_svg
+from ftmon.present.svg import loss_svg, reward_svg
 from ftmon.safefile import prepare_directory, write_text_atomic
 from ftmon.text import one_line, redact
 
 FILES = ("job.json", "events.jsonl", "metrics.csv", "checkpoints.json", "loss.svg")
+
+
+def plot_file(method: str) -> str:
+    """The plot's file name for a job of ``method`` (``FineTuningJob.method_type``)."""
+    return "reward.svg" if method == "reinforcement" else "loss.svg"
+
+
+def files_for(method: str) -> tuple[str, ...]:
+    """Every file an export of a job of ``method`` writes: :data:`FILES`, the plot (last) named
+    for the method."""
+    return (*FILES[:-1], plot_file(method))
 
 
 @dataclass
@@ -158,8 +178,12 @@ async def export_job(
         "events.jsonl": "".join(json.dumps(_as_json(e), ensure_ascii=True) + "\n" for e in events),
         "metrics.csv": _csv_text(series),
         "checkpoints.json": _dump([_as_json(c) for c in checkpoints]),
-        "loss.svg": loss_svg([(title, series)], title=f"loss · {title}"),
     }
+    plot = plot_file(job.method_type)
+    if plot == "reward.svg":
+        texts[plot] = reward_svg(series, title=f"mean reward · {title}")
+    else:
+        texts[plot] = loss_svg([(title, series)], title=f"loss · {title}")
     secrets = client_secrets(client)
     result.events, result.steps, result.checkpoints = len(events), len(series), len(checkpoints)
     result.paths = await asyncio.to_thread(_write_all, result.directory, texts, secrets)

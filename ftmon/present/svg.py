@@ -1,7 +1,10 @@
 """The loss chart as a small self-contained SVG: axes, round ticks, a legend, no script.
 
 An export's ``loss.svg``: one job's training, validation and full validation loss; given several
-jobs, each one's training loss solid and validation dashed, one colour a job. API text
+jobs, each one's training loss solid and validation dashed, one colour a job. A reinforcement
+job's ``reward.svg`` (:func:`reward_svg`): its mean reward drawn as the loss is (training a line,
+validation a line, full validation points), with the graders' mean scores dashed when the job
+reports them, the metrics :func:`ftmon.present.plot.method_charts` picks for the TUI. API text
 (titles, labels) is cleaned and escaped; long curves are thinned to about two points a pixel
 column, their lowest and highest, so spikes stay.
 """
@@ -14,11 +17,15 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from ftmon.monitor.series import LABELS, MetricSeries
+from ftmon.present.plot import method_charts, plottable, role
 from ftmon.text import one_line
 
 #: One colour per job (training solid, validation dashed); a single job uses the first two.
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 SINGLE = {"train_loss": "#1f77b4", "valid_loss": "#ff7f0e", "full_valid_loss": "#2ca02c"}
+#: A reward chart's colours: by role as the loss chart's, then one a grader's score (dashed).
+ROLE_COLORS = {"train": "#1f77b4", "valid": "#ff7f0e", "full_valid": "#2ca02c"}
+SCORE_COLORS = ("#9467bd", "#8c564b", "#e377c2")
 WIDTH, HEIGHT = 800, 450
 MARGIN = {"left": 70, "right": 24, "top": 44, "bottom": 52}
 
@@ -104,9 +111,43 @@ def loss_svg(named: Sequence[tuple[str, MetricSeries]], *, title: str = "loss") 
     return line_chart_svg(curves_for(named), title=title, y_label="loss")
 
 
+def reward_curves(series: MetricSeries) -> list[SvgCurve]:
+    """A reinforcement job's curves: training, validation and full validation (points) mean
+    reward, then each grader's mean score dashed (``scores.<grader>.mean``, as many as the TUI
+    draws). Values that cannot be placed (infinite, absurdly large) are left out."""
+    (_, rewards), (_, scores) = method_charts("reinforcement", series.names())
+    curves: list[SvgCurve] = []
+    for name in rewards:
+        points = [(float(s), v) for s, v in plottable(series.column(name))]
+        if points:
+            kind = role(name)
+            curves.append(
+                SvgCurve(LABELS[name], points, ROLE_COLORS[kind], dots=kind == "full_valid")
+            )
+    for name, color in zip(scores, SCORE_COLORS, strict=False):
+        points = [(float(s), v) for s, v in plottable(series.column(name))]
+        if points:
+            grader = name.removeprefix("scores.").removesuffix(".mean")
+            curves.append(SvgCurve(f"{grader} · mean score", points, color, dashed=True))
+    return curves
+
+
+def reward_svg(series: MetricSeries, *, title: str = "mean reward") -> str:
+    """An SVG line chart of one reinforcement job's mean reward against step."""
+    return line_chart_svg(reward_curves(series), title=title, y_label="mean reward", legend="clear")
+
+
 def line_chart_svg(
-    curves: Sequence[SvgCurve], *, title: str, x_label: str = "step", y_label: str = ""
+    curves: Sequence[SvgCurve],
+    *,
+    title: str,
+    x_label: str = "step",
+    y_label: str = "",
+    legend: str = "top",
 ) -> str:
+    """The chart. ``legend``: ``top`` (the top right corner, where a falling loss leaves room)
+    or ``clear``: the top or the bottom right corner, whichever hides fewer points (a rising
+    reward ends top right)."""
     left, right, top, bottom = (MARGIN[k] for k in ("left", "right", "top", "bottom"))
     plot_w, plot_h = WIDTH - left - right, HEIGHT - top - bottom
     parts = [
@@ -174,8 +215,10 @@ def line_chart_svg(
         f'<clipPath id="plot"><rect x="{left}" y="{top}" width="{plot_w}" '
         f'height="{plot_h}"/></clipPath>'
     )
+    drawn: list[tuple[float, float]] = []
     for curve in curves:
         thin = _thin(curve.points, plot_w)
+        drawn.extend((sx(x), sy(y)) for x, y in thin)
         if curve.dots or len(thin) == 1:
             for x, y in thin:
                 parts.append(
@@ -188,16 +231,33 @@ def line_chart_svg(
             f'<polyline clip-path="url(#plot)" points="{coords}" fill="none" '
             f'stroke="{curve.color}" stroke-width="1.6" stroke-linejoin="round"{dash}/>'
         )
-    parts.extend(_legend(curves, left + plot_w, top))
+    legend_top = top + 8
+    if legend == "clear":
+        width, height = _legend_size(curves)
+        x0 = left + plot_w - width - 8
+        bottom_top = top + plot_h - height - 8
+
+        def hidden(y0: float) -> int:
+            return sum(1 for x, y in drawn if x >= x0 and y0 <= y <= y0 + height)
+
+        if hidden(bottom_top) < hidden(legend_top):
+            legend_top = bottom_top
+    parts.extend(_legend(curves, left + plot_w, legend_top))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
-def _legend(curves: Sequence[SvgCurve], right: float, top: float) -> list[str]:
-    labels = [escape(one_line(c.label, width=48)) for c in curves]
+def _legend_size(curves: Sequence[SvgCurve]) -> tuple[int, int]:
+    """The legend box's width and height."""
     width = 44 + 7 * max(len(one_line(c.label, width=48)) for c in curves)
-    height = 8 + 18 * len(curves)
-    x0, y0 = right - width - 8, top + 8
+    return width, 8 + 18 * len(curves)
+
+
+def _legend(curves: Sequence[SvgCurve], right: float, y0: float) -> list[str]:
+    """The legend box, its top at ``y0``, its right edge 8 px left of ``right``."""
+    labels = [escape(one_line(c.label, width=48)) for c in curves]
+    width, height = _legend_size(curves)
+    x0 = right - width - 8
     out = [
         f'<g class="legend"><rect x="{x0:.0f}" y="{y0:.0f}" width="{width}" height="{height}" '
         'fill="#ffffff" fill-opacity="0.9" stroke="#cccccc"/>'
