@@ -8,10 +8,11 @@ from ftmon.sim.app import create_app
 from ftmon.sim.clock import SimClock
 from ftmon.sim.server import run_sim, running_sim, start_sim_in_thread
 from ftmon.sim.transport import sim_transport
-from ftmon.sim.world import BIG_EVENTS_JOB_ID, SCENARIOS, SimWorld
+from ftmon.sim.world import BIG_EVENTS_JOB_ID, BIG_REWARDS_JOB_ID, SCENARIOS, SimWorld
 
 __all__ = [
     "BIG_EVENTS_JOB_ID",
+    "BIG_REWARDS_JOB_ID",
     "SCENARIOS",
     "SimClock",
     "SimWorld",

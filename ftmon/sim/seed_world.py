@@ -20,6 +20,8 @@ from ftmon.sim.world_view import WorldView
 MINUTE, HOUR, DAY = 60, 3600, 86400
 BIG_JOBS = 10_000
 BIG_EVENTS = 100_000
+BIG_REWARD_STEPS = 100_000
+BIG_REWARD_EVAL_INTERVAL = 100  # 1,000 validation steps, each a checkpoint (the best 3 kept)
 
 STRING_CHECK = {
     "type": "string_check",
@@ -281,7 +283,8 @@ def populate_default(world: WorldView) -> None:
 
 
 def populate_big(world: WorldView) -> None:
-    """10,000 jobs over ~200 days (the newest still active) and one job with 100,000 events."""
+    """10,000 jobs over ~200 days (the newest still active): among them one supervised job with
+    100,000 events and one reinforcement job with 100,000 steps (two graders)."""
     t0 = int(world.now())
     rng = random.Random(world.seed * 7919 + 1)
     pool = [
@@ -297,7 +300,7 @@ def populate_big(world: WorldView) -> None:
     models = ("gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14", "gpt-4.1-2025-04-14",
               "gpt-4.1-nano-2025-04-14")  # fmt: skip
     span = 200 * DAY
-    for n in range(BIG_JOBS - 1):
+    for n in range(BIG_JOBS - 2):  # and the two big jobs below
         created = t0 - span + n * (span // BIG_JOBS) + rng.randrange(0, 600)
         if n >= BIG_JOBS - 10:  # the newest few are still validating, queued or running
             created = t0 - (BIG_JOBS - n) * 90
@@ -338,6 +341,7 @@ def populate_big(world: WorldView) -> None:
                 if job.active:
                     job.cancel(cancel_at)
     _add_big_events_job(world, t0)
+    _add_big_rewards_job(world, t0)
 
 
 def _add_big_events_job(world: WorldView, t0: int) -> None:
@@ -377,6 +381,65 @@ def _add_big_events_job(world: WorldView, t0: int) -> None:
     )
     world.register(SimJob.auto(config, plan, world), keep_sorted=False)
     world.highlights["big_events_job"] = job_id
+
+
+def _add_big_rewards_job(world: WorldView, t0: int) -> None:
+    """A reinforcement job of 100,000 steps, a metrics event each (train reward, the nested
+    ``scores``/``usage``/``errors``/``timing`` of two graders), validated every 100 steps.
+
+    Like the supervised one it costs almost nothing to build: the metrics events are runs in the
+    event log and each is made when asked for; only the 1,000 validation steps are visited (each
+    makes a checkpoint, of which the best 3 and the final one are kept).
+    """
+    job_id = world.BIG_REWARDS_JOB_ID
+    created = t0 - 4 * DAY
+    grader = {
+        "type": "multi",
+        "name": "exact and rubric",
+        "graders": {"exact": STRING_CHECK, "rubric": SCORE_MODEL},
+        "calculate_output": "0.5 * exact + 0.5 * rubric",
+    }
+    training = world.make_training_file(
+        job_id, created - 90, examples=50, method="reinforcement",
+        filename="big_rewards_train.jsonl",
+    )  # fmt: skip
+    validation = world.make_training_file(
+        job_id + "/valid", created - 80, examples=20, method="reinforcement",
+        filename="big_rewards_valid.jsonl",
+    )  # fmt: skip
+    hyper = RFT_HYPER | {"n_epochs": 1, "eval_interval": BIG_REWARD_EVAL_INTERVAL}
+    resolved = {
+        "batch_size": 4,
+        "learning_rate_multiplier": 1.0,
+        "eval_samples": 3,
+        "compute_multiplier": 1.0,
+    }
+    config = JobConfig(
+        id=job_id,
+        model=O4_MINI,
+        training_file=training.id,
+        organization_id=world.organization_id,
+        org_slug=world.org_slug,
+        created_at=created,
+        seed=world.new_seed(job_id),
+        method=_method("reinforcement", hyper, grader),
+        resolved=resolved,
+        validation_file=validation.id,
+        suffix="big-rewards",
+        metadata={"scenario": "big"},
+    )
+    plan = RunPlan(
+        created_at=created,
+        total_steps=BIG_REWARD_STEPS,
+        n_epochs=1,
+        seconds_per_step=2.0,
+        validate_seconds=30.0,
+        queue_seconds=60.0,
+        metrics_every=1,
+        tokens_per_step=1400,
+    )
+    world.register(SimJob.auto(config, plan, world), keep_sorted=False)
+    world.highlights["big_rewards_job"] = job_id
 
 
 def populate(world: WorldView, scenario: str) -> None:

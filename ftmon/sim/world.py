@@ -31,6 +31,7 @@ from ftmon.sim.training_data import training_jsonl
 
 SCENARIOS = ("default", "big", "empty")
 BIG_EVENTS_JOB_ID = "ftjob-big-events"
+BIG_REWARDS_JOB_ID = "ftjob-big-rewards"
 NO_METADATA = "null"  # the value of ``metadata=null``: jobs without metadata
 
 
@@ -38,6 +39,7 @@ class SimWorld:
     """A seeded world; ``scenario`` is ``default`` (15 varied jobs), ``big`` or ``empty``."""
 
     BIG_EVENTS_JOB_ID = BIG_EVENTS_JOB_ID
+    BIG_REWARDS_JOB_ID = BIG_REWARDS_JOB_ID
 
     def __init__(
         self, seed: int = 7, clock: SimClock | None = None, scenario: str = "default"

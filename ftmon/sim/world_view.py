@@ -14,6 +14,7 @@ class WorldView(JobHost, Protocol):
     """The part of :class:`~ftmon.sim.world.SimWorld` a job builder sees (it hosts the jobs)."""
 
     BIG_EVENTS_JOB_ID: str
+    BIG_REWARDS_JOB_ID: str
     seed: int
     organization_id: str
     org_slug: str

@@ -1,4 +1,5 @@
-"""The ``big`` scenario: 10,000 jobs and one job with 100,000 events, built and served cheaply."""
+"""The ``big`` scenario: 10,000 jobs, among them a supervised job with 100,000 events and a
+reinforcement job with 100,000 steps, built and served cheaply."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from support.spec import SpecObserver
 from ftmon.sim.app import create_app
 from ftmon.sim.clock import SimClock
 from ftmon.sim.transport import sim_transport
-from ftmon.sim.world import BIG_EVENTS_JOB_ID, SimWorld
+from ftmon.sim.world import BIG_EVENTS_JOB_ID, BIG_REWARDS_JOB_ID, SimWorld
 
 JOBS = "/fine_tuning/jobs"
 
@@ -43,8 +44,11 @@ async def test_sizes_and_the_discoverable_job(big_http: httpx.AsyncClient) -> No
     stats = await get_json(big_http, "http://sim.test/_sim/stats")
     assert stats["jobs"] == 10_000 and stats["scenario"] == "big"
     assert stats["highlights"]["big_events_job"] == BIG_EVENTS_JOB_ID
+    assert stats["highlights"]["big_rewards_job"] == BIG_REWARDS_JOB_ID
     job = await get_json(big_http, f"{JOBS}/{BIG_EVENTS_JOB_ID}")
     assert job["status"] == "succeeded"
+    rewards = await get_json(big_http, f"{JOBS}/{BIG_REWARDS_JOB_ID}")
+    assert rewards["status"] == "succeeded" and rewards["method"]["type"] == "reinforcement"
 
 
 async def test_jobs_page_through_ten_thousand(
@@ -105,3 +109,47 @@ async def test_hundred_thousand_events_with_the_same_pagination(
     assert last["data"] == page[-2:] and last["has_more"] is False
     metrics = [e for e in page if e["type"] == "metrics"]
     assert metrics[-1]["data"]["total_steps"] == 99_990
+
+
+async def test_hundred_thousand_reinforcement_steps(
+    big_http: httpx.AsyncClient, big_world: SimWorld
+) -> None:
+    """A metrics event each of 100,000 steps, reinforcement-shaped: rewards and the nested
+    objects of two graders, no loss; validation every 100 steps; a few events at the end."""
+    job = big_world.job(BIG_REWARDS_JOB_ID)
+    log = job.log
+    metrics = [log.get(i) for i in range(len(log))]
+    steps = [entry.step for entry in metrics if entry.note is None]
+    assert steps == list(range(1, 100_001))
+    assert [e.step for e in metrics if e.note is None and e.full] == list(range(100, 100_001, 100))
+    assert log.chunk_count < 2_100  # runs of steps, not 100,000 objects
+    url = f"{JOBS}/{BIG_REWARDS_JOB_ID}/events"
+    newest = await get_json(big_http, url, params={"limit": 20})
+    assert newest["data"][0]["message"] == "The job has successfully completed"
+    assert "moderation_checks" in {e["type"] for e in newest["data"]}
+    last = next(e for e in newest["data"] if e["type"] == "metrics")
+    assert last["message"].startswith("Step 100000/100000 , train mean reward=")
+    assert "full validation mean reward=" in last["message"]
+    data = last["data"]
+    assert data["step"] == data["total_steps"] == 100_000
+    assert {"train_mean_reward", "full_valid_mean_reward", "full_valid_mean_parse_error"} <= set(
+        data
+    )
+    assert "train_loss" not in data
+    graders = [g["name"] for g in data["scores"]["graders"]]
+    assert graders == ["exact answer", "rubric grader"]
+    assert [g["name"] for g in data["errors"]["graders"]] == graders
+    assert [g["name"] for g in data["timing"]["graders"]] == graders
+    assert [g["name"] for g in data["usage"]["graders"]] == ["rubric grader"]  # the model one
+    # Deep in the history, a step without validation: the training side only.
+    middle = job.event_id(50_000)
+    deep = await get_json(big_http, url, params={"after": middle, "limit": 1})
+    event = deep["data"][0]
+    assert event["type"] == "metrics" and " , train mean reward=" in event["message"]
+    assert "full_valid_mean_reward" not in event["data"]
+    assert [g["name"] for g in event["data"]["scores"]["graders"]] == graders
+    # The best 3 validation rewards and the final step are kept; the final one is the model.
+    kept = job.checkpoints
+    assert len(kept) == 4 and kept[-1]["step_number"] == 100_000
+    assert kept[-1]["fine_tuned_model_checkpoint"] == job.model_name
+    assert all(c["step_number"] % 100 == 0 for c in kept)

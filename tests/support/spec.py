@@ -107,6 +107,19 @@ def patch_spec(spec: dict[str, Any]) -> dict[str, Any]:
     for key in ("first_id", "last_id"):
         files[key] = {"anyOf": [files[key], NULL]}
 
+    # GraderMulti.graders is one grader in the schema, yet the schema's own example sends a list
+    # of graders and OpenAI's RFT guide a mapping of names to graders (which `calculate_output`
+    # names); a multi grader of one grader could not combine anything. Take all three forms.
+    multi = schemas["GraderMulti"]["properties"]
+    one = multi["graders"]
+    multi["graders"] = {
+        "anyOf": [
+            one,
+            {"type": "array", "items": one},
+            {"type": "object", "additionalProperties": one},
+        ]
+    }
+
     # CreateFileRequest accepts purpose `evals`, but OpenAIFile.purpose does not list it, so an
     # uploaded evals file could not be described. Add it.
     schemas["OpenAIFile"]["properties"]["purpose"]["enum"].append("evals")
