@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,9 +14,10 @@ import pytest
 from ftmon.api.client import FineTuningClient, decode_result_file
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.config import Secret, Settings
-from ftmon.export import FILES, default_directory, export_job, safe_name
+from ftmon.export import FILES, default_directory, export_job, files_for, safe_name
 from ftmon.monitor.series import MAX_SERIES, MetricSeries
-from ftmon.present.svg import loss_svg, nice_ticks
+from ftmon.present.fields import job_title
+from ftmon.present.svg import loss_svg, nice_ticks, reward_svg
 from ftmon.sim.world import SimWorld
 
 API_KEY = "sk-proj-EXPORTKEY0123456789abcdef"
@@ -276,3 +278,105 @@ async def test_an_export_says_when_series_were_dropped_over_the_cap(
     assert result.to_dict()["notes"] == result.notes
     header = result.paths["metrics"].read_text().splitlines()[0].split(",")
     assert header[:3] == ["step", "train_loss", "n000"] and len(header) == MAX_SERIES + 2
+
+
+def svg_texts(root: ET.Element) -> list[str | None]:
+    return [t.text for t in root.iter(f"{SVG}text")]
+
+
+def plotted_circles(root: ET.Element) -> list[ET.Element]:
+    """The points drawn in the plot (not the legend's markers)."""
+    legend = {id(c) for g in root.iter(f"{SVG}g") for c in g.iter(f"{SVG}circle")}
+    return [c for c in root.iter(f"{SVG}circle") if id(c) not in legend]
+
+
+async def test_a_reinforcement_job_exports_its_mean_reward_as_reward_svg(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    job_id = sim_world.highlights["job:math-rft"]
+    result = await export_job(client, job_id, tmp_path)
+    assert sorted(p.name for p in result.paths.values()) == sorted(files_for("reinforcement"))
+    assert "loss" not in result.paths and not (tmp_path / "loss.svg").exists()
+    with result.paths["metrics"].open() as handle:
+        rows = list(csv.DictReader(handle))
+    train = [r for r in rows if r.get("train_mean_reward")]
+    full = [r for r in rows if r.get("full_valid_mean_reward")]
+    assert len(train) > 50 and len(full) > 5
+    root = ET.fromstring(result.paths["reward"].read_text())
+    texts = svg_texts(root)
+    assert (
+        texts[0]
+        == f"mean reward · {job_title(FineTuningJob.model_validate(sim_world.get_job(job_id)))}"
+    )
+    assert "mean reward" in texts and "step" in texts and "loss" not in texts
+    assert {"training mean reward", "full validation mean reward"} <= set(texts)
+    assert "no metrics" not in texts
+    # the training reward a line through every step, full validation a point each
+    (line,) = root.iter(f"{SVG}polyline")
+    assert len(line.get("points", "").split()) == len(train)
+    assert len(plotted_circles(root)) == len(full)
+    # the line rises as the reward does: its last point is drawn higher (a smaller y)
+    first_y = float(line.get("points", "").split()[0].split(",")[1])
+    last_y = float(line.get("points", "").split()[-1].split(",")[1])
+    assert last_y < first_y
+    # the JSON summary names the file for what it holds
+    assert result.to_dict()["files"]["reward"].endswith("reward.svg")
+
+
+async def test_a_supervised_jobs_plot_is_still_the_loss_chart(
+    client: FineTuningClient, sim_world: SimWorld, tmp_path: Path
+) -> None:
+    for status in ("succeeded", "running"):
+        job = first(sim_world, status)
+        result = await export_job(client, job["id"], tmp_path / status)
+        assert sorted(p.name for p in result.paths.values()) == sorted(files_for("supervised"))
+        assert files_for("supervised") == FILES and files_for("dpo") == FILES
+        series = MetricSeries()
+        series.fill_from_csv(result.paths["metrics"].read_text())
+        title = job_title(FineTuningJob.model_validate(job))
+        # byte for byte what the loss chart draws of the written metrics, titled as before
+        assert result.paths["loss"].read_text() == loss_svg(
+            [(title, series)], title=f"loss · {title}"
+        )
+
+
+def test_the_loss_chart_is_byte_for_byte_what_it_was() -> None:
+    """Pinned: the reward chart shares the drawing code, and must not move a loss chart's
+    byte (exports are diffed and archived). 2,000 steps: thinned, validation points too."""
+    series = MetricSeries()
+    for step in range(1, 2001):
+        row = {"train_loss": 2.0 / step + (step % 7) / 100}
+        if step % 50 == 0:
+            row["valid_loss"] = 2.1 / step + 0.02
+        if step % 500 == 0:
+            row["full_valid_loss"] = 2.05 / step + 0.01
+        series.add(step, row)
+    text = loss_svg([("ftjob-x (run)", series)], title="loss · ftjob-x (run)")
+    assert hashlib.sha256(text.encode()).hexdigest() == (
+        "962595e8896724466d888a7d0e28427ec87476618553bc98be7032577957ee25"
+    )
+
+
+def test_the_reward_chart_draws_graders_scores_dashed_and_keeps_clear_of_the_curve() -> None:
+    series = MetricSeries()
+    for step in range(1, 41):
+        series.add(step, rft_data(step) | {"valid_mean_reward": step / 5})
+    root = ET.fromstring(reward_svg(series, title="mean reward · run"))
+    texts = svg_texts(root)
+    assert {
+        "training mean reward",
+        "validation mean reward",
+        "full validation mean reward",
+        "exact_match · mean score",
+    } <= set(texts)
+    lines = list(root.iter(f"{SVG}polyline"))
+    assert len(lines) == 3  # training, validation, the grader's score
+    assert [line.get("stroke-dasharray") for line in lines] == [None, None, "6 4"]
+    # the reward rises to the top right corner: the legend goes to the bottom right
+    (box,) = (r for g in root.iter(f"{SVG}g") for r in g.iter(f"{SVG}rect"))
+    assert float(box.get("y", "0")) > 450 / 2
+
+
+def test_a_reinforcement_job_without_metrics_yet_says_so() -> None:
+    root = ET.fromstring(reward_svg(MetricSeries(), title="mean reward · queued"))
+    assert "no metrics" in svg_texts(root)
