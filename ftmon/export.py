@@ -17,9 +17,10 @@ Files written (the job id is sanitised into the default directory name):
 
 The plot's name says what it holds and depends on the job's method alone (``method.type``), never
 on which metrics have arrived: ``reward.svg`` for ``reinforcement``, ``loss.svg`` for every other
-method, so supervised and DPO exports are the files they always were (:data:`FILES`) and a script
-can tell the name before it looks. A reinforcement export has no ``loss.svg``: it only ever said
-"no metrics" (these jobs report no loss), so nothing lost holds anything.
+method, so supervised and DPO exports are the files they always were (:data:`FILES`, byte for
+byte) and a script can tell the name before it looks (:func:`plot_file`). A reinforcement export
+has no ``loss.svg``: these jobs report no loss, so it only ever said "no metrics", and a file of
+that name holding a reward would mislead whoever reads it as loss.
 
 The reads are :mod:`ftmon.monitor.reads`' (as the engine's and the headless commands'), the CSV
 is :meth:`~ftmon.monitor.series.MetricSeries.write_csv` (as ``ftmon metrics --csv``), the chart

@@ -384,7 +384,8 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         sub,
         add,
         "export",
-        help="write a job's JSON, events, metrics CSV, checkpoints and loss plot to a directory",
+        help="write a job's JSON, events, metrics CSV, checkpoints and loss (or reward) plot to a "
+        "directory",
         examples=["ftmon export ftjob-abc123", "ftmon export ftjob-abc123 --out runs/abc --json"],
         codes=[
             exits.OK,

@@ -1,5 +1,6 @@
-"""``ftmon export JOB``: a job's JSON, events, metrics, checkpoints and loss plot, written to a
-directory by :func:`ftmon.export.export_job` (as the TUI's ``e`` does)."""
+"""``ftmon export JOB``: a job's JSON, events, metrics, checkpoints and plot (``loss.svg``, a
+reinforcement job's ``reward.svg``), written to a directory by :func:`ftmon.export.export_job` (as
+the TUI's ``e`` does)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def export_command(ctx: Context) -> int:
-    """Write a job's JSON, events, metrics, checkpoints and loss plot to a directory."""
+    """Write a job's JSON, events, metrics, checkpoints and loss (or reward) plot to a directory."""
     job_id = ctx.args.job
     directory = ctx.args.out or default_directory(job_id)
     try:

@@ -20,7 +20,12 @@ PALETTE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("copy", "Copy the id or model name in focus", "To the clipboard (OSC 52)", ()),
     ("create_job", "New fine-tuning job", "A form; nothing is sent before you review it", ()),
     ("create_like", "New job like this one", "The form filled from this job", ()),
-    ("export_job", "Export this job to files", "Job, events, metrics, checkpoints, loss plot", ()),
+    (
+        "export_job",
+        "Export this job to files",
+        "Job, events, metrics, checkpoints, loss or reward plot",
+        (),
+    ),
     ("mark_job", "Mark this job for comparison (or unmark)", "Marked jobs can be compared", ()),
     ("compare", "Compare the marked jobs", "Their loss curves in one plot", ()),
     ("show_tab", "Show the overview", "The job's fields", ("overview",)),
