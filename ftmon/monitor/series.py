@@ -393,6 +393,13 @@ class MetricSeries:
             return None
         return self._steps[-1], self._point(-1)
 
+    def at(self, step: int) -> dict[str, float]:
+        """Every value recorded at ``step`` (empty when the step has none)."""
+        index = bisect.bisect_left(self._steps, step)
+        if index >= len(self._steps) or self._steps[index] != step:
+            return {}
+        return self._point(index)
+
     def _point(self, index: int) -> dict[str, float]:
         point = {}
         for name in self._ordered():

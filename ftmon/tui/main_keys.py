@@ -112,6 +112,7 @@ class MainKeys(MainBase):
             rows.append((self._keys_of(binding), f"move {binding.description}"))
         for binding in PAN_BINDINGS:
             rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
+        rows.append(("enter", "events: the selected event whole, its data too"))
         for chart_key in MetricsView.BINDINGS:
             assert isinstance(chart_key, Binding)
             rows.append((self._keys_of(chart_key), f"metrics: {chart_key.description.lower()}"))

@@ -56,6 +56,7 @@ from ftmon.tui.bindings import MAIN_BINDINGS
 from ftmon.tui.job_actions import JobActions
 from ftmon.tui.main_keys import MainKeys
 from ftmon.tui.older_pages import OlderPages
+from ftmon.tui.screens.event_detail import EventDetailScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
 from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, StatusLine, TabStrip
 from ftmon.tui.widgets.event_log import EventLog
@@ -207,6 +208,20 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+    @on(EventLog.Opened)
+    def _on_event_opened(self, event: EventLog.Opened) -> None:
+        """The event under the cursor, whole, as the engine keeps it."""
+        job_id = event.job_id
+        if job_id is None:
+            return
+        record = next((r for r in self.monitor.events(job_id) if r.dedupe_key == event.key), None)
+        if record is None:
+            self.flash("that event is no longer held; it is in ftmon events or an export")
+            return
+        series = self._series(job_id)
+        values = series.at(record.step) if series is not None and record.step is not None else None
+        self.app.push_screen(EventDetailScreen(record, values))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_failure(self, event)

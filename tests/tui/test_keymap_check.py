@@ -174,7 +174,7 @@ def test_the_places_follow_the_classes_bindings() -> None:
     events = next(p for p in binding_places() if p.focus == "events")
     assert {b.id for b in events.layers[0].bindings if b.id} == {
         b.id for b in (*MOVE_BINDINGS, *PAN_BINDINGS)
-    }
+    } | {"events.open"}
 
 
 # -- where the user sees it: `ftmon` refuses to start ------------------------------------------

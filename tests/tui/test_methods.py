@@ -84,6 +84,7 @@ async def test_help_lists_the_metrics_keys(world: SimWorld) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert ("s", "metrics: next series") in app.main.help_rows()
+        assert ("enter", "events: the selected event whole, its data too") in app.main.help_rows()
 
 
 def _series(rows: dict[int, dict[str, float]]) -> MetricSeries:

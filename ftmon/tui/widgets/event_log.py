@@ -16,7 +16,7 @@ from typing import ClassVar, NamedTuple
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -82,8 +82,30 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         def control(self) -> EventLog:
             return self.log
 
-    BINDINGS: ClassVar[list[BindingType]] = [*MOVE_BINDINGS, *PAN_BINDINGS]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"event-log--stamp", "event-log--empty"}
+    class Opened(Message):
+        """Enter on a line: show that event whole (its ``data`` too)."""
+
+        def __init__(self, log: EventLog, job_id: str | None, key: tuple[int | None, str]) -> None:
+            super().__init__()
+            self.log = log
+            self.job_id = job_id
+            #: The event's dedupe key, to find it among the engine's records.
+            self.key = key
+
+        @property
+        def control(self) -> EventLog:
+            return self.log
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *MOVE_BINDINGS,
+        *PAN_BINDINGS,
+        Binding("enter", "open_event", "event detail", show=False, id="events.open"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "event-log--stamp",
+        "event-log--empty",
+        "event-log--cursor",
+    }
     DEFAULT_CSS = """
     EventLog {
         /* No horizontal scrollbar: it would take a row from a small pane (and appear a frame
@@ -94,6 +116,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         scrollbar-size-horizontal: 1;
         & > .event-log--stamp { color: $text-muted; }
         & > .event-log--empty { color: $text-muted; text-style: italic; }
+        & > .event-log--cursor { background: $block-cursor-blurred-background; }
     }
     """
 
@@ -110,6 +133,8 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self._auto_scroll = False
         #: Whether new events scroll into view; off while the user reads further up.
         self.follow = True
+        #: The line the keys move and enter opens; None: the last line (it moves with the tail).
+        self._cursor: int | None = None
         self.empty_text = "no job selected"
 
     @property
@@ -134,6 +159,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self._cache.clear()
         self.virtual_size = Size(self._width, len(self._lines))
         self.follow = True
+        self._cursor = None
         self._scroll(x=0, y=self.max_scroll_y)
         self.call_after_refresh(self._keep_following)
         self.refresh()
@@ -160,6 +186,10 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             del self._keys[:dropped]
             self._cache.clear()
             start = 0
+            if self._cursor is not None:  # the same event stays selected while it is shown
+                self._cursor = max(0, self._cursor - dropped)
+        elif self._cursor is None and start and self.has_focus:
+            start -= 1  # the line the cursor leaves is drawn again too
         self._width = max(self._width, *(cell_len(line.plain) for line in new))
         self._grow(Size(self._width, len(self._lines)))
         if self.follow:
@@ -196,6 +226,8 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self._lines[:0] = new
         self._keys[:0] = [e.dedupe_key for e in fresh]
         self._key_set.update(e.dedupe_key for e in fresh)
+        if self._cursor is not None:
+            self._cursor += len(new)
         self._width = max(self._width, *(cell_len(line.plain) for line in new))
         self._cache.clear()  # cached by index: every line moved
         self._grow(Size(self._width, len(self._lines)))
@@ -256,22 +288,54 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
 
     # -- keys ----------------------------------------------------------------------------------
 
+    @property
+    def cursor(self) -> int:
+        """The index of the selected line (-1 with no lines)."""
+        if not self._lines:
+            return -1
+        last = len(self._lines) - 1
+        return last if self._cursor is None else min(self._cursor, last)
+
+    def _move_cursor(self, index: int) -> None:
+        """Select line ``index`` and scroll just enough to show it."""
+        if not self._lines:
+            return
+        last = len(self._lines) - 1
+        index = max(0, min(index, last))
+        self._cursor = None if index == last else index
+        height = max(1, self._view_height())
+        top = round(self.scroll_y)
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True, force=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True, force=True)
+        self.refresh()
+
     def action_move(self, step: int) -> None:
-        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True, force=True)
+        self._move_cursor(self.cursor + step)
         self._at_top(step)
 
     def action_page(self, direction: int) -> None:
-        step = direction * max(1, self._view_height())
-        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True, force=True)
+        self._move_cursor(self.cursor + direction * max(1, self._view_height()))
         self._at_top(direction)
 
     def action_first(self) -> None:
-        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self._move_cursor(0)
         self._at_top(-1)
 
+    def action_open_event(self) -> None:
+        if self._lines:
+            self.post_message(self.Opened(self, self.job_id, self._keys[self.cursor]))
+
+    def on_focus(self) -> None:
+        self.refresh()  # the selected line shows while the log has focus
+
+    def on_blur(self) -> None:
+        self.refresh()
+
     def _at_top(self, step: int) -> None:
-        """Say so when a key upwards leaves the first line in view."""
-        if step < 0 and round(self.scroll_y) <= 0 and self._lines:
+        """Say so when a key upwards reaches the first line."""
+        if step < 0 and self.cursor <= 0 and round(self.scroll_y) <= 0 and self._lines:
             self.post_message(self.ReachedTop(self, self.job_id))
 
     def action_pan(self, step: int) -> None:
@@ -281,7 +345,9 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self.scroll_to(x=x, animate=False, immediate=True, force=True)
 
     def action_last(self) -> None:
+        self._cursor = None
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.refresh()
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -303,10 +369,16 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         if index >= len(self._lines):
             return Strip.blank(width, base)
         line = self._lines[index]
-        strip = self._cache.get((index, line))
+        selected = index == self.cursor and self.has_focus
+        strip = self._cache.get((index, line, selected))
         if strip is None:
-            strip = self._strip(self._text(line))
-            self._cache[(index, line)] = strip
+            text = self._text(line)
+            if selected:
+                text.stylize(self.get_component_rich_style("event-log--cursor"))
+            strip = self._strip(text)
+            self._cache[(index, line, selected)] = strip
+        if selected:
+            base = base + self.get_component_rich_style("event-log--cursor")
         return self._crop(strip, scroll_x, width, base)
 
     def _text(self, line: EventLine) -> Text:
