@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[1:1] = [str(ROOT), str(ROOT / "tests")]
 
 import httpx  # noqa: E402
-from corpus import HAZARDS, Payload, base_checkpoint, build_corpus  # noqa: E402
+from corpus import HAZARDS, Payload, base_checkpoint, base_event, build_corpus  # noqa: E402
 from hostile_api import NOW  # noqa: E402
 from relkit import ADMIN_KEY, API_KEY, settings_for  # noqa: E402
 from support.app import build_app  # noqa: E402
@@ -123,7 +123,21 @@ def hostile_payloads(*, checkpoints: bool = False) -> list[Any]:
     ]
     if checkpoints:
         payloads += [hostile_checkpoint(name, hazard) for name, hazard in HAZARDS.items()]
+        payloads += [hostile_event(name, hazard) for name, hazard in HAZARDS.items()]
     return payloads
+
+
+def hostile_event(name: str, hazard: str) -> Payload:
+    """A moderation-checks event whose message and data (keys and values) hold ``hazard``: the
+    event detail screen shows both."""
+    event = base_event(1, NOW - 30)
+    event.update(
+        id=f"ftevent-screen{len(name)}{sum(map(ord, name))}",
+        type="moderation_checks",
+        message=f"Moderation {hazard[:2000]} checks",
+        data={hazard[:200] or "empty": hazard[:2000], "nested": {"why": hazard[:500]}},
+    )
+    return Payload(f"event.screen={name}", "event", [event], about="a hostile event in detail")
 
 
 def hostile_checkpoint(name: str, hazard: str) -> Payload:

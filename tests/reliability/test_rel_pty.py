@@ -129,7 +129,8 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
     """Issue 11.1: the jobs with a hazard in every field walked through every screen and form:
     the four tabs, the create form filled from the job (``N``), the permissions screen, compare,
     help and the palette above them; hostile checkpoint names (the slow tier: every hazard's)
-    through the permissions screen and the clipboard. Only ftmon's own sequences reach the pty,
+    through the permissions screen and the clipboard, and hostile events through the event
+    detail screen (enter on the event log). Only ftmon's own sequences reach the pty,
     and what ``y`` copies is clean text. (The create form's prefill once wrote OSC 52, OSC 2 and
     CSI 2J to the terminal.)"""
     from hostile_api import HostileApi
@@ -139,6 +140,7 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
     all_strings = [api.carrier_of[f"job.all-strings={name}"] for name in SCREEN_HAZARDS]
     screen_names = HAZARDS if every_hazard else SCREEN_HAZARDS
     checkpoint_jobs = [api.carrier_of[f"checkpoint.screen={name}"] for name in screen_names]
+    event_jobs = [api.carrier_of[f"event.screen={name}"] for name in screen_names]
     with probe("hostile", "--checkpoints", cols=160, rows=48) as term:
         term.wait_for("jobs ", timeout=30)
         term.wait_for(lambda text: "loading jobs" not in text, timeout=30)
@@ -159,6 +161,13 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
         term.press("escape", gap=0.3)  # closes the list of matches
         term.press("escape")  # closes the palette
         term.wait_gone("🔎", timeout=10)
+        for job_id in event_jobs:
+            show_only(term, job_id)
+            term.press("2")  # the events pane, focused; the cursor on the newest event
+            term.wait_quiet(0.2, timeout=10)
+            visit(term, "enter", "Moderation")
+            term.press("escape")
+            term.wait_gone("filter: ", timeout=10)
         for job_id in checkpoint_jobs:
             show_only(term, job_id)
             visit(term, "P", "Shared with")
