@@ -112,10 +112,6 @@ class MainKeys(MainBase):
             rows.append((self._keys_of(binding), f"move {binding.description}"))
         for binding in PAN_BINDINGS:
             rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
-        rows.append(("enter", "events: the selected event whole, its data too"))
-        for chart_key in MetricsView.BINDINGS:
-            assert isinstance(chart_key, Binding)
-            rows.append((self._keys_of(chart_key), f"metrics: {chart_key.description.lower()}"))
         first = next(b for b in MOVE_BINDINGS if b.id == "first")
         rows.append((self._keys_of(first), "events: at the top, load older events"))
         rows.append(("tab, shift+tab", "next / previous pane"))
@@ -125,6 +121,11 @@ class MainKeys(MainBase):
             if (name in WRITE_ACTIONS and self.read_only) or name.endswith("_pane"):
                 continue
             rows.append((self._keys_of(binding), binding.description))
+        # The keys of one pane, after the screen's (a short help box shows these last).
+        rows.append(("enter", "events: the selected event whole, its data too"))
+        for chart_key in MetricsView.BINDINGS:
+            assert isinstance(chart_key, Binding)
+            rows.append((self._keys_of(chart_key), f"metrics: {chart_key.description.lower()}"))
         return rows
 
     def palette_commands(self) -> Iterator[SystemCommand]:

@@ -165,7 +165,7 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
             show_only(term, job_id)
             term.press("2")  # the events pane, focused; the cursor on the newest event
             term.wait_quiet(0.2, timeout=10)
-            visit(term, "enter", "Moderation")
+            visit(term, "enter", "moderation_checks")  # the detail's type row, not the log
             term.press("escape")
             term.wait_gone("filter: ", timeout=10)
         for job_id in checkpoint_jobs:
