@@ -509,8 +509,11 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         self._set_tab(name)
         widget = self._tab_widget(name)
         if self.layout_name == "wide" or focus_below:
-            if widget.focusable:
-                self.call_after_refresh(widget.focus)
+            if widget.focusable and _displayed(widget):
+                # At once, so that the next key of a burst (2 then enter) already goes there.
+                self.set_focus(widget)
+            elif widget.can_focus:
+                self.call_after_refresh(widget.focus)  # shown by the tab switch, next frame
 
     def action_next_pane(self) -> None:
         self.focus_next()

@@ -114,8 +114,10 @@ def show_only(term: PtyProcess, job_id: str) -> None:
 
 
 def visit(term: PtyProcess, key: str, shows: str) -> None:
-    """Open a screen with ``key``, wait until it shows ``shows``, close it with escape."""
-    term.press(key)
+    """Open a screen with ``key`` (already sent if empty), wait until it shows ``shows``, close
+    it with escape."""
+    if key:
+        term.press(key)
     term.wait_for(shows, timeout=15)
     term.wait_quiet(0.2, timeout=10)
     term.press("escape")
@@ -163,9 +165,10 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
         term.wait_gone("🔎", timeout=10)
         for job_id in event_jobs:
             show_only(term, job_id)
-            term.press("2")  # the events pane, focused; the cursor on the newest event
-            term.wait_quiet(0.2, timeout=10)
-            visit(term, "enter", "moderation_checks")  # the detail's type row, not the log
+            # 2 (the events pane, focused, the cursor on the newest event) and enter in one
+            # write, as a slow link delivers them: the enter must reach the events pane.
+            term.send("2\r")
+            visit(term, "", "moderation_checks")  # the detail's type row, not the log
             term.press("escape")
             term.wait_gone("filter: ", timeout=10)
         for job_id in checkpoint_jobs:
