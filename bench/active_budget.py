@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,6 +41,7 @@ from ftmon.sim.app import create_app
 from ftmon.sim.clock import SimClock
 from ftmon.sim.transport import sim_transport
 from ftmon.sim.world import SimWorld
+from tests.support.counting import CountingClient
 from tests.support.simkit import SIM_START
 
 INTERVAL = 5.0  # the default interval the numbers stand for
@@ -53,36 +54,6 @@ ROUTE_NAMES = {
 }
 #: The engine's default budget, read from its signature so the note says what was measured.
 DEFAULT_BUDGET = inspect.signature(Monitor).parameters["active_budget"].default
-
-
-class Tap:
-    """The engine's client, noting each request: (kind, job id, or the cursor of a page)."""
-
-    def __init__(self, client: FineTuningClient) -> None:
-        self.client = client
-        self.calls: list[tuple[str, str | None]] = []
-        self.listed: list[tuple[str | None, list[str]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-    async def list_jobs(self, **kwargs: Any) -> Any:
-        self.calls.append(("list", kwargs.get("after")))
-        page = await self.client.list_jobs(**kwargs)
-        self.listed.append((kwargs.get("after"), [job.id for job in page.data]))
-        return page
-
-    async def retrieve_job(self, job_id: str) -> Any:
-        self.calls.append(("get", job_id))
-        return await self.client.retrieve_job(job_id)
-
-    async def list_events(self, job_id: str, **kwargs: Any) -> Any:
-        self.calls.append(("events", job_id))
-        return await self.client.list_events(job_id, **kwargs)
-
-    async def list_checkpoints(self, job_id: str, **kwargs: Any) -> Any:
-        self.calls.append(("checkpoints", job_id))
-        return await self.client.list_checkpoints(job_id, **kwargs)
 
 
 @dataclass
@@ -121,7 +92,7 @@ async def measure(jobs: int, cycles: int, budget: int | None) -> Run:
     async with FineTuningClient(
         settings, transport=sim_transport(create_app(world)), retry=RetryPolicy(max_attempts=1)
     ) as client:
-        tap = Tap(client)
+        tap = CountingClient(client)
         monitor = Monitor(
             cast(FineTuningClient, tap),
             clock=world.clock.now,
@@ -136,8 +107,7 @@ async def measure(jobs: int, cycles: int, budget: int | None) -> Run:
         run = Run()
         unread = {job.id for job in monitor.jobs()} - {selected}
         for cycle in range(1, cycles + 1):
-            tap.calls.clear()
-            tap.listed.clear()
+            tap.clear()
             world.stats.reset()
             world.clock.advance(INTERVAL)
             began = time.perf_counter()

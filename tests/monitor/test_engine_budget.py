@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pytest
 from monkit import sim_messages
+from support.counting import CountingClient
 from support.simkit import SIM_SEED, SIM_START, TEST_KEY
 
 from ftmon.api.client import FineTuningClient
@@ -29,48 +30,12 @@ FIRST_READ = 2  # a job's first read in the background: its newest events and it
 PAGE = 5  # the first page of the list
 
 
-class Counting:
-    """The engine's client, noting every request before it is sent."""
-
-    def __init__(self, client: FineTuningClient) -> None:
-        self.client = client
-        #: (kind, job id or cursor); a page of the list also notes the jobs it brought.
-        self.calls: list[tuple[str, str | None]] = []
-        self.listed: list[tuple[str | None, list[str]]] = []
-
-    async def list_jobs(self, **kwargs: Any) -> Any:
-        self.calls.append(("list", kwargs.get("after")))
-        page = await self.client.list_jobs(**kwargs)
-        self.listed.append((kwargs.get("after"), [job.id for job in page.data]))
-        return page
-
-    async def retrieve_job(self, job_id: str) -> Any:
-        self.calls.append(("get", job_id))
-        return await self.client.retrieve_job(job_id)
-
-    async def list_events(self, job_id: str, **kwargs: Any) -> Any:
-        self.calls.append(("events", job_id))
-        return await self.client.list_events(job_id, **kwargs)
-
-    async def list_checkpoints(self, job_id: str, **kwargs: Any) -> Any:
-        self.calls.append(("checkpoints", job_id))
-        return await self.client.list_checkpoints(job_id, **kwargs)
-
-    async def result_csv(self, file_id: str) -> str:
-        self.calls.append(("result", file_id))
-        return await self.client.result_csv(file_id)
-
-    def clear(self) -> None:
-        self.calls.clear()
-        self.listed.clear()
-
-
 @pytest.fixture
 async def connect() -> AsyncIterator[Any]:
     """``await connect(world)``: a counting client on ``world`` served in process."""
     clients: list[FineTuningClient] = []
 
-    async def make(world: SimWorld) -> Counting:
+    async def make(world: SimWorld) -> CountingClient:
         settings = Settings(api_key=Secret(TEST_KEY), base_url="http://sim.test/v1", timeout=5)
         client = FineTuningClient(
             settings,
@@ -78,7 +43,7 @@ async def connect() -> AsyncIterator[Any]:
             retry=RetryPolicy(max_attempts=1),
         )
         clients.append(client)
-        return Counting(client)
+        return CountingClient(client)
 
     yield make
     for client in clients:
@@ -104,7 +69,7 @@ def world_of(active: int, *, finished_between: int = 0) -> tuple[SimWorld, list[
     return world, running
 
 
-async def scrolled_to_the_end(counting: Counting, world: SimWorld, **kwargs: Any) -> Monitor:
+async def scrolled_to_the_end(counting: CountingClient, world: SimWorld, **kwargs: Any) -> Monitor:
     """A monitor as the TUI runs it, with every page of the list loaded (scrolled to its end)
     and the oldest job selected."""
     monitor = Monitor(
@@ -124,7 +89,7 @@ async def scrolled_to_the_end(counting: Counting, world: SimWorld, **kwargs: Any
 class Cycles:
     """Runs cycles and notes, per job, the cycles its status and its events were read in."""
 
-    def __init__(self, monitor: Monitor, counting: Counting, world: SimWorld) -> None:
+    def __init__(self, monitor: Monitor, counting: CountingClient, world: SimWorld) -> None:
         self.monitor, self.counting, self.world = monitor, counting, world
         self.status_at: dict[str, list[int]] = {}
         self.events_at: dict[str, list[int]] = {}
