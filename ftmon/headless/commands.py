@@ -35,7 +35,7 @@ from ftmon.headless.follow import DEFAULT_GIVE_UP
 from ftmon.headless.graders import run_command as grader_run_command
 from ftmon.headless.graders import validate_command as grader_validate_command
 from ftmon.headless.listing import jobs_command, parse_metadata
-from ftmon.headless.parsing import AddOptions, command_parser, epilog
+from ftmon.headless.parsing import AddOptions, command_parser, epilog, seconds
 from ftmon.headless.perms import (
     perms_add_command,
     perms_list_command,
@@ -60,20 +60,10 @@ def _positive(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0 or value != value:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
 def _give_up(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--give-up-after",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_GIVE_UP,
         metavar="SECONDS",
         help="exit 6 after this long without a good answer from the API "

@@ -30,6 +30,7 @@ from ftmon.datasets.summary import cost_line
 from ftmon.headless import prompt
 from ftmon.headless.files import StderrProgress, unreadable, write_problems
 from ftmon.headless.output import Output
+from ftmon.headless.parsing import seconds
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
 from ftmon.headless.watch import watch_command
@@ -71,16 +72,6 @@ CREATE_CODES = [
     exits.REFUSED,
     exits.INTERRUPTED,
 ]
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def add_create_arguments(parser: argparse.ArgumentParser) -> None:
@@ -150,7 +141,7 @@ def add_create_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch", "-w", action="store_true", help="follow the new job to its end")
     parser.add_argument(
         "--give-up-after",
-        type=_seconds,
+        type=seconds,
         default=300.0,
         metavar="SECONDS",
         help="with --watch: exit 6 after this long without a good answer (default 300)",

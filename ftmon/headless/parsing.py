@@ -50,3 +50,14 @@ def command_parser(
     parser.add_argument("--json", action="store_true", help=json_help)
     with_connection(parser, add_options)
     return parser
+
+
+def seconds(text: str) -> float:
+    """An argument that is a number of seconds, 0 or more (``--give-up-after``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # NaN too
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
