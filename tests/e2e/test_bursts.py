@@ -217,6 +217,41 @@ def test_tab_sends_the_rest_of_the_burst_to_the_next_pane(term: PtyProcess) -> N
     assert _cursor_row(term) == selected, "j after tab moved the job list"
 
 
+def test_a_tab_key_then_enter_opens_that_tabs_event_and_the_rest_stays_there(
+    term: PtyProcess,
+) -> None:
+    """120x36: 2 focuses the events pane and enter (same write) opens its newest event whole;
+    esc closes it (alone: esc and a letter in one write read as alt+letter) and j, k then move
+    the events' cursor, never the job list."""
+    selected = _cursor_row(term)
+    term.send("2" + ENTER)
+    term.wait_for(re.compile(r"│\s*type\s+metrics"), timeout=20)
+    term.send(ESC)
+    term.wait_gone(re.compile(r"│\s*type\s+metrics"))
+    term.send("jkj")
+    term.wait_quiet(0.5)
+    assert _cursor_row(term) == selected, "a key of the burst moved the job list"
+
+
+def test_at_80x24_enter_after_a_tab_key_stays_with_the_job_list(
+    sim: SimProcess, ftmon_script: str, workdir: Path
+) -> None:
+    """80x24: 2 shows the Events tab but the job list keeps focus, so enter (same write) opens
+    nothing, and j after it moves the job list as aimed."""
+    job = _running_job(sim)
+    env = tui_env(sim.base_url, OPENAI_API_KEY=API_KEY)
+    with PtyProcess(
+        [ftmon_script, "--job", job["id"]], cols=80, rows=24, env=env, cwd=workdir
+    ) as t:
+        t.wait_for("╭─ overview", timeout=30)
+        t.wait_quiet(0.3)
+        t.send("2" + ENTER)
+        t.wait_for("╭─ events", timeout=10)
+        t.wait_quiet(0.5)
+        assert not re.search(r"│\s*type\s+metrics", t.text()), "enter opened an event"
+        assert not t.exited()
+
+
 @pytest.mark.parametrize(
     "bursts",
     [200, pytest.param(1000, marks=pytest.mark.slow)],
