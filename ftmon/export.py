@@ -12,7 +12,7 @@ Files written (the job id is sanitised into the default directory name):
 * ``checkpoints.json``: every checkpoint, by step;
 * ``loss.svg``: training and validation loss against step, a small self-contained SVG; for a
   reinforcement job ``reward.svg`` instead: its mean reward (training, validation, full
-  validation) and the graders' mean scores against step, what the TUI's metrics tab shows first
+  validation) and each grader's own reward against step, what the TUI's metrics tab shows first
   (:func:`ftmon.present.plot.method_charts`).
 
 The plot's name says what it holds and depends on the job's method alone (``method.type``), never

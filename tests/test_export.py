@@ -227,9 +227,9 @@ def rft_data(step: int) -> dict:
         "train_mean_reward": step / 4,
         "full_valid_mean_reward": 0.5,
         "reasoning_tokens_mean": 900.0,
-        "scores": {"exact_match": {"mean": step / 4}},
+        "scores": {"graders": [{"name": "exact_match", "train_reward_mean": step / 4}]},
         "usage": {"samples": {"train_samples": 32}},
-        "errors": {"exact_match": {"sample_parse_error": False}},
+        "errors": {"graders": [{"name": "exact_match", "sample_parse_error": False}]},
         "timing": {"step": {"train": 2.5}},
     }
 
@@ -252,7 +252,7 @@ async def test_a_reinforcement_job_exports_every_series_and_its_events_as_sent(
     assert result.metrics_source == "events" and result.steps == 2 and result.notes == []
     assert result.paths["metrics"].read_text().splitlines() == [
         "step,train_mean_reward,full_valid_mean_reward,reasoning_tokens_mean,"
-        "scores.exact_match.mean,timing.step.train,usage.samples.train_samples",
+        "scores.graders.exact_match.train_reward_mean,timing.step.train,usage.samples.train_samples",
         "1,0.25,0.5,900.0,0.25,2.5,32.0",
         "2,0.5,0.5,900.0,0.5,2.5,32.0",
     ]
@@ -311,8 +311,19 @@ async def test_a_reinforcement_job_exports_its_mean_reward_as_reward_svg(
     assert "mean reward" in texts and "step" in texts and "loss" not in texts
     assert {"training mean reward", "full validation mean reward"} <= set(texts)
     assert "no metrics" not in texts
-    # the training reward a line through every step, full validation a point each
-    (line,) = root.iter(f"{SVG}polyline")
+    # the training reward a line through every step, full validation a point each, and each
+    # grader's validation reward dashed, named in the legend
+    graders = [
+        name.split(".")[2]
+        for name in rows[0]
+        if name.startswith("scores.graders.") and name.endswith(".valid_reward_mean")
+    ]
+    assert graders and {f"grader {g} valid reward" for g in graders} <= set(texts)
+    lines = list(root.iter(f"{SVG}polyline"))
+    (line,) = [one for one in lines if one.get("stroke-dasharray") is None]
+    dashed = [one for one in lines if one.get("stroke-dasharray") is not None]
+    assert len(dashed) == min(len(graders), 3)
+    assert all(len(one.get("points", "").split()) == len(full) for one in dashed)
     assert len(line.get("points", "").split()) == len(train)
     assert len(plotted_circles(root)) == len(full)
     # the line rises as the reward does: its last point is drawn higher (a smaller y)
@@ -367,7 +378,7 @@ def test_the_reward_chart_draws_graders_scores_dashed_and_keeps_clear_of_the_cur
         "training mean reward",
         "validation mean reward",
         "full validation mean reward",
-        "exact_match · mean score",
+        "grader exact_match train reward",
     } <= set(texts)
     lines = list(root.iter(f"{SVG}polyline"))
     assert len(lines) == 3  # training, validation, the grader's score

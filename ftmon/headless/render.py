@@ -26,6 +26,7 @@ from ftmon.present.fields import (
     status_text,
 )
 from ftmon.present.keep import KeepAdvice
+from ftmon.present.plot import metric_label
 from ftmon.text import age, local_time, one_line
 
 LEVEL_STYLE = {"warn": "yellow", "warning": "yellow", "error": "red"}
@@ -242,7 +243,7 @@ def metrics_table(series: MetricSeries, width: int) -> tuple[list[Text], int]:
     cells: list[list[str]] = [steps]
     used = max([4] + [len(step) for step in steps])
     for name in names:
-        heading = SHORT_LABELS.get(name) or LABELS.get(name) or one_line(name)
+        heading = SHORT_LABELS.get(name) or one_line(metric_label(name, LABELS))
         texts = metric_cells(name, series.arrays(name)[1])
         wide = max([cell_len(heading)] + [len(text) for text in texts])
         if name not in KNOWN_NAMES and used + GAP + wide > width:

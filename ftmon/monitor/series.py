@@ -4,11 +4,15 @@ Every number of a metrics event's ``data`` becomes a series, and so does every n
 the result CSV; one job's series are columns beside one column of steps.
 
 * **Names.** A field keeps the name the API gives it (``train_mean_reward``,
-  ``reasoning_tokens_mean``), nested objects flattened to dotted names (``scores.<grader>.mean``,
-  ``usage.<...>``, ``timing.<...>``) at most :data:`MAX_PARTS` parts deep: a deeper field is not
-  read, nor a list, nor a name over :data:`MAX_NAME` characters or with a control character in
-  it. The supervised names alone are folded to one vocabulary (:data:`ALIASES`: ``train_loss``,
-  ``valid_loss``, ``full_valid_loss``, ``train_accuracy``, ``valid_accuracy``,
+  ``reasoning_tokens_mean``), nested objects flattened to dotted names (``usage.samples.<...>``,
+  ``timing.step.<...>``) at most :data:`MAX_PARTS` parts deep. A list is read as named objects,
+  each under its ``name``, as the API sends one entry per grader (``scores.graders`` is a list of
+  ``{"name": "<grader>", "type": ..., "train_reward_mean": ...}``, so that number is
+  ``scores.graders.<grader>.train_reward_mean``); the result CSV joins the same names with ``/``,
+  read as dots. A deeper field is not read, nor a list item without a name or past
+  :data:`MAX_LIST_ITEMS`, nor a name over :data:`MAX_NAME` characters or with a control
+  character in it. The supervised names alone are folded to one vocabulary (:data:`ALIASES`:
+  ``train_loss``, ``valid_loss``, ``full_valid_loss``, ``train_accuracy``, ``valid_accuracy``,
   ``full_valid_accuracy``), as they always were, because the API spells them differently in its
   events (``train_mean_token_accuracy``), its result CSV (``train_accuracy``,
   ``valid_mean_token_accuracy``) and on Azure (``validation_loss``, ``training_accuracy``...).
@@ -36,7 +40,7 @@ import bisect
 import csv
 import io
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from math import isfinite
 from typing import IO, Any
 
@@ -99,9 +103,11 @@ LABELS = {
 #: leaves room for several graders while a step costs at most (64 + 11) * 8 = 600 bytes, about
 #: the dict per step the series cost before it was stored as columns, whatever a server sends.
 MAX_SERIES = 64
-#: Parts of a flattened name at most (``scores.<grader>.mean`` has three, ``timing.step.train``
-#: three): a field nested deeper is not read.
+#: Parts of a flattened name at most (``scores.graders.<grader>.train_reward_mean`` has four,
+#: ``timing.step.training`` three): a field nested deeper is not read.
 MAX_PARTS = 5
+#: Items of a list read at most (a list is read only as named objects: one per grader).
+MAX_LIST_ITEMS = 32
 #: The longest name kept (a grader's name is the user's, so allow room).
 MAX_NAME = 160
 #: Dropped names remembered (as hashes) to count them each once; past this many the count is a
@@ -127,6 +133,12 @@ def order_key(name: str) -> tuple[int, int, str]:
     return (2 if name.startswith("scores.") else 3, 0, name)
 
 
+def csv_name(column: str) -> str:
+    """A result CSV column's series name: its nested names are joined with ``/``
+    (``scores/graders/<grader>/train_reward_mean``) where an event's are dotted."""
+    return column.replace("/", ".")
+
+
 def _number(value: Any) -> float | None:
     """A finite number from a number or numeric text, else None (never raises)."""
     try:
@@ -149,19 +161,36 @@ def _usable(name: Any) -> bool:
     return isinstance(name, str) and 0 < len(name) <= MAX_NAME and name.isprintable()
 
 
+def _named_entries(items: list[Any]) -> Iterator[tuple[str, Any]]:
+    """A list's objects by their ``name`` (a grader's entry under ``scores.graders``): the
+    first :data:`MAX_LIST_ITEMS` items, an entry with no usable name or a name seen before
+    left out."""
+    seen: set[str] = set()
+    for item in items[:MAX_LIST_ITEMS]:
+        if isinstance(item, dict):
+            key = item.get("name")
+            if _usable(key) and key not in seen:
+                seen.add(key)
+                yield key, item
+
+
 def _walk(name: str, value: Any, parts: int, out: dict[str, float]) -> None:
     """The numbers under ``name``, nested objects flattened to dotted names (bounded depth)."""
     if isinstance(value, dict):
-        if parts < MAX_PARTS:
-            for key, inner in value.items():
-                if _usable(key):
-                    inner_name = f"{name}.{key}"
-                    if len(inner_name) <= MAX_NAME:
-                        _walk(inner_name, inner, parts + 1, out)
+        entries: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        entries = _named_entries(value)
+    else:
+        number = _json_number(value)
+        if number is not None:
+            out[name] = number
         return
-    number = _json_number(value)
-    if number is not None:
-        out[name] = number
+    if parts < MAX_PARTS:
+        for key, inner in entries:
+            if _usable(key):
+                inner_name = f"{name}.{key}"
+                if len(inner_name) <= MAX_NAME:
+                    _walk(inner_name, inner, parts + 1, out)
 
 
 def numbers(values: Mapping[str, Any], *, generic: bool = True) -> dict[str, float]:
@@ -321,7 +350,7 @@ class MetricSeries:
             return 0
         at = len(header) - 1 - header[::-1].index("step")  # the last, as a dict of a row has it
         columns = [
-            (i, ALIASES.get(name, name))
+            (i, ALIASES.get(name) or csv_name(name))
             for i, name in enumerate(header)
             if name not in _NOT_SERIES and _usable(name)
         ]

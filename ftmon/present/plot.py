@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
@@ -29,23 +29,57 @@ PLOT_STEP_LIMIT = 10**15
 LOSS_NAMES = ("train_loss", "valid_loss", "full_valid_loss")
 ACCURACY_NAMES = ("train_accuracy", "valid_accuracy", "full_valid_accuracy")
 REWARD_NAMES = ("train_mean_reward", "valid_mean_reward", "full_valid_mean_reward")
-#: Per-grader scores drawn beside the reward, at most this many (one colour each would not
-#: tell more apart).
+#: Per-grader rewards drawn in the reinforcement view's second chart, at most this many (one
+#: colour each would not tell more apart).
 MAX_SCORE_CURVES = 3
+#: Where a grader's own rewards are: the API sends ``scores.graders`` as a list with one entry
+#: per grader, read as ``scores.graders.<grader>.<train|valid>_reward_mean``.
+GRADER_PREFIX = "scores.graders."
+_GRADER_SIDES = (("valid", ".valid_reward_mean"), ("train", ".train_reward_mean"))
 
 #: A chart: its heading and the metrics it draws, in order.
 Chart = tuple[str, tuple[str, ...]]
 
 
+def grader_score(name: str) -> tuple[str, str] | None:
+    """``(grader, "train" | "valid")`` when ``name`` is one grader's mean reward, else None."""
+    if not name.startswith(GRADER_PREFIX):
+        return None
+    rest = name[len(GRADER_PREFIX) :]
+    for side, suffix in _GRADER_SIDES:
+        if rest.endswith(suffix) and len(rest) > len(suffix):
+            return rest[: -len(suffix)], side
+    return None
+
+
+def grader_scores(names: Sequence[str]) -> tuple[str, ...]:
+    """One curve per grader (the first :data:`MAX_SCORE_CURVES`): its validation reward, or its
+    training reward when the job has no validation. Over-fitting to one grader shows as that
+    grader's curve falling while the others rise."""
+    picked: dict[str, str] = {}
+    for name in names:
+        found = grader_score(name)
+        if found is not None and (found[0] not in picked or found[1] == "valid"):
+            picked[found[0]] = name
+    return tuple(picked.values())[:MAX_SCORE_CURVES]
+
+
+def metric_label(name: str, labels: Mapping[str, str]) -> str:
+    """A series' name for a legend: ours for the known ones, ``<grader> valid`` for a grader's
+    reward, else the name as the API gives it."""
+    known = labels.get(name)
+    if known is not None:
+        return known
+    found = grader_score(name)
+    return f"{found[0]} {found[1]}" if found else name
+
+
 def method_charts(method: str, names: Sequence[str]) -> tuple[Chart, Chart]:
     """The two charts a job's metrics are shown in first, by method: loss and accuracy for
     supervised and DPO jobs; for reinforcement, mean reward (train, validation, full validation)
-    and the graders' mean scores (``scores.<grader>.mean``)."""
+    and each grader's reward (:func:`grader_scores`)."""
     if method == "reinforcement":
-        scores = tuple(n for n in names if n.startswith("scores.") and n.endswith(".mean"))[
-            :MAX_SCORE_CURVES
-        ]
-        return ("reward", REWARD_NAMES), ("scores", scores)
+        return ("reward", REWARD_NAMES), ("graders", grader_scores(names))
     return ("loss", LOSS_NAMES), ("accuracy", ACCURACY_NAMES)
 
 

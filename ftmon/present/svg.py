@@ -3,7 +3,7 @@
 An export's ``loss.svg``: one job's training, validation and full validation loss; given several
 jobs, each one's training loss solid and validation dashed, one colour a job. A reinforcement
 job's ``reward.svg`` (:func:`reward_svg`): its mean reward drawn as the loss is (training a line,
-validation a line, full validation points), with the graders' mean scores dashed when the job
+validation a line, full validation points), with each grader's own reward dashed when the job
 reports them, the metrics :func:`ftmon.present.plot.method_charts` picks for the TUI. API text
 (titles, labels) is cleaned and escaped; long curves are thinned to about two points a pixel
 column, their lowest and highest, so spikes stay.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from ftmon.monitor.series import LABELS, MetricSeries
-from ftmon.present.plot import method_charts, plottable, role
+from ftmon.present.plot import method_charts, metric_label, plottable, role
 from ftmon.text import one_line
 
 #: One colour per job (training solid, validation dashed); a single job uses the first two.
@@ -113,8 +113,8 @@ def loss_svg(named: Sequence[tuple[str, MetricSeries]], *, title: str = "loss") 
 
 def reward_curves(series: MetricSeries) -> list[SvgCurve]:
     """A reinforcement job's curves: training, validation and full validation (points) mean
-    reward, then each grader's mean score dashed (``scores.<grader>.mean``, as many as the TUI
-    draws). Values that cannot be placed (infinite, absurdly large) are left out."""
+    reward, then each grader's reward dashed (``scores.graders.<grader>...``, as the TUI
+    draws them). Values that cannot be placed (infinite, absurdly large) are left out."""
     (_, rewards), (_, scores) = method_charts("reinforcement", series.names())
     curves: list[SvgCurve] = []
     for name in rewards:
@@ -127,8 +127,8 @@ def reward_curves(series: MetricSeries) -> list[SvgCurve]:
     for name, color in zip(scores, SCORE_COLORS, strict=False):
         points = [(float(s), v) for s, v in plottable(series.column(name))]
         if points:
-            grader = name.removeprefix("scores.").removesuffix(".mean")
-            curves.append(SvgCurve(f"{grader} · mean score", points, color, dashed=True))
+            label = f"grader {metric_label(name, LABELS)} reward"
+            curves.append(SvgCurve(label, points, color, dashed=True))
     return curves
 
 

@@ -302,9 +302,9 @@ def rft_event(step: int, total: int, *, valid: float | None = None) -> dict:
         "step": step,
         "train_mean_reward": reward,
         "reasoning_tokens_mean": 1000.0 + step,
-        "scores": {"exact_match": {"mean": reward}},
+        "scores": {"graders": [{"name": "exact_match", "train_reward_mean": reward}]},
         "usage": {"samples": {"train_samples": 64}},
-        "errors": {"exact_match": {"python_grader_runtime_error": False}},
+        "errors": {"graders": [{"name": "exact_match", "python_grader_runtime_error": False}]},
         "timing": {"step": {"train": 12.5}},
     }
     message = f"Step {step}/{total} , train mean reward={reward:.2f}"
@@ -320,7 +320,7 @@ RFT_ORDER = [
     "full_valid_mean_reward",
     "full_valid_mean_parse_error",
     "reasoning_tokens_mean",
-    "scores.exact_match.mean",
+    "scores.graders.exact_match.train_reward_mean",
     "timing.step.train",
     "usage.samples.train_samples",
 ]
@@ -345,7 +345,7 @@ def test_metrics_json_of_a_reinforcement_job_carries_every_series(cli: Cli, rft_
         "step": 1,
         "train_mean_reward": 0.25,
         "reasoning_tokens_mean": 1001.0,
-        "scores.exact_match.mean": 0.25,
+        "scores.graders.exact_match.train_reward_mean": 0.25,
         "timing.step.train": 12.5,
         "usage.samples.train_samples": 64.0,
     }
@@ -380,7 +380,7 @@ def test_metrics_table_keeps_the_headline_and_says_what_did_not_fit(
     monkeypatch.setenv("COLUMNS", "160")
     wide = cli("metrics", rft_job)
     assert wide.err == "" and " ".join(wide.out.splitlines()[1].split()).endswith(
-        "reasoning tokens scores.exact_match.mean timing.step.train usage.samples.train_samples"
+        "reasoning tokens exact_match train timing.step.train usage.samples.train_samples"
     )
     assert wide.out.splitlines()[4].split()[5:] == ["0.7500", "12.5000", "64"]
 
@@ -389,15 +389,20 @@ def test_events_json_keeps_data_as_sent(cli: Cli, rft_job: str, sim: Sim) -> Non
     sent = [e for e in sim.world.events_record(rft_job)["data"] if e["type"] == "metrics"]
     events = cli("events", rft_job, "--json").json()
     assert [e["data"] for e in events] == [e["data"] for e in sent]
-    assert events[-1]["data"]["scores"] == {"exact_match": {"mean": 0.75}}
-    assert events[-1]["data"]["errors"] == {"exact_match": {"python_grader_runtime_error": False}}
+    assert events[-1]["data"]["scores"] == {
+        "graders": [{"name": "exact_match", "train_reward_mean": 0.75}]
+    }
+    assert events[-1]["data"]["errors"] == {
+        "graders": [{"name": "exact_match", "python_grader_runtime_error": False}]
+    }
 
 
 def test_metrics_of_a_succeeded_reinforcement_job_come_from_its_result_file(
     cli: Cli, sim: Sim
 ) -> None:
     csv_text = (
-        "step,train_mean_reward,full_valid_mean_reward,scores.exact_match.mean,phase\n"
+        "step,train_mean_reward,full_valid_mean_reward,scores/graders/exact_match/train_reward_mean,"
+        "phase\n"
         "1,0.25,,0.25,sampling\n"
         "2,0.5,0.625,0.5,sampling\n"
     )
@@ -410,13 +415,13 @@ def test_metrics_of_a_succeeded_reinforcement_job_come_from_its_result_file(
     assert body["names"] == [
         "train_mean_reward",
         "full_valid_mean_reward",
-        "scores.exact_match.mean",
-    ]  # a column of text is no series
+        "scores.graders.exact_match.train_reward_mean",
+    ]  # a column of text is no series; the CSV's slashes read as the events' dots
     assert body["steps"][1] == {
         "step": 2,
         "train_mean_reward": 0.5,
         "full_valid_mean_reward": 0.625,
-        "scores.exact_match.mean": 0.5,
+        "scores.graders.exact_match.train_reward_mean": 0.5,
     }
 
 
@@ -454,7 +459,7 @@ def test_metric_names_from_a_hostile_server_never_reach_the_terminal_raw(
         "step": 1,
         "red\x1b[31m": 1.0,  # control and format characters: no series of these
         "rtl\u202eevil": 2.0,
-        "scores": {"[bold]grader[/bold]": {"mean": 0.5}},  # markup: shown as text
+        "scores": {"graders": [{"name": "[bold]grader[/bold]", "valid_reward_mean": 0.5}]},
         key: 3.0,  # a server echoing the key as a name: blanked wherever it is written
     }
     job = sim.world.add_job(
@@ -462,10 +467,12 @@ def test_metric_names_from_a_hostile_server_never_reach_the_terminal_raw(
     )
     sim.world.clock.advance(1)
     body = cli("metrics", job["id"], "--json")
-    assert body.json()["names"] == ["****", "scores.[bold]grader[/bold].mean"]
+    assert body.json()["names"] == ["****", "scores.graders.[bold]grader[/bold].valid_reward_mean"]
     csv_out = cli("metrics", job["id"], "--csv").out
-    assert csv_out.splitlines()[0] == "step,****,scores.[bold]grader[/bold].mean"
+    assert (
+        csv_out.splitlines()[0] == "step,****,scores.graders.[bold]grader[/bold].valid_reward_mean"
+    )
     human = cli("metrics", job["id"]).out
     for text in (body.out, csv_out, human):
         assert "\x1b" not in text and "\u202e" not in text and key not in text
-    assert "**** scores.[bold]grader[/bold].mean" in " ".join(human.split())
+    assert "**** [bold]grader[/bold] valid" in " ".join(human.split())

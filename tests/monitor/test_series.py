@@ -6,7 +6,14 @@ import io
 from typing import Any
 
 from ftmon.api.models import FineTuningJobEvent
-from ftmon.monitor.series import MAX_NAME, MAX_PARTS, MAX_SERIES, METRIC_NAMES, MetricSeries
+from ftmon.monitor.series import (
+    MAX_LIST_ITEMS,
+    MAX_NAME,
+    MAX_PARTS,
+    MAX_SERIES,
+    METRIC_NAMES,
+    MetricSeries,
+)
 
 
 def test_steps_arriving_out_of_order_read_back_in_order() -> None:
@@ -71,10 +78,15 @@ def rft_data(step: int, reward: float, *, valid: float | None = None) -> dict[st
         "step": step,
         "train_mean_reward": reward,
         "reasoning_tokens_mean": 1500.0 + step,
-        "scores": {"exact_match": {"mean": reward, "std": 0.25}},
+        "scores": {
+            "graders": [
+                {"name": "exact_match", "type": "string_check", "train_reward_mean": reward}
+            ],
+            "train_reward_mean": reward,
+        },
         "usage": {"graders": [], "samples": {"train_samples": 64, "train_tokens": 90_112}},
-        "errors": {"exact_match": {"python_grader_runtime_error": False, "sample_parse_error": 0}},
-        "timing": {"step": {"sampling": 30.5, "train": 12.25}},
+        "errors": {"graders": [{"name": "exact_match", "train_sample_parse_error_count": 0}]},
+        "timing": {"step": {"sampling": 30.5, "training": 12.25}},
     }
     if valid is not None:
         data["full_valid_mean_reward"] = valid
@@ -93,11 +105,11 @@ RFT_NAMES = [
     "full_valid_mean_reward",
     "full_valid_mean_parse_error",
     "reasoning_tokens_mean",
-    "scores.exact_match.mean",
-    "scores.exact_match.std",
-    "errors.exact_match.sample_parse_error",
+    "scores.graders.exact_match.train_reward_mean",
+    "scores.train_reward_mean",
+    "errors.graders.exact_match.train_sample_parse_error_count",
     "timing.step.sampling",
-    "timing.step.train",
+    "timing.step.training",
     "usage.samples.train_samples",
     "usage.samples.train_tokens",
 ]
@@ -112,7 +124,7 @@ def test_a_reinforcement_event_becomes_a_series_per_number_in_dotted_names() -> 
     assert series.names() == RFT_NAMES
     assert series.column("train_mean_reward") == [(1, 0.25), (2, 0.5)]
     assert series.column("full_valid_mean_reward") == [(2, 0.75)]
-    assert series.column("scores.exact_match.mean") == [(1, 0.25), (2, 0.5)]
+    assert series.column("scores.graders.exact_match.train_reward_mean") == [(1, 0.25), (2, 0.5)]
     assert series.column("usage.samples.train_tokens") == [(1, 90_112.0), (2, 90_112.0)]
     assert series.latest() == (
         2,
@@ -121,11 +133,11 @@ def test_a_reinforcement_event_becomes_a_series_per_number_in_dotted_names() -> 
             "full_valid_mean_reward": 0.75,
             "full_valid_mean_parse_error": 0.0,
             "reasoning_tokens_mean": 1502.0,
-            "scores.exact_match.mean": 0.5,
-            "scores.exact_match.std": 0.25,
-            "errors.exact_match.sample_parse_error": 0.0,
+            "scores.graders.exact_match.train_reward_mean": 0.5,
+            "scores.train_reward_mean": 0.5,
+            "errors.graders.exact_match.train_sample_parse_error_count": 0.0,
             "timing.step.sampling": 30.5,
-            "timing.step.train": 12.25,
+            "timing.step.training": 12.25,
             "usage.samples.train_samples": 64.0,
             "usage.samples.train_tokens": 90_112.0,
         },
@@ -203,6 +215,46 @@ def test_an_event_that_is_not_metrics_gives_only_the_supervised_names() -> None:
     assert series.names() == ["train_loss", "valid_loss", "tokens"]
 
 
+def test_each_graders_entry_is_read_under_its_name() -> None:
+    """``scores.graders`` and the like are lists of named objects (OpenAI's RFT guide): each
+    grader's numbers are series under its name; a nameless entry, a repeated name, a list of
+    bare numbers and the items past the cap are not read."""
+    entries: list[Any] = [
+        {"name": "exact", "type": "string_check", "train_reward_mean": 0.5},
+        {"name": "judge", "type": "score_model", "train_reward_mean": 0.25},
+        {"name": "exact", "train_reward_mean": 9.0},  # the same name again: the first counts
+        {"type": "python", "train_reward_mean": 1.0},  # no name
+        {"name": "", "train_reward_mean": 1.0},
+        {"name": "red\x1b[31m", "train_reward_mean": 1.0},
+        "not an object",
+        [1, 2],
+    ]
+    entries += [{"name": f"g{i}", "v": 1.0} for i in range(MAX_LIST_ITEMS)]
+    series = MetricSeries()
+    series.add_event(metrics_event({"step": 1, "scores": {"graders": entries}, "plain": [1, 2]}))
+    names = series.names()
+    exact, judge = (
+        "scores.graders.exact.train_reward_mean",
+        "scores.graders.judge.train_reward_mean",
+    )
+    assert series.latest() == (1, dict.fromkeys(names, 1.0) | {exact: 0.5, judge: 0.25})
+    # The list is read up to MAX_LIST_ITEMS items: the eight above and the first named g*.
+    assert len(names) == 2 + MAX_LIST_ITEMS - 8
+    assert not any("plain" in n or "python" in n for n in names)
+
+
+def test_a_result_csvs_slashed_names_meet_the_events_dotted_ones() -> None:
+    """The result CSV joins nested names with ``/`` (Azure's Foundry notes list
+    ``errors/graders/.../train_sample_parse_error_count``): the same series as the event's."""
+    series = MetricSeries()
+    series.add_event(metrics_event(rft_data(1, 0.25)))
+    merged = series.merged_with_csv(
+        "step,train_mean_reward,scores/graders/exact_match/train_reward_mean\n2,0.5,0.5\n"
+    )
+    assert merged.column("scores.graders.exact_match.train_reward_mean") == [(1, 0.25), (2, 0.5)]
+    assert not any("/" in name for name in merged.names())
+
+
 def test_a_result_csv_gives_every_numeric_column() -> None:
     series = MetricSeries()
     rows = series.fill_from_csv(
@@ -244,6 +296,7 @@ def test_the_csv_carries_every_series_in_order_and_reads_back() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0] == ",".join(["step", *RFT_NAMES])
     assert lines[1].startswith("1,0.25,,,1501.0,0.25,0.25,0.0,30.5,12.25,64.0,90112.0")
+    assert lines[0].count("scores.graders.exact_match.") == 1
     again = MetricSeries()
     assert again.fill_from_csv(out.getvalue()) == 3
     assert again.rows() == series.rows() and again.names() == series.names()

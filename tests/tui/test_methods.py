@@ -14,6 +14,26 @@ from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.help import HelpScreen
 
 WIDE = (160, 48)
+MULTI_GRADER = {
+    "type": "multi",
+    "name": "both",
+    "graders": {
+        "exact": {
+            "type": "string_check",
+            "name": "exact",
+            "input": "{{sample.output_text}}",
+            "reference": "{{item.answer}}",
+            "operation": "eq",
+        },
+        "rubric": {
+            "type": "score_model",
+            "name": "rubric",
+            "model": "o3-mini-2025-01-31",
+            "input": [{"role": "user", "content": "Grade {{sample.output_text}}"}],
+        },
+    },
+    "calculate_output": "0.5 * exact + 0.5 * rubric",
+}
 
 
 async def test_a_reinforcement_job_is_charted_by_its_reward(world: SimWorld) -> None:
@@ -29,13 +49,53 @@ async def test_a_reinforcement_job_is_charted_by_its_reward(world: SimWorld) -> 
         assert "━ train" in screen_text(app)
 
 
+async def test_each_graders_reward_is_charted_beside_the_mean_reward(world: SimWorld) -> None:
+    """The API sends one ``scores.graders`` entry per grader: the second chart draws each
+    grader's validation reward, named by the grader, in a colour of its own."""
+    job = world.add_job(
+        {
+            "model": "o4-mini-2025-04-16",
+            "validation_file": "file-valid",
+            "lifecycle": {"total_steps": 40, "seconds_per_step": 10.0, "queue_seconds": 0},
+            "method": {
+                "type": "reinforcement",
+                "reinforcement": {"grader": MULTI_GRADER, "hyperparameters": {"eval_interval": 2}},
+            },
+        }
+    )
+    world.clock.advance(300)
+    app = build_app(world)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await open_job(pilot, job["id"])
+        view = app.main.metrics_view
+        await pilot.press("3", "a")  # the metrics tab; its second chart in place of the first
+        _, graders = view.view_names
+        assert graders == (
+            "scores.graders.exact.valid_reward_mean",
+            "scores.graders.rubric.valid_reward_mean",
+        )
+        assert view.accuracy_chart.heading == "graders" and view.accuracy_chart.display
+        assert all(view.accuracy_chart.plotted(name) for name in graders)
+        text = screen_text(app)
+        assert "━ exact valid " in text and "━ rubric valid " in text
+        legend = app.main.query_one("#metrics-legend")
+        colours = {
+            span.style.color
+            for span in legend.render().spans
+            if not isinstance(span.style, str) and span.style.color is not None
+        }
+        assert len(colours) == 2  # each grader in a colour of its own
+
+
 async def test_s_steps_through_every_other_series_and_back(world: SimWorld) -> None:
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await open_job(pilot, job_id(world, "math-rft"))
         view = app.main.metrics_view
-        others = [n for n in view._curves.names if n not in REWARD_NAMES]
+        rewards, graders = view.view_names
+        others = [n for n in view._curves.names if n not in rewards + graders]
         assert others, "a reinforcement job has series beyond its reward"
         await pilot.press("3")  # the metrics tab, focused
         seen = []

@@ -38,7 +38,9 @@ from ftmon.present.plot import (
     chart_views,
     downsample_column,
     format_metric,
+    grader_score,
     headline,
+    metric_label,
     role,
     series_signature,
 )
@@ -59,12 +61,29 @@ _LOOK = {
     "full_valid": ("text-success", "●"),
     "other": ("text-accent", "━"),
 }
+#: Each grader's reward in the reinforcement view, by its place in the chart.
+_GRADER_LOOKS = (("text-accent", "━"), ("text-secondary", "━"), ("text-error", "━"))
 _FALLBACK_RGB = {
     "text-primary": (87, 165, 226),
     "text-warning": (200, 120, 20),
     "text-success": (60, 150, 80),
     "text-accent": (190, 110, 200),
+    "text-secondary": (120, 160, 240),
+    "text-error": (220, 80, 80),
 }
+
+
+def looks(names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Each name's (theme variable, legend symbol): by role, a grader's reward by its place."""
+    out: dict[str, tuple[str, str]] = {}
+    rank = 0
+    for name in names:
+        if grader_score(name) is not None:
+            out[name] = _GRADER_LOOKS[rank % len(_GRADER_LOOKS)]
+            rank += 1
+        else:
+            out[name] = _LOOK[role(name)]
+    return out
 
 
 def theme_rgb(widget: Widget, variable: str) -> tuple[int, int, int]:
@@ -144,6 +163,7 @@ class MetricChart(PlotextPlot):
         plt.clear_figure()
         plt.title(self.heading)
         last = 0
+        name_looks = looks(self._names)
         for name in self._names:
             points = self.plotted(name)
             if not points:
@@ -151,7 +171,7 @@ class MetricChart(PlotextPlot):
             steps = [p[0] for p in points]
             values = [p[1] for p in points]
             last = max(last, steps[-1])
-            color = theme_rgb(self, _LOOK[role(name)][0])
+            color = theme_rgb(self, name_looks[name][0])
             if role(name) == "full_valid":
                 plt.scatter(steps, values, marker="●", color=color)
             else:
@@ -186,12 +206,13 @@ class MetricLegend(Widget):
         text = Text(no_wrap=False, overflow="fold")
         if self._step:
             text.append(self._step, style="bold")
+        name_looks = looks([name for name, _ in self._entries])
         for name, value in self._entries:
-            variable, symbol = _LOOK[role(name)]
+            variable, symbol = name_looks[name]
             if text:
                 text.append("  ")
             text.append(f"{symbol} ", style=Style(color=_rich_rgb(theme_rgb(self, variable))))
-            text.append(f"{labels.get(name, name)} {format_metric(name, value)}")
+            text.append(f"{metric_label(name, labels)} {format_metric(name, value)}")
         return text
 
     def render(self) -> RenderResult:
