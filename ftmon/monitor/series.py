@@ -169,7 +169,7 @@ def _named_entries(items: list[Any]) -> Iterator[tuple[str, Any]]:
     for item in items[:MAX_LIST_ITEMS]:
         if isinstance(item, dict):
             key = item.get("name")
-            if _usable(key) and key not in seen:
+            if isinstance(key, str) and _usable(key) and key not in seen:
                 seen.add(key)
                 yield key, item
 
