@@ -31,7 +31,9 @@ the result CSV; one job's series are columns beside one column of steps.
   besides the known names (which are always kept: no flood of other fields can push out the loss
   or the reward); a name past the cap is dropped and counted (:attr:`MetricSeries.dropped`,
   worded by :meth:`MetricSeries.dropped_note`). When one read brings more new names than there
-  is room for, those first in the order above are kept.
+  is room for, those first in the order above are kept. Once the result file has filled the
+  series (:attr:`MetricSeries.complete`), it is the record: events bring no new names
+  besides the known ones.
 """
 
 from __future__ import annotations
@@ -340,7 +342,17 @@ class MetricSeries:
         total = _number(data.get("total_steps"))
         if total is not None:
             self.total_steps = int(total)
-        return self._merge(int(step), numbers(data, generic=event.is_metrics))
+        found = numbers(data, generic=event.is_metrics)
+        if self.complete:
+            # The result file is the record now: an event's other names would be columns of
+            # 8 bytes a step holding only the newest events' few values (2,000 of 100,000 steps);
+            # the known ones are kept (the file has no full validation loss).
+            found = {
+                name: value
+                for name, value in found.items()
+                if name in self._values or name in _KNOWN_RANK
+            }
+        return self._merge(int(step), found)
 
     def fill_from_csv(self, text: str) -> int:
         """Merge every row of a result CSV; returns the number of rows read."""
@@ -371,16 +383,34 @@ class MetricSeries:
         return rows
 
     def merged_with_csv(self, text: str) -> MetricSeries:
-        """A new series: this one's points with a result CSV's rows merged in."""
+        """A new series: a result CSV's rows, which are the job's record once it has one (as
+        ``ftmon metrics`` reads it), and this one's points of the series the file has or
+        :data:`KNOWN_NAMES` (the API's CSV has no full validation loss: only its events give
+        it). A file with no rows leaves a copy of this one.
+
+        Built from the file first, in step order (appends, never inserts): merging 100,000 rows
+        into the newest events' few thousand inserted each older row in front of them, in every
+        column, and left the events' other series as columns of 100,000 mostly empty values.
+        """
         merged = MetricSeries()
-        merged._steps = array("q", self._steps)
-        merged._values = {name: array("d", column) for name, column in self._values.items()}
-        merged._others = self._others
-        merged._dropped_seen = set(self._dropped_seen)
-        merged._dropped_most = self._dropped_most
+        if merged.fill_from_csv(text):
+            for index, step in enumerate(self._steps):
+                row = {
+                    name: value
+                    for name, column in self._values.items()
+                    if (name in merged._values or name in _KNOWN_RANK)
+                    and (value := column[index]) == value  # not NaN
+                }
+                if row:
+                    merged._merge(step, row)
+        else:
+            merged._steps = array("q", self._steps)
+            merged._values = {name: array("d", column) for name, column in self._values.items()}
+            merged._others = self._others
+            merged._dropped_seen = set(self._dropped_seen)
+            merged._dropped_most = self._dropped_most
         merged.total_steps = self.total_steps
         merged.version = self.version + 1
-        merged.fill_from_csv(text)
         if merged.total_steps is None and merged._steps:
             merged.total_steps = merged._steps[-1]
         return merged

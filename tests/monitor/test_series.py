@@ -350,8 +350,13 @@ def test_series_past_the_cap_are_dropped_and_counted_but_known_names_always_kept
     assert series.dropped == 12
     assert series.names()[:2] == ["train_loss", "full_valid_mean_reward"]
     assert len(series.names()) == MAX_SERIES + 2
+    # A result file is the record: its series and the known ones, nothing dropped.
     merged = series.merged_with_csv("step,more_1,more_2\n3,1,2\n")
-    assert merged.dropped == 14 and len(merged.names()) == MAX_SERIES + 2
+    assert merged.names() == ["train_loss", "full_valid_mean_reward", "more_1", "more_2"]
+    assert merged.dropped == 0 and merged.steps() == [2, 3]  # step 1 had only extra_*
+    # A file with no rows leaves the series as it was, its count of dropped names too.
+    kept = series.merged_with_csv("not,a,result\n")
+    assert kept.names() == series.names() and kept.dropped == 12
 
 
 def test_a_result_file_of_many_columns_is_capped_too() -> None:
@@ -363,3 +368,19 @@ def test_a_result_file_of_many_columns_is_capped_too() -> None:
     assert series.dropped == 1000 - MAX_SERIES
     assert not series.dropped_exact  # more than it remembers: a lower bound
     assert series.dropped_note().startswith(f"at least {1000 - MAX_SERIES:,} more")
+
+
+def test_once_the_result_file_filled_it_events_bring_no_new_series() -> None:
+    """A finished job's result file is its record: the newest events (a few thousand of 100,000
+    steps) must not add columns of 8 bytes a step that hold almost nothing."""
+    series = MetricSeries()
+    series.fill_from_csv("step,train_mean_reward\n1,0.25\n2,0.5\n")
+    assert series.complete
+    assert series.add_event(metrics_event(rft_data(2, 0.75)))  # a value it has: updated
+    # the known names still join (the API's file has no full validation loss), no others
+    assert series.names() == ["train_mean_reward", "reasoning_tokens_mean"]
+    assert series.column("train_mean_reward") == [(1, 0.25), (2, 0.75)]
+    # Before the file, the same event brings every series it holds.
+    fresh = MetricSeries()
+    fresh.add_event(metrics_event(rft_data(2, 0.75)))
+    assert fresh.names() == RFT_NAMES[:1] + RFT_NAMES[3:]
