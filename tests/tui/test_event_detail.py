@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tuikit import build_app, job_id, open_job, settle
 
 from ftmon.monitor.records import EventRecord
@@ -54,7 +55,12 @@ async def test_a_metrics_event_shows_the_series_values_at_its_step(world: SimWor
         screen = app.screen
         assert isinstance(screen, EventDetailScreen)
         assert screen.record.step == 10 and screen.record.data is None
-        assert '"train_loss"' in screen.text.plain
+        shown = screen.text.plain
+        assert "\nmetrics at this step\n" in shown and "\ndata\n" not in shown
+        # one name and number a line: the job's series at step 10
+        at_step = app.monitor.series(job_id(world, "support-bot")).at(10)
+        line = next(row for row in shown.splitlines() if row.endswith("  train_loss"))
+        assert float(line.split()[0]) == pytest.approx(at_step["train_loss"], rel=1e-9)
 
 
 def test_hostile_event_text_and_data_are_shown_clean() -> None:

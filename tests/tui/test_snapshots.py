@@ -118,3 +118,20 @@ def test_api_down(snap_compare: Any, size: tuple[int, int]) -> None:
 def test_read_only_footer(snap_compare: Any) -> None:
     _, app = world_and_app("catalog-long", read_only=True)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_event_detail(snap_compare: Any, size: tuple[int, int]) -> None:
+    """Enter on the newest event of a running reinforcement job: the whole event, its data as
+    series at that step (rewards, each grader's, usage and timing)."""
+    _, app = world_and_app("grader-rft")
+
+    async def open_newest_event(pilot: Any) -> None:
+        await settled(pilot)
+        # The events tab; at 80x24 the job list keeps focus (issue 15), tab goes into the pane.
+        await pilot.press("2", *(["tab"] if size == (80, 24) else []))
+        await settled(pilot)
+        await pilot.press("enter")
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_newest_event)

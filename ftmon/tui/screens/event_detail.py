@@ -2,7 +2,8 @@
 
 Everything shown is API text and goes through the one sanitiser line by line; the data is laid
 out as indented JSON. A metrics event's numbers were not kept with it (they are the job's
-series): its detail shows the series' values at its step instead.
+series): its detail shows the series' values at its step instead, one name and number a line
+(``ftmon events --json`` has the data as sent).
 """
 
 from __future__ import annotations
@@ -43,8 +44,12 @@ def detail_text(record: EventRecord, step_values: dict[str, float] | None) -> Te
     text.append(clean(record.message or "") + "\n")
     data: Any = record.data
     if data is None and step_values:
-        data = dict(step_values)
-    if data:
+        # Not the data as sent (``ftmon events --json`` has that): the job's series here.
+        text.append("\nmetrics at this step\n", style="bold")
+        # The number first, in a fixed column: a long name wraps on its own at any width.
+        for name, value in list(step_values.items())[:MAX_LINES]:
+            text.append(f"{value:<14.10g}  {one_line(name, width=200)}\n")
+    elif data:
         text.append("\ndata\n", style="bold")
         lines = json.dumps(data, indent=2, ensure_ascii=False, default=str).splitlines()
         for line in lines[:MAX_LINES]:
