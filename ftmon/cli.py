@@ -108,6 +108,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "base_url": getattr(args, "base_url", None),
         "interval": getattr(args, "interval", None),
         "auth_header": "api-key" if getattr(args, "azure", False) else None,
+        "provider": "azure" if getattr(args, "azure", False) else None,
         "read_only": True if getattr(args, "read_only", False) else None,
     }
     return load_settings(

@@ -112,6 +112,8 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     organization: str | None = None
     project: str | None = None
+    #: "openai" or "azure" (Azure OpenAI): which API's routes, statuses and actions apply.
+    provider: str = "openai"
     #: "bearer" (OpenAI) or "api-key" (Azure OpenAI deployments that want an ``api-key`` header).
     auth_header: str = "bearer"
     interval: float = DEFAULT_INTERVAL
@@ -207,6 +209,10 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     if name in {"read_only", "allow_insecure_http"}:
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: {name} must be true or false")
+        return value
+    if name == "provider":
+        if value not in {"openai", "azure"}:
+            raise ConfigError(f'{source}: provider must be "openai" or "azure"')
         return value
     if name == "auth_header":
         if value not in {"bearer", "api-key"}:

@@ -422,6 +422,11 @@ class FineTuningClient:
             FineTuningJob, "POST", f"fine_tuning/jobs/{_segment(job_id)}/resume"
         )
 
+    async def delete_job(self, job_id: str) -> None:
+        """Delete a finished job: Azure OpenAI only (``DELETE /fine_tuning/jobs/{id}``, answered
+        204 No Content); OpenAI has no such route."""
+        await self.request("DELETE", f"fine_tuning/jobs/{_segment(job_id)}")
+
     async def list_events(
         self, job_id: str, *, after: str | None = None, limit: int | None = None
     ) -> Page[FineTuningJobEvent]:

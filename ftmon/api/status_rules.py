@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ftmon.api.models import FINAL_STATUSES, normalise_status
+from ftmon.config import Settings
 
 #: What each action (cancel, pause, resume) does to a run, said in the dialog that asks for it.
 CONSEQUENCES: dict[str, str] = {
@@ -53,6 +54,10 @@ class StatusRules:
     resumable: frozenset[str]
     #: A pause needs a trained step (Azure).
     pause_needs_step: bool = False
+    #: The provider shares checkpoints with other projects (OpenAI's checkpoint permissions).
+    shares_checkpoints: bool = True
+    #: The provider deletes a finished job (Azure: ``DELETE /fine_tuning/jobs/{id}``).
+    deletes_jobs: bool = False
 
     def allows(self, action: str, status: str | None, *, steps_done: int | None = None) -> bool:
         """True when the API would accept ``action`` for a job in ``status``.
@@ -122,6 +127,8 @@ AZURE = StatusRules(
     pausable=frozenset({"running"}),
     resumable=frozenset({"paused"}),
     pause_needs_step=True,
+    shares_checkpoints=False,
+    deletes_jobs=True,
 )
 
 #: Host names of Azure OpenAI endpoints (resource names are the first label).
@@ -139,3 +146,11 @@ def rules_for(base_url: str, auth_header: str = "bearer") -> StatusRules:
     if auth_header == "api-key" or host.endswith(_AZURE_HOST_SUFFIXES):
         return AZURE
     return OPENAI
+
+
+def provider_rules(settings: Settings) -> StatusRules:
+    """The rules for these settings: Azure when the provider is set to it, else by the URL and
+    header (:func:`rules_for`)."""
+    if settings.provider == "azure":
+        return AZURE
+    return rules_for(settings.base_url, settings.auth_header)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from rich.text import Text
 
 from ftmon import exits
-from ftmon.api.status_rules import CONSEQUENCES, rules_for
+from ftmon.api.status_rules import CONSEQUENCES, provider_rules
 from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json, job_headline
@@ -40,7 +40,7 @@ def action_command(action: str) -> Callable[[Context], Awaitable[int]]:
             suffix = one_line(job.display_suffix)
             what = f"{one_line(job.id)}{f' ({suffix})' if suffix else ''}"
             # The same table as the TUI's: what the provider would refuse is not even asked.
-            rules = rules_for(ctx.client.settings.base_url, ctx.client.settings.auth_header)
+            rules = provider_rules(ctx.client.settings)
             refusal = rules.refusal(action, job.status)
             if refusal is not None:
                 raise exits.CommandError(

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from ftmon.api.models import FineTuningJob, normalise_status
-from ftmon.api.status_rules import rules_for
+from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
 from ftmon.monitor.changes import (
     ActionFailed,
@@ -127,7 +127,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         self.age_refresh = age_refresh
         self.select_delay = select_delay
         self.desktop_notify = desktop_notify
-        self.rules = rules_for(settings.base_url, settings.auth_header)
+        self.rules = provider_rules(settings)
         self.create_draft = None
         self.pending_job = job_id
         self.selected_id: str | None = None

@@ -47,8 +47,8 @@ def detail_text(record: EventRecord, step_values: dict[str, float] | None) -> Te
         # Not the data as sent (``ftmon events --json`` has that): the job's series here.
         text.append("\nmetrics at this step\n", style="bold")
         # The number first, in a fixed column: a long name wraps on its own at any width.
-        for name, value in list(step_values.items())[:MAX_LINES]:
-            text.append(f"{value:<14.10g}  {one_line(name, width=200)}\n")
+        for series_name, number in list(step_values.items())[:MAX_LINES]:
+            text.append(f"{number:<14.10g}  {one_line(series_name, width=200)}\n")
     elif data:
         text.append("\ndata\n", style="bold")
         lines = json.dumps(data, indent=2, ensure_ascii=False, default=str).splitlines()
