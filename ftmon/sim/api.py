@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ftmon.sim import azure
 from ftmon.sim.errors import bad_request, invalid_type, missing_param
 from ftmon.sim.graders import check_grader, run_grader
 from ftmon.sim.params import Call, choice, endpoint, limit, metadata_filter, page
@@ -14,6 +15,7 @@ from ftmon.sim.world import SimWorld
 
 JOB = "/v1/fine_tuning/jobs/{fine_tuning_job_id}"
 PERMISSIONS = "/v1/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions"
+CREATED = ("/v1/fine_tuning/jobs", "/v1/files")
 
 
 class OpenAIApi:
@@ -25,10 +27,12 @@ class OpenAIApi:
     # -- fine-tuning jobs ------------------------------------------------------------------
 
     def list_jobs(self, call: Call) -> Any:
+        # Azure's FineTuning_List has no metadata parameter: the azure flavour ignores it.
+        azure = self.world.flavor == "azure"
         data, more = self.world.list_jobs(
             after=call.query.get("after"),
             limit=limit(call.query, 20),
-            metadata=metadata_filter(call.query),
+            metadata=None if azure else metadata_filter(call.query),
         )
         return page(data, more, ids=False)
 
@@ -46,6 +50,11 @@ class OpenAIApi:
 
     def resume_job(self, call: Call) -> Any:
         return self.world.resume_job(call.path["fine_tuning_job_id"])
+
+    def delete_job(self, call: Call) -> Any:
+        """Azure's FineTuning_Delete: 204 and no body."""
+        self.world.delete_job(call.path["fine_tuning_job_id"])
+        return Response(status_code=204)
 
     def list_events(self, call: Call) -> Any:
         data, more = self.world.list_events(
@@ -185,7 +194,35 @@ class OpenAIApi:
             ("GET", JOB + "/events", self.list_events, "none", False),
         ]
 
+    def azure_table(self) -> list[tuple[str, str, Any, str, bool]]:
+        """The operations of Azure's spec: files and jobs (no permissions, no graders), and the
+        job delete."""
+        kept = [
+            row
+            for row in self.table()
+            if "/permissions" not in row[1] and "/alpha/graders/" not in row[1]
+        ]
+        return [*kept, ("DELETE", JOB, self.delete_job, "none", False)]
+
     def routes(self) -> list[Route]:
+        if self.world.flavor == "azure":
+            return [
+                Route(
+                    template,
+                    endpoint(
+                        handler,
+                        body,
+                        # Azure answers a created job or file with 201 (FineTuning_Create,
+                        # Files_Upload in its spec).
+                        status=201 if method == "POST" and template in CREATED else 200,
+                        view=azure.view,
+                        errors=azure.error_response,
+                    ),
+                    methods=[method],
+                    name=f"{method} {template}",
+                )
+                for method, template, handler, body, _ in self.azure_table()
+            ]
         return [
             Route(template, endpoint(handler, body), methods=[method], name=f"{method} {template}")
             for method, template, handler, body, _ in self.table()

@@ -1,4 +1,6 @@
-"""The ``/_sim`` control routes: faults, scripted jobs, the clock and stats. No auth."""
+"""The ``/_sim`` control routes: faults, scripted jobs, the clock, the wind-down and stats.
+
+No auth."""
 
 from __future__ import annotations
 
@@ -49,6 +51,20 @@ class ControlApi:
         self.world.clock.advance(seconds)
         return {"now": self.world.tick()}
 
+    def winddown(self, call: Call) -> Any:
+        """``POST /_sim/winddown`` ``{"refuse_creates": true|false}``: refuse new jobs (403) as
+        OpenAI's fine-tuning wind-down does, or stop refusing."""
+        body = call.body if isinstance(call.body, dict) else {}
+        refuse = body.get("refuse_creates")
+        if not isinstance(refuse, bool) or set(body) != {"refuse_creates"}:
+            raise bad_request('expected {"refuse_creates": true or false}', param="refuse_creates")
+        with self.world.lock:
+            self.world.refuse_creates = refuse
+        return {"refuse_creates": refuse}
+
+    def get_winddown(self, call: Call) -> Any:
+        return {"refuse_creates": self.world.refuse_creates}
+
     def stats(self, call: Call) -> Any:
         return self.world.stats_snapshot()
 
@@ -69,6 +85,8 @@ class ControlApi:
             ("DELETE", "/_sim/faults", self.clear_faults, "none"),
             ("POST", "/_sim/jobs", self.add_job, "json"),
             ("POST", "/_sim/advance", self.advance, "json"),
+            ("POST", "/_sim/winddown", self.winddown, "json"),
+            ("GET", "/_sim/winddown", self.get_winddown, "none"),
             ("GET", "/_sim/stats", self.stats, "none"),
             ("DELETE", "/_sim/stats", self.reset_stats, "none"),
             ("GET", "/_sim/events/{job_id}", self.events, "none"),

@@ -30,7 +30,10 @@ class ApiError(Exception):
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        azure_code: str | None = None,
     ) -> None:
+        """``azure_code``: the ``code`` the azure flavour sends (see :mod:`ftmon.sim.azure`);
+        without it one is chosen from the status."""
         super().__init__(message)
         self.status = status
         self.message = message
@@ -38,6 +41,7 @@ class ApiError(Exception):
         self.param = param
         self.code = code
         self.headers = headers or {}
+        self.azure_code = azure_code
 
     def body(self) -> dict[str, Any]:
         return {

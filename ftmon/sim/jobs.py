@@ -62,6 +62,8 @@ class JobConfig:
 class JobHost(Protocol):
     """The world, as a job sees it: registries for model names and result files."""
 
+    flavor: str  # "openai" or "azure": whose rules the job follows
+
     def checkpoint_created(self, job: SimJob, name: str) -> None: ...
 
     def checkpoint_pruned(self, job: SimJob, name: str) -> None: ...
@@ -109,6 +111,7 @@ class SimJob:
             hooks=job,
             marks=job.method.marks(plan.total_steps, plan.epoch_ends()),
         )
+        job.progress.azure = host.flavor == "azure"
         return job
 
     @classmethod

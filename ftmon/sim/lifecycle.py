@@ -1,7 +1,9 @@
 """The life of an ordinary job, unrolled lazily from its plan and the clock.
 
 ``validating_files -> queued -> running -> succeeded`` (or ``failed`` at validation), plus
-``pausing -> paused -> running`` and ``cancelled`` on request. :meth:`Lifecycle.advance` writes
+``pausing -> paused -> running`` and ``cancelled`` on request. On the Azure flavour (``azure``),
+a resumed job passes through ``resuming``, only a running job with a step done may pause, and
+pausing makes a checkpoint (see :meth:`Lifecycle.pause`). :meth:`Lifecycle.advance` writes
 every event up to ``now`` into the job's log; nothing runs in the background, and advancing twice
 to the same time changes nothing: state is a pure function of the plan, the actions and the clock.
 """
@@ -13,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ftmon.sim.errors import ApiError, bad_request
+from ftmon.sim.errors import ApiError
 from ftmon.sim.eventlog import EventLog, Note
 
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -103,7 +105,9 @@ class Lifecycle:
         self._carry = 0.0  # seconds of the unfinished step when a pause was asked
         self._closing: list[Note] | None = None
         self._final_index = 0
+        self._resume_at = 0.0
         self.fields: dict[str, Any] = {}
+        self.azure = False  # the Azure flavour's pause and resume rules
 
     # -- reading -------------------------------------------------------------------------
 
@@ -176,6 +180,18 @@ class Lifecycle:
                     return
                 self._note(t, f"Fine-tuning job paused at step {self.step}")
                 self.status = "paused"
+                if self.azure and self.step not in self._marks:
+                    # Azure's fine-tuning docs ("Pause and resume"): pausing a job creates a
+                    # deployable checkpoint of the model as trained so far.
+                    self.hooks.on_checkpoint(self.step, t)
+            elif self.status == "resuming":
+                t = self._resume_at + plan.pause_seconds
+                if now < t:
+                    return
+                self._note(t, "Fine-tuning job resumed")
+                # The rest of the timeline shifts by the time spent pausing, paused and resuming.
+                self._t0, self._s0 = t - self._carry, self.step
+                self.status = "running"
             else:
                 return
 
@@ -253,14 +269,18 @@ class Lifecycle:
     # -- actions (the caller has advanced to ``now`` first) ------------------------------
 
     def _refuse(self, action: str) -> ApiError:
-        return bad_request(
-            f"Cannot {action} fine-tuning job {self.job_id} because its status is {self.status}."
+        return ApiError(
+            400,
+            f"Cannot {action} fine-tuning job {self.job_id} because its status is {self.status}.",
+            azure_code="unexpectedEntityState",
         )
 
     def cancel(self, now: float) -> None:
         if not self.active:
-            raise bad_request(
-                f"Job {self.job_id} has already {self.status} and cannot be cancelled."
+            raise ApiError(
+                400,
+                f"Job {self.job_id} has already {self.status} and cannot be cancelled.",
+                azure_code="unexpectedEntityState",
             )
         self._note(now, "Fine-tuning job cancelled")
         self.status = "cancelled"
@@ -268,6 +288,15 @@ class Lifecycle:
     def pause(self, now: float) -> None:
         if self.status != "running" or self.step >= self.plan.total_steps:
             raise self._refuse("pause")
+        if self.azure and self.step < 1:
+            # Azure's fine-tuning docs: a job can be paused only once it has trained at least
+            # one step (pausing makes a checkpoint, which needs a step to checkpoint).
+            raise ApiError(
+                400,
+                f"Cannot pause fine-tuning job {self.job_id} before it has completed a training "
+                "step.",
+                azure_code="unexpectedEntityState",
+            )
         self._pause_at = now
         self._carry = min(max(0.0, now - self.time_of(self.step)), self.plan.seconds_per_step)
         self._note(now, "Fine-tuning job pause requested")
@@ -276,6 +305,12 @@ class Lifecycle:
     def resume(self, now: float) -> None:
         if self.status != "paused":
             raise self._refuse("resume")
+        if self.azure:
+            # Azure's FineTuningState: "resuming" comes between "paused" and "running".
+            self._resume_at = now
+            self._note(now, "Fine-tuning job resume requested")
+            self.status = "resuming"
+            return
         # The rest of the timeline shifts by exactly the time spent pausing and paused.
         self._t0, self._s0 = now - self._carry, self.step
         self._note(now, "Fine-tuning job resumed")

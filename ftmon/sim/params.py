@@ -118,8 +118,19 @@ def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
-def endpoint(handler: Handler, body: str = "none") -> Callable[[Request], Awaitable[Response]]:
-    """A Starlette endpoint around a plain handler; ``body`` is ``none``, ``json`` or ``form``."""
+def endpoint(
+    handler: Handler,
+    body: str = "none",
+    *,
+    status: int = 200,
+    view: Callable[[Any], Any] | None = None,
+    errors: Callable[[ApiError], Response] = error_response,
+) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint around a plain handler; ``body`` is ``none``, ``json`` or ``form``.
+
+    ``status`` is a JSON answer's status, ``view`` reshapes it and ``errors`` turns an
+    :class:`ApiError` into a response (the azure flavour's shapes; OpenAI's by default).
+    """
 
     async def run(request: Request) -> Response:
         try:
@@ -130,7 +141,9 @@ def endpoint(handler: Handler, body: str = "none") -> Callable[[Request], Awaita
                 call.form = await form_body(request)
             result = handler(call)
         except ApiError as error:
-            return error_response(error)
-        return result if isinstance(result, Response) else JSONResponse(result)
+            return errors(error)
+        if isinstance(result, Response):
+            return result
+        return JSONResponse(result if view is None else view(result), status_code=status)
 
     return run

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from ftmon.hosts import is_loopback
 from ftmon.sim.app import create_app
+from ftmon.sim.azure import API_VERSION
 from ftmon.sim.clock import SimClock
 from ftmon.sim.gate import Observer
 from ftmon.sim.world import SimWorld
@@ -66,9 +67,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def base_url(sock: socket.socket, host: str) -> str:
+def base_url(sock: socket.socket, host: str, flavor: str = "openai") -> str:
+    """The base URL a client uses: ``.../v1``, or Azure's dated routes on the azure flavour."""
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
+    if flavor == "azure":
+        return f"http://{shown}:{port}/openai?api-version={API_VERSION}"
     return f"http://{shown}:{port}/v1"
 
 
@@ -93,12 +97,25 @@ def run_sim(
     *,
     allow_remote: bool = False,
     access_log: bool = False,
+    flavor: str = "openai",
+    refuse_creates: bool = False,
 ) -> None:
-    """Serve a fresh simulated world until interrupted; prints the base URL first, alone."""
+    """Serve a fresh simulated world until interrupted; prints the base URL first, alone.
+
+    ``flavor`` is ``openai`` or ``azure``; ``refuse_creates`` refuses new jobs as OpenAI's
+    fine-tuning wind-down does.
+    """
     _check_host(host, allow_remote)
-    app = create_app(seed=seed, speed=speed, scenario=scenario)
+    world = SimWorld(
+        seed=seed,
+        clock=SimClock(speed=speed),
+        scenario=scenario,
+        flavor=flavor,
+        refuse_creates=refuse_creates,
+    )
+    app = create_app(world)
     sock = bind_socket(host, port)
-    print(base_url(sock, host), flush=True)
+    print(base_url(sock, host, world.flavor), flush=True)
     _server(app, access_log=access_log, graceful=2).run(sockets=[sock])
 
 
@@ -160,7 +177,7 @@ def _start(
         thread.join(timeout=10)
         sock.close()
 
-    return RunningSim(base_url(sock, host), app, world, stop)
+    return RunningSim(base_url(sock, host, world.flavor), app, world, stop)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 from ftmon.sim.added_jobs import build_added_job
 from ftmon.sim.clock import SimClock
 from ftmon.sim.create import CreateContext, build_created_job
-from ftmon.sim.errors import bad_request, not_found
+from ftmon.sim.errors import ApiError, bad_request, not_found
 from ftmon.sim.faults import FaultInjector
 from ftmon.sim.files import PURPOSES, FileRecord, FileStore
 from ftmon.sim.ids import digest_int, token
@@ -28,25 +28,44 @@ from ftmon.sim.results import ResultsCsv
 from ftmon.sim.seed_world import populate
 from ftmon.sim.stats import SimStats
 from ftmon.sim.training_data import training_jsonl
+from ftmon.sim.winddown import creation_refused
 
 SCENARIOS = ("default", "big", "empty")
+FLAVORS = ("openai", "azure")
 BIG_EVENTS_JOB_ID = "ftjob-big-events"
 BIG_REWARDS_JOB_ID = "ftjob-big-rewards"
 NO_METADATA = "null"  # the value of ``metadata=null``: jobs without metadata
 
 
 class SimWorld:
-    """A seeded world; ``scenario`` is ``default`` (15 varied jobs), ``big`` or ``empty``."""
+    """A seeded world; ``scenario`` is ``default`` (15 varied jobs), ``big`` or ``empty``.
+
+    ``flavor`` is whose API the simulator serves: ``openai`` (``/v1/...``) or ``azure`` (Azure
+    OpenAI's routes, keys, statuses and errors; see :mod:`ftmon.sim.azure`). The jobs are the same.
+    ``refuse_creates`` makes ``POST /fine_tuning/jobs`` answer as OpenAI's fine-tuning wind-down
+    does (see :mod:`ftmon.sim.winddown`).
+    """
 
     BIG_EVENTS_JOB_ID = BIG_EVENTS_JOB_ID
     BIG_REWARDS_JOB_ID = BIG_REWARDS_JOB_ID
 
     def __init__(
-        self, seed: int = 7, clock: SimClock | None = None, scenario: str = "default"
+        self,
+        seed: int = 7,
+        clock: SimClock | None = None,
+        scenario: str = "default",
+        *,
+        flavor: str = "openai",
+        refuse_creates: bool = False,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+        if flavor not in FLAVORS:
+            raise ValueError(f"unknown flavor {flavor!r}; choose from {', '.join(FLAVORS)}")
         self.seed = seed
+        self.flavor = flavor
+        self.refuse_creates = refuse_creates
+        self._entra_tokens: dict[str, float] = {}  # Entra ID bearer token -> expires_on
         self.clock = clock or SimClock()
         self.scenario = scenario
         self.lock = threading.RLock()
@@ -98,6 +117,29 @@ class SimWorld:
     def next_request_id(self) -> str:
         number = digest_int(self.seed, "request", self._next("request")) & ((1 << 128) - 1)
         return f"req_{number:032x}"
+
+    def mint_entra_token(self, lifetime_seconds: float) -> tuple[str, float]:
+        """A Microsoft Entra ID access token the azure flavour accepts until it expires.
+
+        Returns ``(token, expires_on)``, ``expires_on`` in this world's clock seconds (as
+        ``azure.core.credentials.AccessToken.expires_on`` is in epoch seconds). The azure flavour
+        answers a bearer token it did not mint, or one past ``expires_on``, with 401.
+        """
+        if not lifetime_seconds > 0:
+            raise ValueError("lifetime_seconds must be > 0")
+        with self.lock:
+            number = self._next("entra")
+            body = token(self.seed, "entra", number, length=24)
+            minted = f"eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.sim-entra-{number}.{body}"
+            expires_on = self.now() + lifetime_seconds
+            self._entra_tokens[minted] = expires_on
+            return minted, expires_on
+
+    def entra_token_valid(self, bearer: str) -> bool:
+        """Whether ``bearer`` is a token of :meth:`mint_entra_token` that has not expired."""
+        with self.lock:
+            expires_on = self._entra_tokens.get(bearer)
+            return expires_on is not None and self.now() < expires_on
 
     def register(self, job: SimJob, *, keep_sorted: bool = True) -> SimJob:
         """Add a job (seeding uses ``keep_sorted=False`` and sorts once at the end)."""
@@ -225,6 +267,8 @@ class SimWorld:
         """``POST /fine_tuning/jobs``: validates like OpenAI and starts the lifecycle."""
         with self.lock:
             now = self.tick()
+            if self.refuse_creates:
+                raise creation_refused()
             config, plan = build_created_job(body, self._context(now))
             job = self.register(SimJob.auto(config, plan, self))
             job.sync(now)
@@ -246,6 +290,28 @@ class SimWorld:
 
     def resume_job(self, job_id: str) -> dict[str, Any]:
         return self._act(job_id, "resume")
+
+    def delete_job(self, job_id: str) -> None:
+        """Azure's ``DELETE /fine_tuning/jobs/{id}``: forget a job that has ended.
+
+        Azure's spec (FineTuning_Delete) answers 204 No Content. A job that has not ended is
+        refused: Azure's error for it is not published, so the message is a guess.
+        """
+        with self.lock:
+            self.tick()
+            job = self.job(job_id)
+            if job.active:
+                raise ApiError(
+                    400,
+                    f"The fine-tuning job {job_id} cannot be deleted because its status is "
+                    f"{job.status}; cancel it first or wait until it has ended.",
+                    azure_code="unexpectedEntityState",
+                )
+            del self._jobs[job_id]
+            index = bisect.bisect_left(self._order, job.order_key)
+            if index < len(self._order) and self._order[index] == job.order_key:
+                del self._order[index]
+            self._active.pop(job_id, None)
 
     def list_events(
         self, job_id: str, *, after: str | None = None, limit: int = 20
@@ -397,6 +463,8 @@ class SimWorld:
                 speed=self.clock.speed,
                 seed=self.seed,
                 scenario=self.scenario,
+                flavor=self.flavor,
+                refuse_creates=self.refuse_creates,
                 jobs=len(self._jobs),
                 files=len(self.files),
                 highlights=dict(self.highlights),
