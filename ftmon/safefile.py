@@ -62,3 +62,26 @@ def write_text_atomic(directory: Path, name: str, text: str) -> Path:
             pass
         raise
     return target
+
+
+def write_bytes_atomic(directory: Path, name: str, data: bytes, *, sync: bool = False) -> Path:
+    """:func:`write_text_atomic` for bytes; ``sync`` flushes the file to the disk before it is
+    moved into place (an archive's files must survive a power cut whole or not at all)."""
+    if not name or name in {".", ".."} or os.sep in name or (os.altsep and os.altsep in name):
+        raise ValueError(f"not a plain file name: {name!r}")
+    target = directory / name
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
