@@ -19,7 +19,16 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import active_budget, big, first_paint, follow_cost, idle, repaint, typeahead
+from bench import (
+    active_budget,
+    big,
+    first_paint,
+    follow_cost,
+    idle,
+    repaint,
+    ssh_link,
+    typeahead,
+)
 from bench.common import Result, print_results
 
 #: name -> (run function, full settings, smoke settings)
@@ -31,6 +40,7 @@ BENCHES: dict[str, tuple[Callable[..., list[Result]], dict[str, Any], dict[str, 
     "follow_cost": (follow_cost.run, {"seconds": 20.0}, {"seconds": 2.0}),
     "typeahead": (typeahead.run, {"keys": 40, "runs": 5}, {"keys": 40, "runs": 1}),
     "active_budget": (active_budget.run, {"jobs": 3000, "cycles": 9}, {"jobs": 600, "cycles": 3}),
+    "ssh_link": (ssh_link.run, {"seconds": 30.0, "keys": 10}, {"seconds": 3.0, "keys": 2}),
 }
 
 
