@@ -29,11 +29,29 @@ def _add_connection_options(
         group.argument_default = argparse.SUPPRESS
     group.add_argument("--profile", help="use [profiles.NAME] from the config file")
     group.add_argument("--config", type=Path, help="config file (default: platform config dir)")
-    group.add_argument("--base-url", help="API base URL (default: OpenAI's, or OPENAI_BASE_URL)")
+    group.add_argument(
+        "--base-url",
+        help="API base URL (default: OpenAI's, or OPENAI_BASE_URL); with --azure, the Azure "
+        "OpenAI endpoint (or AZURE_OPENAI_ENDPOINT)",
+    )
     group.add_argument(
         "--azure",
         action="store_true",
-        help="send the key in an 'api-key' header, as Azure OpenAI deployments want",
+        help="Azure OpenAI: the endpoint, key and API version from AZURE_OPENAI_ENDPOINT, "
+        "AZURE_OPENAI_API_KEY and OPENAI_API_VERSION (or a profile with provider = "
+        '"azure"); the key goes in an api-key header',
+    )
+    group.add_argument(
+        "--api-version",
+        metavar="VERSION",
+        help="Azure OpenAI API version for the dated routes, like 2024-10-21 "
+        "(or OPENAI_API_VERSION; the v1 routes need none)",
+    )
+    group.add_argument(
+        "--entra",
+        action="store_true",
+        help="Azure OpenAI: sign in with Microsoft Entra ID (DefaultAzureCredential), tokens "
+        "renewed as they age; needs pip install 'ftmon[azure]'",
     )
     group.add_argument(
         "--interval", type=float, help="seconds between polls (default 5, or the config file)"
@@ -72,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal monitor for OpenAI fine-tuning jobs. "
         "With no command, starts the TUI.",
         epilog="Keys come from OPENAI_API_KEY and OPENAI_ADMIN_KEY (or the config file); "
-        "they are never shown or written out.",
+        'they are never shown or written out. Azure OpenAI: --azure (or provider = "azure" '
+        "in a profile) with AZURE_OPENAI_ENDPOINT, and AZURE_OPENAI_API_KEY or --entra "
+        "(Entra ID sign-in); see the README's Azure OpenAI section.",
     )
     parser.add_argument("--version", action="version", version=f"ftmon {__version__}")
     _add_connection_options(parser)
@@ -109,6 +129,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "interval": getattr(args, "interval", None),
         "auth_header": "api-key" if getattr(args, "azure", False) else None,
         "provider": "azure" if getattr(args, "azure", False) else None,
+        "api_version": getattr(args, "api_version", None),
+        "auth": "entra" if getattr(args, "entra", False) else None,
         "read_only": True if getattr(args, "read_only", False) else None,
     }
     return load_settings(
@@ -170,7 +192,8 @@ def _main(argv: Sequence[str] | None) -> int:
     for warning in caught:  # e.g. a config file holding a key that others can read
         print(f"ftmon: warning: {clean(warning.message)}", file=sys.stderr)
     # A key a server echoes back (in a suffix, an event) is blanked everywhere text is shown.
-    set_secrets(s.reveal() for s in (settings.api_key, settings.admin_key) if s is not None)
+    keys = (settings.api_key, settings.admin_key, settings.entra_token)
+    set_secrets(s.reveal() for s in keys if s is not None)
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, settings) or 0)

@@ -3,12 +3,40 @@
 Each source overrides the one before: built-in defaults < config file (its ``[default]`` table,
 then ``[profiles.NAME]``) < environment (the names the official SDK reads) < command-line flags.
 Keys are held as :class:`Secret` so that no repr, log line or message can show them.
+
+Two providers, chosen by ``provider = "openai" | "azure"`` in a table of the file or by
+``--azure`` (never by the environment), and each reads only its own names, so that a key is
+never sent to the other's host:
+
+* **openai** (the default): ``OPENAI_API_KEY``, ``OPENAI_ADMIN_KEY``, ``OPENAI_BASE_URL``,
+  ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``. No ``AZURE_*`` name is read.
+* **azure** (Azure OpenAI), as the official SDK's ``AzureOpenAI`` reads them: the endpoint from
+  ``--base-url`` < ``AZURE_OPENAI_ENDPOINT`` < ``base_url`` in the file (flags first, as
+  always); the key from ``AZURE_OPENAI_API_KEY`` over the profile's ``api_key``; the API
+  version from ``--api-version`` over ``OPENAI_API_VERSION`` over ``api_version`` (the one
+  ``OPENAI_`` name Azure shares, as in the SDK). No other ``OPENAI_*`` name is read: not
+  ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID`` or ``OPENAI_PROJECT_ID``, and
+  never an admin key (Azure has no checkpoint permissions). Credentials, the first that
+  applies: ``auth = "entra"`` (or ``--entra``), Microsoft Entra ID sign-in through
+  ``azure-identity``'s ``DefaultAzureCredential``, tokens renewed as they age; else
+  ``AZURE_OPENAI_AD_TOKEN``, a bearer token that cannot be renewed (the SDK also prefers it to
+  a key); else the key, sent in an ``api-key`` header. There is no endpoint by default: without
+  one ftmon refuses to start, and an endpoint on OpenAI's own host is refused.
+
+The file's tables say whose settings they hold: the top level and ``[default]`` are OpenAI's
+unless they set ``provider``; a profile is the provider it (or a table above it) sets, and one
+that sets none goes with the provider in effect (``--azure --profile old`` still works). Keys,
+base URLs, ids and headers of a table for the other provider are not used: an OpenAI key in
+``[default]`` never reaches an Azure endpoint, an Azure key in an Azure ``[default]`` never
+reaches OpenAI through a profile that says ``provider = "openai"``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import re
 import stat
 import sys
 import warnings
@@ -116,6 +144,13 @@ class Settings:
     provider: str = "openai"
     #: "bearer" (OpenAI) or "api-key" (Azure OpenAI deployments that want an ``api-key`` header).
     auth_header: str = "bearer"
+    #: Azure: the API version of the dated routes (also sent on the v1 routes when set); its
+    #: ``api-version`` query is already in ``base_url``.
+    api_version: str | None = None
+    #: Azure: "key" (an API key, or ``AZURE_OPENAI_AD_TOKEN``) or "entra" (Entra ID sign-in).
+    auth: str = "key"
+    #: Azure: a Microsoft Entra ID bearer token from ``AZURE_OPENAI_AD_TOKEN`` (not renewable).
+    entra_token: Secret | None = None
     interval: float = DEFAULT_INTERVAL
     timeout: float = 30.0
     #: Tries after the first one, for a request that failed in a way that may pass.
@@ -144,8 +179,31 @@ _ENV_NAMES = {
     "organization": "OPENAI_ORG_ID",
     "project": "OPENAI_PROJECT_ID",
 }
-_SECRET_FIELDS = {"api_key", "admin_key"}
-_FILE_KEYS = {f.name for f in fields(Settings)} - {"profile", "config_path"}
+#: The names the official SDK's ``AzureOpenAI`` reads, for ``provider = "azure"``.
+_AZURE_ENV_NAMES = {
+    "api_key": "AZURE_OPENAI_API_KEY",
+    "base_url": "AZURE_OPENAI_ENDPOINT",
+    "api_version": "OPENAI_API_VERSION",
+    "entra_token": "AZURE_OPENAI_AD_TOKEN",
+}
+_SECRET_FIELDS = {"api_key", "admin_key", "entra_token"}
+#: Set only from the environment: a token that lasts an hour has no place in a file.
+_ENV_ONLY = {"entra_token"}
+_FILE_KEYS = {f.name for f in fields(Settings)} - {"profile", "config_path"} - _ENV_ONLY
+#: Where requests go and what they carry: from a config table only when the table is for the
+#: provider in effect (see the module's docstring).
+_CONNECTION = {"api_key", "admin_key", "base_url", "organization", "project", "auth_header"}
+#: Settings that mean something only to Azure OpenAI.
+_AZURE_ONLY = {"api_version", "auth"}
+#: The scope of an Entra ID token for Azure OpenAI (Cognitive Services).
+ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
+#: An API version as Azure spells them: ``2024-10-21``, ``2025-04-01-preview``, ``preview``.
+_API_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+#: What to set when Azure has no endpoint: said by the refusal.
+_AZURE_ENDPOINT_HELP = (
+    "set AZURE_OPENAI_ENDPOINT (like https://RESOURCE.openai.azure.com), "
+    'base_url in a profile with provider = "azure", or --base-url'
+)
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -218,6 +276,18 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if value not in {"bearer", "api-key"}:
             raise ConfigError(f'{source}: auth_header must be "bearer" or "api-key"')
         return value
+    if name == "auth":
+        if value not in {"key", "entra"}:
+            raise ConfigError(f'{source}: auth must be "key" or "entra" (Entra ID sign-in)')
+        return value
+    if name == "api_version":
+        text = str(value).strip()
+        if not _API_VERSION.fullmatch(text):
+            raise ConfigError(
+                f"{source}: api_version must be an Azure OpenAI API version, like 2024-10-21 "
+                "or 2025-04-01-preview"
+            )
+        return text
     if name == "keymap":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"{source}: [keymap] maps action names to key strings")
@@ -332,21 +402,21 @@ def load_settings(
     """Merge defaults, the config file, the environment and ``overrides`` (flags), in that order.
 
     ``demo``: the simulator in process will be used, so an interval under :data:`MIN_INTERVAL`
-    is allowed as it is against a loopback base URL.
+    is allowed as it is against a loopback base URL, and Azure needs no endpoint.
     """
     env = dict(os.environ) if env is None else env
     path = config_path or default_config_path(env)
     table = read_config_file(path)
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}  # setting -> where its value came from, for messages
-
-    def take(layer: dict[str, Any], source: str) -> None:
-        _merge(values, layer)
-        sources.update(dict.fromkeys(layer, source))
-
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    # (values, where, provider the table is for: None for a profile that says nothing)
+    tables: list[tuple[dict[str, Any], str, str | None]] = []
     top_level = {k: v for k, v in table.items() if k not in {"default", "profiles"}}
-    take(_from_table(top_level, str(path)), str(path))
-    take(_from_table(table.get("default", {}), f"{path} [default]"), f"{path} [default]")
+    top = _from_table(top_level, str(path))
+    said = top.get("provider")
+    tables.append((top, str(path), said or "openai"))
+    default = _from_table(table.get("default", {}), f"{path} [default]")
+    said = default.get("provider", said)
+    tables.append((default, f"{path} [default]", said or "openai"))
     profile = profile or env.get("FTMON_PROFILE") or None
     if profile:
         profiles = table.get("profiles", {})
@@ -356,18 +426,140 @@ def load_settings(
             known = ", ".join(sorted(profiles)) or "none"
             raise ConfigError(f"no profile {profile!r} in {path} (profiles: {known})")
         where = f"{path} [profiles.{profile}]"
-        take(_from_table(profiles[profile], where), where)
-    for name, var in _ENV_NAMES.items():
+        chosen = _from_table(profiles[profile], where)
+        said = chosen.get("provider", said)
+        tables.append((chosen, where, said))
+    flags = {name: _coerce(name, value, _flag(name)) for name, value in overrides.items()}
+    provider: str = flags.get("provider") or said or "openai"
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}  # setting -> where its value came from, for messages
+    left_out: dict[str, str] = {}  # setting -> the table of the other provider that had it
+
+    def take(layer: dict[str, Any], source: str) -> None:
+        _merge(values, layer)
+        sources.update(dict.fromkeys(layer, source))
+
+    for values_of, where, for_provider in tables:
+        if for_provider not in (None, provider):
+            left_out.update(dict.fromkeys(set(values_of) & _CONNECTION, where))
+            values_of = {k: v for k, v in values_of.items() if k not in _CONNECTION}
+        take(values_of, where)
+    for name, var in (_AZURE_ENV_NAMES if provider == "azure" else _ENV_NAMES).items():
         if env.get(var, "").strip():
             take({name: _coerce(name, env[var], var)}, var)
-    for name, value in (overrides or {}).items():
-        if value is not None:
-            flag = f"--{name.replace('_', '-')}"
-            take({name: _coerce(name, value, flag)}, flag)
+    for name, value in flags.items():
+        take({name: value}, _flag(name))
+    if provider == "azure":
+        _azure(values, sources, left_out, demo=demo)
+    else:
+        for name in sorted(_AZURE_ONLY & set(values)):
+            if values[name] != getattr(Settings, name):
+                raise ConfigError(
+                    f"{sources[name]}: {name} is an Azure OpenAI setting: "
+                    'set provider = "azure" in the profile (or use --azure)'
+                )
     settings = replace(Settings(), **values, profile=profile, config_path=path)
     _check_interval(settings, sources.get("interval", "interval"), demo=demo)
     _warn_if_cleartext(settings)
     return settings
+
+
+def _flag(name: str) -> str:
+    """The flag a setting from ``overrides`` came from, for messages."""
+    return {"provider": "--azure", "auth": "--entra"}.get(name, f"--{name.replace('_', '-')}")
+
+
+def _azure(
+    values: dict[str, Any], sources: dict[str, str], left_out: dict[str, str], *, demo: bool
+) -> None:
+    """Azure OpenAI's settings made whole, in place: its endpoint as a base URL, its key in an
+    ``api-key`` header, nothing of OpenAI's (an admin key, organization and project ids)."""
+    for name in ("admin_key", "organization", "project"):
+        values.pop(name, None)  # Azure has no checkpoint permissions and no such ids
+    if values.get("auth_header", "api-key") != "api-key":
+        raise ConfigError(
+            f'{sources["auth_header"]}: auth_header = "bearer" does not apply to Azure OpenAI: '
+            'its key goes in an api-key header; for Entra ID bearer tokens set auth = "entra"'
+        )
+    values["auth_header"] = "api-key"
+    if values.get("auth") == "entra" and not demo and not entra_available():
+        raise ConfigError(
+            f"{sources['auth']}: Entra ID sign-in needs the azure-identity package: "
+            "pip install 'ftmon[azure]'"
+        )
+    if "base_url" not in values:
+        if demo:
+            return  # the simulator's base URL replaces it
+        hint = ""
+        if "base_url" in left_out:
+            hint = (
+                f" (the base_url in {left_out['base_url']} is for OpenAI: add "
+                'provider = "azure" to that table to use it for Azure)'
+            )
+        raise ConfigError(f"Azure OpenAI needs an endpoint: {_AZURE_ENDPOINT_HELP}{hint}")
+    values["base_url"] = azure_base_url(
+        values["base_url"], values.get("api_version"), sources["base_url"]
+    )
+
+
+def entra_available() -> bool:
+    """Whether ``azure-identity`` (the ``azure`` extra) is installed, without importing it."""
+    try:
+        return importlib.util.find_spec("azure.identity") is not None
+    except (ImportError, ValueError):  # no ``azure`` namespace package at all
+        return False
+
+
+def is_openai_host(host: str) -> bool:
+    """True for OpenAI's own API host (and any host of ``openai.com``): never an Azure key's."""
+    host = host.lower().rstrip(".")
+    return host == "openai.com" or host.endswith(".openai.com")
+
+
+def azure_base_url(endpoint: str, api_version: str | None, source: str) -> str:
+    """The base URL every Azure OpenAI request goes to, from an endpoint as a user gives it.
+
+    * ``https://RES.openai.azure.com/openai/v1``: the v1 routes, as they are. They need no API
+      version; one that is set is sent too (``preview`` reaches their preview features).
+    * ``https://RES.openai.azure.com/openai``: the dated routes. They need an API version,
+      sent as ``?api-version=`` with every request (an ``api-version`` already in the URL
+      counts; a version that is set replaces it).
+    * ``https://RES.openai.azure.com/``, the bare resource endpoint that the portal shows and
+      ``AZURE_OPENAI_ENDPOINT`` usually holds, is completed. With an API version, to the dated
+      routes: ``{endpoint}/openai?api-version=...`` is exactly what the official SDK's
+      ``AzureOpenAI`` builds from the same endpoint and version, so the same settings reach
+      the same routes in both. Without one, to the v1 routes, ``{endpoint}/openai/v1``: they
+      are the routes that need no version (the SDK would refuse to start), and the ones
+      Microsoft keeps current, where each dated version is frozen at its date.
+    * Any other path (a gateway in front of Azure): as it is, with the version if one is set.
+
+    Refused: an endpoint on OpenAI's own host (an Azure key must never go there), and the dated
+    routes with no version. The URL is never quoted back (it may hold a secret in its query).
+    """
+    text = _base_url(endpoint, source)
+    url = httpx.URL(text)
+    if is_openai_host(url.host):
+        raise ConfigError(
+            f"{source}: that is OpenAI's host, not an Azure OpenAI endpoint; the Azure key is "
+            f"never sent there: {_AZURE_ENDPOINT_HELP}"
+        )
+    path = url.path.rstrip("/")
+    folded = path.lower()
+    if not path:
+        path = "/openai" if api_version else "/openai/v1"
+        url = url.copy_with(path=path)
+    elif folded.endswith("/openai") and not api_version and "api-version" not in url.params:
+        raise ConfigError(
+            f"{source}: the dated Azure OpenAI routes ({url.host}/openai) need an API version: "
+            "set OPENAI_API_VERSION, api_version in the profile, or --api-version "
+            f"(like 2024-10-21); or use the v1 routes, which need none: {url.host}/openai/v1"
+        )
+    else:
+        url = url.copy_with(path=path)
+    if api_version:
+        url = url.copy_set_param("api-version", api_version)
+    return _base_url(str(url), source)
 
 
 def _check_interval(settings: Settings, source: str, *, demo: bool) -> None:

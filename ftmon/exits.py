@@ -29,7 +29,8 @@ MEANINGS: dict[int, str] = {
     USAGE: "bad arguments or config; or a confirmation was needed with no terminal and no --yes",
     JOB_CANCELLED: "the job was cancelled",
     NOT_FOUND: "not found: no such job, checkpoint or permission",
-    AUTH: "no key, the key was rejected (401/403), or the admin key is missing",
+    AUTH: "no key, the key was rejected (401/403), the admin key is missing, or Entra ID "
+    "sign-in failed",
     UNREACHABLE: "the API could not be reached or kept failing past the retry budget "
     "(network, timeouts, 429, 5xx)",
     REJECTED: "the API rejected the request (400, 409, 422...), e.g. cancelling a finished job",
@@ -43,6 +44,8 @@ def code_for(exc: errors.FtmonApiError) -> int:
     """The exit code for an error that ends a command."""
     if isinstance(exc, errors.NotFoundError):
         return NOT_FOUND
+    if isinstance(exc, errors.SignInError):  # Entra ID: the sign-in service down, or refused
+        return UNREACHABLE if exc.retryable else AUTH
     if isinstance(
         exc,
         (

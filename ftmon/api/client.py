@@ -2,6 +2,11 @@
 
 It sends the right key to the right route (the admin key only on checkpoint permissions), turns
 every failure into one :class:`~ftmon.api.errors.FtmonApiError`, and retries what is safe to retry.
+
+On Azure OpenAI it sends the key in an ``api-key`` header, or a Microsoft Entra ID bearer token
+(:mod:`ftmon.api.entra`: renewed before it expires, and once after a 401), never an admin key,
+and never anything to OpenAI's own host. No redirect is followed, so no credential reaches a
+host or port other than the configured one.
 """
 
 from __future__ import annotations
@@ -22,6 +27,14 @@ from pydantic import BaseModel, ValidationError
 from ftmon import __version__
 from ftmon.aio import wait_within
 from ftmon.api import errors
+from ftmon.api.entra import (
+    AZ_CLI_HINT,
+    INSTALL_HINT,
+    BearerTokens,
+    EntraTokens,
+    StaticToken,
+    default_credential,
+)
 from ftmon.api.models import (
     CheckpointPermission,
     DeletedFile,
@@ -34,8 +47,13 @@ from ftmon.api.models import (
     RunGraderResponse,
     ValidateGraderResponse,
 )
-from ftmon.api.retry import RetryPolicy, is_retryable_status, parse_retry_after
-from ftmon.config import Secret, Settings, key_problem
+from ftmon.api.retry import (
+    RetryPolicy,
+    is_retryable_status,
+    parse_retry_after,
+    server_says_retry,
+)
+from ftmon.config import Secret, Settings, is_openai_host, key_problem
 from ftmon.localread import regular_file
 
 M = TypeVar("M", bound=BaseModel)
@@ -128,8 +146,12 @@ class FineTuningClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         on_retry: RetryHook | None = None,
+        tokens: BearerTokens | None = None,
     ) -> None:
+        """``tokens``: where Azure's bearer tokens come from; by default Entra ID sign-in for
+        ``auth = "entra"``, ``AZURE_OPENAI_AD_TOKEN`` when set, else none (the key is sent)."""
         self.settings = settings
+        self.tokens = tokens if tokens is not None else tokens_for(settings)
         # ``max_retries`` counts the tries after the first one.
         self.retry = retry or RetryPolicy(max_attempts=max(0, settings.max_retries) + 1)
         self._sleep = sleep
@@ -157,12 +179,14 @@ class FineTuningClient:
     def _auth_headers(self, key: Secret | None) -> dict[str, str]:
         if key is None:
             return {}
-        if self.settings.auth_header == "api-key":
+        if self.settings.auth_header == "api-key" or self.settings.provider == "azure":
             return {"api-key": key.reveal()}
         return {"Authorization": f"Bearer {key.reveal()}"}
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self.tokens is not None:
+            self.tokens.close()
 
     async def __aenter__(self) -> FineTuningClient:
         return self
@@ -182,11 +206,11 @@ class FineTuningClient:
         files: Any,
         data: Any,
         admin: bool,
+        auth: Mapping[str, str],
         headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
     ) -> httpx.Response:
-        key = self.settings.admin_key if admin else self.settings.api_key
-        all_headers = {**(headers or {}), **self._auth_headers(key)}
+        all_headers = {**(headers or {}), **auth}
         # Built inside the awaited coroutine, so a URL that cannot be built (too long, a lone
         # surrogate) meets the same handler below as before.
         send = self._send_capped(
@@ -244,6 +268,7 @@ class FineTuningClient:
                 error.message = error.message.replace("The API key", "The admin key").replace(
                     "This key", "This admin key"
                 )
+            error.should_retry = server_says_retry(response.headers.get("x-should-retry"))
             raise error
         if 300 <= response.status_code < 400:
             where = response.headers.get("location") or "elsewhere"
@@ -283,7 +308,11 @@ class FineTuningClient:
 
     def _redact(self, error: errors.FtmonApiError) -> None:
         """Servers have echoed a wrong key back in the error text: never pass it on."""
-        error.redact(*(s.reveal() for s in (self.settings.api_key, self.settings.admin_key) if s))
+        settings = self.settings
+        keys = (settings.api_key, settings.admin_key, settings.entra_token)
+        error.redact(*(s.reveal() for s in keys if s))
+        if self.tokens is not None:
+            error.redact(*self.tokens.secrets())
 
     def _host(self) -> str:
         url = httpx.URL(self.settings.base_url)
@@ -310,25 +339,20 @@ class FineTuningClient:
         ``deadline`` bounds the whole exchange (default: the timeout plus a little;
         :data:`NO_DEADLINE` for transfers whose length depends on their size).
         """
-        if admin and not self.settings.admin_key:
-            raise errors.MissingAdminKeyError(
-                "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY "
-                "or admin_key in the config file"
-            )
-        if not admin and not self.settings.api_key:
-            raise errors.MissingApiKeyError(
-                "No API key: set OPENAI_API_KEY, api_key in the config file, or use --demo"
-            )
-        key = self.settings.admin_key if admin else self.settings.api_key
-        problem = key_problem(key.reveal()) if key else None
-        if problem:
-            # httpx would refuse the header, and its message would quote the key.
-            name = "admin key" if admin else "API key"
-            raise errors.InvalidKeyError(f"The {name} cannot be sent: {problem}")
+        self._check_credentials(admin)
         attempt = 0
+        renewed = False  # a bearer token renewed after a 401, once per request
         while True:
             attempt += 1
+            token: Secret | None = None
             try:
+                if admin:
+                    auth = self._auth_headers(self.settings.admin_key)
+                elif self.tokens is not None:
+                    token = await self.tokens.token()
+                    auth = {"Authorization": f"Bearer {token.reveal()}"}
+                else:
+                    auth = self._auth_headers(self.settings.api_key)
                 return await self._send_once(
                     method,
                     path,
@@ -337,10 +361,23 @@ class FineTuningClient:
                     files=files,
                     data=data,
                     admin=admin,
+                    auth=auth,
                     headers=headers,
                     deadline=deadline,
                 )
             except errors.FtmonApiError as exc:
+                if token is not None and exc.status_code == 401:
+                    if not renewed and self.tokens is not None:
+                        renewed = True
+                        try:
+                            fresh = await self.tokens.renew(token)
+                        except errors.FtmonApiError as failed:
+                            self._redact(failed)
+                            raise failed from None
+                        if fresh is not None:
+                            attempt -= 1  # a renewal is not a retry: the budget stays
+                            continue
+                    self._token_refused(exc)
                 self._redact(exc)
                 if not self._may_retry(exc, attempt, safe_to_repeat):
                     raise
@@ -352,9 +389,71 @@ class FineTuningClient:
                         pass
                 await self._sleep(delay)
 
+    def _check_credentials(self, admin: bool) -> None:
+        """Refuse before sending what must not be sent: no key, a key no header can carry, an
+        Azure credential on its way to OpenAI's host, an admin call on Azure."""
+        settings = self.settings
+        azure = settings.provider == "azure"
+        if azure and is_openai_host(httpx.URL(settings.base_url).host):
+            raise errors.InvalidRequestError(
+                "Azure OpenAI credentials are never sent to OpenAI's host: set the Azure "
+                "endpoint (AZURE_OPENAI_ENDPOINT, base_url in the profile, or --base-url)"
+            )
+        if admin and azure:
+            raise errors.InvalidRequestError(
+                "Azure OpenAI has no checkpoint permissions: it does not share checkpoints "
+                "with other projects"
+            )
+        if admin and not settings.admin_key:
+            raise errors.MissingAdminKeyError(
+                "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY "
+                "or admin_key in the config file"
+            )
+        if not admin and self.tokens is None and not settings.api_key:
+            if azure:
+                raise errors.MissingApiKeyError(
+                    "No Azure OpenAI credentials: set AZURE_OPENAI_API_KEY (or api_key in the "
+                    'profile), or sign in with Entra ID: auth = "entra" in the profile or '
+                    "--entra, or AZURE_OPENAI_AD_TOKEN"
+                )
+            raise errors.MissingApiKeyError(
+                "No API key: set OPENAI_API_KEY, api_key in the config file, or use --demo"
+            )
+        key = settings.admin_key if admin else (None if self.tokens else settings.api_key)
+        problem = key_problem(key.reveal()) if key else None
+        if problem:
+            # httpx would refuse the header, and its message would quote the key.
+            name = "admin key" if admin else "API key"
+            raise errors.InvalidKeyError(f"The {name} cannot be sent: {problem}")
+
+    def _token_refused(self, exc: errors.FtmonApiError) -> None:
+        """A 401 for a bearer token that was renewed, or cannot be: say which, and what to do."""
+        if isinstance(self.tokens, StaticToken):
+            exc.message = (
+                "Azure OpenAI refused the Entra ID token in AZURE_OPENAI_AD_TOKEN (401): it "
+                "has probably expired (such tokens last about an hour) and ftmon cannot renew "
+                f"it. Put a fresh one there ({AZ_CLI_HINT}), or let ftmon sign in and renew "
+                f'tokens itself: auth = "entra" in the profile or --entra ({INSTALL_HINT})'
+            )
+        else:
+            exc.message = (
+                "Azure OpenAI refused the Entra ID token (401), a freshly fetched one too: "
+                "check that the signed-in identity belongs to the resource's tenant and that "
+                "the resource accepts Entra ID sign-in"
+            )
+        exc.args = (exc.message,)
+
     def _may_retry(self, exc: errors.FtmonApiError, attempt: int, safe_to_repeat: bool) -> bool:
+        """As the official SDK decides (see :mod:`ftmon.api.retry`), stricter only for what is
+        not safe to send twice."""
         if attempt >= self.retry.max_attempts:
             return False
+        if self.retry.waits_too_long(exc.retry_after):
+            return False  # the SDK does not retry when asked to wait past two minutes
+        if exc.should_retry is False:
+            return False
+        if exc.should_retry is True and safe_to_repeat:
+            return True
         if not exc.retryable:
             return False
         if safe_to_repeat:
@@ -600,6 +699,18 @@ class FineTuningClient:
     async def result_csv(self, file_id: str) -> str:
         """A job's result file as CSV text, decoded from base64 where a server sent it so."""
         return decode_result_file(await self.file_content(file_id))
+
+
+def tokens_for(settings: Settings) -> BearerTokens | None:
+    """The bearer tokens these settings call for: Entra ID sign-in (``auth = "entra"``), the
+    static ``AZURE_OPENAI_AD_TOKEN``, or none (a key is sent). Azure OpenAI only."""
+    if settings.provider != "azure":
+        return None
+    if settings.auth == "entra":
+        return EntraTokens(default_credential)
+    if settings.entra_token is not None:
+        return StaticToken(settings.entra_token)
+    return None
 
 
 def decode_result_file(content: bytes) -> str:

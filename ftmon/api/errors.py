@@ -40,6 +40,8 @@ class FtmonApiError(Exception):
         #: False when the request surely never reached the server (so even a create may be resent),
         #: None when that is unknown.
         self.request_sent = request_sent
+        #: The server's own word on a retry (its ``x-should-retry`` header): True, False or None.
+        self.should_retry: bool | None = None
 
     def redact(self, *secrets: str) -> None:
         """Blank out any of ``secrets`` that a server echoed back into the messages."""
@@ -165,6 +167,20 @@ class InvalidKeyError(FtmonApiError):
     """Raised before any request: the key holds characters no HTTP header may carry."""
 
     kind = "invalid_key"
+
+
+class SignInError(FtmonApiError):
+    """Raised before any request: no Entra ID token could be had for Azure OpenAI.
+
+    ``lasting``: no credential can sign in, or the sign-in was refused (the user must act);
+    otherwise the sign-in service could not be reached, which may pass (retried).
+    """
+
+    kind = "sign_in"
+
+    def __init__(self, message: str, *, lasting: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retryable = not lasting
 
 
 _STATUS_CLASSES: dict[int, tuple[type[FtmonApiError], str]] = {

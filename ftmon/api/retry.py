@@ -1,6 +1,23 @@
-"""When and how long to wait before sending a request again.
+"""When and how long to wait before sending a request again: as the official SDK does it.
 
 Kept apart from the client so that the policy is testable with no network and no sleeping.
+
+openai-python (``_base_client.py``: ``_should_retry``, ``_calculate_retry_timeout``,
+``_parse_retry_after_header``) is the model, and ftmon follows it:
+
+* ``x-should-retry: true`` or ``false`` from the server decides, whatever the status;
+* otherwise 408, 409, 429 and server errors are retried (ftmon leaves out 501 and 505, which say
+  the server will never do it), and so is a request that got no answer at all;
+* the wait is what the server asks (``retry-after-ms``, else ``Retry-After`` in seconds or as an
+  HTTP date) when that is more than 0 and at most :data:`MAX_RETRY_AFTER` (two minutes); a
+  server that asks for longer is not retried at once (the error carries the wait, and the
+  engine's own backoff honours it); with no usable answer, exponential backoff from 0.5 s to
+  8 s with jitter.
+
+Where ftmon is stricter than the SDK: a request that is not safe to send twice (a job create, an
+upload) is repeated only when the server surely did not act on it, since ftmon sends no
+idempotency key. A command's own time limit (``--give-up-after``) bounds every wait here: the
+follower cuts a poll that would outlast it.
 """
 
 from __future__ import annotations
@@ -47,24 +64,47 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
+#: The longest wait a server may ask for and still be retried at once (the SDK's two minutes).
+MAX_RETRY_AFTER = 120.0
+
+
+def server_says_retry(value: str | None) -> bool | None:
+    """The server's ``x-should-retry`` header: True, False, or None when absent or unreadable."""
+    if value is None:
+        return None
+    word = value.strip().lower()
+    if word == "true":
+        return True
+    if word == "false":
+        return False
+    return None
+
+
 @dataclass
 class RetryPolicy:
-    """Exponential backoff with jitter; ``Retry-After`` honoured up to ``max_delay``.
+    """Exponential backoff with jitter; ``Retry-After`` honoured up to ``max_retry_after``.
 
     Try ``n`` (from 1) is followed by a wait of ``base_delay * 2**(n-1)``, spread by
-    ``±jitter`` of itself so that many clients do not retry in step, never above ``max_delay``.
+    ``±jitter`` of itself so that many clients do not retry in step, never above ``max_delay``,
+    unless the server said how long to wait: then its wait, if more than 0 and at most
+    ``max_retry_after``.
     """
 
     max_attempts: int = 4
     base_delay: float = 0.5
-    max_delay: float = 30.0
+    max_delay: float = 8.0
+    max_retry_after: float = MAX_RETRY_AFTER
     jitter: float = 0.25
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
+    def waits_too_long(self, retry_after: float | None) -> bool:
+        """True when the server asks for a wait past ``max_retry_after``: no retry then."""
+        return retry_after is not None and retry_after > self.max_retry_after
+
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Delay before try number ``attempt + 1`` (``attempt`` counts from 1)."""
-        if retry_after is not None:
-            return max(0.0, min(retry_after, self.max_delay))
+        if retry_after is not None and 0 < retry_after <= self.max_retry_after:
+            return retry_after
         delay = min(self.base_delay * (2 ** min(max(0, attempt - 1), 60)), self.max_delay)
         spread = delay * self.jitter
         jittered: float = delay + self.rng.uniform(-spread, spread)

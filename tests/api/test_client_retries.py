@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import httpx
@@ -12,7 +12,12 @@ import pytest
 from apikit import job_json, json_response
 
 from ftmon.api import errors
-from ftmon.api.retry import RetryPolicy, is_retryable_status, parse_retry_after
+from ftmon.api.retry import (
+    RetryPolicy,
+    is_retryable_status,
+    parse_retry_after,
+    server_says_retry,
+)
 
 
 def script(*answers: httpx.Response | Exception):
@@ -56,26 +61,116 @@ async def test_retry_after_ms_is_preferred(harness):
     assert h.sleeps == [0.25]
 
 
-async def test_retry_after_http_date_is_honoured_and_capped(harness):
-    far = format_datetime(datetime(2999, 1, 1, tzinfo=timezone.utc), usegmt=True)
-    policy = RetryPolicy(max_attempts=3, base_delay=1.0, max_delay=12.0, jitter=0.0)
-    h = harness(script(fail(503, **{"retry-after": far}), OK), retry=policy)
+async def test_retry_after_up_to_two_minutes_is_honoured_in_full(harness):
+    # The SDK honours a server-directed wait up to 120 s (it was capped at 30 here before).
+    for header, wait in [({"retry-after": "120"}, 120.0), ({"retry-after-ms": "95500"}, 95.5)]:
+        h = harness(script(fail(429, **header), OK), retry=NO_JITTER)
+        await h.client.retrieve_job("ftjob-1")
+        assert h.sleeps == [wait]
+        assert len(h.requests) == 2
+
+
+async def test_retry_after_as_an_http_date_within_two_minutes_is_honoured(harness):
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True)
+    h = harness(script(fail(503, **{"retry-after": soon}), OK), retry=NO_JITTER)
     await h.client.retrieve_job("ftjob-1")
-    assert h.sleeps == [12.0]
+    assert len(h.sleeps) == 1 and 85.0 <= h.sleeps[0] <= 90.0
 
 
-async def test_retry_after_date_in_the_past_means_now(harness):
-    past = "Wed, 21 Oct 2015 07:28:00 GMT"
-    h = harness(script(fail(429, **{"retry-after": past}), OK), retry=NO_JITTER)
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"retry-after": "121"},
+        {"retry-after": "3600"},
+        {"retry-after-ms": "120001"},
+        {"retry-after": format_datetime(datetime(2999, 1, 1, tzinfo=timezone.utc), usegmt=True)},
+    ],
+)
+async def test_a_wait_past_two_minutes_is_not_retried_at_once(harness, header):
+    """As the SDK: no retry now; the error carries the wait, which the engine honours."""
+    h = harness(script(fail(429, **header), OK), retry=NO_JITTER)
+    with pytest.raises(errors.RateLimitError) as info:
+        await h.client.retrieve_job("ftjob-1")
+    assert len(h.requests) == 1 and h.sleeps == []
+    assert info.value.retry_after is not None and info.value.retry_after > 120
+
+
+@pytest.mark.parametrize("value", ["0", "-4", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"])
+async def test_a_wait_of_nothing_or_of_nonsense_falls_back_to_backoff(harness, value):
+    h = harness(script(fail(429, **{"retry-after": value}), OK), retry=NO_JITTER)
     await h.client.retrieve_job("ftjob-1")
-    assert h.sleeps == [0.0]
+    assert h.sleeps == [1.0]  # the first backoff step, as with no header at all
 
 
-async def test_retry_after_seconds_above_the_cap_is_capped(harness):
-    policy = RetryPolicy(max_attempts=2, base_delay=1.0, max_delay=20.0, jitter=0.0)
-    h = harness(script(fail(429, **{"retry-after": "3600"}), OK), retry=policy)
+async def test_the_policy_limit_of_a_server_directed_wait_can_be_set(harness):
+    policy = RetryPolicy(max_attempts=2, base_delay=1.0, max_retry_after=20.0, jitter=0.0)
+    h = harness(script(fail(429, **{"retry-after": "20"}), OK), retry=policy)
     await h.client.retrieve_job("ftjob-1")
     assert h.sleeps == [20.0]
+    h = harness(script(fail(429, **{"retry-after": "21"}), OK), retry=policy)
+    with pytest.raises(errors.RateLimitError):
+        await h.client.retrieve_job("ftjob-1")
+
+
+# -- x-should-retry --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 503])
+@pytest.mark.parametrize("value", ["false", "False", " false "])
+async def test_x_should_retry_false_is_obeyed(harness, status, value):
+    h = harness(script(fail(status, **{"x-should-retry": value}), OK), retry=NO_JITTER)
+    with pytest.raises(errors.FtmonApiError) as info:
+        await h.client.retrieve_job("ftjob-1")
+    assert info.value.status_code == status
+    assert len(h.requests) == 1 and h.sleeps == [] and h.retries == []
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 501])
+async def test_x_should_retry_true_forces_a_retry(harness, status):
+    h = harness(script(fail(status, **{"x-should-retry": "true"}), OK), retry=NO_JITTER)
+    job = await h.client.retrieve_job("ftjob-1")
+    assert job.id == "ftjob-1"
+    assert len(h.requests) == 2 and h.sleeps == [1.0]
+
+
+async def test_x_should_retry_true_still_spends_the_budget(harness):
+    h = harness(script(fail(400, **{"x-should-retry": "true"})), retry=NO_JITTER)
+    with pytest.raises(errors.BadRequestError):
+        await h.client.retrieve_job("ftjob-1")
+    assert len(h.requests) == NO_JITTER.max_attempts
+
+
+async def test_x_should_retry_true_does_not_send_a_create_twice(harness):
+    """No idempotency key goes with a create: a 500 may have started a paid run, whatever the
+    header says; only an answer that proves nothing was done (429) is sent again."""
+    body = {"model": "gpt-4o-mini", "training_file": "file-abc"}
+    h = harness(script(fail(500, **{"x-should-retry": "true"}), OK), retry=NO_JITTER)
+    with pytest.raises(errors.ServerError):
+        await h.client.create_job(body)
+    assert len(h.requests) == 1
+    h = harness(script(fail(429, **{"x-should-retry": "true"}), OK), retry=NO_JITTER)
+    await h.client.create_job(body)
+    assert len(h.requests) == 2
+
+
+async def test_an_unknown_x_should_retry_is_the_status_deciding(harness):
+    h = harness(script(fail(503, **{"x-should-retry": "maybe"}), OK), retry=NO_JITTER)
+    await h.client.retrieve_job("ftjob-1")
+    assert len(h.requests) == 2
+    h = harness(script(fail(400, **{"x-should-retry": "maybe"}), OK), retry=NO_JITTER)
+    with pytest.raises(errors.BadRequestError):
+        await h.client.retrieve_job("ftjob-1")
+
+
+def test_server_says_retry():
+    assert [server_says_retry(v) for v in ("true", "TRUE", "false", "", "1", None)] == [
+        True,
+        True,
+        False,
+        None,
+        None,
+        None,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -119,6 +214,12 @@ def test_backoff_without_jitter_doubles_until_the_cap():
 
 def test_backoff_for_a_huge_attempt_number_is_the_cap():
     assert RetryPolicy(max_delay=9.0).backoff(10_000) <= 9.0
+
+
+def test_default_backoff_is_the_sdks_half_a_second_to_eight():
+    policy = RetryPolicy(jitter=0.0)
+    assert [policy.backoff(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert RetryPolicy().max_retry_after == 120.0
 
 
 def test_same_rng_seed_same_delays():
