@@ -8,6 +8,10 @@ screens and outputs are the same everywhere. The shared helpers these fixtures b
 
 Every response the simulator serves through ``sim_app`` (and so ``sim_transport`` and ``sim_tcp``)
 is validated against the OpenAPI spec; a non-conforming response fails the test that caused it.
+The world's flavour is the ``flavor`` fixture, ``openai`` unless a module or test parametrizes it
+(``@pytest.mark.parametrize("flavor", FLAVORS)``, ``ftmon.sim.world.FLAVORS``): on ``azure`` the
+world serves Azure OpenAI's API, ``sim_http`` talks to its dated routes with an ``api-key``, and
+every response is checked against Azure's spec (``support.azure_spec``) instead.
 Tests that deliberately serve off-spec data mark themselves ``@pytest.mark.sim_off_spec`` or use
 ``with spec_observer.suspended(): ...``.
 """
@@ -23,9 +27,10 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
+from support import azure_spec
 from support.cli import Run, Sim, command_runner, program_env, route_to_sim
 from support.env import clear_user_env
-from support.simkit import SIM_SEED, SIM_START, TEST_KEY
+from support.simkit import SIM_SEED, SIM_START, sim_client_settings
 from support.spec import SpecObserver
 
 from ftmon.sim.app import create_app
@@ -67,15 +72,24 @@ def sim_clock() -> SimClock:
 
 
 @pytest.fixture
-def sim_world(sim_clock: SimClock) -> SimWorld:
-    """The default seeded world (15 jobs, every status) on the frozen clock."""
-    return SimWorld(seed=SIM_SEED, clock=sim_clock)
+def flavor() -> str:
+    """Whose API the simulator serves: ``openai``, unless a test parametrizes ``flavor``."""
+    return "openai"
 
 
 @pytest.fixture
-def spec_observer(request: pytest.FixtureRequest) -> Iterator[SpecObserver]:
-    """Validates every /v1 response against the spec; problems fail the test at teardown."""
-    observer = SpecObserver()
+def sim_world(sim_clock: SimClock, flavor: str) -> SimWorld:
+    """The default seeded world (15 jobs, every status) on the frozen clock."""
+    if flavor == "openai":
+        return SimWorld(seed=SIM_SEED, clock=sim_clock)
+    return SimWorld(seed=SIM_SEED, clock=sim_clock, flavor=flavor)
+
+
+@pytest.fixture
+def spec_observer(request: pytest.FixtureRequest, flavor: str) -> Iterator[SpecObserver]:
+    """Validates every API response against the spec of the flavour (OpenAI's or Azure's);
+    problems fail the test at teardown."""
+    observer = SpecObserver(azure_spec.default_checker() if flavor == "azure" else None)
     yield observer
     if request.node.get_closest_marker("sim_off_spec") is None:
         observer.assert_clean()
@@ -94,12 +108,13 @@ def sim_transport(sim_app: Starlette) -> httpx.AsyncBaseTransport:
 
 
 @pytest.fixture
-async def sim_http(sim_transport: httpx.AsyncBaseTransport) -> AsyncIterator[httpx.AsyncClient]:
-    """A plain httpx client on ``sim_transport`` with base URL ``http://sim.test/v1`` and a key."""
+async def sim_http(
+    sim_transport: httpx.AsyncBaseTransport, flavor: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain httpx client on ``sim_transport`` with base URL ``http://sim.test/v1`` and a key
+    (on azure: ``http://sim.test/openai``, ``api-version`` and ``api-key``)."""
     async with httpx.AsyncClient(
-        transport=sim_transport,
-        base_url="http://sim.test/v1",
-        headers={"Authorization": f"Bearer {TEST_KEY}"},
+        transport=sim_transport, **sim_client_settings(flavor, "http://sim.test")
     ) as client:
         yield client
 

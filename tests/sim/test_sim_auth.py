@@ -1,4 +1,7 @@
-"""Keys: any bearer or api-key header works; permissions need an admin key; OpenAI-shaped errors."""
+"""Keys: any bearer or api-key header works; permissions need an admin key; OpenAI-shaped errors.
+
+OpenAI only: the azure flavour's keys, Entra ID tokens and 401s are in ``test_sim_azure.py``.
+"""
 
 from __future__ import annotations
 

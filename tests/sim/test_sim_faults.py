@@ -1,4 +1,8 @@
-"""Injected faults look to a client exactly as they would over a real connection."""
+"""Injected faults look to a client exactly as they would over a real connection.
+
+On both flavours: an injected error has the flavour's error body (Azure's codes for a 5xx are
+its spec's ``internalFailure`` and ``serviceUnavailable``, its 429's is ``"429"``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ import time
 
 import httpx
 import pytest
-from support.simkit import TEST_KEY, get_json
+from support.flavors import BOTH, error_param
+from support.simkit import get_json, sim_client_settings
 
 from ftmon.sim.faults import FAULT_KINDS
 from ftmon.sim.world import SimWorld
 
+pytestmark = BOTH
 JOBS = "/fine_tuning/jobs"
+AZURE_CODES = {500: "internalFailure", 502: "serviceUnavailable", 503: "serviceUnavailable"}
 
 
 @pytest.mark.parametrize(
@@ -20,23 +27,32 @@ JOBS = "/fine_tuning/jobs"
     [("500", 500, "server_error"), ("502", 502, "server_error"), ("503", 503, "server_error")],
 )
 async def test_server_errors(
-    sim_http: httpx.AsyncClient, sim_world: SimWorld, kind: str, status: int, error_type: str
+    sim_http: httpx.AsyncClient,
+    sim_world: SimWorld,
+    kind: str,
+    status: int,
+    error_type: str,
+    flavor: str,
 ) -> None:
     sim_world.faults.add(kind)
     response = await sim_http.get(JOBS)
     assert response.status_code == status
-    assert response.json()["error"]["type"] == error_type
+    if flavor == "azure":
+        assert response.json()["error"]["code"] == AZURE_CODES[status]
+    else:
+        assert response.json()["error"]["type"] == error_type
     assert (await sim_http.get(JOBS)).status_code == 200  # count defaults to 1
 
 
 async def test_rate_limit_with_retry_after(
-    sim_http: httpx.AsyncClient, sim_world: SimWorld
+    sim_http: httpx.AsyncClient, sim_world: SimWorld, flavor: str
 ) -> None:
     sim_world.faults.add("429", count=2, retry_after=7)
     for _ in range(2):
         response = await sim_http.get(JOBS)
         assert response.status_code == 429 and response.headers["retry-after"] == "7"
-        assert response.json()["error"]["code"] == "rate_limit_exceeded"
+        code = response.json()["error"]["code"]
+        assert code == ("429" if flavor == "azure" else "rate_limit_exceeded")
     assert (await sim_http.get(JOBS)).status_code == 200
     sim_world.faults.add("429", retry_after=0.25)
     assert (await sim_http.get(JOBS)).headers["retry-after"] == "0.25"
@@ -68,7 +84,8 @@ async def test_delay_then_answer(sim_http: httpx.AsyncClient, sim_world: SimWorl
         JOBS, json={"model": "gpt-4o-mini", "training_file": "file-none"}
     )  # the body survives the hold
     assert time.monotonic() - started >= 0.2
-    assert response.status_code == 400 and response.json()["error"]["param"] == "training_file"
+    assert response.status_code == 400
+    assert error_param(response.json()["error"]) == "training_file"
 
 
 async def test_garbage_is_a_200_that_is_not_json(
@@ -123,9 +140,10 @@ def test_fault_arguments_are_checked(sim_world: SimWorld) -> None:
 # -- the same over real TCP -------------------------------------------------------------------
 
 
-async def test_faults_over_tcp(sim_tcp: str, sim_world: SimWorld) -> None:
-    headers = {"Authorization": f"Bearer {TEST_KEY}"}
-    async with httpx.AsyncClient(base_url=sim_tcp, headers=headers, timeout=5) as client:
+async def test_faults_over_tcp(sim_tcp: str, sim_world: SimWorld, flavor: str) -> None:
+    origin = str(httpx.URL(sim_tcp).copy_with(path="/", query=None)).rstrip("/")
+    settings = sim_client_settings(flavor, origin)
+    async with httpx.AsyncClient(timeout=5, **settings) as client:
         sim_world.faults.add("drop")
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get(JOBS)

@@ -1,4 +1,8 @@
-"""The official ``openai`` SDK, an independent client, drives every operation over real TCP."""
+"""The official ``openai`` SDK, an independent client, drives every operation over real TCP.
+
+OpenAI only (permissions, graders, the metadata filter); the SDK's ``AzureOpenAI`` client drives
+the azure flavour in ``test_sim_azure.py``.
+"""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from ftmon.sim.azure import API_VERSION
 from ftmon.sim.clock import SimClock
 from ftmon.sim.world import SimWorld
 
@@ -18,11 +19,30 @@ SIM_SEED = 7
 TEST_KEY = "sk-test-0000"
 ADMIN_KEY = "sk-admin-test-0000"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
+AZURE_KEY = "0123456789abcdef0123456789abcdef"  # Azure keys are 32 hex digits
 
 
-def new_world(*, scenario: str = "default", seed: int = SIM_SEED) -> SimWorld:
+def sim_client_settings(flavor: str, origin: str) -> dict[str, Any]:
+    """``httpx.AsyncClient`` settings (base URL, params, key header) for the flavour's API.
+
+    Paths relative to the base URL (``/fine_tuning/jobs``) then work on both: under ``/v1`` on
+    openai, and Azure's dated routes (``/openai/...?api-version=...``, ``api-key``) on azure.
+    """
+    if flavor == "azure":
+        return {
+            "base_url": f"{origin}/openai",
+            "params": {"api-version": API_VERSION},
+            "headers": {"api-key": AZURE_KEY},
+        }
+    return {"base_url": f"{origin}/v1", "headers": {"Authorization": f"Bearer {TEST_KEY}"}}
+
+
+def new_world(
+    *, scenario: str = "default", seed: int = SIM_SEED, flavor: str = "openai"
+) -> SimWorld:
     """A seeded world on a clock frozen at ``SIM_START`` (``default``: 15 jobs, every status)."""
-    return SimWorld(seed=seed, clock=SimClock(start=SIM_START, speed=0), scenario=scenario)
+    clock = SimClock(start=SIM_START, speed=0)
+    return SimWorld(seed=seed, clock=clock, scenario=scenario, flavor=flavor)
 
 
 async def get_json(client: httpx.AsyncClient, url: str, **kwargs: Any) -> Any:
@@ -48,5 +68,10 @@ async def all_pages(
         after = body["data"][-1]["id"]
 
 
+def suffix_of(job: dict[str, Any]) -> str | None:
+    """The user's suffix: OpenAI's ``user_provided_suffix``, Azure's ``suffix``."""
+    return job.get("user_provided_suffix", job.get("suffix"))
+
+
 def job_by_suffix(jobs: list[dict[str, Any]], suffix: str) -> dict[str, Any]:
-    return next(j for j in jobs if j.get("user_provided_suffix") == suffix)
+    return next(j for j in jobs if suffix_of(j) == suffix)

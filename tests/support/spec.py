@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from openapi_schema_validator import OAS31Validator
@@ -207,15 +207,21 @@ def default_checker() -> SpecChecker:
     return SpecChecker()
 
 
+class Checker(Protocol):
+    """What an observer needs of a spec: :class:`SpecChecker`, or ``support.azure_spec``'s."""
+
+    def check(self, method: str, path: str, status: int, body: Any) -> list[str]: ...
+
+
 class SpecObserver:
-    """The simulator ``observer``: validates every /v1 response and remembers the problems.
+    """The simulator ``observer``: validates every API response and remembers the problems.
 
     It never raises inside the server (that would turn into a 500); the test fixture asserts
     :attr:`problems` is empty at the end of the test instead.
     """
 
-    def __init__(self, checker: SpecChecker | None = None) -> None:
-        self.checker = checker or default_checker()
+    def __init__(self, checker: Checker | None = None) -> None:
+        self.checker: Checker = checker or default_checker()
         self.problems: list[str] = []
         self.checked = 0
         self.enabled = True
