@@ -126,7 +126,8 @@ class _Meter:
         if self.stream is None:
             return
         now = time.monotonic()
-        if not force and now - self.last < 0.1:
+        last = not progress.listing and progress.jobs_done >= progress.jobs_total
+        if not (force or last) and now - self.last < 0.1:
             return
         self.last = now
         if progress.listing:

@@ -405,6 +405,12 @@ class _Run:
         entry: dict[str, Any] = {"path": relpath, "count": len(union), "listed": len(listed)}
         if kept:
             entry["gone"] = [c.get("id") for c in kept]
+        # The names the permissions route takes: a reader finds a checkpoint's job by them.
+        entry["names"] = [
+            c["fine_tuned_model_checkpoint"]
+            for c in union
+            if isinstance(c.get("fine_tuned_model_checkpoint"), str)
+        ]
         entry["_names"] = [
             c["fine_tuned_model_checkpoint"]
             for c in listed
