@@ -21,7 +21,8 @@ comment names another:
   Microsoft REST guidelines' shape), never OpenAI's ``type`` and ``param``.
 - Statuses: ``FineTuningState`` is ``created pending running pausing paused resuming succeeded
   cancelled failed``; ``created`` is "not returned by Azure OpenAI", so a job that OpenAI would
-  call ``validating_files`` or ``queued`` is ``pending`` here.
+  call ``validating_files`` or ``queued`` is ``pending`` here. An event's ``LogLevel`` is
+  ``warning`` where OpenAI's is ``warn``.
 - Fields: ``suffix`` (not ``user_provided_suffix``), no ``organization_id`` (the spec's
   ``organisation_id`` is "unused on Azure OpenAI"), ``"auto"`` hyperparameters as ``-1`` (the
   spec's own pause and resume examples return ``"n_epochs": -1``), ``null`` for the empty
@@ -141,11 +142,21 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def event_view(event: dict[str, Any]) -> dict[str, Any]:
+    """A ``fine_tuning.job.event`` in Azure's shape: its ``LogLevel`` is ``info warning error``
+    where OpenAI's is ``info warn error``."""
+    if event.get("level") == "warn":
+        return {**event, "level": "warning"}
+    return event
+
+
 def view(result: Any) -> Any:
-    """A handler's result in Azure's shape: jobs changed, everything else as it is."""
+    """A handler's result in Azure's shape: jobs and events changed, the rest as it is."""
     if isinstance(result, dict):
         if result.get("object") == "fine_tuning.job":
             return job_view(result)
+        if result.get("object") == "fine_tuning.job.event":
+            return event_view(result)
         if result.get("object") == "list" and isinstance(result.get("data"), list):
             jobs = result["data"]
             return {**result, "data": [view(d) if isinstance(d, dict) else d for d in jobs]}

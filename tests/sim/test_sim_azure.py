@@ -5,6 +5,10 @@ id, Azure's fields, the job delete, pause only with a step done, and the officia
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
@@ -330,6 +334,34 @@ def test_the_server_prints_azures_base_url(sim_world: SimWorld) -> None:
             sim.base_url.replace("/openai?", "/openai/fine_tuning/jobs?"), headers=KEY
         )
         assert answer.status_code == 200 and answer.headers["apim-request-id"]
+
+
+def test_the_module_serves_azure_with_its_flags() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    argv = ["--port", "0", "--speed", "0", "--flavor", "azure", "--refuse-creates"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ftmon.sim", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first = httpx.URL(process.stdout.readline().strip())
+        assert first.host == "127.0.0.1" and first.path == "/openai"
+        assert first.params["api-version"] == azure.API_VERSION
+        control = first.copy_with(path="/_sim/winddown", query=None)
+        for _ in range(200):  # the URL is printed before uvicorn finishes starting
+            try:
+                answer = httpx.get(control)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        assert answer.json() == {"refuse_creates": True}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 # -- the official SDK's Azure client over TCP ---------------------------------------------------

@@ -1,5 +1,6 @@
 """Each method runs as the API reports it: metrics events, checkpoint names and which are kept,
-the moderation checks, and the result CSV's columns (see ``ftmon/sim/methods.py``)."""
+the moderation checks, and the result CSV's columns (see ``ftmon/sim/methods.py``). On both
+flavours: Azure's jobs carry the same events, checkpoints and files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.flavors import BOTH
 from support.simkit import SIM_START, all_pages, get_json
 
 from ftmon.api.models import FineTuningJobEvent
@@ -20,6 +22,7 @@ from ftmon.sim.errors import ApiError
 from ftmon.sim.methods import graders_of
 from ftmon.sim.world import SimWorld
 
+pytestmark = BOTH
 JOBS = "/fine_tuning/jobs"
 LOSS_STEP = re.compile(
     r"^Step (\d+)/(\d+): training loss=(\d+\.\d\d)"

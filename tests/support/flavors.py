@@ -17,7 +17,9 @@ __all__ = [
     "BOTH",
     "FLAVORS",
     "assert_error",
+    "created_code",
     "error_param",
+    "expected_level",
     "expected_status",
     "no_list",
     "resumed_status",
@@ -34,6 +36,16 @@ _AZURE_STATUS = {"validating_files": "pending", "queued": "pending"}
 def expected_status(openai_status: str, flavor: str) -> str:
     """The status a job shows on ``flavor`` when OpenAI's would be ``openai_status``."""
     return _AZURE_STATUS.get(openai_status, openai_status) if flavor == "azure" else openai_status
+
+
+def expected_level(openai_level: str, flavor: str) -> str:
+    """An event's level: Azure's ``LogLevel`` says ``warning`` where OpenAI says ``warn``."""
+    return "warning" if flavor == "azure" and openai_level == "warn" else openai_level
+
+
+def created_code(flavor: str) -> int:
+    """The status of a created job or file: 200 on OpenAI, 201 on Azure."""
+    return 201 if flavor == "azure" else 200
 
 
 def resumed_status(flavor: str) -> str:
