@@ -15,6 +15,8 @@ from ftmon.headless.commands import register_commands
 from ftmon.text import clean, set_secrets
 
 EXIT_USAGE = 2
+#: Whose API the simulator can speak (``ftmon sim --flavor``, ``--demo --flavor``).
+FLAVORS = ("openai", "azure")
 EXIT_INTERRUPTED = 130
 
 
@@ -60,6 +62,12 @@ def _add_connection_options(
         "--demo",
         action="store_true",
         help="run against the built-in simulator in process: no key, no network",
+    )
+    group.add_argument(
+        "--flavor",
+        choices=FLAVORS,
+        help="with --demo: whose API the simulator speaks (default openai; azure as Azure "
+        "OpenAI does, also with --azure)",
     )
 
 
@@ -113,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--scenario", default="default", choices=["default", "big"])
     sim.add_argument(
+        "--flavor",
+        choices=FLAVORS,
+        default="openai",
+        help="whose API to serve: OpenAI's (/v1) or Azure OpenAI's (/openai/..., api-version, "
+        "api-key); the base URL to use is printed first",
+    )
+    sim.add_argument(
+        "--refuse-creates",
+        action="store_true",
+        help="refuse new fine-tuning jobs (403) as OpenAI's fine-tuning wind-down does",
+    )
+    sim.add_argument(
         "--allow-remote",
         action="store_true",
         help="serve on a host other than loopback (the simulator accepts any key)",
@@ -123,12 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from the config file, environment and these flags (flags win)."""
+    """Settings from the config file, environment and these flags (flags win).
+
+    ``--flavor`` (only with ``--demo``) sets the provider as ``--azure`` does, so the demo's
+    rules (statuses, actions) are the flavour's; ``--flavor openai`` with ``--azure`` is a
+    contradiction, refused.
+    """
+    azure = bool(getattr(args, "azure", False))
+    flavor = getattr(args, "flavor", None)
+    if flavor is not None and not getattr(args, "demo", False):
+        raise ConfigError("--flavor chooses the simulator's API: use it with --demo")
+    if flavor == "openai" and azure:
+        raise ConfigError("--azure and --flavor openai disagree: choose one")
+    provider = flavor or ("azure" if azure else None)
     overrides = {
         "base_url": getattr(args, "base_url", None),
         "interval": getattr(args, "interval", None),
-        "auth_header": "api-key" if getattr(args, "azure", False) else None,
-        "provider": "azure" if getattr(args, "azure", False) else None,
+        "auth_header": "api-key" if provider == "azure" else None,
+        "provider": provider,
         "api_version": getattr(args, "api_version", None),
         "auth": "entra" if getattr(args, "entra", False) else None,
         "read_only": True if getattr(args, "read_only", False) else None,
@@ -164,6 +196,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 seed=args.seed,
                 scenario=args.scenario,
                 allow_remote=args.allow_remote,
+                flavor=args.flavor,
+                refuse_creates=args.refuse_creates,
             )
         except SimServerError as exc:  # a host other than loopback, not allowed
             print(f"ftmon: {clean(exc)}", file=sys.stderr)
