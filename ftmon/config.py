@@ -165,6 +165,25 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
+    def missing_credentials(self) -> str | None:
+        """What to set when these settings carry nothing to sign requests with, or None.
+
+        OpenAI needs a key; Azure OpenAI a key, Entra ID sign-in (``auth = "entra"``) or an
+        ``AZURE_OPENAI_AD_TOKEN``. A front end says this before it starts; the client says it
+        too if asked to send a request without them.
+        """
+        if self.provider == "azure":
+            if self.auth == "entra" or self.entra_token or self.api_key:
+                return None
+            return (
+                "no Azure OpenAI credentials: set AZURE_OPENAI_API_KEY (or api_key in the "
+                'profile), or sign in with Entra ID: auth = "entra" in the profile or --entra, '
+                "or AZURE_OPENAI_AD_TOKEN"
+            )
+        if self.api_key:
+            return None
+        return "no API key: set OPENAI_API_KEY, api_key in the config file, or use --demo"
+
     def describe_endpoint(self) -> str:
         """What the header shows: the profile name, or the base URL; never a key."""
         if self.profile:

@@ -355,3 +355,28 @@ def test_ftmon_help_mentions_azure(capsys):
     out = capsys.readouterr().out
     assert "Azure OpenAI" in out and "--entra" in out and "--api-version" in out
     assert "AZURE_OPENAI_ENDPOINT" in out
+
+
+# -- credentials, as a front end checks them before it starts -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "missing"),
+    [
+        ({}, "no API key: set OPENAI_API_KEY"),
+        ({"api_key": Secret(OPENAI_KEY)}, None),
+        ({"provider": "azure"}, "no Azure OpenAI credentials: set AZURE_OPENAI_API_KEY"),
+        ({"provider": "azure", "api_key": Secret(AZURE_KEY)}, None),
+        ({"provider": "azure", "auth": "entra"}, None),  # Entra ID needs no key
+        ({"provider": "azure", "entra_token": Secret(AD_TOKEN)}, None),
+        # An Azure token is no OpenAI credential.
+        ({"entra_token": Secret(AD_TOKEN)}, "no API key"),
+    ],
+)
+def test_missing_credentials_says_what_to_set(values, missing):
+    said = Settings(**values).missing_credentials()
+    if missing is None:
+        assert said is None
+    else:
+        assert said is not None and said.startswith(missing)
+        assert AZURE_KEY not in said and AD_TOKEN not in said

@@ -409,16 +409,9 @@ class FineTuningClient:
                 "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY "
                 "or admin_key in the config file"
             )
-        if not admin and self.tokens is None and not settings.api_key:
-            if azure:
-                raise errors.MissingApiKeyError(
-                    "No Azure OpenAI credentials: set AZURE_OPENAI_API_KEY (or api_key in the "
-                    'profile), or sign in with Entra ID: auth = "entra" in the profile or '
-                    "--entra, or AZURE_OPENAI_AD_TOKEN"
-                )
-            raise errors.MissingApiKeyError(
-                "No API key: set OPENAI_API_KEY, api_key in the config file, or use --demo"
-            )
+        missing = settings.missing_credentials()
+        if not admin and self.tokens is None and not settings.api_key and missing:
+            raise errors.MissingApiKeyError(missing[0].upper() + missing[1:])
         key = settings.admin_key if admin else (None if self.tokens else settings.api_key)
         problem = key_problem(key.reveal()) if key else None
         if problem:
