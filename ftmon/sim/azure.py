@@ -18,7 +18,8 @@ comment names another:
 - Keys: the ``api-key`` header (the spec's ``ApiKeyAuth``) or ``Authorization: Bearer`` with a
   Microsoft Entra ID token (``OAuth2Auth``, scope ``https://cognitiveservices.azure.com/.default``).
 - Errors: ``{"error": {"code", "message", "target"?}}`` (the spec's ``ErrorResponse``, the
-  Microsoft REST guidelines' shape), never OpenAI's ``type`` and ``param``.
+  Microsoft REST guidelines' shape), never OpenAI's ``type`` and ``param``; but a missing key and
+  a bad Entra token are API Management's own ``{"statusCode": 401, "message": ...}``.
 - Statuses: ``FineTuningState`` is ``created pending running pausing paused resuming succeeded
   cancelled failed``; ``created`` is "not returned by Azure OpenAI", so a job that OpenAI would
   call ``validating_files`` or ``queued`` is ``pending`` here. An event's ``LogLevel`` is
@@ -33,6 +34,7 @@ comment names another:
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import parse_qsl
@@ -72,8 +74,12 @@ V1_PREFIX = "/openai/v1"
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 NOT_FOUND = {"error": {"code": "404", "message": "Resource not found"}}
-# Azure API Management's answers to a missing or wrong key, as users quote them (for example
-# openai/openai-python and langchain issues about Azure 401s); the code is the HTTP status.
+# The 401s as users quote them, each in its own shape. A missing key and a bad Entra token are
+# answered by Azure API Management itself, as {"statusCode": 401, "message": ...} (no "error"):
+# openai/openai-python#1527 and continuedev/continue#4601 (missing key); run-llama/llama_index
+# #12484 and Azure-Samples/azure-search-openai-demo#2219 (token). A wrong key is
+# {"error": {"code": "401", "message": ...}} with an apim-request-id header: SciSharp/BotSharp#386,
+# microsoft/semantic-kernel#10337.
 MISSING_KEY_MESSAGE = (
     "Access denied due to missing subscription key. Make sure to include subscription key when "
     "making requests to an API."
@@ -83,7 +89,6 @@ INVALID_KEY_MESSAGE = (
     "valid key for an active subscription and use a correct regional API endpoint for your "
     "resource."
 )
-# Azure's answer to an expired or unknown Entra ID token, as users quote it.
 BAD_TOKEN_MESSAGE = (
     "Unauthorized. Access token is missing, invalid, audience is incorrect "
     "(https://cognitiveservices.azure.com), or have expired."
@@ -108,8 +113,14 @@ SUPERVISED_KEYS = ("n_epochs", "batch_size", "learning_rate_multiplier")
 # -- bodies -----------------------------------------------------------------------------------
 
 
+class ApimError(ApiError):
+    """An error Azure API Management answers itself: ``{"statusCode": ..., "message": ...}``."""
+
+
 def error_body(error: ApiError) -> dict[str, Any]:
     """An :class:`ApiError` as Azure sends it."""
+    if isinstance(error, ApimError):
+        return {"statusCode": error.status, "message": error.message}
     inner: dict[str, Any] = {
         "code": error.azure_code or STATUS_CODES.get(error.status, str(error.status)),
         "message": error.message,
@@ -202,9 +213,9 @@ def check_auth(scope: Scope, world: SimWorld) -> None:
     match = re.match(r"(?i)bearer\s+(\S.*)$", headers.get("authorization", "").strip())
     if match:
         if not world.entra_token_valid(match.group(1).strip()):
-            raise ApiError(401, BAD_TOKEN_MESSAGE)
+            raise ApimError(401, BAD_TOKEN_MESSAGE)
         return
-    raise ApiError(401, MISSING_KEY_MESSAGE)
+    raise ApimError(401, MISSING_KEY_MESSAGE)
 
 
 def _query(scope: Scope) -> dict[str, str]:
@@ -212,15 +223,44 @@ def _query(scope: Scope) -> dict[str, str]:
     return dict(parse_qsl(raw, keep_blank_values=True))
 
 
-def azure_fault_error(error: ApiError, retry_after: float | None) -> ApiError:
-    """An injected fault as Azure words it."""
+JOB = "/v1/fine_tuning/jobs/{fine_tuning_job_id}"
+#: The operationId of each route in Azure's spec, which its 429 message names.
+OPERATIONS = {
+    ("GET", "/v1/files"): "Files_List",
+    ("POST", "/v1/files"): "Files_Upload",
+    ("GET", "/v1/files/{file_id}"): "Files_Get",
+    ("DELETE", "/v1/files/{file_id}"): "Files_Delete",
+    ("GET", "/v1/files/{file_id}/content"): "Files_GetContent",
+    ("GET", "/v1/fine_tuning/jobs"): "FineTuning_List",
+    ("POST", "/v1/fine_tuning/jobs"): "FineTuning_Create",
+    ("GET", JOB): "FineTuning_Get",
+    ("DELETE", JOB): "FineTuning_Delete",
+    ("POST", JOB + "/cancel"): "FineTuning_Cancel",
+    ("GET", JOB + "/checkpoints"): "FineTuning_GetCheckpoints",
+    ("GET", JOB + "/events"): "FineTuning_GetEvents",
+    ("POST", JOB + "/pause"): "FineTuning_Pause",
+    ("POST", JOB + "/resume"): "FineTuning_Resume",
+}
+
+
+def azure_fault_error(
+    error: ApiError, retry_after: float | None, operation: str, version: str
+) -> ApiError:
+    """An injected fault as Azure words it.
+
+    A 429 reads as users quote Azure's (langchain-ai/langchain#12986, jasonacox/TinyLLM#17):
+    ``{"error": {"code": "429", "message": "Requests to the <operationId> Operation under Azure
+    OpenAI API version <version> have exceeded call rate limit of your current OpenAI S0 pricing
+    tier. Please retry after N seconds. ..."}}``.
+    """
     if error.status == 429:
-        wait = 1 if retry_after is None else max(1, round(retry_after))
-        # The shape of Azure's rate-limit message as users quote it.
+        wait = 1 if retry_after is None else max(1, math.ceil(retry_after))
         message = (
-            f"Requests to the Fine-tuning Operation under Azure OpenAI API version {API_VERSION} "
+            f"Requests to the {operation} Operation under Azure OpenAI API version {version} "
             "have exceeded call rate limit of your current OpenAI S0 pricing tier. Please retry "
-            f"after {wait} second{'s' if wait != 1 else ''}."
+            f"after {wait} second{'s' if wait != 1 else ''}. Please go here: "
+            "https://aka.ms/oai/quotaincrease if you would like to further increase the default "
+            "rate limit."
         )
         return ApiError(429, message, headers=error.headers, azure_code="429")
     return error
@@ -255,7 +295,8 @@ class AzureGate:
         if path == "/_sim" or path.startswith("/_sim/"):
             await self.app(scope, receive, send)
             return
-        target = canonical(path, _query(scope))
+        query = _query(scope)
+        target = canonical(path, query)
         route = self.routes.match(method, target) if target else None
         self.world.stats.record(method, route[0] if route else "<unmatched>")
         fault = self.world.faults.take(method, target or path)
@@ -274,8 +315,12 @@ class AzureGate:
                     return
                 receive = replay
             else:
+                operation = OPERATIONS.get((method, route[0]), "Unknown") if route else "Unknown"
                 error = azure_fault_error(
-                    fault_error(fault, self.world.organization_id), fault.retry_after
+                    fault_error(fault, self.world.organization_id),
+                    fault.retry_after,
+                    operation,
+                    query.get("api-version") or API_VERSION,
                 )
                 await send_json(send, error.status, error_body(error), error.headers)
                 return

@@ -113,7 +113,7 @@ async def test_missing_key_is_azures_401(raw: httpx.AsyncClient) -> None:
     for headers in ({}, {"Authorization": ""}, {"Authorization": "Basic abc"}, {"api-key": " "}):
         response = await raw.get("/openai/v1/fine_tuning/jobs", headers=headers)
         assert response.status_code == 401
-        assert response.json() == {"error": {"code": "401", "message": azure.MISSING_KEY_MESSAGE}}
+        assert response.json() == {"statusCode": 401, "message": azure.MISSING_KEY_MESSAGE}
 
 
 async def test_any_api_key_works_and_an_invalid_one_is_401_not_echoed(
@@ -138,7 +138,7 @@ async def test_entra_tokens_work_until_they_expire(
     sim_clock.advance(1)
     expired = await raw.get("/openai/v1/fine_tuning/jobs", headers=bearer)
     assert expired.status_code == 401
-    assert expired.json() == {"error": {"code": "401", "message": azure.BAD_TOKEN_MESSAGE}}
+    assert expired.json() == {"statusCode": 401, "message": azure.BAD_TOKEN_MESSAGE}
     fresh, later = sim_world.mint_entra_token(60)
     assert fresh != token and later == SIM_START + 360
     ok = await raw.get("/openai/v1/fine_tuning/jobs", headers={"Authorization": f"Bearer {fresh}"})
@@ -150,13 +150,42 @@ async def test_an_unknown_bearer_token_is_401(raw: httpx.AsyncClient) -> None:
     for value in ("sk-test-0000", "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.forged.x"):
         response = await raw.get("/openai/v1/files", headers={"Authorization": f"Bearer {value}"})
         assert response.status_code == 401
-        assert response.json()["error"]["message"] == azure.BAD_TOKEN_MESSAGE
+        assert response.json() == {"statusCode": 401, "message": azure.BAD_TOKEN_MESSAGE}
 
 
 def test_token_lifetimes_are_checked(sim_world: SimWorld) -> None:
     with pytest.raises(ValueError):
         sim_world.mint_entra_token(0)
     assert not sim_world.entra_token_valid("never-minted")
+
+
+async def test_a_rate_limit_names_the_operation(
+    sim_http: httpx.AsyncClient, sim_world: SimWorld
+) -> None:
+    sim_world.faults.add("429", retry_after=2.5)
+    limited = await sim_http.get(f"{JOBS}/ftjob-x/events")
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "2.5"
+    error = limited.json()["error"]
+    assert error["code"] == "429" and set(error) == {"code", "message"}
+    assert error["message"].startswith(
+        "Requests to the FineTuning_GetEvents Operation under Azure OpenAI API version "
+        f"{azure.API_VERSION} have exceeded call rate limit"
+    )
+    assert "Please retry after 3 seconds." in error["message"]
+
+
+def test_every_route_has_its_operation_id(sim_world: SimWorld) -> None:
+    from ftmon.sim.api import OpenAIApi
+
+    routes = {(m, t) for m, t, *_ in OpenAIApi(sim_world).azure_table()}
+    assert routes == set(azure.OPERATIONS)
+    spec_ids = {
+        op["operationId"]
+        for item in load_spec()["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict)
+    }
+    assert set(azure.OPERATIONS.values()) == spec_ids
 
 
 # -- shapes -------------------------------------------------------------------------------------
@@ -426,5 +455,9 @@ def test_the_azure_spec_check_is_strict_where_not_patched(sim_world: SimWorld) -
     openai_error = {"error": {"message": "m", "type": "t", "param": None, "code": None}}
     assert checker.check("GET", url, 400, openai_error)  # code null, OpenAI's shape
     assert checker.check("GET", url, 400, {"error": {"code": "nope", "message": "m"}})
+    apim = {"statusCode": 401, "message": azure.MISSING_KEY_MESSAGE}
+    assert checker.check("GET", url, 401, apim) == []
+    assert checker.check("GET", url, 403, apim)  # only a 401 comes from API Management
+    assert checker.check("GET", url, 401, {**apim, "statusCode": "401"})
     permissions = "/openai/v1/fine_tuning/checkpoints/ft:x/permissions"
     assert checker.check("GET", permissions, 200, {"object": "list", "data": []})

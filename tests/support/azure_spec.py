@@ -109,6 +109,14 @@ class AzureSpecChecker:
 
     def check(self, method: str, path: str, status: int, body: Any) -> list[str]:
         """Problems with one response; empty when it conforms."""
+        if status == 401 and isinstance(body, dict) and "statusCode" in body:
+            # Not the spec's: Azure API Management answers a missing key and a bad Entra
+            # token itself, {"statusCode": 401, "message": ...} (openai/openai-python#1527,
+            # run-llama/llama_index#12484).
+            valid = body.get("statusCode") == 401 and isinstance(body.get("message"), str)
+            if valid and set(body) == {"statusCode", "message"}:
+                return []
+            return [f"{method} {path} -> 401: not API Management's shape: {body}"]
         if status >= 400:
             if body is None:
                 return [f"{method} {path} -> {status} without a JSON error body"]
