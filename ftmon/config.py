@@ -536,17 +536,23 @@ def is_openai_host(host: str) -> bool:
     return host == "openai.com" or host.endswith(".openai.com")
 
 
+#: The API versions the v1 routes take (opting in to preview features); every other version is
+#: a date, for the dated routes.
+V1_API_VERSIONS = frozenset({"preview", "latest"})
+
+
 def azure_base_url(endpoint: str, api_version: str | None, source: str) -> str:
     """The base URL every Azure OpenAI request goes to, from an endpoint as a user gives it.
 
     * ``https://RES.openai.azure.com/openai/v1``: the v1 routes, as they are. They need no API
-      version; one that is set is sent too (``preview`` reaches their preview features).
-    * ``https://RES.openai.azure.com/openai``: the dated routes. They need an API version,
+      version, and a dated one is not sent to them (``OPENAI_API_VERSION`` is often set for the
+      SDK's dated routes); ``preview`` or ``latest``, the versions they take, are.
+    * ``https://RES.openai.azure.com/openai``: the dated routes. They need a dated API version,
       sent as ``?api-version=`` with every request (an ``api-version`` already in the URL
       counts; a version that is set replaces it).
     * ``https://RES.openai.azure.com/``, the bare resource endpoint that the portal shows and
-      ``AZURE_OPENAI_ENDPOINT`` usually holds, is completed. With an API version, to the dated
-      routes: ``{endpoint}/openai?api-version=...`` is exactly what the official SDK's
+      ``AZURE_OPENAI_ENDPOINT`` usually holds, is completed. With a dated API version, to the
+      dated routes: ``{endpoint}/openai?api-version=...`` is exactly what the official SDK's
       ``AzureOpenAI`` builds from the same endpoint and version, so the same settings reach
       the same routes in both. Without one, to the v1 routes, ``{endpoint}/openai/v1``: they
       are the routes that need no version (the SDK would refuse to start), and the ones
@@ -554,7 +560,8 @@ def azure_base_url(endpoint: str, api_version: str | None, source: str) -> str:
     * Any other path (a gateway in front of Azure): as it is, with the version if one is set.
 
     Refused: an endpoint on OpenAI's own host (an Azure key must never go there), and the dated
-    routes with no version. The URL is never quoted back (it may hold a secret in its query).
+    routes with no dated version. The URL is never quoted back (it may hold a secret in its
+    query).
     """
     text = _base_url(endpoint, source)
     url = httpx.URL(text)
@@ -563,19 +570,24 @@ def azure_base_url(endpoint: str, api_version: str | None, source: str) -> str:
             f"{source}: that is OpenAI's host, not an Azure OpenAI endpoint; the Azure key is "
             f"never sent there: {_AZURE_ENDPOINT_HELP}"
         )
+    for_v1 = api_version is not None and api_version.lower() in V1_API_VERSIONS
     path = url.path.rstrip("/")
-    folded = path.lower()
     if not path:
-        path = "/openai" if api_version else "/openai/v1"
-        url = url.copy_with(path=path)
-    elif folded.endswith("/openai") and not api_version and "api-version" not in url.params:
-        raise ConfigError(
-            f"{source}: the dated Azure OpenAI routes ({url.host}/openai) need an API version: "
-            "set OPENAI_API_VERSION, api_version in the profile, or --api-version "
-            f"(like 2024-10-21); or use the v1 routes, which need none: {url.host}/openai/v1"
+        path = "/openai" if api_version and not for_v1 else "/openai/v1"
+    url = url.copy_with(path=path)
+    folded = path.lower()
+    if folded.endswith("/openai/v1"):
+        return _base_url(
+            str(url.copy_set_param("api-version", api_version) if for_v1 else url), source
         )
-    else:
-        url = url.copy_with(path=path)
+    if folded.endswith("/openai"):
+        given = url.params.get("api-version")
+        if for_v1 or (not api_version and (not given or given.lower() in V1_API_VERSIONS)):
+            raise ConfigError(
+                f"{source}: the dated Azure OpenAI routes ({url.host}/openai) need a dated API "
+                "version: set OPENAI_API_VERSION, api_version in the profile, or --api-version "
+                f"(like 2024-10-21); or use the v1 routes, which need none: {url.host}/openai/v1"
+            )
     if api_version:
         url = url.copy_set_param("api-version", api_version)
     return _base_url(str(url), source)

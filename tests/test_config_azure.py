@@ -164,6 +164,9 @@ def test_dash_dash_azure_with_a_profile_that_names_no_provider(config):
         (f"{RES}/openai/v1", None, f"{RES}/openai/v1"),
         (f"{RES}/openai/v1/", None, f"{RES}/openai/v1"),
         (f"{RES}/openai/v1", "preview", f"{RES}/openai/v1?api-version=preview"),
+        (f"{RES}/openai/v1", "latest", f"{RES}/openai/v1?api-version=latest"),
+        (f"{RES}/openai/v1", "2024-10-21", f"{RES}/openai/v1"),  # a date is for dated routes
+        (RES, "preview", f"{RES}/openai/v1?api-version=preview"),
         (f"{RES}/openai", "2024-10-21", f"{RES}/openai?api-version=2024-10-21"),
         (f"{RES}/openai?api-version=2024-10-21", None, f"{RES}/openai?api-version=2024-10-21"),
         (
@@ -189,6 +192,19 @@ def test_dash_dash_azure_with_a_profile_that_names_no_provider(config):
 )
 def test_azure_base_urls(endpoint, version, url):
     assert azure_base_url(endpoint, version, "test") == url
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "version"),
+    [
+        (f"{RES}/openai", None),
+        (f"{RES}/openai", "preview"),
+        (f"{RES}/openai?api-version=latest", None),
+    ],
+)
+def test_the_dated_routes_need_a_date(endpoint, version):
+    with pytest.raises(ConfigError, match="need a dated API version"):
+        azure_base_url(endpoint, version, "test")
 
 
 def test_the_dated_routes_without_a_version_are_refused_saying_what_to_set(tmp_path):
