@@ -18,6 +18,7 @@ Two sources, one interface (:class:`BearerTokens`) for the client:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, cast
@@ -226,8 +227,22 @@ def sign_in_error(exc: BaseException) -> errors.SignInError:
 
 def default_credential() -> TokenCredential:
     """``azure-identity``'s ``DefaultAzureCredential``: environment, workload or managed
-    identity, the Azure CLI and the other sign-ins it tries in turn."""
+    identity, the Azure CLI and the other sign-ins it tries in turn.
+
+    The Azure libraries log a failed sign-in (every credential tried, line by line) as a
+    warning; with no logging set up, Python prints it on stderr, which is where the TUI draws.
+    A handler that drops them keeps them off the screen: a failure reaches the user once, as
+    the :class:`~ftmon.api.errors.SignInError` of the request.
+    """
+    quiet_azure_logs()
     from azure.identity import DefaultAzureCredential  # the ``azure`` extra
 
     credential: TokenCredential = DefaultAzureCredential()
     return credential
+
+
+def quiet_azure_logs() -> None:
+    """Give the ``azure`` loggers a handler that drops everything, once (see above)."""
+    logger = logging.getLogger("azure")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())

@@ -7,6 +7,7 @@ returning ``(token, expires_on)`` like ``azure.core.credentials.AccessToken``.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import threading
 import time
@@ -296,3 +297,18 @@ async def test_closing_the_client_closes_the_credential():
     await client.retrieve_job("x")
     await client.aclose()
     assert credential.closed
+
+
+def test_azure_log_lines_never_reach_stderr_where_the_tui_draws():
+    """azure-identity logs each failed sign-in as a warning; with no logging set up Python
+    would print it on stderr, over the TUI."""
+    script = (
+        "import logging\n"
+        "from ftmon.api.entra import quiet_azure_logs\n"
+        "logging.getLogger('azure.identity._credentials.chained').warning('before')\n"
+        "quiet_azure_logs()\n"
+        "logging.getLogger('azure.identity._credentials.chained').warning('after')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == ["before"]
