@@ -121,7 +121,13 @@ def open_dir_inside(root: Path, relative: str) -> int:
         try:
             inner = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=fd)
         except OSError as exc:
-            raise ArchiveError(f"{relative}: {part} {_why(exc)}", relative) from None
+            why = _why(exc)
+            try:  # O_DIRECTORY on a link to a directory says ENOTDIR: say what it is
+                if stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
+                    why = _why(OSError(errno.ELOOP, "link"))
+            except OSError:
+                pass
+            raise ArchiveError(f"{relative}: {part} {why}", relative) from None
         finally:
             os.close(fd)
         fd = inner

@@ -108,11 +108,11 @@ class ArchiveSource:
 
     # -- reading files ----------------------------------------------------------------------
 
-    def _bytes(self, relpath: str, cap: int = JSON_CAP) -> bytes:
+    def _bytes(self, relpath: str, cap: int | None = None) -> bytes:
         entry = self.manifest.files.get(relpath)
         if entry is None:
             raise ArchiveError(f"{relpath} is not in the manifest", relpath)
-        data = read_inside(self.root, relpath, cap, size=entry.size)
+        data = read_inside(self.root, relpath, JSON_CAP if cap is None else cap, size=entry.size)
         if relpath not in self._checked:
             if hashlib.sha256(data).hexdigest() != entry.sha256:
                 raise ArchiveError(

@@ -157,7 +157,11 @@ def open_archive(root: Path, base_url: str, provider: str) -> Manifest:
                 "(archive into a new or empty directory)",
                 MANIFEST,
             ) from None
-        return Manifest(base_url=base_url, provider=provider)
+        # Listed before anything else is written: a directory with files of ours has a
+        # manifest, so a run interrupted before its first commit leaves an archive.
+        manifest = Manifest(base_url=base_url, provider=provider)
+        manifest.save(root)
+        return manifest
     if manifest.base_url != base_url:
         raise ArchiveError(
             f"{root} is an archive of {one_line(manifest.base_url)}, not of "
@@ -509,7 +513,7 @@ class _Run:
                 "path": self.store.put_fixed(change, file_meta_path(file_id), encode(meta))
             }
             try:
-                data = await raw.content(self.client, file_id)
+                data = await self._content(file_id, meta.get("bytes"))
             except errors.FtmonApiError as exc:
                 if _ends_run(exc):
                     raise
@@ -520,6 +524,25 @@ class _Run:
                 entry["content"] = {"path": relpath}
         change.file_objects[file_id] = entry
         self.store.apply(change)
+
+    async def _content(self, file_id: str, size: Any) -> bytes:
+        """The file's content; read again when its size is not the metadata's (a proxy's page
+        or a broken answer is no content), and kept if the API sends the same twice."""
+        data = await raw.content(self.client, file_id)
+        if not isinstance(size, int) or len(data) == size:
+            return data
+        again = await raw.content(self.client, file_id)
+        if len(again) == size:
+            return again
+        if again == data:
+            self.summary.notes.append(
+                f"{file_id}: its content is {len(data):,} bytes, its metadata says {size:,}; "
+                "archived as sent"
+            )
+            return data
+        raise errors.DecodeError(
+            f"The content of {file_id} came back different each time, and not of its {size:,} bytes"
+        )
 
 
 def _replay(

@@ -39,13 +39,18 @@ class HookTransport(httpx.AsyncBaseTransport):
 
 
 def make_client(
-    transport: httpx.AsyncBaseTransport, *, admin: bool = True, retries: int = 0
+    transport: httpx.AsyncBaseTransport,
+    *,
+    admin: bool = True,
+    retries: int = 0,
+    timeout: float = 30.0,
 ) -> FineTuningClient:
     settings = Settings(
         api_key=Secret(API_KEY),
         admin_key=Secret(ADMIN_KEY) if admin else None,
         base_url=BASE_URL,
         max_retries=retries,
+        timeout=timeout,
     )
     return FineTuningClient(settings, transport=transport)
 
