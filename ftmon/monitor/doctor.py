@@ -1,0 +1,218 @@
+"""Where a job's time went, when it should end by its own pace, and whether it has stopped
+moving: read from the job and the events already held, with no request of its own.
+
+* **Phases.** The API writes an event at each change of state (OpenAI's lifecycle messages, which
+  the simulator writes too): ``Validating training file: ...`` from the job's creation, ``Files
+  validated, moving job to queued state``, ``Fine-tuning job started``, ``... paused ...``,
+  ``... resumed``, and the job's ``finished_at``. Each phase lasts from its event to the next one
+  (the current one to now). Only the events held are read: when the oldest were let go, the
+  phases begin at the first change still held.
+* **Pace and ETA.** The usual time of a step is the median of the last :data:`PACE_WINDOW`
+  gaps between metrics events, per step (a median: one slow step, an evaluation, does not move
+  it). The ETA is the newest step's time plus the steps left at that pace; the API's own
+  ``estimated_finish`` is kept beside it, never replaced.
+* **Flags.** *stalled*: running, and no new step for :attr:`Thresholds.stall_factor` times the
+  usual step time (and never sooner than :attr:`Thresholds.stall_min_seconds`: a job of 2 s
+  steps is not stalled after 10 s). *long queue*: in the queue (Azure: ``pending``) for longer
+  than :attr:`Thresholds.queue_seconds` since it got there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from ftmon.api.models import FineTuningJob, normalise_status
+from ftmon.monitor.records import EventRecord
+
+#: Gaps between metrics events the pace is the median of.
+PACE_WINDOW = 20
+
+#: Event messages that start a phase, as the API words them (case-insensitive).
+_PHASE_STARTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^validating training file", re.I), "validating"),
+    (re.compile(r"moving job to queued state", re.I), "queued"),
+    (re.compile(r"^fine-tuning job started", re.I), "running"),
+    (re.compile(r"\bpaused\b", re.I), "paused"),
+    (re.compile(r"\bresumed\b", re.I), "running"),
+)
+#: What each status means as a phase (Azure's ``pending`` and ``created`` wait as a queue does).
+_STATUS_PHASE = {
+    "validating_files": "validating",
+    "created": "queued",
+    "pending": "queued",
+    "queued": "queued",
+    "running": "running",
+    "resuming": "running",
+    "pausing": "running",
+    "paused": "paused",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a job is flagged; the config's ``[doctor]`` table may change them."""
+
+    stall_factor: float = 5.0
+    stall_min_seconds: float = 300.0
+    queue_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What :func:`diagnose` found; every time is in epoch seconds, every span in seconds."""
+
+    #: (phase, seconds) in order; the last one is the current phase when the job is not final.
+    phases: tuple[tuple[str, float], ...] = ()
+    #: The usual seconds per step, when two metrics events are held.
+    step_seconds: float | None = None
+    last_step: int | None = None
+    last_step_at: float | None = None
+    #: When the job ends at its own pace, and when the API says it will.
+    eta: float | None = None
+    api_eta: float | None = None
+    #: ``stalled`` and/or ``long queue``.
+    flags: tuple[str, ...] = field(default=())
+    #: Seconds since the last new step (when stalled), or queued so far (when a long queue).
+    stalled_for: float | None = None
+    queued_for: float | None = None
+
+    @property
+    def stalled(self) -> bool:
+        return "stalled" in self.flags
+
+    def flag_words(self) -> str:
+        """The flags for a person: ``no new step for 42m (usual 30s)``, ``queued for 2h 5m``."""
+        words = []
+        if self.stalled and self.stalled_for is not None:
+            usual = f" (usual {span(self.step_seconds)})" if self.step_seconds else ""
+            words.append(f"no new step for {span(self.stalled_for)}{usual}")
+        if "long queue" in self.flags and self.queued_for is not None:
+            words.append(f"queued for {span(self.queued_for)}")
+        return "; ".join(words)
+
+    def to_dict(self) -> dict[str, object]:
+        """For ``--json``: numbers as numbers, no words."""
+        return {
+            "phases": [
+                {"phase": name, "seconds": round(seconds, 3)} for name, seconds in self.phases
+            ],
+            "step_seconds": self.step_seconds,
+            "last_step": self.last_step,
+            "last_step_at": self.last_step_at,
+            "eta": self.eta,
+            "api_eta": self.api_eta,
+            "flags": list(self.flags),
+            "stalled_for": self.stalled_for,
+            "queued_for": self.queued_for,
+        }
+
+
+def span(seconds: float | None) -> str:
+    """``42s``, ``3m 05s``, ``2h 05m``, ``3d 4h``."""
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+def phases(
+    job: FineTuningJob, events: Sequence[EventRecord], now: float
+) -> tuple[tuple[str, float], ...]:
+    """The job's phases with their lengths (see the module's text)."""
+    changes: list[tuple[float, str]] = []
+    if job.created_at is not None:
+        changes.append((float(job.created_at), "validating"))
+    for event in sorted(events, key=lambda e: e.created_at or 0):
+        if event.created_at is None or not event.message or event.type == "metrics":
+            continue
+        for pattern, phase in _PHASE_STARTS:
+            if pattern.search(event.message):
+                changes.append((float(event.created_at), phase))
+                break
+    if not changes:
+        return ()
+    end = float(job.finished_at) if job.finished_at is not None and job.is_final else now
+    out: list[tuple[str, float]] = []
+    for (start, phase), following in zip(changes, [*changes[1:], (end, "")], strict=True):
+        seconds = max(0.0, min(following[0], end) - start)
+        if out and out[-1][0] == phase:  # "validating" from creation and from its message
+            out[-1] = (phase, out[-1][1] + seconds)
+        else:
+            out.append((phase, seconds))
+    return tuple(out)
+
+
+def _pace(events: Sequence[EventRecord]) -> tuple[float | None, int | None, float | None]:
+    """(seconds per step, newest step, its time) from the metrics events held."""
+    points = sorted(
+        (e.step, float(e.created_at))
+        for e in events
+        if e.type == "metrics" and e.step is not None and e.created_at is not None
+    )
+    if not points:
+        return None, None, None
+    last_step, last_at = points[-1]
+    gaps = [
+        (at - before_at) / (step - before_step)
+        for (before_step, before_at), (step, at) in zip(points, points[1:])
+        if step > before_step and at >= before_at
+    ][-PACE_WINDOW:]
+    return (median(gaps) if gaps else None), last_step, last_at
+
+
+def diagnose(
+    job: FineTuningJob,
+    events: Sequence[EventRecord],
+    now: float,
+    *,
+    total_steps: int | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> Diagnosis:
+    """Phases, pace, ETA and flags of ``job`` at ``now`` (see the module's text)."""
+    status = normalise_status(job.status)
+    step_seconds, last_step, last_at = _pace(events)
+    eta = None
+    if (
+        step_seconds is not None
+        and last_step is not None
+        and last_at is not None
+        and total_steps is not None
+        and not job.is_final
+    ):
+        eta = last_at + max(0, total_steps - last_step) * step_seconds
+    flags: list[str] = []
+    stalled_for = queued_for = None
+    if status == "running" and last_at is not None and step_seconds is not None:
+        quiet = now - last_at
+        if quiet > max(thresholds.stall_factor * step_seconds, thresholds.stall_min_seconds):
+            flags.append("stalled")
+            stalled_for = quiet
+    found = phases(job, events, now)
+    if _STATUS_PHASE.get(status or "") == "queued" and found and found[-1][0] == "queued":
+        waiting = found[-1][1]  # this stay in the queue, to now
+        if waiting > thresholds.queue_seconds:
+            flags.append("long queue")
+            queued_for = waiting
+    return Diagnosis(
+        phases=found,
+        step_seconds=step_seconds,
+        last_step=last_step,
+        last_step_at=last_at,
+        eta=eta,
+        api_eta=float(job.estimated_finish) if job.estimated_finish is not None else None,
+        flags=tuple(flags),
+        stalled_for=stalled_for,
+        queued_for=queued_for,
+    )
