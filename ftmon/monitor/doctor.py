@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 from ftmon.api.models import FineTuningJob, normalise_status
@@ -166,7 +167,7 @@ def _pace(events: Sequence[EventRecord]) -> tuple[float | None, int | None, floa
     last_step, last_at = points[-1]
     gaps = [
         (at - before_at) / (step - before_step)
-        for (before_step, before_at), (step, at) in zip(points, points[1:])
+        for (before_step, before_at), (step, at) in pairwise(points)
         if step > before_step and at >= before_at
     ][-PACE_WINDOW:]
     return (median(gaps) if gaps else None), last_step, last_at
