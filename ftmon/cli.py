@@ -138,8 +138,81 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve on a host other than loopback (the simulator accepts any key)",
     )
 
+    serve = sub.add_parser(
+        "serve",
+        help="the TUI in a browser, through textual-serve (127.0.0.1 unless --public)",
+        description="Serve ftmon's TUI to a browser: each tab runs its own ftmon with these "
+        "settings; the key stays in those processes. Needs pip install 'ftmon[serve]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument(
+        "--public",
+        action="store_true",
+        help="listen on an address other than this machine's: anyone who can reach it can "
+        "act on the jobs with your key, unless --read-only",
+    )
+    serve.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="the served TUI hides every action that changes anything",
+    )
+    serve.add_argument("--job", metavar="ID", default=argparse.SUPPRESS, help="open on this job")
+    _add_connection_options(serve, suppress_defaults=True)
+
     register_commands(sub, _add_connection_options)
     return parser
+
+
+#: ``ftmon serve``'s options passed on to each session's TUI: (attribute, flag, takes a value).
+_SESSION_OPTIONS = (
+    ("profile", "--profile", True),
+    ("config", "--config", True),
+    ("base_url", "--base-url", True),
+    ("azure", "--azure", False),
+    ("api_version", "--api-version", True),
+    ("entra", "--entra", False),
+    ("interval", "--interval", True),
+    ("demo", "--demo", False),
+    ("flavor", "--flavor", True),
+    ("job", "--job", True),
+)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """``ftmon serve``: the settings were checked already; each session gets the same flags."""
+    from ftmon.serve import ServeError, run_serve
+
+    missing = None if getattr(args, "demo", False) else settings.missing_credentials()
+    if missing:
+        print(f"ftmon: {missing}", file=sys.stderr)
+        return EXIT_USAGE
+
+    session: list[str] = []
+    for name, flag, takes_value in _SESSION_OPTIONS:
+        value = getattr(args, name, None)
+        if takes_value and value is not None:
+            session += [flag, str(value)]
+        elif not takes_value and value:
+            session.append(flag)
+    if getattr(args, "demo", False):
+        session += ["--speed", f"{args.speed:g}", "--seed", str(args.seed)]
+    try:
+        return run_serve(
+            session,
+            host=args.host,
+            port=args.port,
+            public=args.public,
+            read_only=bool(getattr(args, "read_only", False)),
+        )
+    except ServeError as exc:
+        print(f"ftmon: {clean(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a port in use, an address not of this machine
+        where = clean(f"{args.host}:{args.port}")
+        print(f"ftmon: cannot serve on {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -228,6 +301,8 @@ def _main(argv: Sequence[str] | None) -> int:
     # A key a server echoes back (in a suffix, an event) is blanked everywhere text is shown.
     keys = (settings.api_key, settings.admin_key, settings.entra_token)
     set_secrets(s.reveal() for s in keys if s is not None)
+    if args.command == "serve":
+        return _serve(args, settings)
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, settings) or 0)

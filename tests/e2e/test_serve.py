@@ -55,6 +55,22 @@ def test_only_the_served_page_may_open_the_websocket() -> None:
     assert not request_allowed(rebound, "127.0.0.1", 8123, websocket=True)
 
 
+def test_ftmon_serve_refuses_what_it_cannot_serve_safely(cli_env: dict[str, str]) -> None:
+    def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ftmon", "serve", *args],
+            env={**cli_env, **env},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    public = serve("--host", "0.0.0.0", "--port", "0")
+    assert public.returncode == 2 and "--public" in public.stderr
+    keyless = serve("--port", "0", OPENAI_API_KEY="")
+    assert keyless.returncode == 2 and "OPENAI_API_KEY" in keyless.stderr
+
+
 def test_the_session_command_holds_no_key_and_quotes_every_part() -> None:
     command = tui_command(["--profile", "it's; rm -rf ~", "--read-only"])
     assert API_KEY not in command and "'it'\"'\"'s; rm -rf ~'" in command
@@ -81,9 +97,8 @@ def served(sim_tcp: str, tmp_path: Path) -> Iterator[str]:
         "OPENAI_ADMIN_KEY": ADMIN_KEY,
         "FTMON_CONFIG": str(tmp_path / "none.toml"),
     }
-    code = f"from ftmon.serve import run_serve; run_serve(['--interval', '1'], port={port})"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code],
+        [sys.executable, "-m", "ftmon", "serve", "--port", str(port), "--interval", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
