@@ -9,8 +9,8 @@ screens and outputs are the same everywhere. The shared helpers these fixtures b
 Every response the simulator serves through ``sim_app`` (and so ``sim_transport`` and ``sim_tcp``)
 is validated against the OpenAPI spec; a non-conforming response fails the test that caused it.
 The world's flavour is the ``flavor`` fixture, ``openai`` unless a module or test parametrizes it
-(``@pytest.mark.parametrize("flavor", FLAVORS)``, ``ftmon.sim.world.FLAVORS``): on ``azure`` the
-world serves Azure OpenAI's API, ``sim_http`` talks to its dated routes with an ``api-key``, and
+(``pytestmark = support.flavors.BOTH``): on ``azure`` the world serves Azure OpenAI's API,
+``sim_http`` talks to its dated routes with an ``api-key`` (on ``azure-v1``, to its v1 routes), and
 every response is checked against Azure's spec (``support.azure_spec``) instead.
 Tests that deliberately serve off-spec data mark themselves ``@pytest.mark.sim_off_spec`` or use
 ``with spec_observer.suspended(): ...``.
@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 from support import azure_spec
 from support.cli import Run, Sim, command_runner, program_env, route_to_sim
 from support.env import clear_user_env
+from support.flavors import world_flavor
 from support.simkit import SIM_SEED, SIM_START, sim_client_settings
 from support.spec import SpecObserver
 
@@ -82,14 +83,16 @@ def sim_world(sim_clock: SimClock, flavor: str) -> SimWorld:
     """The default seeded world (15 jobs, every status) on the frozen clock."""
     if flavor == "openai":
         return SimWorld(seed=SIM_SEED, clock=sim_clock)
-    return SimWorld(seed=SIM_SEED, clock=sim_clock, flavor=flavor)
+    return SimWorld(seed=SIM_SEED, clock=sim_clock, flavor=world_flavor(flavor))
 
 
 @pytest.fixture
 def spec_observer(request: pytest.FixtureRequest, flavor: str) -> Iterator[SpecObserver]:
     """Validates every API response against the spec of the flavour (OpenAI's or Azure's);
     problems fail the test at teardown."""
-    observer = SpecObserver(azure_spec.default_checker() if flavor == "azure" else None)
+    observer = SpecObserver(
+        azure_spec.default_checker() if world_flavor(flavor) == "azure" else None
+    )
     yield observer
     if request.node.get_closest_marker("sim_off_spec") is None:
         observer.assert_clean()

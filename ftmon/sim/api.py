@@ -206,9 +206,9 @@ class OpenAIApi:
 
     def routes(self) -> list[Route]:
         if self.world.flavor == "azure":
-            return [
+            dated = [
                 Route(
-                    template,
+                    azure.DATED + template.removeprefix("/v1"),
                     endpoint(
                         handler,
                         body,
@@ -219,10 +219,20 @@ class OpenAIApi:
                         errors=azure.error_response,
                     ),
                     methods=[method],
+                    name=f"{method} dated {template}",
+                )
+                for method, template, handler, body, _ in self.azure_table()
+            ]
+            v1 = [
+                Route(
+                    template,
+                    endpoint(handler, body, errors=azure.error_response),
+                    methods=[method],
                     name=f"{method} {template}",
                 )
                 for method, template, handler, body, _ in self.azure_table()
             ]
+            return [*dated, *v1]
         return [
             Route(template, endpoint(handler, body), methods=[method], name=f"{method} {template}")
             for method, template, handler, body, _ in self.table()

@@ -9,8 +9,15 @@ comment names another:
 - Routes: ``{endpoint}/openai/<operation>?api-version=YYYY-MM-DD[-preview]`` (the spec's
   ``x-ms-parameterized-host`` ``{endpoint}/openai`` and its required ``api-version`` query
   parameter), and the v1 routes ``{endpoint}/openai/v1/<operation>`` where ``api-version`` is
-  optional. Files and fine-tuning jobs only: no checkpoint permissions, no graders (the spec has
-  neither), and ``DELETE /fine_tuning/jobs/{id}`` (FineTuning_Delete, 204).
+  optional (``v1`` or ``preview``). Files and fine-tuning jobs only: no checkpoint permissions,
+  no graders (the spec has neither), and ``DELETE /fine_tuning/jobs/{id}`` (FineTuning_Delete,
+  204).
+- The v1 routes answer in OpenAI's shapes: Azure's v1 spec
+  (``specification/ai/data-plane/OpenAI.v1/azure-v1-v1-generated.yaml``, "Azure AI Foundry
+  Models Service", its schemas ``OpenAI.*`` taken from openai-openapi) describes the job as
+  OpenAI's (``validating_files``, ``queued``, ``user_provided_suffix``, ``"auto"``), with Azure's
+  errors and ``apim-request-id``. Everything below about statuses, fields and 201s is the dated
+  routes'.
 - A missing or unknown ``api-version``, and any route Azure does not have, answer 404
   ``{"error": {"code": "404", "message": "Resource not found"}}``: not in the spec; it is what
   users report Azure sends without ``api-version`` (MicrosoftDocs/azure-docs#114602, "returns
@@ -71,6 +78,7 @@ DEMO_V1_BASE_URL = f"{DEMO_ENDPOINT}/openai/v1"
 
 PREFIX = "/openai"
 V1_PREFIX = "/openai/v1"
+DATED = "/dated"  # where the gate hands a dated route's request to the app
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 NOT_FOUND = {"error": {"code": "404", "message": "Resource not found"}}
@@ -334,7 +342,10 @@ class AzureGate:
         except ApiError as error:
             await send_json(send, error.status, error_body(error), error.headers)
             return
+        # Served by the /v1 route of the operation, or its twin under /dated for the dated
+        # routes (which answer in the authoring spec's shapes; see ftmon.sim.api).
+        served = target if path.startswith(V1_PREFIX + "/") else DATED + target[len("/v1") :]
         scope = dict(scope)
-        scope["path"] = target
-        scope["raw_path"] = target.encode()
+        scope["path"] = served
+        scope["raw_path"] = served.encode()
         await self.app(scope, receive, send)

@@ -67,10 +67,35 @@ async def test_v1_routes_take_api_version_or_none(raw: httpx.AsyncClient) -> Non
     assert bare.json() == versioned.json()
 
 
+async def test_v1_routes_answer_in_openais_shapes(raw: httpx.AsyncClient) -> None:
+    v1 = (await raw.get("/openai/v1/fine_tuning/jobs", headers=KEY)).json()["data"]
+    dated = (await raw.get("/openai/fine_tuning/jobs", params=VERSION, headers=KEY)).json()["data"]
+    assert [j["id"] for j in v1] == [j["id"] for j in dated]
+    v1_job = next(j for j in v1 if j["id"] == dated[0]["id"])
+    by_id = {j["id"]: j for j in v1}
+    for job in dated:
+        twin = by_id[job["id"]]
+        assert twin["user_provided_suffix"] == job["suffix"] and "suffix" not in twin
+        assert twin["organization_id"] and "organization_id" not in job
+        assert isinstance(twin["result_files"], list)
+    statuses = {j["status"] for j in v1}
+    assert {"validating_files", "queued"} <= statuses and "pending" not in statuses
+    assert "auto" in v1_job["hyperparameters"].values() or v1_job["status"] != "validating_files"
+    # Created on v1: 200 and OpenAI's job; errors in Azure's shape on both.
+    files = (await raw.get("/openai/v1/files", headers=KEY)).json()["data"]
+    training = next(f["id"] for f in files if f["purpose"] == "fine-tune")
+    body = {"model": "gpt-4o-mini-2024-07-18", "training_file": training}
+    created = await raw.post("/openai/v1/fine_tuning/jobs", json=body, headers=KEY)
+    assert created.status_code == 200 and created.json()["status"] == "validating_files"
+    bad = await raw.post("/openai/v1/fine_tuning/jobs", json={"model": "x"}, headers=KEY)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalidPayload"
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
         ("GET", "/v1/fine_tuning/jobs"),  # OpenAI's route
+        ("GET", "/dated/fine_tuning/jobs"),  # the app's own route for the dated ones
         ("GET", "/openai/v1/fine_tuning/checkpoints/ft:x/permissions"),
         ("POST", "/openai/v1/fine_tuning/checkpoints/ft:x/permissions"),
         ("POST", "/openai/v1/fine_tuning/alpha/graders/validate"),

@@ -11,7 +11,7 @@ import time
 
 import httpx
 import pytest
-from support.flavors import BOTH, error_param
+from support.flavors import BOTH, azure_errors, error_param
 from support.simkit import get_json, sim_client_settings
 
 from ftmon.sim.faults import FAULT_KINDS
@@ -37,7 +37,7 @@ async def test_server_errors(
     sim_world.faults.add(kind)
     response = await sim_http.get(JOBS)
     assert response.status_code == status
-    if flavor == "azure":
+    if azure_errors(flavor):
         assert response.json()["error"]["code"] == AZURE_CODES[status]
     else:
         assert response.json()["error"]["type"] == error_type
@@ -52,7 +52,7 @@ async def test_rate_limit_with_retry_after(
         response = await sim_http.get(JOBS)
         assert response.status_code == 429 and response.headers["retry-after"] == "7"
         code = response.json()["error"]["code"]
-        assert code == ("429" if flavor == "azure" else "rate_limit_exceeded")
+        assert code == ("429" if azure_errors(flavor) else "rate_limit_exceeded")
     assert (await sim_http.get(JOBS)).status_code == 200
     sim_world.faults.add("429", retry_after=0.25)
     assert (await sim_http.get(JOBS)).headers["retry-after"] == "0.25"

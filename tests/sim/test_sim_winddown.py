@@ -8,7 +8,7 @@ import sys
 
 import httpx
 import pytest
-from support.flavors import BOTH, assert_error
+from support.flavors import BOTH, assert_error, world_flavor
 from support.simkit import get_json, job_by_suffix
 
 from ftmon.sim.winddown import REFUSED_MESSAGE
@@ -79,7 +79,7 @@ async def test_the_control_route(sim_http: httpx.AsyncClient, sim_world: SimWorl
 
 
 def test_a_world_can_start_refusing(flavor: str) -> None:
-    world = SimWorld(seed=7, flavor=flavor, refuse_creates=True)
+    world = SimWorld(seed=7, flavor=world_flavor(flavor), refuse_creates=True)
     assert world.refuse_creates and world.stats_snapshot()["refuse_creates"] is True
 
 
@@ -94,10 +94,10 @@ def test_the_command_line_flag(flavor: str, flag: list[str]) -> None:
         "print(seen['refuse_creates'], seen['flavor'])\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", program, "--flavor", flavor, *flag],
+        [sys.executable, "-c", program, "--flavor", world_flavor(flavor), *flag],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     ).stdout.split()
-    assert out == [str(bool(flag)), flavor]
+    assert out == [str(bool(flag)), world_flavor(flavor)]

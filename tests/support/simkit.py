@@ -25,8 +25,9 @@ AZURE_KEY = "0123456789abcdef0123456789abcdef"  # Azure keys are 32 hex digits
 def sim_client_settings(flavor: str, origin: str) -> dict[str, Any]:
     """``httpx.AsyncClient`` settings (base URL, params, key header) for the flavour's API.
 
-    Paths relative to the base URL (``/fine_tuning/jobs``) then work on both: under ``/v1`` on
-    openai, and Azure's dated routes (``/openai/...?api-version=...``, ``api-key``) on azure.
+    Paths relative to the base URL (``/fine_tuning/jobs``) then work on each: under ``/v1`` on
+    openai, Azure's dated routes (``/openai/...?api-version=...``, ``api-key``) on azure, and
+    Azure's v1 routes (``/openai/v1/...``) on azure-v1.
     """
     if flavor == "azure":
         return {
@@ -34,6 +35,8 @@ def sim_client_settings(flavor: str, origin: str) -> dict[str, Any]:
             "params": {"api-version": API_VERSION},
             "headers": {"api-key": AZURE_KEY},
         }
+    if flavor == "azure-v1":
+        return {"base_url": f"{origin}/openai/v1", "headers": {"api-key": AZURE_KEY}}
     return {"base_url": f"{origin}/v1", "headers": {"Authorization": f"Bearer {TEST_KEY}"}}
 
 
