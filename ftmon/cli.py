@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the served TUI hides every action that changes anything",
     )
     serve.add_argument("--job", metavar="ID", default=argparse.SUPPRESS, help="open on this job")
+    serve.add_argument(
+        "--speed", type=_speed, default=argparse.SUPPRESS, help="simulator speed with --demo"
+    )
+    serve.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="simulator seed")
     _add_connection_options(serve, suppress_defaults=True)
 
     register_commands(sub, _add_connection_options)
