@@ -9,7 +9,8 @@ comment names another:
 - Routes: ``{endpoint}/openai/<operation>?api-version=YYYY-MM-DD[-preview]`` (the spec's
   ``x-ms-parameterized-host`` ``{endpoint}/openai`` and its required ``api-version`` query
   parameter), and the v1 routes ``{endpoint}/openai/v1/<operation>`` where ``api-version`` is
-  optional (``v1`` or ``preview``). Files and fine-tuning jobs only: no checkpoint permissions,
+  optional (``v1`` or ``preview`` in its spec; the simulator takes any). Files and fine-tuning
+  jobs only: no checkpoint permissions,
   no graders (the spec has neither), and ``DELETE /fine_tuning/jobs/{id}`` (FineTuning_Delete,
   204).
 - The v1 routes answer in OpenAI's shapes: Azure's v1 spec

@@ -181,8 +181,8 @@ class Lifecycle:
                 self._note(t, f"Fine-tuning job paused at step {self.step}")
                 self.status = "paused"
                 if self.azure and self.step not in self._marks:
-                    # Azure's fine-tuning docs ("Pause and resume"): pausing a job creates a
-                    # deployable checkpoint of the model as trained so far.
+                    # Azure's fine-tuning docs, as issue 14 reports them (the page itself was
+                    # not checked here): pausing a job creates a deployable checkpoint.
                     self.hooks.on_checkpoint(self.step, t)
             elif self.status == "resuming":
                 t = self._resume_at + plan.pause_seconds
@@ -289,8 +289,9 @@ class Lifecycle:
         if self.status != "running" or self.step >= self.plan.total_steps:
             raise self._refuse("pause")
         if self.azure and self.step < 1:
-            # Azure's fine-tuning docs: a job can be paused only once it has trained at least
-            # one step (pausing makes a checkpoint, which needs a step to checkpoint).
+            # Azure's fine-tuning docs, as issue 14 reports them: only a running job that has
+            # trained at least one step can be paused (pausing makes a checkpoint of it). The
+            # message is a guess.
             raise ApiError(
                 400,
                 f"Cannot pause fine-tuning job {self.job_id} before it has completed a training "

@@ -1,5 +1,6 @@
 """The simulator takes a grader exactly when the spec can describe it, for validate, run and a
-job's create alike, and refuses the rest with the API's 400 naming the field."""
+job's create alike, and refuses the rest with the API's 400 naming the field. OpenAI only: Azure
+has no grader routes (``test_sim_azure.py`` checks they are its 404)."""
 
 from __future__ import annotations
 
