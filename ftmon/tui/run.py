@@ -38,12 +38,9 @@ def run_tui(
         client, world = make_demo(settings, speed=speed, seed=seed)
         clock = world.clock.now
     else:
-        if not settings.api_key:
-            print(
-                "ftmon: no API key: set OPENAI_API_KEY, api_key in the config file, "
-                "or try the simulator with --demo",
-                file=sys.stderr,
-            )
+        missing = settings.missing_credentials()
+        if missing:
+            print(f"ftmon: {missing}", file=sys.stderr)
             return USAGE
         client = make_client(settings)
     monitor = Monitor(client, interval=settings.interval, clock=clock)
