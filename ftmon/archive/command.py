@@ -45,8 +45,8 @@ NOTES = {
     exits.NOT_FOUND: "a job given with --job does not exist (the others are archived)",
     exits.UNREACHABLE: "the API could not be reached or kept failing: what was archived before "
     "is kept, and the next run goes on from there",
-    exits.REJECTED: "the API sent something that cannot be archived (an id that cannot name a "
-    "file); the rest is archived",
+    exits.REJECTED: "the API refused a job's reads, or sent an id that cannot name a file: the "
+    "rest is archived, and the next run tries that job again",
 }
 JSON_HELP = "no progress; write what the run did as one JSON object"
 
@@ -195,6 +195,8 @@ def _code(summary: ArchiveSummary) -> int:
         return exits.code_for(error)
     if error is not None:
         return exits.USAGE
+    if summary.failures:
+        return exits.code_for(summary.failures[0])
     if summary.not_found:
         return exits.NOT_FOUND
     if summary.skipped:
@@ -224,6 +226,8 @@ def _report(summary: ArchiveSummary, out: Out) -> None:
         )
     for skipped in summary.skipped:
         out.note(f"job {skipped['job']} skipped: {skipped['reason']}")
+    for failed, exc in zip(summary.failed, summary.failures, strict=False):
+        out.note(f"{one_line(failed['job'])}: not archived this time: {one_line(exc)}")
     for job_id in summary.not_found:
         out.note(f"{one_line(job_id)}: no such job")
     for note in summary.notes:

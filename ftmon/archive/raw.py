@@ -20,6 +20,9 @@ from ftmon.api.pagination import MAX_PAGES
 
 #: The largest page the fine-tuning lists take.
 PAGE_SIZE = 100
+#: The most pages of one job's events walked: 10 million events (a reinforcement job of
+#: 100,000 steps has a little more than 100,000). They are spooled to disk, not held.
+EVENT_PAGES = 100_000
 
 
 def segment(value: str) -> str:
@@ -53,15 +56,17 @@ async def pages(
     params: Mapping[str, Any] | None = None,
     limit: int = PAGE_SIZE,
     admin: bool = False,
+    max_pages: int = MAX_PAGES,
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Every page of a newest-first list, each as the list of objects the API sent.
 
     Items that are not JSON objects are left out; a page holding more than ``limit`` items is
-    cut to ``limit`` (a server that ignores it must not fill memory).
+    cut to ``limit`` (a server that ignores it must not fill memory); past ``max_pages`` the
+    walk ends with ``TooManyPagesError`` (a server inventing cursors).
     """
     after: str | None = None
     seen: set[str] = set()
-    for _ in range(MAX_PAGES):
+    for _ in range(max_pages):
         query = {**(params or {}), "limit": limit, **({"after": after} if after else {})}
         response = await client.request("GET", path, params=query, admin=admin)
         body = _json(response.content, path)
@@ -76,7 +81,7 @@ async def pages(
             return
         seen.add(last)
         after = last
-    raise errors.TooManyPagesError(f"Stopped after {MAX_PAGES:,} pages of {path}")
+    raise errors.TooManyPagesError(f"Stopped after {max_pages:,} pages of {path}")
 
 
 async def content(client: FineTuningClient, file_id: str) -> bytes:

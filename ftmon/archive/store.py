@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,9 @@ from ftmon.archive.layout import (
 from ftmon.archive.manifest import FileEntry, Manifest
 from ftmon.safefile import prepare_directory, write_bytes_atomic
 from ftmon.text import REDACTED
+
+#: The names :func:`addressed_name` makes.
+_ADDRESSED = re.compile(r"(job|checkpoints|permissions)-[0-9a-f]{16}\.json")
 
 
 @dataclass
@@ -166,6 +170,29 @@ class ArchiveStore:
         if written and not listed:
             self.files_written += 1
         return written
+
+    def clean(self, folder: str) -> int:
+        """Remove from ``folder`` what an interrupted run wrote and never listed: content-addressed
+        files and temporaries the manifest does not name (nothing else is touched)."""
+        try:
+            fd = open_dir_inside(self.root, folder)
+        except ArchiveError:
+            return 0
+        removed = 0
+        try:
+            for name in os.listdir(fd):
+                relpath = f"{folder}/{name}"
+                if relpath in self.manifest.files or relpath in self._retired:
+                    continue
+                if _ADDRESSED.fullmatch(name) or (name.startswith(".") and name.endswith(".tmp")):
+                    try:
+                        os.unlink(name, dir_fd=fd)
+                        removed += 1
+                    except OSError:
+                        pass
+        finally:
+            os.close(fd)
+        return removed
 
     # -- reading back what is archived -------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from ftmon.archive.layout import (
 )
 from ftmon.archive.manifest import Manifest
 from ftmon.archive.store import ArchiveStore, Change, encode
-from ftmon.archive.verify import check_file
+from ftmon.archive.verify import verify
 from ftmon.export import client_secrets
 from ftmon.safefile import prepare_directory
 from ftmon.text import one_line, redact
@@ -92,7 +92,14 @@ class ArchiveSummary:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Jobs an error kept out of this run (the next run tries them again).
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[errors.FtmonApiError] = field(default_factory=list, repr=False)
     error: BaseException | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and not (self.skipped or self.not_found or self.failed)
 
     def to_dict(self) -> dict[str, Any]:
         error: Any = None
@@ -104,7 +111,7 @@ class ArchiveSummary:
             "directory": str(self.directory),
             "manifest": str(self.directory / MANIFEST),
             "base_url": self.base_url,
-            "complete": self.error is None and not self.skipped and not self.not_found,
+            "complete": self.complete,
             "jobs": {
                 "listed": self.jobs_listed,
                 "fetched": self.jobs_fetched,
@@ -119,6 +126,7 @@ class ArchiveSummary:
             "skipped": self.skipped,
             "not_found": self.not_found,
             "notes": self.notes,
+            "failed": self.failed,
             "error": error,
         }
 
@@ -168,10 +176,10 @@ def open_archive(root: Path, base_url: str, provider: str) -> Manifest:
             f"{one_line(base_url)}: archive into another directory",
             MANIFEST,
         )
-    for path, entry in sorted(manifest.files.items()):
-        problem = check_file(root, path, entry.size, None)
-        if problem:
-            raise ArchiveError(f"{problem}; the archive needs repair before it grows", path)
+    report = verify(root, deep=False, manifest=manifest)
+    if report.problems:
+        first = report.problems[0]
+        raise ArchiveError(f"{first}; the archive needs repair before it grows", first)
     return manifest
 
 
@@ -292,7 +300,8 @@ class _Run:
         except errors.FtmonApiError as exc:
             if _ends_run(exc):
                 raise
-            self.summary.notes.append(f"{one_line(job['id'])}: not archived this time: {exc}")
+            self.summary.failed.append({"job": job["id"], "error": exc.to_dict()})
+            self.summary.failures.append(exc)
         self.summary.jobs_fetched += 1
         self.progress.jobs_done += 1
         if time.monotonic() - self.last_commit >= self.commit_every:
@@ -305,6 +314,7 @@ class _Run:
         folder = job_dir(job_id)
         old = self.manifest.jobs.get(job_id) or {}
         change = Change()
+        await asyncio.to_thread(self.store.clean, folder)
         status = job.get("status")
         final = is_final(status)
         events = await self.events(change, job_id, old.get("events") or {})
@@ -340,7 +350,9 @@ class _Run:
             spans: list[tuple[int, int, list[str | None]]] = []
             first_id: str | None = None
             met = newest is None
-            async for page in raw.pages(self.client, raw.job_path(job_id) + "/events"):
+            async for page in raw.pages(
+                self.client, raw.job_path(job_id) + "/events", max_pages=raw.EVENT_PAGES
+            ):
                 lines = []
                 ids: list[str | None] = []
                 for item in page:

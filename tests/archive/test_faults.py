@@ -229,6 +229,11 @@ class _Interrupt:
         return None
 
 
+def _unlisted(directory: Path) -> set[str]:
+    """Files on disk that the manifest does not list: what an interrupted run left behind."""
+    return set(all_files(directory)) - set(manifest(directory)["files"]) - {"manifest.json"}
+
+
 def _comparable(directory: Path) -> dict[str, Any]:
     data = manifest(directory)
     for entry in data["jobs"].values():
@@ -315,6 +320,7 @@ async def test_a_full_disk_at_each_write_leaves_a_manifest_that_verifies(
         count["at"] = 0
         assert (await archive(make_client(sim_transport), directory, selection)).error is None
         assert _comparable(directory) == _comparable(clean), at
+        assert _unlisted(directory) == set(), at
 
 
 async def test_a_run_interrupted_at_each_of_its_requests_is_completed_by_the_next(
@@ -346,6 +352,7 @@ async def test_a_run_interrupted_at_each_of_its_requests_is_completed_by_the_nex
         again = await archive(make_client(sim_transport), directory, selection, concurrency=2)
         assert again.error is None, (at, hook.kind)
         assert _comparable(directory) == _comparable(clean), (at, hook.kind)
+        assert _unlisted(directory) == set(), (at, hook.kind)
 
 
 def test_a_manifest_that_names_paths_or_ids_outside_is_refused(made: Path) -> None:

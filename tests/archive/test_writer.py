@@ -210,3 +210,26 @@ async def test_selection_by_id_date_and_status(
     await archive(client, tmp_path / "since", Selection(since=cut))
     archived = manifest(tmp_path / "since")["jobs"]
     assert sorted(archived) == sorted(j["id"] for j in jobs if j["created_at"] >= cut)
+
+
+async def test_a_job_whose_reads_are_refused_is_left_for_the_next_run(
+    sim_world: SimWorld, sim_transport: httpx.AsyncBaseTransport, tmp_path: Path
+) -> None:
+    job = next(j for j in jobs_of(sim_world) if j["status"] == "succeeded")
+
+    async def refuse(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith(f"/jobs/{job['id']}/checkpoints"):
+            return error_answer(400, "checkpoints are unavailable", request)
+        return None
+
+    directory = tmp_path / "archive"
+    summary = await archive(make_client(HookTransport(sim_transport, refuse)), directory)
+    assert summary.error is None and not summary.complete
+    assert [f["job"] for f in summary.failed] == [job["id"]]
+    assert summary.failed[0]["error"]["api_message"] == "checkpoints are unavailable"
+    assert job["id"] not in manifest(directory)["jobs"] and verify(directory).ok
+    again = await archive(make_client(sim_transport), directory)
+    assert again.complete and job_entry(directory, job["id"])["complete"] is True
+    assert again.jobs_fetched == 1 + sum(
+        1 for j in jobs_of(sim_world) if j["status"] not in ("succeeded", "failed", "cancelled")
+    )
