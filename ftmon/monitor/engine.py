@@ -238,6 +238,9 @@ class Monitor:
         self._unlisted: set[str] = set()
         #: The cursor after the first list page, where a walk begins.
         self._list_after: str | None = None
+        #: Jobs deleted by this process: an answer read before the delete does not bring
+        #: them back.
+        self._deleted: set[str] = set()
 
     # -- reading state -------------------------------------------------------------------------
 
@@ -693,6 +696,8 @@ class Monitor:
         changed: list[FineTuningJob] = []
         added = False
         for job in jobs:
+            if job.id in self._deleted:
+                continue
             self._fresh_at[job.id] = self._cycle
             old = self._jobs.get(job.id)
             if old is not None and old == job:
@@ -1060,6 +1065,46 @@ class Monitor:
         self._publish(changes)
         self.refresh_now()
         return job
+
+    async def delete(self, job_id: str) -> bool:
+        """Delete a finished job (Azure OpenAI) and forget it; True once it is gone (a 404:
+        it was gone already). A failure is published as :class:`ActionFailed`."""
+        try:
+            await self.client.delete_job(job_id)
+        except errors.NotFoundError:
+            pass
+        except errors.FtmonApiError as exc:
+            self._publish([ActionFailed("delete", job_id, str(exc))])
+            return False
+        self.forget(job_id)
+        return True
+
+    def forget(self, job_id: str) -> None:
+        """Drop a job the server no longer has: from the list, its details, its errors and
+        backoffs; a ``JobsChanged(added=True)`` tells consumers to show the list afresh."""
+        self._deleted.add(job_id)
+        if self._jobs.pop(job_id, None) is None:
+            return
+        self._order = [i for i in self._order if i != job_id]
+        self._tracks.pop(job_id, None)
+        self._fresh_at.pop(job_id, None)
+        self._owed.pop(job_id, None)
+        self._unlisted.discard(job_id)
+        for endpoint in [e for e in {*self._errors, *self._backoffs, *self._unreadable}]:
+            if endpoint.partition(":")[2] == job_id:
+                self._errors.pop(endpoint, None)
+                self._backoffs.pop(endpoint, None)
+                self._unreadable.pop(endpoint, None)
+        if self.selected == job_id:
+            self.selected = None
+        # A cursor at the job would name an id the server no longer knows.
+        if self._older_cursor == job_id:
+            self._older_cursor = self._order[-1] if self._order else None
+        if self._list_after == job_id:
+            self._list_after = None
+        if self._walk is not None and job_id in {self._walk.after, *self._walk.targets}:
+            self._walk = None
+        self._publish([JobsChanged((), added=True)])
 
 
 def _newer_than_known(

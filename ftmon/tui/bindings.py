@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from textual.binding import Binding
 
 #: Actions that change something on the server: gone entirely in read-only mode.
-WRITE_ACTIONS = frozenset({"cancel_job", "pause_job", "resume_job", "create_job", "create_like"})
+WRITE_ACTIONS = frozenset(
+    {"cancel_job", "pause_job", "resume_job", "delete_job", "create_job", "create_like"}
+)
 
 #: The main screen's keys (its own: a screen pushed on top does not see them).
 MAIN_BINDINGS: list[Binding] = [
@@ -37,6 +39,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("e", "export_job", "export the job to files", show=False, id="export_job"),
     Binding("m", "mark_job", "mark / unmark for comparison", show=False, id="mark_job"),
     Binding("C", "compare", "compare the marked jobs' loss", show=False, id="compare"),
+    # Azure OpenAI only (a finished job); a capital, as a stray key of a burst is not one.
+    Binding("D", "delete_job", "delete", show=False, id="delete_job"),
     Binding("1", "show_tab('overview')", "overview", show=False, id="show_overview"),
     Binding("2", "show_tab('events')", "events", show=False, id="show_events"),
     Binding("3", "show_tab('metrics')", "metrics", show=False, id="show_metrics"),

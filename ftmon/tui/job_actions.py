@@ -20,6 +20,7 @@ from ftmon.create.request import CreateInput, input_from_job
 from ftmon.export import compare_series, default_directory, export_job
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import job_title, status_text
+from ftmon.present.provider import DELETE_CONSEQUENCE, NO_CHECKPOINT_SHARING, delete_refusal
 from ftmon.text import one_line
 from ftmon.tui.filtering import matches
 from ftmon.tui.main_base import MainBase
@@ -27,6 +28,22 @@ from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.create import CreateJobScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
+
+
+def delete_question(job: FineTuningJob) -> Text:
+    """The delete dialog's question: the job, its state and model, and what goes."""
+    question = Text()
+    question.append("Delete job ")
+    question.append(one_line(job.id), style="bold")
+    suffix = one_line(job.display_suffix, width=40)
+    if suffix:
+        question.append(f" ({suffix})")
+    question.append(f", {status_text(job.status)}?")
+    question.append(f"\n{DELETE_CONSEQUENCE}")
+    if job.fine_tuned_model:
+        question.append("\nIts model stays: ")
+        question.append(one_line(job.fine_tuned_model, width=80), style="bold")
+    return question
 
 
 def compare_label(job: FineTuningJob) -> str:
@@ -97,11 +114,45 @@ class JobActions(MainBase):
                 markup=False,
             )
 
+    # -- delete (Azure OpenAI) -------------------------------------------------------------------
+
+    def action_delete_job(self) -> None:
+        """Delete the finished job under the cursor, after a dialog that says what goes."""
+        job = self._selected_job()
+        if job is None or self.read_only or not self.rules.deletes_jobs:
+            return
+        refusal = delete_refusal(self.rules, job.status)
+        if refusal is not None:
+            self.flash(f"cannot delete {one_line(job.id)}: {refusal}")
+            return
+        job_id = job.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(job_id)
+
+        self.app.push_screen(
+            ConfirmScreen(delete_question(job), yes_label="Delete job", no_label="Keep the job"),
+            answered,
+        )
+
+    @work(group="actions", exit_on_error=False, description="delete the job")
+    async def _delete(self, job_id: str) -> None:
+        if await self.monitor.delete(job_id):
+            self.notify(
+                f"{one_line(job_id)} is deleted; its fine-tuned model is not.",
+                title="Job deleted",
+                markup=False,
+            )
+
     # -- permissions, copy -----------------------------------------------------------------------
 
     def action_permissions(self) -> None:
         job = self._selected_job()
         if job is None:
+            return
+        if not self.rules.shares_checkpoints:
+            self.flash(NO_CHECKPOINT_SHARING)  # nothing is sent
             return
         checkpoints = self.monitor.checkpoints(job.id)
         if not checkpoints:

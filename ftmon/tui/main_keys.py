@@ -18,6 +18,8 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Input
 
+from ftmon.present.provider import NO_CHECKPOINT_SHARING, delete_refusal
+from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE_ACTIONS
 from ftmon.tui.main_base import MainBase
 from ftmon.tui.palette import PALETTE
@@ -41,6 +43,8 @@ class MainKeys(MainBase):
         job = self._selected_job()
         if action in ("cancel_job", "pause_job", "resume_job"):
             return job is not None and self._allows(action.removesuffix("_job"), job)
+        if action == "delete_job":
+            return job is not None and delete_refusal(self.rules, job.status) is None
         if action == "pause_polling":
             return not self.monitor.paused
         if action == "resume_polling":
@@ -48,6 +52,8 @@ class MainKeys(MainBase):
         if action == "clear_filter":
             return bool(self.job_list.query_text) or self._filter_open()
         if action == "permissions":
+            if not self.rules.shares_checkpoints:
+                return False  # Azure: a press says why (on_key)
             # Offered while the job's checkpoints load, so that a quick P says so.
             return job is not None and (
                 not self.monitor.is_loaded(job.id) or bool(self.monitor.checkpoints(job.id))
@@ -75,18 +81,38 @@ class MainKeys(MainBase):
             self._refresh_bindings_if_changed()
 
     def on_key(self, event: events.Key) -> None:
-        """A key of an action that read-only mode hides says so, instead of doing nothing."""
-        if not self.read_only:
-            return
+        """A key of an action that read-only mode or the provider hides says why, instead of
+        doing nothing: read-only mode, checkpoint sharing on Azure, a delete refused."""
+        if not self.read_only and self.rules.shares_checkpoints and not self.rules.deletes_jobs:
+            return  # OpenAI, not read-only: every key that applies runs, the others are none
         active = self.active_bindings.get(event.key)
         if active is not None and active.enabled:
             return
         for binding in MAIN_BINDINGS:
             name = binding.action.split("(")[0]
-            if name in WRITE_ACTIONS and event.key in self._bound_keys(binding):
-                self.flash(f"read-only: {binding.description} is off")
+            if event.key not in self._bound_keys(binding):
+                continue
+            reason = self._hidden_because(name, binding)
+            if reason is not None:
+                self.flash(reason)
                 event.prevent_default()
                 return
+
+    def _hidden_because(self, action: str, binding: Binding) -> str | None:
+        """Why a key of the screen that does nothing now does nothing, when a person should be
+        told (None: it is simply not a key here, as delete is not on OpenAI)."""
+        if action == "delete_job" and not self.rules.deletes_jobs:
+            return None
+        if action in WRITE_ACTIONS and self.read_only:
+            return f"read-only: {binding.description} is off"
+        if action == "permissions" and not self.rules.shares_checkpoints:
+            return NO_CHECKPOINT_SHARING
+        if action == "delete_job":
+            job = self._selected_job()
+            refusal = delete_refusal(self.rules, job.status) if job is not None else None
+            if job is not None and refusal is not None:
+                return f"cannot delete {one_line(job.id)}: {refusal}"
+        return None
 
     # -- keys as the user's keymap has them --------------------------------------------------------
 
@@ -120,13 +146,23 @@ class MainKeys(MainBase):
             name = binding.action.split("(")[0]
             if (name in WRITE_ACTIONS and self.read_only) or name.endswith("_pane"):
                 continue
-            rows.append((self._keys_of(binding), binding.description))
+            if name == "delete_job" and not self.rules.deletes_jobs:
+                continue  # OpenAI deletes no jobs
+            rows.append((self._keys_of(binding), self._help_words(name, binding)))
         # The keys of one pane, after the screen's (a short help box shows these last).
         rows.append(("enter", "events: the selected event whole, its data too"))
         for chart_key in MetricsView.BINDINGS:
             assert isinstance(chart_key, Binding)
             rows.append((self._keys_of(chart_key), f"metrics: {chart_key.description.lower()}"))
         return rows
+
+    def _help_words(self, action: str, binding: Binding) -> str:
+        """A key's words in help: the provider's limits said where they apply."""
+        if action == "permissions" and not self.rules.shares_checkpoints:
+            return f"{binding.description} (OpenAI only: {self.rules.label} shares no checkpoints)"
+        if action == "delete_job":
+            return f"delete a finished job ({self.rules.label}; asks first)"
+        return binding.description
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """This screen's entries of the command palette: those that apply now."""

@@ -16,6 +16,12 @@ PALETTE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("cancel_job", "Cancel the selected job", "Asks first; cannot be undone", ()),
     ("pause_job", "Pause the selected job", "Asks first", ()),
     ("resume_job", "Resume the selected job", "Asks first", ()),
+    (
+        "delete_job",
+        "Delete the selected job",
+        "Azure OpenAI, a finished job; asks first; the model stays",
+        (),
+    ),
     ("permissions", "Checkpoint permissions", "Who the checkpoints are shared with", ()),
     ("copy", "Copy the id or model name in focus", "To the clipboard (OSC 52)", ()),
     ("create_job", "New fine-tuning job", "A form; nothing is sent before you review it", ()),
