@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from ftmon import exits
-from ftmon.headless.actions import action_command
+from ftmon.headless.actions import action_command, delete_command, precheck_delete
 from ftmon.headless.actions import precheck as action_precheck
 from ftmon.headless.create import (
     CREATE_CODES,
@@ -72,7 +72,7 @@ def _give_up(parser: argparse.ArgumentParser) -> None:
 
 
 def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
-    """Add ``jobs show events watch checkpoints metrics cancel pause resume perms grader
+    """Add ``jobs show events watch checkpoints metrics cancel pause resume delete perms grader
     create export files``."""
     add = add_connection_options
 
@@ -100,7 +100,8 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         action="append",
         type=parse_metadata,
         metavar="KEY=VALUE",
-        help="only jobs with this metadata (repeatable; filtered by the API)",
+        help="only jobs with this metadata (repeatable; filtered by the API, and here too "
+        "for a provider that ignores the filter)",
     )
     size = p.add_mutually_exclusive_group()
     size.add_argument(
@@ -237,6 +238,24 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
         p.set_defaults(handler=handler(action_command(action), action_precheck(action)))
 
+    p = command_parser(
+        sub,
+        add,
+        "delete",
+        help="delete a finished job: Azure OpenAI only; the fine-tuned model stays "
+        "(asks to confirm; --yes for scripts)",
+        examples=["ftmon --azure delete ftjob-abc123", "ftmon --azure delete ftjob-abc123 --yes"],
+        codes=CHANGE,
+        notes={
+            exits.REJECTED: "the job is not finished, the provider has no job delete (OpenAI), "
+            "or the API rejected the request; nothing was deleted",
+        },
+        json_help='write {"id", "object", "deleted": true} once deleted',
+    )
+    p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+    p.set_defaults(handler=handler(delete_command, precheck_delete))
+
     perms = sub.add_parser(
         "perms",
         help="share checkpoints with projects (needs OPENAI_ADMIN_KEY)",
@@ -363,7 +382,9 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
             exits.JOB_FAILED: "with --watch: the job failed",
             exits.JOB_CANCELLED: "with --watch: the job was cancelled",
             exits.REJECTED: "the API rejected the request (400, 409, 422...), or the grader "
-            "(--grader is checked with the API before anything is uploaded or created)",
+            "(--grader is checked with the API before anything is uploaded or created); or "
+            "OpenAI no longer lets the organisation create jobs (a 403: its wind-down of "
+            "fine-tuning; Azure OpenAI continues)",
         },
         json_help="write the new job as the API returned it",
     )

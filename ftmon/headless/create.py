@@ -17,6 +17,7 @@ from rich.text import Text
 from ftmon import exits
 from ftmon.api.errors import FtmonApiError
 from ftmon.api.models import FileObject
+from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
 from ftmon.create.flow import Callbacks, CreateFlow, Refusal, Stage
 from ftmon.create.request import (
@@ -35,6 +36,7 @@ from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
 from ftmon.headless.watch import watch_command
 from ftmon.localread import read_text_capped
+from ftmon.present.provider import CREATION_CLOSED, creation_closed
 from ftmon.text import one_line
 
 #: Form field -> the flag that fills it, for messages.
@@ -303,6 +305,13 @@ async def create_command(ctx: Context) -> int:
     try:
         job = await flow.create(body)
     except FtmonApiError as exc:
+        if creation_closed(exc, provider_rules(ctx.client.settings)):
+            # OpenAI's wind-down: the API's words, then what they mean (7: a new key won't do).
+            out.error(str(exc))
+            kept = ", ".join(ids.values())
+            if kept:
+                out.note(f"the uploaded file(s) {kept} stay")
+            raise exits.CommandError(CREATION_CLOSED, exits.REJECTED) from None
         field = field_for_param(exc.api_param)
         if field:  # say which option the API refused
             exc.message = f"{FLAGS.get(field, field)}: {exc.message}"

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Sequence
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, Page, is_final, normalise_status
 from ftmon.api.pagination import iter_pages
+from ftmon.api.status_rules import provider_rules
 from ftmon.headless.render import as_json, jobs_table
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
@@ -41,13 +42,27 @@ def matches(job: FineTuningJob, wanted: set[str]) -> bool:
     return job.status_key in wanted or ("active" in wanted and not is_final(job.status))
 
 
+def has_metadata(job: FineTuningJob, metadata: dict[str, str]) -> bool:
+    """True when the job carries every ``key=value`` asked for.
+
+    The API is asked to filter too, but a provider may ignore the filter (Azure OpenAI's list
+    may): what is shown as a match must be one, so the answer is filtered here as well.
+    """
+    held = job.metadata or {}
+    return all(key in held and str(held[key]) == value for key, value in metadata.items())
+
+
 async def jobs_command(ctx: Context) -> int:
     """List fine-tuning jobs, newest first."""
     args = ctx.args
     wanted = status_filter(args.status)
     metadata = dict(args.metadata or [])
     limit = None if args.all else args.limit
-    page_size = 100 if limit is None or wanted else max(1, min(limit, 100))
+    # With a filter of ours, a page may hold few matches: ask for the most each time. OpenAI
+    # honours the metadata filter (what it sends all match); Azure OpenAI's list may not.
+    trusted = provider_rules(ctx.client.settings).provider == "openai"
+    filtered = bool(wanted or (metadata and not trusted))
+    page_size = 100 if limit is None or filtered else max(1, min(limit, 100))
 
     def fetch(after: str | None) -> Awaitable[Page[FineTuningJob]]:
         return ctx.client.list_jobs(after=after, limit=page_size, metadata=metadata or None)
@@ -59,12 +74,12 @@ async def jobs_command(ctx: Context) -> int:
         # A page served twice (a cursor that repeats, a list that shifted) prints nothing twice.
         fresh = [job for job in page.data if job.id not in seen]
         seen.update(job.id for job in fresh)
-        matching = [job for job in fresh if matches(job, wanted)]
+        matching = [job for job in fresh if matches(job, wanted) and has_metadata(job, metadata)]
         room = None if limit is None else limit - len(jobs)
         if room is not None and len(matching) >= room:
             jobs += matching[:room]
-            # With a status filter, whether later pages match is unknown without fetching them.
-            more = len(matching) > room or (page.has_more and not wanted)
+            # With a filter, whether later pages match is unknown without fetching them.
+            more = len(matching) > room or (page.has_more and not filtered)
             break
         jobs += matching
 

@@ -1,8 +1,10 @@
 """``ftmon perms list|add|rm CHECKPOINT``: which projects a checkpoint is shared with.
 
 These endpoints take the admin key (``OPENAI_ADMIN_KEY``), never the API key; without one the
-command stops before sending anything (exit 5). ``CHECKPOINT`` is the checkpoint's model name
-(``ft:...:ckpt-step-N``, as ``ftmon checkpoints JOB`` lists), not its ``ftckpt_`` id.
+command stops before sending anything (exit 5). Azure OpenAI has no such endpoints: there the
+command says so and stops before sending anything (exit 7, as other refusals). ``CHECKPOINT``
+is the checkpoint's model name (``ft:...:ckpt-step-N``, as ``ftmon checkpoints JOB`` lists),
+not its ``ftckpt_`` id.
 """
 
 from __future__ import annotations
@@ -15,19 +17,24 @@ from rich.text import Text
 from ftmon import exits
 from ftmon.api.models import CheckpointPermission
 from ftmon.api.pagination import iter_items
+from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
 from ftmon.headless.tables import render
 from ftmon.present.columns import Column
+from ftmon.present.provider import NO_CHECKPOINT_SHARING
 from ftmon.text import local_time, one_line
 
 PERM_COLUMNS = (Column("id"), Column("project"), Column("created"))
 
 
 def _check_common(args: argparse.Namespace, settings: Settings, change: str | None = None) -> None:
-    """Before connecting: the checkpoint's form, read-only for a change, then the admin key."""
+    """Before connecting: a provider that shares checkpoints, the checkpoint's form, read-only
+    for a change, then the admin key."""
+    if not provider_rules(settings).shares_checkpoints:
+        raise exits.CommandError(f"{NO_CHECKPOINT_SHARING}; nothing was sent", exits.REJECTED)
     if one_line(args.checkpoint).startswith("ftckpt"):
         raise exits.CommandError(
             "CHECKPOINT is the checkpoint's model name (ft:...:ckpt-step-N), not its ftckpt_ id; "
