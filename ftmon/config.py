@@ -29,6 +29,12 @@ that sets none goes with the provider in effect (``--azure --profile old`` still
 base URLs, ids and headers of a table for the other provider are not used: an OpenAI key in
 ``[default]`` never reaches an Azure endpoint, an Azure key in an Azure ``[default]`` never
 reaches OpenAI through a profile that says ``provider = "openai"``.
+
+Alerts (``[[alerts]]``, an array of tables at the top level, in ``[default]`` or in a
+``[profiles.NAME]``) are read into :attr:`Settings.alerts` as :class:`AlertSpec`; the most
+specific table that has any wins whole (a profile's ``alerts = []`` turns them off). A webhook
+URL and an ntfy token are secrets (Slack's and Discord's URLs carry their token in the path):
+held as :class:`Secret`, shown only as :func:`mask_url` shows them. Sending is ``ftmon.alerts``.
 """
 
 from __future__ import annotations
@@ -131,6 +137,63 @@ class ConfigError(Exception):
     """The config file or a setting is wrong; the message says where."""
 
 
+#: Where an alert can go.
+ALERT_KINDS = ("webhook", "slack", "discord", "ntfy", "command")
+#: What an alert can be sent for: a job's end (by its status), a stall the doctor flags, a new
+#: checkpoint, and a better best checkpoint (``present/keep.py``'s rule).
+ALERT_EVENTS = ("succeeded", "failed", "cancelled", "stalled", "checkpoint", "best_checkpoint")
+#: The events of an alert that names none.
+DEFAULT_ALERT_EVENTS = ("succeeded", "failed", "cancelled", "stalled")
+_ALERT_KEYS = {"kind", "url", "on", "token", "command", "name"}
+
+
+def mask_url(url: str) -> str:
+    """A URL for a person, without what may be its secret: ``https://hooks.slack.com/…``.
+
+    Only the scheme, host and port are kept: a webhook's path (Slack, Discord), an ntfy topic
+    and a query can each be the token that lets anyone post.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(a URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme or 'https'}://{host}{port}/…"
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    """One ``[[alerts]]`` table: where to send, and for which events."""
+
+    kind: str
+    on: tuple[str, ...] = DEFAULT_ALERT_EVENTS
+    #: The webhook or ntfy topic URL (a secret); None for a command.
+    url: Secret | None = None
+    #: ntfy: an access token sent as a bearer token (a secret).
+    token: Secret | None = None
+    #: command: the program and its arguments (never run through a shell).
+    command: tuple[str, ...] = ()
+    #: The user's own label, if any.
+    name: str | None = None
+    #: Which table it came from, for messages: ``[[alerts]] #2``.
+    where: str = "[[alerts]]"
+
+    def describe(self) -> str:
+        """The alert for a status line or a log: no secret in it."""
+        if self.kind == "command":
+            target = os.path.basename(self.command[0]) if self.command else "?"
+        else:
+            target = mask_url(self.url.reveal()) if self.url else "?"
+        label = f"{self.name}: " if self.name else ""
+        return f"{label}{self.kind} {target} ({self.where})"
+
+    def __repr__(self) -> str:
+        return f"AlertSpec({self.describe()!r}, on={self.on!r})"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything ftmon needs to talk to the API and behave; built by :func:`load_settings`."""
@@ -163,6 +226,8 @@ class Settings:
     profile: str | None = None
     #: action id -> comma-separated keys, e.g. {"cancel_job": "C"}
     keymap: dict[str, str] = field(default_factory=dict)
+    #: ``[[alerts]]``: where chosen events are sent (``ftmon.alerts``).
+    alerts: tuple[AlertSpec, ...] = ()
     config_path: Path | None = None
 
     def missing_credentials(self) -> str | None:
@@ -208,7 +273,7 @@ _AZURE_ENV_NAMES = {
 _SECRET_FIELDS = {"api_key", "admin_key", "entra_token"}
 #: Set only from the environment: a token that lasts an hour has no place in a file.
 _ENV_ONLY = {"entra_token"}
-_FILE_KEYS = {f.name for f in fields(Settings)} - {"profile", "config_path"} - _ENV_ONLY
+_FILE_KEYS = {f.name for f in fields(Settings)} - {"profile", "config_path", "alerts"} - _ENV_ONLY
 #: Where requests go and what they carry: from a config table only when the table is for the
 #: provider in effect (see the module's docstring).
 _CONNECTION = {"api_key", "admin_key", "base_url", "organization", "project", "auth_header"}
@@ -353,6 +418,119 @@ def _base_url(value: Any, source: str) -> str:
     return text
 
 
+def _alert_url(value: Any, source: str) -> Secret:
+    """An alert's URL as a :class:`Secret`, or a :class:`ConfigError` that never quotes it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{source}: url must be a URL like https://hooks.example.com/...")
+    text = value.strip()
+    if not text.startswith(("http://", "https://")) or not text.split("://", 1)[1].strip("/"):
+        raise ConfigError(f"{source}: url must be an http:// or https:// URL")
+    if "@" in text.split("://", 1)[1].split("/", 1)[0]:
+        raise ConfigError(
+            f"{source}: url must not hold a user name or password (user:pass@host); "
+            "an ntfy access token goes in token = ..."
+        )
+    if len(text) > MAX_BASE_URL:
+        raise ConfigError(f"{source}: url is longer than {MAX_BASE_URL} characters")
+    if not text.isprintable() or any(c.isspace() for c in text):
+        raise ConfigError(f"{source}: url must not hold spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = httpx.URL(text).host
+    except (ValueError, httpx.InvalidURL):
+        raise ConfigError(f"{source}: url is not a valid URL") from None
+    if not host or not parts.hostname or (port is not None and not 1 <= port <= 65535):
+        raise ConfigError(f"{source}: url is not a valid URL (a host, and a port if any)")
+    return Secret(text)
+
+
+def _alert(table: Any, where: str) -> AlertSpec:
+    """One ``[[alerts]]`` table checked; every problem names ``where``."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table (kind = ..., url = ..., on = [...])")
+    unknown = sorted(set(table) - _ALERT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r} (an alert takes "
+            f"{', '.join(sorted(_ALERT_KEYS))})"
+        )
+    kind = table.get("kind")
+    if kind not in ALERT_KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(ALERT_KINDS)}")
+    on: Any = table.get("on", list(DEFAULT_ALERT_EVENTS))
+    if (
+        not isinstance(on, list)
+        or not on
+        or not all(isinstance(e, str) and e in ALERT_EVENTS for e in on)
+    ):
+        raise ConfigError(f"{where}: on must be a list of events from {', '.join(ALERT_EVENTS)}")
+    name = table.get("name")
+    if name is not None and (
+        not isinstance(name, str) or not name.strip() or not name.isprintable() or len(name) > 80
+    ):
+        raise ConfigError(f"{where}: name must be a short line of text")
+    url = token = None
+    command: tuple[str, ...] = ()
+    if kind == "command":
+        for key in ("url", "token"):
+            if key in table:
+                raise ConfigError(f"{where}: a command alert takes no {key}")
+        argv = table.get("command")
+        if (
+            not isinstance(argv, list)
+            or not argv
+            or not all(isinstance(a, str) and a and "\0" not in a for a in argv)
+        ):
+            raise ConfigError(
+                f"{where}: command must be a list of strings, the program first, like "
+                '["notify-send", "ftmon"] (it is never run through a shell)'
+            )
+        command = tuple(argv)
+    else:
+        if "command" in table:
+            raise ConfigError(f"{where}: only a command alert takes command")
+        if "url" not in table:
+            raise ConfigError(f"{where}: a {kind} alert needs url = ...")
+        url = _alert_url(table["url"], where)
+        if "token" in table:
+            if kind != "ntfy":
+                raise ConfigError(f"{where}: only an ntfy alert takes token")
+            raw = table["token"]
+            if not isinstance(raw, str) or not raw.strip() or key_problem(raw.strip()):
+                raise ConfigError(f"{where}: token must be an ntfy access token (tk_...)")
+            token = Secret(raw.strip())
+    return AlertSpec(
+        kind=kind,
+        on=tuple(dict.fromkeys(on)),
+        url=url,
+        token=token,
+        command=command,
+        name=name.strip() if isinstance(name, str) else None,
+        where=where,
+    )
+
+
+def _alerts(value: Any, source: str, table_name: str) -> tuple[AlertSpec, ...]:
+    """``[[<table_name>]]`` of the file at ``source``, each table as an :class:`AlertSpec`."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: {table_name} must be an array of tables, [[{table_name}]]")
+    return tuple(
+        _alert(item, f"{source} [[{table_name}]] #{number}")
+        for number, item in enumerate(value, start=1)
+    )
+
+
+def _pop_alerts(
+    table: Any, source: str, table_name: str
+) -> tuple[Any, tuple[AlertSpec, ...] | None]:
+    """``table`` without its alerts, and its alerts (None when it has none)."""
+    if not isinstance(table, dict) or "alerts" not in table:
+        return table, None
+    rest = {k: v for k, v in table.items() if k != "alerts"}
+    return rest, _alerts(table["alerts"], source, table_name)
+
+
 def _warn_if_readable(path: Path, table: dict[str, Any]) -> None:
     """A key in a file that others may read is a leak waiting to happen: say so."""
     if os.name != "posix":
@@ -363,12 +541,24 @@ def _warn_if_readable(path: Path, table: dict[str, Any]) -> None:
             isinstance(v, dict) and has_key(v) for v in t.values()
         )
 
-    if not has_key(table):
+    def has_alert_secret(t: dict[str, Any]) -> bool:
+        alerts = t.get("alerts")
+        if isinstance(alerts, list) and any(
+            isinstance(a, dict) and ("url" in a or "token" in a) for a in alerts
+        ):
+            return True
+        return any(isinstance(v, dict) and has_alert_secret(v) for v in t.values())
+
+    if has_key(table):
+        what = "an API key"
+    elif has_alert_secret(table):
+        what = "an alert's webhook URL or token"
+    else:
         return
     mode = path.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         warnings.warn(
-            f"{path} holds an API key and can be read by other users; run: chmod 600 {path}",
+            f"{path} holds {what} and can be read by other users; run: chmod 600 {path}",
             stacklevel=3,
         )
 
@@ -430,10 +620,15 @@ def load_settings(
     # (values, where, provider the table is for: None for a profile that says nothing)
     tables: list[tuple[dict[str, Any], str, str | None]] = []
     top_level = {k: v for k, v in table.items() if k not in {"default", "profiles"}}
+    top_level, alerts = _pop_alerts(top_level, str(path), "alerts")
     top = _from_table(top_level, str(path))
     said = top.get("provider")
     tables.append((top, str(path), said or "openai"))
-    default = _from_table(table.get("default", {}), f"{path} [default]")
+    default_table, default_alerts = _pop_alerts(
+        table.get("default", {}), str(path), "default.alerts"
+    )
+    alerts = alerts if default_alerts is None else default_alerts
+    default = _from_table(default_table, f"{path} [default]")
     said = default.get("provider", said)
     tables.append((default, f"{path} [default]", said or "openai"))
     profile = profile or env.get("FTMON_PROFILE") or None
@@ -445,7 +640,11 @@ def load_settings(
             known = ", ".join(sorted(profiles)) or "none"
             raise ConfigError(f"no profile {profile!r} in {path} (profiles: {known})")
         where = f"{path} [profiles.{profile}]"
-        chosen = _from_table(profiles[profile], where)
+        profile_table, profile_alerts = _pop_alerts(
+            profiles[profile], str(path), f"profiles.{profile}.alerts"
+        )
+        alerts = alerts if profile_alerts is None else profile_alerts
+        chosen = _from_table(profile_table, where)
         said = chosen.get("provider", said)
         tables.append((chosen, where, said))
     flags = {name: _coerce(name, value, _flag(name)) for name, value in overrides.items()}
@@ -478,9 +677,10 @@ def load_settings(
                     f"{sources[name]}: {name} is an Azure OpenAI setting: "
                     'set provider = "azure" in the profile (or use --azure)'
                 )
-    settings = replace(Settings(), **values, profile=profile, config_path=path)
+    settings = replace(Settings(), **values, alerts=alerts or (), profile=profile, config_path=path)
     _check_interval(settings, sources.get("interval", "interval"), demo=demo)
     _warn_if_cleartext(settings)
+    _warn_if_cleartext_alerts(settings)
     return settings
 
 
@@ -617,3 +817,22 @@ def _warn_if_cleartext(settings: Settings) -> None:
         "Use https://, or set allow_insecure_http = true for a network you trust.",
         stacklevel=2,
     )
+
+
+def _warn_if_cleartext_alerts(settings: Settings) -> None:
+    """An alert's ``http://`` URL on another host sends its secret (the URL, a token) and the
+    job's fields unencrypted: said once per alert, unless the network is trusted."""
+    if settings.allow_insecure_http:
+        return
+    for alert in settings.alerts:
+        if alert.url is None:
+            continue
+        url = urlsplit(alert.url.reveal())
+        host = (url.hostname or "").lower()
+        if url.scheme == "http" and not is_loopback(host):
+            warnings.warn(
+                f"{alert.where}: the alert's URL is http:// on {host}: its secret crosses the "
+                "network unencrypted. Use https://, or set allow_insecure_http = true for a "
+                "network you trust.",
+                stacklevel=3,
+            )
