@@ -35,6 +35,7 @@ from textual.widgets import Button, Footer, Input, ProgressBar, Select, Static, 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.errors import FtmonApiError
 from ftmon.api.models import FileObject
+from ftmon.api.status_rules import provider_rules
 from ftmon.create.files import list_training_files
 from ftmon.create.flow import Callbacks, CreateFlow, Refusal, Stage, Submit
 from ftmon.create.request import (
@@ -47,6 +48,7 @@ from ftmon.create.request import (
 from ftmon.datasets.formats import METHOD_LABELS, METHODS
 from ftmon.datasets.problems import DatasetReport
 from ftmon.datasets.summary import cost_line, problem_lines
+from ftmon.present.provider import CREATION_CLOSED, creation_closed
 from ftmon.text import clean, human_size, local_time, one_line
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.create_form import (
@@ -507,6 +509,10 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             try:
                 await flow.create(body, submit=self.on_submit)
             except FtmonApiError as exc:
+                if creation_closed(exc, provider_rules(self.client.settings)):
+                    # OpenAI's wind-down: the API's words, then what they mean.
+                    self._status(f"Not created: {one_line(exc)}\n{CREATION_CLOSED}", error=True)
+                    return
                 field = field_for_param(exc.api_param)
                 reason = one_line(exc.api_message or exc)
                 if field is not None:
