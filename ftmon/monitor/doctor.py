@@ -26,6 +26,7 @@ from itertools import pairwise
 from statistics import median
 
 from ftmon.api.models import FineTuningJob, normalise_status
+from ftmon.monitor.health import format_span
 from ftmon.monitor.records import EventRecord
 
 #: Gaps between metrics events the pace is the median of.
@@ -112,20 +113,8 @@ class Diagnosis:
 
 
 def span(seconds: float | None) -> str:
-    """``42s``, ``3m 05s``, ``2h 05m``, ``3d 4h``."""
-    if seconds is None:
-        return "—"
-    total = max(0, int(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
+    """``42s``, ``3m 05s``, ``2h 05m``, ``3d 4h`` (the status line's words), ``—`` if unknown."""
+    return "—" if seconds is None else format_span(seconds)
 
 
 def phases(
