@@ -48,7 +48,19 @@ class _Loop:
     def run(self, coro: Any, timeout: float = 10.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def stop(self) -> None:
+    def stop(self, listener: Any = None) -> None:
+        """Close ``listener`` (a server with ``close()``), cancel every task, end the loop."""
+
+        async def close() -> None:
+            if listener is not None:
+                listener.close()
+            current = asyncio.current_task()
+            tasks = [t for t in asyncio.all_tasks() if t is not current]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
 
@@ -207,19 +219,7 @@ class SshServer:
             if child.poll() is None:
                 child.kill()
                 child.wait(5)
-        acceptor = self._acceptor
-
-        async def close() -> None:
-            if acceptor is not None:
-                acceptor.close()
-            current = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not current]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        self._loop.run(close())
-        self._loop.stop()
+        self._loop.stop(self._acceptor)
 
     def __enter__(self) -> SshServer:
         return self.start()
@@ -331,19 +331,7 @@ class Throttle:
             return sum(size for at, size in self.down if since <= at <= end)
 
     def stop(self) -> None:
-        server = self._server
-
-        async def close() -> None:
-            if server is not None:
-                server.close()
-            current = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not current]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        self._loop.run(close())
-        self._loop.stop()
+        self._loop.stop(self._server)
 
     def __enter__(self) -> Throttle:
         return self.start()
