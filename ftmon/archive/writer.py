@@ -320,7 +320,7 @@ class _Run:
         status = job.get("status")
         final = is_final(status)
         events = await self.events(change, job_id, old.get("events") or {})
-        checkpoints = await self.checkpoints(change, folder, old.get("checkpoints") or {})
+        checkpoints = await self.checkpoints(change, job_id, old.get("checkpoints") or {})
         permissions = await self.permissions(change, folder, old, checkpoints)
         files, files_ok = await self.job_files(job)
         job_path = self.store.put_addressed(change, folder, "job", encode(job))
@@ -401,12 +401,12 @@ class _Run:
 
     # -- checkpoints and their permissions ---------------------------------------------------
 
-    async def checkpoints(self, change: Change, folder: str, old: dict[str, Any]) -> dict[str, Any]:
+    async def checkpoints(self, change: Change, job_id: str, old: dict[str, Any]) -> dict[str, Any]:
         """Every checkpoint the API lists, and those archived before that it no longer lists
         (a checkpoint pruned since is kept, and named in ``gone``)."""
         listed = [
             item
-            async for page in raw.pages(self.client, "fine_tuning/" + folder + "/checkpoints")
+            async for page in raw.pages(self.client, raw.job_path(job_id) + "/checkpoints")
             for item in page
         ]
         ids = {item.get("id") for item in listed}
@@ -417,7 +417,7 @@ class _Run:
             kept = [c for c in before.get("data", []) if c.get("id") not in ids]
         union = sorted(listed + kept, key=_step, reverse=True)
         relpath = self.store.put_addressed(
-            change, folder, "checkpoints", encode({"object": "list", "data": union})
+            change, job_dir(job_id), "checkpoints", encode({"object": "list", "data": union})
         )
         self.store.replace(change, path, relpath)
         entry: dict[str, Any] = {"path": relpath, "count": len(union), "listed": len(listed)}

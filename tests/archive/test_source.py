@@ -9,11 +9,19 @@ from typing import Any
 import httpx
 import pytest
 from archkit import HookTransport, error_answer, make_client
+from support.spec import SpecObserver
 
 from ftmon.api import errors
 from ftmon.api.client import FineTuningClient
 from ftmon.api.pagination import iter_items
-from ftmon.archive.source import READ_ONLY, archive_client, describe
+from ftmon.archive.source import (
+    READ_ONLY,
+    ArchiveSource,
+    ArchiveTransport,
+    archive_client,
+    archive_settings,
+    describe,
+)
 from ftmon.archive.writer import archive
 from ftmon.config import Settings
 from ftmon.export import export_job
@@ -37,6 +45,7 @@ async def every_job(client: FineTuningClient, **filters: Any) -> list[dict[str, 
 
 @pytest.fixture
 async def both(
+    spec_observer: SpecObserver,
     sim_world: SimWorld,
     sim_clock: SimClock,
     sim_transport: httpx.AsyncBaseTransport,
@@ -52,13 +61,38 @@ async def both(
     directory = tmp_path / "archive"
     summary = await archive(live, directory)
     assert summary.error is None
-    return live, archive_client(Settings(), directory), directory
+    return live, observed_client(directory, spec_observer), directory
+
+
+class Observed(httpx.AsyncBaseTransport):
+    """The archive's transport, every answer also checked against the OpenAPI spec (as the
+    simulator's are): the archive answers in the API's shapes, errors too."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, observer: SpecObserver) -> None:
+        self.inner = inner
+        self.observer = observer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self.inner.handle_async_request(request)
+        body = await answer.aread()
+        route = "/v1/" + request.url.path.split("/v1/", 1)[1]
+        parsed = json.loads(body) if "json" in answer.headers.get("content-type", "") else None
+        self.observer(request.method, route, answer.status_code, parsed)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=body)
+
+
+def observed_client(directory: Path, observer: SpecObserver) -> FineTuningClient:
+    source = ArchiveSource(directory)
+    settings = archive_settings(Settings(), directory, source.manifest)
+    transport = Observed(ArchiveTransport(source, settings.base_url), observer)
+    return FineTuningClient(settings, transport=transport)
 
 
 async def test_job_lists_and_filters_are_the_live_ones(
-    both: tuple[FineTuningClient, FineTuningClient, Path], sim_world: SimWorld
+    both: tuple[FineTuningClient, FineTuningClient, Path], spec_observer: SpecObserver
 ) -> None:
     live, old, _ = both
+    checked = spec_observer.checked
     assert await every_job(old) == await every_job(live)
     assert len(await every_job(old)) == 15
     for filters in ({"without_metadata": True}, {"metadata": {"team": "search"}}):
@@ -66,6 +100,7 @@ async def test_job_lists_and_filters_are_the_live_ones(
     first = (await old.list_jobs(limit=3)).data[0]
     assert (await old.retrieve_job(first.id)) == (await live.retrieve_job(first.id))
     assert await old.retrieve_job_json(first.id) == await live.retrieve_job_json(first.id)
+    assert spec_observer.checked > checked + 20  # the archive's answers were checked too
 
 
 async def test_events_checkpoints_metrics_and_permissions_are_the_live_ones(
