@@ -23,7 +23,7 @@ from ftmon.alerts.delivery import DEFAULT_POLICY, DeliveryPolicy, Outbox
 from ftmon.alerts.detect import DEFAULT_THRESHOLDS, Detector, JobSource
 from ftmon.alerts.events import AlertEvent
 from ftmon.alerts.payloads import command_env, http_message
-from ftmon.alerts.send import post, run_command, url_secrets
+from ftmon.alerts.send import post, proxy_for, run_command, transport_for, url_secrets
 from ftmon.alerts.state import AlertState, alert_identity, default_state_path, digest
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint
 from ftmon.config import ALERT_EVENTS, AlertSpec, Settings
@@ -108,7 +108,9 @@ class Alerter:
             thresholds=thresholds,
         )
         self._identities = [alert_identity(alert) for alert in self.alerts]
+        #: A transport for every request (tests); else one per proxy (None: straight).
         self._transport = transport
+        self._transports: dict[str | None, httpx.AsyncBaseTransport] = {}
         self._pending: set[str] = set()
         self._outboxes = [
             Outbox(alert, self._send, self._settled, policy=policy, on_dropped=self._dropped)
@@ -201,11 +203,16 @@ class Alerter:
             env = command_env(event, self._secrets)
             await run_command(alert.command, env, timeout=timeout, secrets=self._secrets)
             return
-        if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport(retries=0)
+        assert alert.url is not None
+        transport = self._transport
+        if transport is None:
+            proxy = proxy_for(alert.url.reveal())
+            transport = self._transports.get(proxy)
+            if transport is None:
+                transport = self._transports[proxy] = transport_for(alert.url.reveal())
         message = http_message(alert, event, self._secrets)
         await post(
-            self._transport,
+            transport,
             alert,
             message.body,
             message.headers,
@@ -264,9 +271,12 @@ class Alerter:
             )
             left = sum(r if isinstance(r, int) else 0 for r in results)
         finally:
+            transports = list(self._transports.values())
             if self._transport is not None:
+                transports.append(self._transport)
+            for transport in transports:
                 try:
-                    await self._transport.aclose()
+                    await transport.aclose()
                 except Exception as exc:  # pragma: no cover - closing sockets
                     self._fail_quietly("closing connections", exc)
             self.state.save()

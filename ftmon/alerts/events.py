@@ -116,7 +116,8 @@ def words(event: AlertEvent) -> list[str]:
         name = one_line(checkpoint.fine_tuned_model_checkpoint or checkpoint.id)
         lines.append(f"Checkpoint at {step}: {name}")
     if event.detail:
-        lines.append(one_line(event.detail, width=500))
+        detail = one_line(event.detail, width=500)
+        lines.append(detail[:1].upper() + detail[1:])
     if normalise_status(job.status) and event.event not in END_EVENTS:
         lines.append(f"Status: {one_line(job.status)}")
     return lines

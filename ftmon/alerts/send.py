@@ -6,8 +6,11 @@ token or a key (each is blanked from whatever a server or the system said), and 
 a 5xx or a 429 (with its ``Retry-After``) may; a 4xx or a command that failed will not.
 
 HTTP goes straight through an ``httpx`` transport, not a client: no redirect is followed (a
-3xx is a failure), no proxy from the environment is used, and httpx's client log line, which
-names the whole URL, is never written. The answer's body is read up to :data:`ANSWER_CAP`.
+3xx is a failure) and httpx's client log line, which names the whole URL, is never written. A
+proxy is used as the environment asks (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, with
+``NO_PROXY``, read as the standard library reads them; never for this machine): a GPU box whose
+only way out is a proxy still reaches Slack. The answer's body is read up to
+:data:`ANSWER_CAP`.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import os
 import signal
 import sys
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 import httpx
 
 from ftmon.aio import wait_within
 from ftmon.api.retry import parse_retry_after
 from ftmon.config import AlertSpec
+from ftmon.hosts import is_loopback
 from ftmon.text import one_line, redact
 
 #: The most of an answer's body read (a webhook answers ``ok`` or a short error).
@@ -41,6 +46,36 @@ class SendFailed(Exception):
         self.retry = retry
         #: Seconds the server asked to wait (``Retry-After``), if it said.
         self.retry_after = retry_after
+
+
+def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``/``HTTP_PROXY``, else
+    ``ALL_PROXY``; the lower-case names first, as curl reads them), or None: none set, the host
+    in ``NO_PROXY``, or this machine."""
+    env = os.environ if environ is None else environ
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host or is_loopback(host):
+        return None
+
+    def named(name: str) -> str:
+        return (env.get(name.lower()) or env.get(name.upper()) or "").strip()
+
+    for entry in named("no_proxy").split(","):
+        entry = entry.strip().lower().lstrip(".")
+        if entry.startswith("[") and "]" in entry:  # [::1]:8080
+            entry = entry[1 : entry.index("]")]
+        elif entry.count(":") == 1:  # host:port
+            entry = entry.split(":", 1)[0]
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return None
+    return named(f"{parts.scheme}_proxy") or named("all_proxy") or None
+
+
+def transport_for(url: str, environ: Mapping[str, str] | None = None) -> httpx.AsyncHTTPTransport:
+    """A transport for ``url``: straight, or through the environment's proxy."""
+    proxy = proxy_for(url, environ)
+    return httpx.AsyncHTTPTransport(retries=0, proxy=proxy)
 
 
 def url_secrets(url: str) -> list[str]:
