@@ -32,7 +32,7 @@ MANIFEST_CAP = 256 * 1024 * 1024
 _SHA = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     size: int
     sha256: str

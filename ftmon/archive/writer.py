@@ -307,8 +307,12 @@ class _Run:
         self.summary.jobs_fetched += 1
         self.progress.jobs_done += 1
         if time.monotonic() - self.last_commit >= self.commit_every:
+            started = time.monotonic()
             self.store.commit()
             self.last_commit = time.monotonic()
+            # A manifest of 10,000 jobs takes a while to write: never more than a tenth of
+            # the run goes to it.
+            self.commit_every = max(self.commit_every, 10 * (self.last_commit - started))
         self.report()
 
     async def archive_job(self, job: dict[str, Any]) -> None:
