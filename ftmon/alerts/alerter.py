@@ -93,7 +93,7 @@ class Alerter:
         self.clock = clock
         #: Never repeated in anything sent, logged or kept: the keys given and every alert's
         #: URL and token.
-        hidden = set(filter(None, secrets))
+        hidden = {s for s in secrets if s and len(s) >= 8}
         for alert in self.alerts:
             if alert.url is not None:
                 hidden.update(url_secrets(alert.url.reveal()))
@@ -112,6 +112,8 @@ class Alerter:
         self._transport = transport
         self._transports: dict[str | None, httpx.AsyncBaseTransport] = {}
         self._pending: set[str] = set()
+        #: Sendings another ftmon made first (found in the shared file just before sending).
+        self._elsewhere: set[str] = set()
         self._outboxes = [
             Outbox(alert, self._send, self._settled, policy=policy, on_dropped=self._dropped)
             for alert in self.alerts
@@ -197,6 +199,10 @@ class Alerter:
     # -- out -----------------------------------------------------------------------------------
 
     async def _send(self, sending: Sending) -> None:
+        self.state.refresh()
+        if self.state.has(sending.name):  # another ftmon on this machine sent it meanwhile
+            self._elsewhere.add(sending.name)
+            return
         alert, event = sending.alert, sending.event
         timeout = self.policy.timeout
         if alert.kind == "command":
@@ -224,6 +230,9 @@ class Alerter:
         self._pending.discard(sending.name)
         if ok is None:  # ftmon is ending: not remembered, so a restart tries again
             log.info("alert %s: %s", sending.alert.describe(), reason)
+            return
+        if sending.name in self._elsewhere:
+            self._elsewhere.discard(sending.name)
             return
         self.state.record(sending.name, ok=ok, at=self.clock())
         self.state.save()

@@ -72,6 +72,8 @@ class AlertState:
         self.notice: str | None = None
         self._dirty = False
         self._write_failed = False
+        #: The file's size and time when last read or written: unchanged, it is not read again.
+        self._seen: object = None
         if path is not None:
             self._load(path)
 
@@ -79,31 +81,42 @@ class AlertState:
 
     def _load(self, path: Path) -> None:
         try:
-            raw = read_bytes_capped(path, MAX_STATE_BYTES)
-        except FileNotFoundError:
+            read = _read(path)
+        except _Unreadable as exc:
+            self._start_afresh(str(exc))
             return
-        except OSError as exc:
-            self._start_afresh(f"cannot read it ({exc.strerror or type(exc).__name__})")
+        if read is not None:
+            self.sent, self.watching, self._seen = read
+
+    def refresh(self) -> None:
+        """Take in what another ftmon on this machine recorded since (a TUI and a ``watch``,
+        or ``ftmon serve``'s sessions, share the file): what it sent is not sent again."""
+        if self.path is None:
             return
         try:
-            data = json.loads(raw.decode("utf-8"))
-            if not isinstance(data, dict) or data.get("version") != VERSION:
-                raise ValueError("not an ftmon alerts file")
-            sent, watching = data.get("sent", {}), data.get("watching", {})
-            if not isinstance(sent, dict) or not isinstance(watching, dict):
-                raise ValueError("not an ftmon alerts file")
-            self.sent = {
-                str(k): {"at": float(v["at"]), "ok": bool(v.get("ok", True))}
-                for k, v in sent.items()
-                if isinstance(v, dict) and isinstance(v.get("at"), int | float)
-            }
-            self.watching = {
-                str(k): _watch_entry(v) for k, v in watching.items() if isinstance(v, dict)
-            }
-        except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
-            reason = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
-            self.sent, self.watching = {}, {}
-            self._start_afresh(reason)
+            if _stamp(self.path) == self._seen:
+                return
+            read = _read(self.path)
+        except (_Unreadable, OSError):
+            return
+        if read is not None:
+            self._merge(*read)
+
+    def _merge(
+        self, sent: dict[str, dict[str, Any]], watching: dict[str, dict[str, Any]], seen: object
+    ) -> None:
+        for name, entry in sent.items():
+            if name not in self.sent:
+                self.sent[name] = entry
+        for job_id, theirs in watching.items():
+            ours = self.watching.get(job_id)
+            if ours is None:
+                self.watching[job_id] = theirs
+            else:
+                ours["since"] = min(ours["since"], theirs["since"])
+                ours["ended"] = ours["ended"] if ours["ended"] is not None else theirs["ended"]
+                ours["best"] = ours["best"] or theirs["best"]
+        self._seen = seen
 
     def _start_afresh(self, reason: str) -> None:
         self.notice = (
@@ -163,10 +176,12 @@ class AlertState:
         """Write the file if anything changed; a failure is said once and never raised."""
         if not self._dirty or self.path is None:
             return
+        self.refresh()  # another ftmon's records are kept, not written over
         data = {"version": VERSION, "sent": self.sent, "watching": self.watching}
         try:
             directory = prepare_directory(self.path.parent)
             write_text_atomic(directory, self.path.name, json.dumps(data, separators=(",", ":")))
+            self._seen = _stamp(self.path)
         except OSError as exc:
             if not self._write_failed:
                 self._write_failed = True
@@ -178,6 +193,47 @@ class AlertState:
                 log.warning("%s", self.notice)
             return
         self._dirty = False
+
+
+class _Unreadable(Exception):
+    """The file is there but cannot be used; the text says why."""
+
+
+def _stamp(path: Path) -> object:
+    info = path.stat()
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _read(
+    path: Path,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], object] | None:
+    """(sent, watching, stamp) from the file; None when there is none; :class:`_Unreadable`."""
+    try:
+        stamp = _stamp(path)
+        raw = read_bytes_capped(path, MAX_STATE_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _Unreadable(f"cannot read it ({exc.strerror or type(exc).__name__})") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            raise ValueError("not an ftmon alerts file")
+        sent, watching = data.get("sent", {}), data.get("watching", {})
+        if not isinstance(sent, dict) or not isinstance(watching, dict):
+            raise ValueError("not an ftmon alerts file")
+        return (
+            {
+                str(k): {"at": float(v["at"]), "ok": bool(v.get("ok", True))}
+                for k, v in sent.items()
+                if isinstance(v, dict) and isinstance(v.get("at"), int | float)
+            },
+            {str(k): _watch_entry(v) for k, v in watching.items() if isinstance(v, dict)},
+            stamp,
+        )
+    except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
+        reason = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise _Unreadable(reason) from None
 
 
 def _watch_entry(value: dict[str, Any]) -> dict[str, Any]:

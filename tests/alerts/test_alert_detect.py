@@ -243,3 +243,32 @@ def test_jobs_long_over_are_let_go(tmp_path: Path) -> None:
     source.now = T0 + 61 * 86400
     watch.scan([], source)
     assert watch.state.watching == {}
+
+
+async def test_two_ftmons_on_one_machine_share_the_record(tmp_path: Path, sink: Sink) -> None:
+    """A TUI and a ``watch`` (or ``ftmon serve``'s sessions) started together: what one sent,
+    the other does not send again, and neither writes over the other's records."""
+    path = tmp_path / "alerts.json"
+    alerts = [alert("webhook", sink.url(), on=ALL)]
+    tui = Alerter(alerts, state_path=path, policy=FAST)
+    watch = Alerter(alerts, state_path=path, policy=FAST)
+    tui.notify(job("ftjob-a", status="succeeded"), "succeeded")
+    await settled(tui, 1)
+    watch.notify(job("ftjob-a", status="succeeded"), "succeeded")  # found in the file: skipped
+    watch.notify(job("ftjob-b", status="failed"), "failed")
+    await settled(watch, 1)
+    tui.notify(job("ftjob-c", status="failed"), "failed")
+    await settled(tui, 2)
+    await tui.aclose()
+    await watch.aclose()
+    assert sorted(json.loads(r.body)["job"]["id"] for r in sink.requests) == [
+        "ftjob-a",
+        "ftjob-b",
+        "ftjob-c",
+    ]
+    assert watch.sent == 1 and tui.sent == 2
+    later = Alerter(alerts, state_path=path, policy=FAST)
+    for job_id, event in (("ftjob-a", "succeeded"), ("ftjob-b", "failed"), ("ftjob-c", "failed")):
+        later.notify(job(job_id, status=event), event)
+    assert later.status().waiting == 0
+    await later.aclose()
