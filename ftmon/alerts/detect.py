@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from ftmon.alerts.events import END_EVENTS, AlertEvent
-from ftmon.alerts.state import AlertState
+from ftmon.alerts.state import MAX_WATCHING, AlertState
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, normalise_status
 from ftmon.monitor.changes import (
     Change,
@@ -40,6 +40,9 @@ from ftmon.present.keep import keep_advice
 
 #: A checkpoint made this long before its job was first seen still counts as news (seconds).
 SLACK = 60.0
+#: The least time between two stall checks of one job (seconds): a front end may call
+#: ``observe`` many times a poll, and a stall is minutes long.
+STALL_EVERY = 10.0
 #: The doctor's thresholds when none are given.
 DEFAULT_THRESHOLDS = Thresholds()
 
@@ -71,6 +74,8 @@ class Detector:
         self.state = state
         self.wanted = frozenset(wanted)
         self.thresholds = thresholds
+        #: When each job was last checked for a stall.
+        self._stall_checked: dict[str, float] = {}
 
     def scan(self, changes: Sequence[Change], source: JobSource) -> list[AlertEvent]:
         now = source.clock()
@@ -122,7 +127,7 @@ class Detector:
                 self.state.update(job.id, ended=now)
             if status in END_EVENTS and status in self.wanted:
                 found.append(AlertEvent(status, job))
-        elif status == "running" and "stalled" in self.wanted:
+        elif status == "running" and "stalled" in self.wanted and self._stall_due(job.id, now):
             diagnosis = diagnose(job, source.events(job.id), now, thresholds=self.thresholds)
             if diagnosis.stalled:
                 found.append(
@@ -134,6 +139,15 @@ class Detector:
                     )
                 )
         return found
+
+    def _stall_due(self, job_id: str, now: float) -> bool:
+        last = self._stall_checked.get(job_id)
+        if last is not None and 0 <= now - last < STALL_EVERY:
+            return False
+        self._stall_checked[job_id] = now
+        if len(self._stall_checked) > 4 * MAX_WATCHING:
+            self._stall_checked.clear()
+        return True
 
     def _checkpoints(
         self, job: FineTuningJob, entry: dict[str, Any], source: JobSource

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, normalise_status
-from ftmon.text import clean, one_line, redact
+from ftmon.text import clean, redact
 
 #: The longest string of a job's fields in a payload; a real one is far shorter.
 FIELD_LIMIT = 2_000
@@ -44,12 +44,36 @@ class AlertEvent:
         return self.job.id
 
 
+def safe(
+    value: Any,
+    secrets: Iterable[str] = (),
+    *,
+    width: int | None = None,
+    multiline: bool = False,
+) -> str:
+    """``value`` cleaned (:func:`clean`), every one of ``secrets`` blanked, then cut to ``width``
+    with an ellipsis: blanked before the cut, so that no cut leaves the start of a secret, and
+    again after the cleaning, which may join one split by control characters. On one line
+    (``multiline`` False) runs of whitespace fold to one space."""
+    secrets = tuple(secrets)
+    text = "" if value is None else str(value)
+    bound = (width or FIELD_LIMIT) + 4096  # past any secret's length: the cut below decides
+    text = redact(
+        clean(redact(text[: bound * 2], secrets), multiline=multiline, limit=None), secrets
+    )
+    if not multiline:
+        text = " ".join(text.split())
+    if width is not None and len(text) > width:
+        text = text[: max(0, width - 1)] + "…"
+    return text
+
+
 def scrub(value: Any, secrets: Iterable[str] = (), *, depth: int = _DEPTH) -> Any:
-    """JSON data with every string cleaned (:func:`clean`) and ``secrets`` blanked, bounded in
-    depth and width: what the API sent, safe to post."""
+    """JSON data with every string cleaned and ``secrets`` blanked (:func:`safe`), bounded in
+    length, depth and width: what the API sent, safe to post."""
     secrets = tuple(secrets)
     if isinstance(value, str):
-        return redact(clean(value, multiline=True, limit=FIELD_LIMIT), secrets)
+        return safe(value, secrets, width=FIELD_LIMIT, multiline=True)
     if value is None or isinstance(value, bool | int | float):
         return value
     if depth <= 0:
@@ -80,15 +104,15 @@ def checkpoint_fields(
     return result
 
 
-def _model_words(job: FineTuningJob) -> str:
-    model = one_line(job.model) or "a model"
+def _model_words(job: FineTuningJob, secrets: tuple[str, ...]) -> str:
+    model = safe(job.model, secrets, width=200) or "a model"
     suffix = job.display_suffix
-    return f"{model} ({one_line(suffix)})" if suffix else model
+    return f"{model} ({safe(suffix, secrets, width=200)})" if suffix else model
 
 
-def title(event: AlertEvent) -> str:
+def title(event: AlertEvent, secrets: Iterable[str] = ()) -> str:
     """One short line: ``ftjob-abc succeeded``, ``ftjob-abc: new checkpoint``."""
-    job_id = one_line(event.job_id, width=64)
+    job_id = safe(event.job_id, secrets, width=64)
     return {
         "succeeded": f"{job_id} succeeded",
         "failed": f"{job_id} failed",
@@ -96,33 +120,35 @@ def title(event: AlertEvent) -> str:
         "stalled": f"{job_id} stalled",
         "checkpoint": f"{job_id}: new checkpoint",
         "best_checkpoint": f"{job_id}: better checkpoint",
-    }.get(event.event, f"{job_id}: {one_line(event.event)}")
+    }.get(event.event, f"{job_id}: {safe(event.event, secrets, width=64)}")
 
 
-def words(event: AlertEvent) -> list[str]:
-    """The lines after the title: what happened, in words, cleaned."""
+def words(event: AlertEvent, secrets: Iterable[str] = ()) -> list[str]:
+    """The lines after the title: what happened, in words, cleaned, secrets blanked."""
+    secrets = tuple(secrets)
     job = event.job
-    lines = [f"Fine-tuning {_model_words(job)}"]
+    lines = [f"Fine-tuning {_model_words(job, secrets)}"]
     if event.event == "succeeded" and job.fine_tuned_model:
-        lines.append(f"Model: {one_line(job.fine_tuned_model)}")
+        lines.append(f"Model: {safe(job.fine_tuned_model, secrets, width=300)}")
     if event.event == "failed" and job.error is not None and job.error.is_error:
-        code = f" ({one_line(job.error.code)})" if job.error.code else ""
-        lines.append(f"Error: {one_line(job.error.message, width=500)}{code}")
+        code = f" ({safe(job.error.code, secrets, width=100)})" if job.error.code else ""
+        lines.append(f"Error: {safe(job.error.message, secrets, width=500)}{code}")
     checkpoint = event.checkpoint
     if checkpoint is not None:
         step = (
             f"step {checkpoint.step_number:,}" if checkpoint.step_number is not None else "a step"
         )
-        name = one_line(checkpoint.fine_tuned_model_checkpoint or checkpoint.id)
+        name = safe(checkpoint.fine_tuned_model_checkpoint or checkpoint.id, secrets, width=300)
         lines.append(f"Checkpoint at {step}: {name}")
     if event.detail:
-        detail = one_line(event.detail, width=500)
+        detail = safe(event.detail, secrets, width=500)
         lines.append(detail[:1].upper() + detail[1:])
     if normalise_status(job.status) and event.event not in END_EVENTS:
-        lines.append(f"Status: {one_line(job.status)}")
+        lines.append(f"Status: {safe(job.status, secrets, width=64)}")
     return lines
 
 
 def message(event: AlertEvent, secrets: Iterable[str] = ()) -> str:
     """The alert's text: its title, then its lines; every secret blanked."""
-    return redact("\n".join([title(event), *words(event)]), tuple(secrets))
+    secrets = tuple(secrets)
+    return "\n".join([title(event, secrets), *words(event, secrets)])

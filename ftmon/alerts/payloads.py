@@ -23,9 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ftmon import __version__
-from ftmon.alerts.events import AlertEvent, checkpoint_fields, job_fields, message, title
+from ftmon.alerts.events import AlertEvent, checkpoint_fields, job_fields, message, safe, title
 from ftmon.config import AlertSpec
-from ftmon.text import one_line, redact
 
 DISCORD_LIMIT = 2_000
 NTFY_LIMIT = 4_000  # bytes, under ntfy's 4,096
@@ -88,9 +87,9 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _header(text: str) -> str:
+def _header(text: str, secrets: tuple[str, ...]) -> str:
     """A header value: one line; an RFC 2047 encoded word when it is not ASCII."""
-    text = one_line(text, width=200)
+    text = safe(text, secrets, width=200)
     if text.isascii():
         return text
     return "=?UTF-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
@@ -114,7 +113,7 @@ def http_message(alert: AlertSpec, event: AlertEvent, secrets: Iterable[str] = (
         return _json({"content": content, "allowed_mentions": {"parse": []}})
     if alert.kind == "ntfy":
         headers = {
-            "Title": _header(redact(f"ftmon: {title(event)}", secrets)),
+            "Title": _header(f"ftmon: {title(event, secrets)}", secrets),
             "Tags": _NTFY_TAGS.get(event.event, "bell"),
             "Content-Type": "text/plain; charset=utf-8",
             "User-Agent": f"ftmon/{__version__}",
@@ -133,7 +132,7 @@ def http_message(alert: AlertSpec, event: AlertEvent, secrets: Iterable[str] = (
     if event.checkpoint is not None:
         data["checkpoint"] = checkpoint_fields(event.checkpoint, secrets)
     if event.detail:
-        data["detail"] = redact(one_line(event.detail, width=500), secrets)
+        data["detail"] = safe(event.detail, secrets, width=500)
     return _json(data)
 
 
@@ -162,7 +161,7 @@ def command_env(
         "FTMON_TRAINED_TOKENS": job.trained_tokens,
         "FTMON_ERROR_CODE": job.error.code if job.error else None,
         "FTMON_ERROR": job.error.message if job.error else None,
-        "FTMON_TITLE": title(event),
+        "FTMON_TITLE": title(event, secrets),
         "FTMON_TEXT": message(event, secrets),
         "FTMON_DETAIL": event.detail,
     }
@@ -174,6 +173,8 @@ def command_env(
     for name, value in fields.items():
         if value is None or value == "":
             continue
-        text = one_line(value, width=ENV_VALUE_LIMIT) if name != "FTMON_TEXT" else str(value)
-        env[name] = redact(text, secrets).replace("\0", "")
+        if name == "FTMON_TEXT":
+            env[name] = str(value).replace("\0", "")  # made of safe lines already
+        else:
+            env[name] = safe(value, secrets, width=ENV_VALUE_LIMIT)
     return env

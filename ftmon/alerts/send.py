@@ -26,10 +26,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from ftmon.aio import wait_within
+from ftmon.alerts.events import safe
 from ftmon.api.retry import parse_retry_after
 from ftmon.config import AlertSpec
 from ftmon.hosts import is_loopback
-from ftmon.text import one_line, redact
+from ftmon.text import one_line
 
 #: The most of an answer's body read (a webhook answers ``ok`` or a short error).
 ANSWER_CAP = 16 * 1024
@@ -124,14 +125,14 @@ async def post(
     )
     try:
         status, answer, retry_after = await wait_within(_exchange(transport, request), timeout)
-    except (TimeoutError, httpx.TimeoutException):
+    except (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException):  # 3.10: two classes
         raise SendFailed(f"no answer within {timeout:g}s", retry=True) from None
     except httpx.TransportError as exc:
-        said = redact(one_line(str(exc), width=200), hidden) or type(exc).__name__
+        said = safe(str(exc), hidden, width=200) or type(exc).__name__
         raise SendFailed(f"cannot connect: {said}", retry=True) from None
     if 200 <= status < 300:
         return status
-    said = redact(one_line(answer.decode("utf-8", "replace"), width=120), hidden)
+    said = safe(answer.decode("utf-8", "replace"), hidden, width=120)
     reason = f"HTTP {status}" + (f": {said}" if said else "")
     if 300 <= status < 400:
         raise SendFailed(f"HTTP {status}: a redirect, not followed (check the URL)")
@@ -183,7 +184,7 @@ async def run_command(
         ) from None
     try:
         stderr = await wait_within(_finish(process), timeout)
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):
         _kill(process)
         with contextlib.suppress(Exception):
             await wait_within(process.wait(), 2.0)
@@ -192,7 +193,7 @@ async def run_command(
         _kill(process)
         raise
     if process.returncode != 0:
-        said = redact(one_line(stderr.decode("utf-8", "replace"), width=200), hidden)
+        said = safe(stderr.decode("utf-8", "replace"), hidden, width=200)
         raise SendFailed(
             f"{one_line(name, width=80)} exited with {process.returncode}"
             + (f": {said}" if said else "")

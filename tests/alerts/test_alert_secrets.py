@@ -87,3 +87,20 @@ async def test_no_secret_anywhere(
         body = request.body.decode("utf-8")
         assert API_KEY not in body and ADMIN_KEY not in body and HOOK_TOKEN not in body
     assert any("key ****" in r.body.decode() for r in sink.requests)
+
+
+async def test_a_cut_never_leaves_the_start_of_a_secret(tmp_path: Path, sink: Sink) -> None:
+    hook = sink.url(f"/services/{HOOK_TOKEN}")
+    padding = "x" * 80  # the reason keeps 120 characters: the cut falls inside the token
+    sink.script.append(Answer(404, body=f"{padding} {hook}".encode()))
+    sender = Alerter([alert("slack", hook)], state_path=tmp_path / "a.json", policy=FAST)
+    long_suffix = "s" * 190 + HOOK_TOKEN  # a field cut at 200 in the title's model words
+    sender.notify(job(status="failed", suffix=long_suffix), "failed")
+    await settled(sender, 1)
+    await sender.aclose()
+    assert sender.last_error is not None and "HTTP 404" in sender.last_error
+    assert (
+        "T0FAKE" not in sender.last_error and "127.0.0.1:" not in sender.last_error.split(")")[-1]
+    )
+    (got,) = sink.requests
+    assert b"T0FA" not in got.body
