@@ -34,8 +34,8 @@ NO_CHECKPOINT_SHARING = (
 #: What deleting a job does, said in the dialog and at ``ftmon delete``'s prompt.
 DELETE_CONSEQUENCE = (
     "Azure OpenAI deletes the job's record: the job, its events and its checkpoints can no "
-    "longer be read, here or anywhere; this cannot be undone. The fine-tuned model is not "
-    "deleted (models and deployments are deleted on their own), nor are the training files."
+    "longer be read from the API; this cannot be undone. The fine-tuned model is not deleted "
+    "(models and their deployments are deleted on their own), nor are the training files."
 )
 
 

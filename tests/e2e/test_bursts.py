@@ -31,7 +31,7 @@ ESC = "\x1b"
 RIGHT = "\x1b[C"
 TAB = "\t"
 #: Every key the main screen binds to a single character (the keymap's defaults).
-MAIN_KEYS = "qczPyr ?nNemC1234jkgGhl"
+MAIN_KEYS = "qczPDyr ?nNemC1234jkgGhl"
 
 
 def _changes(sim: SimProcess) -> dict[str, int]:
@@ -43,6 +43,11 @@ def _changes(sim: SimProcess) -> dict[str, int]:
 def _running_job(sim: SimProcess) -> dict[str, Any]:
     jobs = sim.api("fine_tuning/jobs", limit=100)["data"]
     return next(job for job in jobs if job["status"] == "running")
+
+
+def _finished_job(sim: SimProcess) -> dict[str, Any]:
+    jobs = sim.api("fine_tuning/jobs", limit=100)["data"]
+    return next(job for job in jobs if job["status"] == "succeeded")
 
 
 def _paused_job(sim: SimProcess) -> dict[str, Any]:
@@ -250,6 +255,35 @@ def test_at_80x24_enter_after_a_tab_key_stays_with_the_job_list(
         t.wait_quiet(0.5)
         assert not re.search(r"│\s*type\s+metrics", t.text()), "enter opened an event"
         assert not t.exited()
+
+
+def test_azure_delete_dialog_takes_no_key_of_the_burst_that_opened_it(
+    sim: SimProcess, ftmon_script: str, workdir: Path
+) -> None:
+    """Azure OpenAI (--azure): D on a finished job opens the delete dialog; y, enter and
+    right-enter typed with it never answer it, P with it says only that Azure shares no
+    checkpoints, and esc leaves the job where it was. Nothing is sent."""
+    job = _finished_job(sim)
+    env = tui_env(None, OPENAI_API_KEY=API_KEY, AZURE_OPENAI_API_KEY=API_KEY)
+    before = _changes(sim)
+    cols, rows = SIZE
+    argv = [ftmon_script, "--azure", "--base-url", sim.base_url, "--job", job["id"]]
+    with PtyProcess(argv, cols=cols, rows=rows, env=env, cwd=workdir) as t:
+        t.wait_for(re.compile(r"│ id\s+" + re.escape(job["id"][:16])), timeout=30)
+        t.wait_quiet(0.3)
+        t.send("D" + "y" + ENTER + RIGHT + ENTER)
+        t.wait_for("Keep the job", timeout=10)
+        t.wait_quiet(0.3)
+        assert "Keep the job" in t.text(), "the dialog was answered by keys typed before it showed"
+        t.send(ESC)
+        t.wait_gone("Keep the job")
+        t.send("P" + "a" + "proj_burst")
+        t.wait_for("no checkpoint sharing", timeout=10)
+        t.wait_quiet(0.3)
+        assert "Shared with" not in t.text()
+        assert not t.exited()
+    assert _changes(sim) == before, "a burst sent a change to the API"
+    assert list(workdir.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -148,13 +148,18 @@ def hostile_checkpoint(name: str, hazard: str) -> Payload:
     return Payload(f"checkpoint.screen={name}", "checkpoint", [item], about="a hostile name")
 
 
+def _provider(args: argparse.Namespace) -> dict[str, str]:
+    """``--azure``: the settings say Azure OpenAI (its rules, keys and dialogs), not the API."""
+    return {"provider": "azure", "auth_header": "api-key"} if args.azure else {}
+
+
 def hostile_app(args: argparse.Namespace) -> ProbeApp:
     from hostile_api import HostileApi
 
     payloads = hostile_payloads(checkpoints=args.checkpoints)
     api = HostileApi(payloads)
     client = FineTuningClient(
-        settings_for("http://hostile.test/v1", max_retries=0),
+        settings_for("http://hostile.test/v1", max_retries=0, **_provider(args)),
         transport=api.transport(),
         retry=RetryPolicy(max_attempts=1),
     )
@@ -190,6 +195,9 @@ def main() -> int:
     parser.add_argument("--no-hangup-handler", action="store_true")
     parser.add_argument(
         "--checkpoints", action="store_true", help="hostile mode: add hostile checkpoint names"
+    )
+    parser.add_argument(
+        "--azure", action="store_true", help="hostile mode: as Azure OpenAI (delete, no perms)"
     )
     args = parser.parse_args()
     app = sim_app(args) if args.mode == "sim" else hostile_app(args)

@@ -194,6 +194,46 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
         assert b"\x1b" + smuggled not in raw
 
 
+def test_azure_delete_dialog_and_refusals_show_hostile_data_only_as_text() -> None:
+    """As Azure OpenAI: the delete dialog of a finished job whose suffix carries a hazard (it
+    quotes the suffix, the id and the model), the refusal of a delete for a job whose status
+    carries one (the status line quotes it), and P's "no checkpoint sharing": only ftmon's own
+    sequences reach the pty, and nothing is deleted."""
+    from hostile_api import HostileApi
+    from probe import hostile_payloads
+
+    api = HostileApi(hostile_payloads())
+    suffixed = [api.carrier_of[f"job.suffix-hazard={name}"] for name in SCREEN_HAZARDS]
+    all_strings = [api.carrier_of[f"job.all-strings={name}"] for name in SCREEN_HAZARDS]
+    with probe("hostile", "--azure", cols=160, rows=48) as term:
+        term.wait_for("jobs ", timeout=30)
+        term.wait_for(lambda text: "loading jobs" not in text, timeout=30)
+        os.kill(term.pid, signal.SIGUSR1)  # every suffix-hazard job succeeds
+        term.wait_quiet(0.5, timeout=30)
+        for job_id in suffixed:
+            show_only(term, job_id)
+            visit(term, "D", "Keep the job")
+            term.press("escape")  # clears the filter
+            term.wait_gone("filter: ", timeout=10)
+        for job_id in all_strings:
+            show_only(term, job_id)
+            term.press("D")
+            term.wait_for("cannot delete", timeout=10)
+            term.press("P")
+            term.wait_for("no checkpoint sharing", timeout=10)
+            term.press("escape")
+            term.wait_gone("filter: ", timeout=10)
+        assert not term.exited(), "the app died on hostile data"
+        term.press("q")
+        assert term.wait_exit(10) == 0
+        raw = term.raw_output()
+    verdict = judge(raw)
+    # The finished jobs announce themselves (a bell and a notification each).
+    assert verdict.problems(max_bells=len(verdict.notifications) // 2) == []
+    for smuggled in (b"]0;pwned-title", b"]2;pwned-title", b"]52;c;cm0g"):
+        assert b"\x1b" + smuggled not in raw
+
+
 # -- secrets in crash reports and logs -------------------------------------------------------
 
 

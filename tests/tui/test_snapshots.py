@@ -6,9 +6,11 @@ The world's clock is frozen and local time is UTC (conftest), so every run draws
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from support.app import demo_client
 from tuikit import build_app, new_world, settle
 
 from ftmon.sim import SimWorld
@@ -74,6 +76,16 @@ def test_running_job_events(snap_compare: Any, size: tuple[int, int]) -> None:
 def test_cancel_dialog(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("catalog-long")
     assert snap_compare(app, terminal_size=size, press=["c"], run_before=settled)
+
+
+def test_delete_dialog_80x24(snap_compare: Any) -> None:
+    """Azure OpenAI's delete of a finished job: the job, its state, what goes, the model that
+    stays, "Keep the job" in focus."""
+    world = new_world()
+    client = demo_client(world)
+    client.settings = replace(client.settings, provider="azure", auth_header="api-key")
+    app = build_app(world, client=client, job_id=world.highlights["job:support-bot"])
+    assert snap_compare(app, terminal_size=(80, 24), press=["D"], run_before=settled)
 
 
 @pytest.mark.parametrize("size", SIZES)
