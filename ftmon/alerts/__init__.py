@@ -22,21 +22,23 @@ raises (``notify`` only for an unknown event name)::
 
     alerter = Alerter.from_settings(settings)        # state in the platform state dir;
                                                      # state_path=... to choose the file
-    unsubscribe = monitor.subscribe(lambda changes: alerter.observe(changes, monitor))
+    alerter.attach(monitor)                          # on the loop: listens to the engine's
+                                                     # changes, checks stalls every 30 s
     ...
-    alerter.observe([], monitor)                     # on each poll or a timer (~every 30 s):
-                                                     # a stall is time passing, not a change
     alerter.notify(job, "failed")                    # or say an event yourself (``watch``);
     alerter.notify(job, "checkpoint", checkpoint)    # sent once per alert, job, event, key
     alerter.status().line()                          # "alerts: 3 sent, 1 failed (last: ...)"
     alerter.status().notices                         # a state file that was unreadable, once
     await alerter.aclose()                           # at exit: flush within 3 s, save state
 
-``observe`` must be called on the event loop's thread (it starts the senders' tasks there);
-called before a loop runs, sendings wait for the first call inside one. ``Alerter.enabled`` is
-False when no alert is configured: every call is then a no-op. Stall thresholds come from
-``from_settings(..., thresholds=Thresholds(...))`` (``monitor/doctor.py``), retries and timeouts
-from ``policy=DeliveryPolicy(...)``.
+Without ``attach``, the same by hand: ``monitor.subscribe(lambda c: alerter.observe(c,
+monitor))`` and ``alerter.observe([], monitor)`` on a timer. Calls belong on the event loop's
+thread (the senders' tasks start there); sendings queued before a loop runs wait for the
+first call inside one. ``Alerter.enabled`` is False when no alert is configured: every call is
+then a no-op, and no state file is made. Stall thresholds come from ``from_settings(...,
+thresholds=Thresholds(...))`` (``monitor/doctor.py``), retries and timeouts from
+``policy=DeliveryPolicy(...)``. With ``--demo`` (simulated jobs) a front end should not send
+the user's alerts: build no alerter, or ``Alerter([], ...)``.
 """
 
 from ftmon.alerts.alerter import Alerter, AlertStatus

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from ftmon.alerts.delivery import DEFAULT_POLICY, DeliveryPolicy, Outbox
-from ftmon.alerts.detect import DEFAULT_THRESHOLDS, Detector, JobSource
+from ftmon.alerts.detect import DEFAULT_THRESHOLDS, Detector, JobSource, Publisher
 from ftmon.alerts.events import AlertEvent
 from ftmon.alerts.payloads import command_env, http_message
 from ftmon.alerts.send import post, proxy_for, run_command, transport_for, url_secrets
@@ -123,6 +123,8 @@ class Alerter:
         #: The latest sending given up: its alert (masked) and why.
         self.last_error: str | None = None
         self._closed = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(
@@ -161,6 +163,33 @@ class Alerter:
         except Exception as exc:  # an alert must never take a front end down
             self._fail_quietly("reading the engine's changes", exc)
         self.state.save()
+
+    def attach(self, monitor: Publisher, *, check_every: float = 30.0) -> None:
+        """Listen to ``monitor``'s changes, and check for stalls every ``check_every`` seconds
+        while a watched job runs (a stall is time passing, not a change). Call it on the event
+        loop; :meth:`aclose` lets go of both."""
+        if not self.alerts or self._closed:
+            return
+        self._detach()
+        self._unsubscribe = monitor.subscribe(lambda changes: self.observe(changes, monitor))
+        if "stalled" in self.detector.wanted:
+            self._ticker = asyncio.get_running_loop().create_task(
+                self._tick(monitor, check_every), name="ftmon-alert stall checks"
+            )
+
+    async def _tick(self, monitor: Publisher, every: float) -> None:
+        while True:
+            await asyncio.sleep(max(0.01, every))
+            if self.detector.running_jobs():
+                self.observe([], monitor)
+
+    def _detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
 
     def notify(
         self,
@@ -273,6 +302,7 @@ class Alerter:
         if self._closed:
             return 0
         self._closed = True
+        self._detach()
         left = 0
         try:
             results = await asyncio.gather(

@@ -61,6 +61,12 @@ class JobSource(Protocol):
     def series(self, job_id: str) -> MetricSeries: ...
 
 
+class Publisher(JobSource, Protocol):
+    """A job source that publishes its changes (``Monitor.subscribe``)."""
+
+    def subscribe(self, listener: Callable[[list[Change]], None]) -> Callable[[], None]: ...
+
+
 class Detector:
     """Turns changes into :class:`AlertEvent` s; ``wanted``: the events any alert is sent for."""
 
@@ -76,6 +82,10 @@ class Detector:
         self.thresholds = thresholds
         #: When each job was last checked for a stall.
         self._stall_checked: dict[str, float] = {}
+
+    def running_jobs(self) -> bool:
+        """Whether any watched job is still running (nothing to check for a stall if not)."""
+        return any(entry["ended"] is None for entry in self.state.watching.values())
 
     def scan(self, changes: Sequence[Change], source: JobSource) -> list[AlertEvent]:
         now = source.clock()

@@ -272,3 +272,38 @@ async def test_two_ftmons_on_one_machine_share_the_record(tmp_path: Path, sink: 
         later.notify(job(job_id, status=event), event)
     assert later.status().waiting == 0
     await later.aclose()
+
+
+class Publishing(Source):
+    def __init__(self, now: float = T0) -> None:
+        super().__init__(now)
+        self.listeners: list = []
+
+    def subscribe(self, listener):
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
+
+
+async def test_attach_listens_and_checks_stalls_on_a_timer_until_closed(
+    tmp_path: Path, sink: Sink
+) -> None:
+    source = Publishing()
+    running = job(status="running")
+    source.jobs[running.id] = running
+    source.event_lists[running.id] = metrics_events(T0 - 100, 10, 10.0)
+    sender = Alerter(
+        [alert("webhook", sink.url(), on=["stalled", "succeeded"])],
+        state_path=tmp_path / "alerts.json",
+        policy=FAST,
+        thresholds=Thresholds(stall_min_seconds=60),
+    )
+    sender.attach(source, check_every=0.05)
+    (listener,) = source.listeners
+    listener([JobsChanged((running,))])  # the engine publishing
+    source.now = T0 + 600  # ten minutes with no new step, and no change published
+    (got,) = await sink.wait_for(1)
+    assert json.loads(got.body)["event"] == "stalled"
+    await sender.aclose()
+    assert source.listeners == []  # let go
+    listener([JobsChanged((job(status="succeeded"),))])  # after close: nothing
+    assert len(sink.requests) == 1

@@ -46,7 +46,7 @@ async def test_a_watched_job_ends_once_and_history_stays_quiet(
     hook = alert("webhook", sink.url("/ft"), on=["succeeded", "failed", "cancelled", "checkpoint"])
     state = tmp_path / "alerts.json"
     alerter = Alerter([hook], state_path=state, policy=FAST)
-    monitor.subscribe(lambda changes: alerter.observe(changes, monitor))
+    alerter.attach(monitor)
     monitor.select(running)
     await monitor.poll_once()
     for _ in range(40):
@@ -70,7 +70,7 @@ async def test_a_watched_job_ends_once_and_history_stays_quiet(
     # A restart on the same record sends nothing again.
     again = Alerter([hook], state_path=state, policy=FAST)
     second = Monitor(client, clock=sim_world.clock.now, interval=5.0)
-    second.subscribe(lambda changes: again.observe(changes, second))
+    again.attach(second)
     second.select(running)
     await second.poll_once()
     await second.poll_once()
