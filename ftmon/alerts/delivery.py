@@ -12,7 +12,6 @@ does ever raises into the caller: the outcome goes to ``on_settled``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import deque
@@ -180,12 +179,13 @@ class Outbox(Generic[T]):
         self._wake.set()
         task = self._task
         if task is not None:
-            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), deadline)
+            # ``asyncio.wait`` neither raises for the task nor swallows a cancel of our own.
+            await asyncio.wait([task], timeout=max(0.0, deadline))
             if not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await asyncio.wait([task], timeout=1.0)
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: never "Task exception was never retrieved"
         left = len(self._queue) + self.busy + self.unsent
         self._queue.clear()
         self.busy = 0
