@@ -55,6 +55,7 @@ async def test_a_slow_sink_times_out_and_is_retried(tmp_path: Path, sink: Sink) 
     await settled(sender, 1)
     assert sender.sent == 1 and len(sink.requests) == 2
     assert time.monotonic() - started < 1.9  # the 2 s answer was not waited for
+    await sender.aclose()
 
 
 async def test_a_slow_sink_every_time_is_given_up(tmp_path: Path, sink: Sink) -> None:
