@@ -14,14 +14,14 @@ from collections.abc import Awaitable, Callable
 from rich.text import Text
 
 from ftmon import exits
-from ftmon.api.status_rules import CONSEQUENCES, provider_rules
+from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json, job_headline
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
 from ftmon.present.fields import status_text
-from ftmon.present.provider import DELETE_CONSEQUENCE, delete_refusal
+from ftmon.present.provider import DELETE_CONSEQUENCE, consequence, delete_refusal
 from ftmon.text import one_line
 
 VERBS = {"cancel": "cancelled", "pause": "paused", "resume": "resumed"}
@@ -57,7 +57,7 @@ def action_command(action: str) -> Callable[[Context], Awaitable[int]]:
             prompt.ensure_confirmed(
                 False,
                 f"{action.capitalize()} job {what}, now {status_text(job.status)}? "
-                f"{CONSEQUENCES[action]}",
+                f"{consequence(rules, action)}",
             )
         job = await getattr(ctx.client, call_name)(job_id)
         if ctx.out.json_mode:

@@ -18,18 +18,22 @@ from ftmon.text import age, clean, local_time, one_line, until
 
 #: status -> (glyph, colour name usable by Rich styles)
 STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "created": ("…", "cyan"),
     "validating_files": ("◌", "cyan"),
     "queued": ("…", "cyan"),
     "pending": ("…", "cyan"),
     "running": ("▶", "blue"),
     "pausing": ("‖", "yellow"),
     "paused": ("‖", "yellow"),
+    "resuming": ("▶", "blue"),
     "cancelling": ("■", "magenta"),
     "succeeded": ("✔", "green"),
     "failed": ("✘", "red"),
     "cancelled": ("■", "magenta"),
 }
 UNKNOWN_STYLE = ("?", "white")
+#: Statuses only Azure OpenAI sends (help's legend lists them only there).
+AZURE_STATUSES = frozenset({"created", "resuming"})
 
 
 def status_style(status: str | None) -> tuple[str, str]:

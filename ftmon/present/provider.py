@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ftmon.api import errors
 from ftmon.api.models import is_final, normalise_status
-from ftmon.api.status_rules import StatusRules
+from ftmon.api.status_rules import CONSEQUENCES, StatusRules
 
 #: ``P`` on Azure, and ``ftmon perms`` there: said instead of sending anything.
 NO_CHECKPOINT_SHARING = (
@@ -37,6 +37,16 @@ DELETE_CONSEQUENCE = (
     "longer be read from the API; this cannot be undone. The fine-tuned model is not deleted "
     "(models and their deployments are deleted on their own), nor are the training files."
 )
+
+
+def consequence(rules: StatusRules, action: str) -> str:
+    """What ``cancel``, ``pause`` or ``resume`` does to a run, said before it is asked for; on
+    Azure OpenAI a pause also writes a deployable checkpoint (its fine-tuning docs, "Pause and
+    resume")."""
+    text = CONSEQUENCES[action]
+    if action == "pause" and rules.pause_needs_step:
+        text += f" {rules.label} writes a deployable checkpoint as it pauses."
+    return text
 
 
 def delete_refusal(rules: StatusRules, status: str | None) -> str | None:

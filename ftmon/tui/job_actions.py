@@ -15,12 +15,16 @@ from rich.text import Text
 from textual import work
 
 from ftmon.api.models import FineTuningJob
-from ftmon.api.status_rules import CONSEQUENCES
 from ftmon.create.request import CreateInput, input_from_job
 from ftmon.export import compare_series, default_directory, export_job
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import job_title, status_text
-from ftmon.present.provider import DELETE_CONSEQUENCE, NO_CHECKPOINT_SHARING, delete_refusal
+from ftmon.present.provider import (
+    DELETE_CONSEQUENCE,
+    NO_CHECKPOINT_SHARING,
+    consequence,
+    delete_refusal,
+)
 from ftmon.text import one_line
 from ftmon.tui.filtering import matches
 from ftmon.tui.main_base import MainBase
@@ -93,7 +97,7 @@ class JobActions(MainBase):
         if suffix:
             question.append(f" ({suffix})")
         question.append(f", now {status_text(job.status)}?")
-        question.append(f"\n{CONSEQUENCES[action]}")
+        question.append(f"\n{consequence(self.rules, action)}")
         labels = (f"{action.capitalize()} job", self.rules.keep_label(job.status))
 
         def answered(yes: bool | None) -> None:

@@ -18,6 +18,7 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Input
 
+from ftmon.present.fields import AZURE_STATUSES
 from ftmon.present.provider import NO_CHECKPOINT_SHARING, delete_refusal
 from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE_ACTIONS
@@ -184,7 +185,8 @@ class MainKeys(MainBase):
         self.app.exit(0)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.help_rows()))
+        hide = frozenset() if self.rules.provider == "azure" else AZURE_STATUSES
+        self.app.push_screen(HelpScreen(self.help_rows(), hide_statuses=hide))
 
     def action_next_series(self) -> None:
         """The metrics tab's next series (its own ``s``), from anywhere on the screen."""

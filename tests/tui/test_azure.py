@@ -8,9 +8,11 @@ logic asks the provider's rules, not the server's flavour.
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import pytest
+from rich.console import Console
 from support.dialogs import decline, wait_shown
 from support.fronts import FrontTransport
 from tuikit import (
@@ -37,7 +39,7 @@ from ftmon.sim.app import create_app
 from ftmon.sim.transport import sim_transport
 from ftmon.tui.app import FtmonApp
 from ftmon.tui.screens.confirm import ConfirmScreen
-from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.help import HelpScreen, legend_table
 
 WIDE = (120, 36)
 
@@ -59,6 +61,13 @@ def azure_client(
     )
     front = FrontTransport(sim_transport(create_app(world)))
     return FineTuningClient(settings, transport=front, retry=RetryPolicy(max_attempts=1)), front
+
+
+def legend_text(hide: frozenset[str]) -> str:
+    """Help's status legend as text."""
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(legend_table(hide))
+    return console.export_text()
 
 
 def palette_titles(app: FtmonApp) -> list[str]:
@@ -281,3 +290,25 @@ async def test_pause_on_azure_waits_for_a_trained_step(world: SimWorld) -> None:
         app.main.rules = OPENAI
         assert app.main.check_action("pause_job", ())
     assert not front.sent("POST", "/pause")
+
+
+async def test_azure_pause_dialog_and_help_legend_say_azures_own(world: SimWorld) -> None:
+    """Azure's pause writes a deployable checkpoint, and its statuses are in help's legend;
+    OpenAI's dialog and legend stay as they were."""
+    for provider, azure in (("azure", True), ("openai", False)):
+        client, front = azure_client(world, provider=provider)
+        app = build_app(world, client=client)
+        async with app.run_test(size=WIDE) as pilot:
+            await settle(pilot)
+            await open_job(pilot, job_id(world, "catalog-long"))
+            await pilot.press("z")
+            await wait_shown(pilot)
+            assert ("deployable checkpoint" in screen_text(app)) is azure
+            await decline(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            legend = legend_text(app.screen.hide_statuses)
+            assert "validating_files" in legend
+            assert ("resuming" in legend and "created" in legend) is azure
+        assert not front.sent("POST", "/pause")

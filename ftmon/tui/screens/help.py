@@ -30,11 +30,14 @@ def help_table(rows: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
-def legend_table() -> Table:
+def legend_table(hide: frozenset[str] = frozenset()) -> Table:
+    """The status glyphs, but for the statuses in ``hide`` (another provider's)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column()
     for status, (glyph, colour) in STATUS_STYLE.items():
+        if status in hide:
+            continue
         table.add_row(Text(glyph, Style(color=colour)), Text(status))
     table.add_row(Text(MARK, Style(bold=True)), Text("marked for comparison (after the glyph)"))
     return table
@@ -57,16 +60,20 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "close", id="close_help"),
     ]
 
-    def __init__(self, rows: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, rows: Sequence[tuple[str, str]], *, hide_statuses: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__()
         self.rows = list(rows)
+        #: Statuses the provider never sends, left out of the legend.
+        self.hide_statuses = hide_statuses
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("Keys"), classes="title")
             yield Static(help_table(self.rows))
             yield Static(Text("Status"), classes="title")
-            yield Static(legend_table())
+            yield Static(legend_table(self.hide_statuses))
             yield Static(Text("ctrl+p opens the command palette with every action."))
         # Its own footer over the main screen's: under help, only help's keys apply.
         yield Footer(compact=True, show_command_palette=False)
