@@ -234,3 +234,41 @@ def test_create_on_the_simulators_wind_down_switch(run: Cli, routed: Routed) -> 
     assert done.code == exits.REJECTED
     assert done.err.splitlines()[-1] == f"ftmon: {CREATION_CLOSED}"
     assert "403" in done.err.splitlines()[0]
+
+
+# -- pause on Azure: a step first ------------------------------------------------------------------
+
+
+def test_pause_on_azure_is_refused_before_a_step_is_trained(
+    run: Cli, routed: Routed, terminal: Callable[[str], None]
+) -> None:
+    world = routed.world
+    fresh = world.add_job(
+        {
+            "suffix": "fresh",
+            "lifecycle": {
+                "total_steps": 30,
+                "n_epochs": 3,
+                "seconds_per_step": 10_000,
+                "validate_seconds": 1,
+                "queue_seconds": 1,
+                "finalize_seconds": 1,
+            },
+        }
+    )["id"]
+    world.clock.advance(5)
+    assert world.get_job(fresh)["status"] == "running"
+    terminal("y\n")
+    done = run("pause", fresh, "--azure")
+    assert done.code == exits.REJECTED
+    assert done.err == (
+        f"ftmon: cannot pause {fresh} (fresh): Azure OpenAI pauses a job only after it has "
+        "trained a step; nothing was sent\n"
+    )
+    assert not routed.front.sent("POST", "/pause")
+    # On OpenAI the same job is asked about (and paused on a yes).
+    terminal("y\n")
+    asked = run("pause", fresh)
+    assert asked.code == exits.OK, asked.err
+    assert "writes a deployable checkpoint" not in asked.err
+    assert routed.front.sent("POST", "/pause")
