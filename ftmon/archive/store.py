@@ -243,6 +243,36 @@ class ArchiveStore:
                 os.close(fd)
 
 
+#: Held (``flock``) by the run that is writing the archive.
+LOCK = ".ftmon-archive.lock"
+
+
+def lock_archive(root: Path) -> int:
+    """Take the archive for this run (created if needed): a second run on the same directory
+    at the same time would interleave its appends. The descriptor releases it when closed."""
+    prepare_directory(root)
+    folder = open_dir_inside(root, "")
+    try:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(LOCK, flags, 0o600, dir_fd=folder)
+    except OSError as exc:
+        raise ArchiveError(f"{LOCK}: {exc.strerror or exc}", LOCK) from None
+    finally:
+        os.close(folder)
+    try:
+        import fcntl
+    except ImportError:  # no flock here (Windows): one run at a time is then the user's to keep
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ArchiveError(
+            f"another ftmon archive is writing to {root} now: wait for it to end", LOCK
+        ) from None
+    return fd
+
+
 def _secret_forms(secrets: Iterable[str]) -> list[bytes]:
     """Each key as it could appear in bytes written: as is, and escaped inside JSON."""
     forms: list[bytes] = []

@@ -43,7 +43,7 @@ from ftmon.archive.layout import (
     safe_id,
 )
 from ftmon.archive.manifest import Manifest
-from ftmon.archive.store import ArchiveStore, Change, encode
+from ftmon.archive.store import ArchiveStore, Change, encode, lock_archive
 from ftmon.archive.verify import verify
 from ftmon.export import client_secrets
 from ftmon.safefile import prepare_directory
@@ -147,6 +147,18 @@ def public_base_url(url: str, secrets: list[str]) -> str:
     return redact(urlunsplit(parts._replace(netloc=netloc, fragment="")), secrets)
 
 
+def _refuse_other_directories(root: Path) -> None:
+    """Nothing is written into a directory that holds files but no manifest (not an archive)."""
+    if not root.is_dir() or (root / MANIFEST).exists() or os.path.islink(root / MANIFEST):
+        return
+    if any(not name.startswith(".") for name in os.listdir(root)):
+        raise ArchiveError(
+            f"{root} holds files but no {MANIFEST}: it is not an ftmon archive "
+            "(archive into a new or empty directory)",
+            MANIFEST,
+        )
+
+
 def open_archive(root: Path, base_url: str, provider: str) -> Manifest:
     """The manifest of the archive at ``root`` to add to, or a new one for an empty directory.
 
@@ -159,12 +171,7 @@ def open_archive(root: Path, base_url: str, provider: str) -> Manifest:
     except ArchiveError as exc:
         if "has no" not in exc.message:
             raise
-        if any(not name.startswith(".") for name in os.listdir(root)):
-            raise ArchiveError(
-                f"{root} holds files but no {MANIFEST}: it is not an ftmon archive "
-                "(archive into a new or empty directory)",
-                MANIFEST,
-            ) from None
+        _refuse_other_directories(root)
         # Listed before anything else is written: a directory with files of ours has a
         # manifest, so a run interrupted before its first commit leaves an archive.
         manifest = Manifest(base_url=base_url, provider=provider)
@@ -626,6 +633,22 @@ async def archive(
     then passes on.
     """
     root = Path(directory)
+    await asyncio.to_thread(_refuse_other_directories, root)
+    lock = await asyncio.to_thread(lock_archive, root)
+    try:
+        return await _archive(client, root, selection, on_progress, concurrency, commit_every)
+    finally:
+        os.close(lock)
+
+
+async def _archive(
+    client: FineTuningClient,
+    root: Path,
+    selection: Selection | None,
+    on_progress: Callable[[Progress], None] | None,
+    concurrency: int,
+    commit_every: float,
+) -> ArchiveSummary:
     secrets = client_secrets(client)
     base_url = public_base_url(client.settings.base_url, secrets)
     manifest = await asyncio.to_thread(

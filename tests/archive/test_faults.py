@@ -24,6 +24,7 @@ from ftmon.archive import store as store_module
 from ftmon.archive.command import run
 from ftmon.archive.layout import ArchiveError
 from ftmon.archive.source import archive_client
+from ftmon.archive.store import LOCK
 from ftmon.archive.verify import verify
 from ftmon.archive.writer import Selection, archive
 from ftmon.config import Settings
@@ -231,7 +232,8 @@ class _Interrupt:
 
 def _unlisted(directory: Path) -> set[str]:
     """Files on disk that the manifest does not list: what an interrupted run left behind."""
-    return set(all_files(directory)) - set(manifest(directory)["files"]) - {"manifest.json"}
+    listed = {*manifest(directory)["files"], "manifest.json", LOCK}
+    return set(all_files(directory)) - listed
 
 
 def _comparable(directory: Path) -> dict[str, Any]:
@@ -273,7 +275,7 @@ async def test_runs_interrupted_one_after_another_end_as_an_uninterrupted_one(
         assert runs < 400
     assert runs > 10
     assert _comparable(directory) == _comparable(clean)
-    assert {k for k in all_files(directory) if "/." in k or k.startswith(".")} == set()
+    assert _unlisted(directory) == set()  # no temporary file left behind
 
 
 async def test_a_full_disk_at_each_write_leaves_a_manifest_that_verifies(
@@ -371,3 +373,19 @@ def test_a_manifest_that_names_paths_or_ids_outside_is_refused(made: Path) -> No
             or "evil" in caught.value.message
             or ("passwd" in caught.value.message)
         )
+
+
+async def test_one_run_at_a_time_writes_an_archive(
+    sim_transport: httpx.AsyncBaseTransport, tmp_path: Path
+) -> None:
+    from ftmon.archive.store import lock_archive
+
+    directory = tmp_path / "archive"
+    held = lock_archive(directory)
+    try:
+        with pytest.raises(ArchiveError, match="another ftmon archive is writing"):
+            await archive(make_client(sim_transport), directory)
+    finally:
+        os.close(held)
+    assert (await archive(make_client(sim_transport), directory)).complete
+    assert verify(directory).ok
