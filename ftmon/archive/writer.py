@@ -674,6 +674,11 @@ async def _archive(
         store.commit()
     except OSError as exc:
         summary.error = summary.error or exc
+    if not run.admin and summary.jobs_fetched:
+        summary.notes.append(
+            "checkpoint permissions not archived: no admin key (OPENAI_ADMIN_KEY); a later run "
+            "with one adds them"
+        )
     summary.jobs_archived = len(manifest.jobs)
     summary.jobs_final = sum(1 for e in manifest.jobs.values() if e.get("complete"))
     summary.files_written = store.files_written
