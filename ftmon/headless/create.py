@@ -254,8 +254,8 @@ async def check_grader(ctx: Context, flow: CreateFlow) -> None:
     """
     if flow.inp.method != "reinforcement":
         return
-    if ctx.args.dry_run and not ctx.client.settings.api_key:
-        ctx.out.note(f"{FLAGS['grader']}: not checked with the API (no API key)")
+    if ctx.args.dry_run and ctx.client.settings.missing_credentials():
+        ctx.out.note(f"{FLAGS['grader']}: not checked with the API (no credentials)")
         return
     verdict = await flow.check_grader()
     if verdict is None:
