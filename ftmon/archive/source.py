@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, unquote
 import httpx
 
 from ftmon.api.client import FineTuningClient
-from ftmon.archive.layout import ArchiveError, open_inside, read_inside
+from ftmon.archive.layout import MANIFEST, ArchiveError, open_inside, read_inside
 from ftmon.archive.manifest import Manifest
 from ftmon.archive.verify import verify
 from ftmon.config import Secret, Settings
@@ -227,10 +227,11 @@ class ArchiveSource:
         except _Answer as answer:
             return answer.status, _dumps(answer.body), "application/json"
         except ArchiveError as exc:
-            body = {"error": {"message": f"The archive is damaged: {exc.message}",
-                              "type": "server_error", "param": None,
-                              "code": "archive_damaged"}}  # fmt: skip
-            return 500, _dumps(body), "application/json"
+            return _damaged(exc.message)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # A manifest edited by hand into a shape this reader does not know.
+            kind = type(exc).__name__
+            return _damaged(f"{MANIFEST} has an entry this ftmon cannot read ({kind})")
 
     def _get(self, route: list[str], query: dict[str, str]) -> tuple[bytes, str]:
         match route:
@@ -370,6 +371,18 @@ class ArchiveSource:
         if query.get("order", "desc") != "asc":
             files.reverse()
         return _page_of(files, query.get("after"), limit, "file", ids=True)
+
+
+def _damaged(message: str) -> tuple[int, bytes, str]:
+    body = {
+        "error": {
+            "message": f"The archive is damaged: {message}",
+            "type": "server_error",
+            "param": None,
+            "code": "archive_damaged",
+        }
+    }
+    return 500, _dumps(body), "application/json"
 
 
 # -- pages ------------------------------------------------------------------------------------

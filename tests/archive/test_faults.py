@@ -389,3 +389,16 @@ async def test_one_run_at_a_time_writes_an_archive(
         os.close(held)
     assert (await archive(make_client(sim_transport), directory)).complete
     assert verify(directory).ok
+
+
+async def test_a_manifest_entry_of_an_unknown_shape_is_an_error_answer_not_a_crash(
+    made: Path,
+) -> None:
+    data = manifest(made)
+    job_id = next(iter(data["jobs"]))
+    data["jobs"][job_id]["events"] = ["not", "an", "object"]
+    (made / "manifest.json").write_text(json.dumps(data))
+    client = archive_client(Settings(), made)
+    with pytest.raises(errors.FtmonApiError, match="an entry this ftmon cannot read"):
+        await reads.all_events(client, job_id)
+    assert (await client.retrieve_job(job_id)).id == job_id
