@@ -13,6 +13,7 @@ from typing import Any
 from rich.text import Text
 
 from ftmon import exits
+from ftmon.alerts import Alerter
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.headless.follow import Follower
@@ -154,6 +155,10 @@ async def watch_command(ctx: Context) -> int:
     """Follow a job until it ends; the exit code says how it ended."""
     reporter = WatchReporter(ctx)
     follower = Follower(ctx, ctx.args.job, reporter, give_up_after=ctx.args.give_up_after)
+    # The user's [[alerts]] hear how the job goes (a demo's simulated jobs send none).
+    alerter = None if getattr(ctx.args, "demo", False) else Alerter.from_settings(ctx.settings)
+    if alerter is not None:
+        alerter.attach(follower.monitor)
     try:
         job = await follower.run()
     except errors.FtmonApiError as exc:
@@ -162,4 +167,9 @@ async def watch_command(ctx: Context) -> int:
     except exits.CommandError as exc:
         reporter.failed(ctx.args.job, exc.code, exc.message)
         raise
+    finally:
+        if alerter is not None:
+            left = await alerter.aclose()
+            if left:
+                ctx.out.note(f"{left} alert(s) not sent yet: the next ftmon sends them")
     return reporter.ended(job)

@@ -27,6 +27,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ftmon.alerts import Alerter
 from ftmon.config import Settings
 from ftmon.monitor.engine import Monitor
 from ftmon.tui.bindings import expand_keymap
@@ -40,6 +41,8 @@ from ftmon.tui.worker_errors import report_failure
 TERMINATED = 128 + 15
 #: Pause before restarting an engine that stopped on an unexpected error.
 ENGINE_RESTART = 5.0
+#: Seconds the app waits at exit for alerts still queued (a hang-up must end it within one).
+ALERT_FLUSH = 0.5
 
 
 class FtmonApp(App[int]):
@@ -60,9 +63,13 @@ class FtmonApp(App[int]):
         handle_hangup: bool = False,
         age_refresh: float = AGE_REFRESH,
         select_delay: float = SELECT_DELAY,
+        alerter: Alerter | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        #: The user's ``[[alerts]]``: told of the jobs' ends, checkpoints and stalls while the
+        #: app runs, in the background (none with ``--demo``).
+        self.alerter = alerter
         self.settings = settings or monitor.client.settings
         self.clock = clock
         self.real_terminal = real_terminal
@@ -115,14 +122,20 @@ class FtmonApp(App[int]):
 
     def on_mount(self) -> None:
         self._start_engine()
+        if self.alerter is not None:
+            self.alerter.attach(self.monitor)
         if self.handle_hangup:
             self._install_hangup()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         if self._hangup_installed:
             for signum in (signal.SIGHUP, signal.SIGTERM):
                 with contextlib.suppress(Exception):
                     asyncio.get_running_loop().remove_signal_handler(signum)
+        if self.alerter is not None:
+            # Briefly: a hang-up must still end the app within a second. What is left unsent
+            # is not marked sent, so the next start sends it.
+            await self.alerter.aclose(deadline=ALERT_FLUSH)
 
     def _install_hangup(self) -> None:
         """The SSH link dropping must end the app, not leave it spinning on a dead terminal; a

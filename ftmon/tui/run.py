@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from ftmon.alerts import Alerter
 from ftmon.config import Settings
 from ftmon.connect import make_client, make_demo
 from ftmon.exits import USAGE
@@ -44,6 +45,8 @@ def run_tui(
             return USAGE
         client = make_client(settings)
     monitor = Monitor(client, interval=settings.interval, clock=clock)
+    # The user's [[alerts]]; a demo's simulated jobs send none.
+    alerter = None if demo else Alerter.from_settings(settings)
     app = FtmonApp(
         monitor,
         settings=client.settings,
@@ -52,6 +55,7 @@ def run_tui(
         # Textual draws on stderr: notifications go where the screen goes.
         real_terminal=sys.__stderr__ is not None and sys.__stderr__.isatty(),
         handle_hangup=True,
+        alerter=alerter,
     )
     # Mouse reporting off: all-motion reports cost a repaint per mouse move over SSH.
     app.run(mouse=False)
