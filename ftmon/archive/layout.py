@@ -35,8 +35,9 @@ EVENTS = "events.jsonl"
 
 #: A name made of an id: letters, digits, ``_ - .``, not starting with a dot, no ``..``.
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
-#: One path segment of a manifest path.
-_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
+#: A manifest path: one to four segments, each a plain name not starting with a dot.
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}"
+_SAFE_PATH = re.compile(rf"(?:{_SEGMENT}/){{0,3}}{_SEGMENT}")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -71,12 +72,11 @@ def check_relpath(path: object) -> tuple[str, ...]:
     """The segments of a manifest path (``jobs/ftjob-1/events.jsonl``), each a plain name."""
     if not isinstance(path, str) or not path:
         raise ArchiveError(f"{MANIFEST}: a file path that is not text ({repr(path)[:80]})")
-    parts = tuple(path.split("/"))
-    if any(not _SAFE_SEGMENT.fullmatch(p) or ".." in p for p in parts) or len(parts) > 4:
+    if not _SAFE_PATH.fullmatch(path) or ".." in path:
         raise ArchiveError(
             f"{MANIFEST}: the path {path[:200]!r} leaves the archive or is not a plain name", path
         )
-    return parts
+    return tuple(path.split("/"))
 
 
 def job_dir(job_id: str) -> str:
@@ -119,19 +119,26 @@ def open_dir_inside(root: Path, relative: str) -> int:
         raise ArchiveError(f"{root}: {_why(exc)}", str(root)) from None
     for part in relative.split("/") if relative else ():
         try:
-            inner = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=fd)
-        except OSError as exc:
-            why = _why(exc)
-            try:  # O_DIRECTORY on a link to a directory says ENOTDIR: say what it is
-                if stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
-                    why = _why(OSError(errno.ELOOP, "link"))
-            except OSError:
-                pass
-            raise ArchiveError(f"{relative}: {part} {why}", relative) from None
+            inner = open_subdir(fd, part, relative)
         finally:
             os.close(fd)
         fd = inner
     return fd
+
+
+def open_subdir(parent: int, name: str, relative: str) -> int:
+    """The directory ``name`` in the open directory ``parent``, not through a link;
+    :class:`ArchiveError` naming ``relative`` (its path in the archive) if not."""
+    try:
+        return os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=parent)
+    except OSError as exc:
+        why = _why(exc)
+        try:  # O_DIRECTORY on a link to a directory says ENOTDIR: say what it is
+            if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+                why = _why(OSError(errno.ELOOP, "link"))
+        except OSError:
+            pass
+        raise ArchiveError(f"{relative}: {name} {why}", relative) from None
 
 
 def open_inside(root: Path, relpath: str, flags: int = os.O_RDONLY, mode: int = 0o600) -> int:

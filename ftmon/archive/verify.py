@@ -15,7 +15,14 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftmon.archive.layout import MANIFEST, ArchiveError, hash_fd, open_dir_inside, open_inside
+from ftmon.archive.layout import (
+    MANIFEST,
+    ArchiveError,
+    hash_fd,
+    open_dir_inside,
+    open_inside,
+    open_subdir,
+)
 from ftmon.archive.manifest import Manifest
 
 
@@ -85,33 +92,52 @@ def _shallow(root: Path, manifest: Manifest, report: VerifyReport) -> None:
     for path, entry in manifest.files.items():
         folder, _, name = path.rpartition("/")
         folders.setdefault(folder, []).append((name, path, entry.size))
-    for folder, files in sorted(folders.items()):
+    parents: dict[str, int] = {}
+    try:
+        for folder, files in sorted(folders.items()):
+            try:
+                fd = _open_folder(root, folder, parents)
+            except ArchiveError as exc:
+                report.problems.append(exc.message)
+                continue
+            try:
+                _check_folder(fd, files, report)
+            finally:
+                os.close(fd)
+    finally:
+        for parent in parents.values():
+            os.close(parent)
+
+
+def _open_folder(root: Path, folder: str, parents: dict[str, int]) -> int:
+    """``folder`` opened from its parent, which is opened once for all its folders."""
+    parent, _, name = folder.rpartition("/")
+    if not name:
+        return open_dir_inside(root, "")
+    if parent not in parents:
+        parents[parent] = open_dir_inside(root, parent)
+    return open_subdir(parents[parent], name, folder)
+
+
+def _check_folder(fd: int, files: list[tuple[str, str, int]], report: VerifyReport) -> None:
+    """Each of ``files`` (name, path, listed size) in the open directory ``fd``."""
+    for name, path, size in sorted(files, key=lambda f: f[1]):
         try:
-            fd = open_dir_inside(root, folder)
-        except ArchiveError as exc:
-            report.problems.append(exc.message)
+            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError as exc:
+            missing = exc.errno == errno.ENOENT
+            report.problems.append(f"{path} is missing" if missing else f"{path}: {exc}")
             continue
-        try:
-            for name, path, size in sorted(files, key=lambda f: f[1]):
-                try:
-                    info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                except OSError as exc:
-                    missing = exc.errno == errno.ENOENT
-                    report.problems.append(f"{path} is missing" if missing else f"{path}: {exc}")
-                    continue
-                if stat.S_ISLNK(info.st_mode):
-                    report.problems.append(
-                        f"{path} is a symbolic link (not followed: it could point out of the "
-                        "archive)"
-                    )
-                elif not stat.S_ISREG(info.st_mode):
-                    report.problems.append(f"{path} is not a regular file")
-                elif problem := _size_problem(path, info.st_size, size):
-                    report.problems.append(problem)
-                elif info.st_size > size:
-                    report.tails.append(path)
-        finally:
-            os.close(fd)
+        if stat.S_ISLNK(info.st_mode):
+            report.problems.append(
+                f"{path} is a symbolic link (not followed: it could point out of the archive)"
+            )
+        elif not stat.S_ISREG(info.st_mode):
+            report.problems.append(f"{path} is not a regular file")
+        elif problem := _size_problem(path, info.st_size, size):
+            report.problems.append(problem)
+        elif info.st_size > size:
+            report.tails.append(path)
 
 
 def verify(
