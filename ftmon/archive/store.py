@@ -78,7 +78,7 @@ class ArchiveStore:
                 data = data.replace(secret, REDACTED.encode())
         return data
 
-    def _directory(self, relative: str) -> Path:
+    def directory(self, relative: str) -> Path:
         """``root/relative`` created and checked one level at a time (no level a link)."""
         path = self.root
         done = ""
@@ -110,7 +110,7 @@ class ArchiveStore:
 
     def _write(self, change: Change, relpath: str, data: bytes) -> None:
         folder, _, name = relpath.rpartition("/")
-        write_bytes_atomic(self._directory(folder), name, data, sync=False)
+        write_bytes_atomic(self.directory(folder), name, data, sync=False)
         change.added[relpath] = FileEntry(len(data), hashlib.sha256(data).hexdigest())
         self.bytes_written += len(data)
         self.files_written += 1
@@ -126,7 +126,7 @@ class ArchiveStore:
         listed = self.manifest.files.get(relpath)
         start = listed.size if listed else 0
         folder = relpath.rpartition("/")[0]
-        self._directory(folder)
+        self.directory(folder)
         fd = open_inside(self.root, relpath, os.O_RDWR | os.O_CREAT)
         try:
             have = os.fstat(fd).st_size

@@ -358,7 +358,7 @@ class _Run:
         relpath = events_path(job_id)
         newest = old.get("newest_id")
         count = int(old.get("count") or 0)
-        spool_dir = self.store._directory(job_dir(job_id))
+        spool_dir = self.store.directory(job_dir(job_id))
         with tempfile.TemporaryFile(dir=spool_dir, prefix=".events.", suffix=".spool") as spool:
             spans: list[tuple[int, int, list[str | None]]] = []
             first_id: str | None = None
