@@ -64,6 +64,13 @@ def _add_connection_options(
         help="run against the built-in simulator in process: no key, no network",
     )
     group.add_argument(
+        "--archive",
+        type=Path,
+        metavar="DIR",
+        help="read an archive made by ftmon archive instead of the API: no key, no network, "
+        "read-only",
+    )
+    group.add_argument(
         "--flavor",
         choices=FLAVORS,
         help="with --demo: whose API the simulator speaks (default openai; azure as Azure "
@@ -179,6 +186,7 @@ _SESSION_OPTIONS = (
     ("entra", "--entra", False),
     ("interval", "--interval", True),
     ("demo", "--demo", False),
+    ("archive", "--archive", True),
     ("flavor", "--flavor", True),
     ("job", "--job", True),
 )
@@ -230,6 +238,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     flavor = getattr(args, "flavor", None)
     if flavor is not None and not getattr(args, "demo", False):
         raise ConfigError("--flavor chooses the simulator's API: use it with --demo")
+    if getattr(args, "archive", None) is not None and getattr(args, "demo", False):
+        raise ConfigError("--archive and --demo each choose what to read: use one")
     if flavor == "openai" and azure:
         raise ConfigError("--azure and --flavor openai disagree: choose one")
     provider = flavor or ("azure" if azure else None)
@@ -240,7 +250,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "provider": provider,
         "api_version": getattr(args, "api_version", None),
         "auth": "entra" if getattr(args, "entra", False) else None,
-        "read_only": True if getattr(args, "read_only", False) else None,
+        "read_only": True
+        if getattr(args, "read_only", False) or getattr(args, "archive", None)
+        else None,
     }
     return load_settings(
         profile=getattr(args, "profile", None),
@@ -312,7 +324,14 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(handler(args, settings) or 0)
     from ftmon.tui.run import run_tui
 
-    return run_tui(settings, demo=args.demo, job_id=args.job, speed=args.speed, seed=args.seed)
+    return run_tui(
+        settings,
+        demo=args.demo,
+        job_id=args.job,
+        speed=args.speed,
+        seed=args.seed,
+        archive=getattr(args, "archive", None),
+    )
 
 
 def entry() -> None:  # pragma: no cover - console script

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from array import array
 from collections import OrderedDict
 from dataclasses import replace
@@ -530,7 +531,8 @@ def archive_settings(settings: Settings, directory: Path | str, manifest: Manife
         provider=manifest.provider if manifest.provider in ("openai", "azure") else "openai",
         read_only=True,
         max_retries=0,
-        profile="archive",
+        # The header says it is an archive and of when: "archive of 2026-12-05 06:30 UTC".
+        profile="archive of " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(manifest.updated)),
     )
 
 

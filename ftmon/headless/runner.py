@@ -58,7 +58,17 @@ Precheck = Callable[[argparse.Namespace, Settings], None]
 
 
 def connect(args: argparse.Namespace, settings: Settings) -> Connection:
-    """The real API, or with ``--demo`` a simulated world in process (no key, no network)."""
+    """The real API, or with ``--demo`` a simulated world in process, or with ``--archive`` an
+    archive read as the API (neither needs a key or the network)."""
+    archive = getattr(args, "archive", None)
+    if archive is not None:
+        from ftmon.archive.layout import ArchiveError
+        from ftmon.archive.source import archive_client
+
+        try:
+            return Connection(archive_client(settings, archive))
+        except ArchiveError as exc:
+            raise exits.CommandError(exc.message, exits.USAGE) from None
     if getattr(args, "demo", False):
         client, world = make_demo(
             settings, speed=getattr(args, "speed", 60.0), seed=getattr(args, "seed", 7)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ftmon.alerts import Alerter
 from ftmon.config import Settings
 from ftmon.connect import make_client, make_demo
 from ftmon.exits import USAGE
 from ftmon.monitor.engine import Monitor
+from ftmon.text import clean
 
 
 def run_tui(
@@ -20,8 +22,12 @@ def run_tui(
     job_id: str | None = None,
     speed: float = 60.0,
     seed: int = 7,
+    archive: Path | None = None,
 ) -> int:
-    """Run the TUI until the user quits (or the terminal hangs up); 0 on a normal exit."""
+    """Run the TUI until the user quits (or the terminal hangs up); 0 on a normal exit.
+
+    With ``archive``, on an archive made by ``ftmon archive``: its jobs as the API returned
+    them, read-only, with no key and no network."""
     from ftmon.tui.app import FtmonApp
     from ftmon.tui.keymap_check import keymap_problems
 
@@ -38,6 +44,15 @@ def run_tui(
     if demo:
         client, world = make_demo(settings, speed=speed, seed=seed)
         clock = world.clock.now
+    elif archive is not None:
+        from ftmon.archive.layout import ArchiveError
+        from ftmon.archive.source import archive_client
+
+        try:
+            client = archive_client(settings, archive)
+        except ArchiveError as exc:
+            print(f"ftmon: {clean(exc.message)}", file=sys.stderr)
+            return USAGE
     else:
         missing = settings.missing_credentials()
         if missing:
@@ -46,7 +61,7 @@ def run_tui(
         client = make_client(settings)
     monitor = Monitor(client, interval=settings.interval, clock=clock)
     # The user's [[alerts]]; a demo's simulated jobs send none.
-    alerter = None if demo else Alerter.from_settings(settings)
+    alerter = None if demo or archive is not None else Alerter.from_settings(settings)
     app = FtmonApp(
         monitor,
         settings=client.settings,
