@@ -75,6 +75,23 @@ class ControlApi:
     def events(self, call: Call) -> Any:
         return self.world.events_record(call.path["job_id"])
 
+    def freeze(self, call: Call) -> Any:
+        """``POST /_sim/jobs/{id}/freeze``: the running job trains no step until
+        ``DELETE`` of the same route (it stays ``running``: a stall)."""
+        return self.world.freeze_job(call.path["job_id"], True)
+
+    def unfreeze(self, call: Call) -> Any:
+        return self.world.freeze_job(call.path["job_id"], False)
+
+    def queue(self, call: Call) -> Any:
+        """``POST /_sim/jobs/{id}/queue`` ``{"seconds": N}``: a job not yet running stays N
+        seconds longer in the queue."""
+        body = call.body if isinstance(call.body, dict) else {}
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise bad_request('expected {"seconds": a number >= 0}', param="seconds")
+        return self.world.stretch_queue(call.path["job_id"], float(seconds))
+
     def unknown(self, call: Call) -> Any:
         raise not_found("No such simulator control route.")
 
@@ -84,6 +101,9 @@ class ControlApi:
             ("GET", "/_sim/faults", self.list_faults, "none"),
             ("DELETE", "/_sim/faults", self.clear_faults, "none"),
             ("POST", "/_sim/jobs", self.add_job, "json"),
+            ("POST", "/_sim/jobs/{job_id}/freeze", self.freeze, "none"),
+            ("DELETE", "/_sim/jobs/{job_id}/freeze", self.unfreeze, "none"),
+            ("POST", "/_sim/jobs/{job_id}/queue", self.queue, "json"),
             ("POST", "/_sim/advance", self.advance, "json"),
             ("POST", "/_sim/winddown", self.winddown, "json"),
             ("GET", "/_sim/winddown", self.get_winddown, "none"),

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ftmon.sim.errors import bad_request
 from ftmon.sim.eventlog import EventLog, Note
 from ftmon.sim.ids import decode_index, digest_int, encode_index, token
 from ftmon.sim.lifecycle import Lifecycle, RunPlan
@@ -180,6 +181,12 @@ class SimJob:
     def resume(self, now: float) -> None:
         self.sync(now)
         self.progress.resume(now)
+
+    def lifecycle(self) -> Lifecycle:
+        """The automatic timeline, for the test controls (a scripted job has none: 400)."""
+        if not isinstance(self.progress, Lifecycle):
+            raise bad_request(f"Job {self.id} is scripted: it has no timeline to change.")
+        return self.progress
 
     # -- lifecycle hooks -------------------------------------------------------------------
 

@@ -108,6 +108,10 @@ class Lifecycle:
         self._resume_at = 0.0
         self.fields: dict[str, Any] = {}
         self.azure = False  # the Azure flavour's pause and resume rules
+        #: Frozen (a test's stall): running, but no step is trained and no metrics written.
+        self.frozen = False
+        #: Seconds added to the queue by ``stretch_queue`` (a test's long queue).
+        self._queue_extra = 0.0
 
     # -- reading -------------------------------------------------------------------------
 
@@ -166,7 +170,7 @@ class Lifecycle:
                 self._note(t, "Files validated, moving job to queued state")
                 self.status, self._queued_at = "queued", t
             elif self.status == "queued":
-                t = self._queued_at + plan.queue_seconds
+                t = self._queued_at + plan.queue_seconds + self._queue_extra
                 if now < t:
                     return
                 self._note(t, "Fine-tuning job started")
@@ -206,6 +210,8 @@ class Lifecycle:
         self.status, self.finished_at = "failed", int(t)
 
     def _run(self, now: float) -> None:
+        if self.frozen:
+            return  # a stall: the clock moves, the steps do not
         plan, total = self.plan, self.plan.total_steps
         if self.step < total:
             done = self._s0 + math.floor((now - self._t0) / plan.seconds_per_step + 1e-9)
@@ -316,3 +322,26 @@ class Lifecycle:
         self._t0, self._s0 = now - self._carry, self.step
         self._note(now, "Fine-tuning job resumed")
         self.status = "running"
+
+    # -- the test controls (``/_sim/jobs/{id}/freeze``, ``.../queue``) --------------------
+
+    def freeze(self, now: float) -> None:
+        """Stop training where it is: the job stays ``running`` and writes no step until
+        :meth:`unfreeze` (a stall, as a stuck worker makes one)."""
+        if self.status != "running" or self.step >= self.plan.total_steps:
+            raise self._refuse("freeze")
+        if not self.frozen:
+            self.frozen = True
+            self._carry = min(max(0.0, now - self.time_of(self.step)), self.plan.seconds_per_step)
+
+    def unfreeze(self, now: float) -> None:
+        """Train again from the step it stopped at; the rest of the timeline shifts."""
+        if self.frozen:
+            self.frozen = False
+            self._t0, self._s0 = now - self._carry, self.step
+
+    def stretch_queue(self, seconds: float) -> None:
+        """Keep a job that has not started yet ``seconds`` longer in the queue."""
+        if self.status not in ("validating_files", "queued"):
+            raise self._refuse("stretch the queue of")
+        self._queue_extra += seconds

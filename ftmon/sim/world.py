@@ -291,6 +291,29 @@ class SimWorld:
     def resume_job(self, job_id: str) -> dict[str, Any]:
         return self._act(job_id, "resume")
 
+    def freeze_job(self, job_id: str, frozen: bool = True) -> dict[str, Any]:
+        """A test's stall: the running job stays ``running`` and trains no step (writes no
+        metrics event) until unfrozen; unfrozen, it goes on from where it stopped."""
+        with self.lock:
+            now = self.tick()
+            job = self.job(job_id)
+            timeline = job.lifecycle()
+            if frozen:
+                timeline.freeze(now)
+            else:
+                timeline.unfreeze(now)
+            self._touch(job)
+            return job.to_dict()
+
+    def stretch_queue(self, job_id: str, seconds: float) -> dict[str, Any]:
+        """A test's long queue: a job not yet running waits ``seconds`` longer to start."""
+        with self.lock:
+            self.tick()
+            job = self.job(job_id)
+            job.lifecycle().stretch_queue(seconds)
+            self._touch(job)
+            return job.to_dict()
+
     def delete_job(self, job_id: str) -> None:
         """Azure's ``DELETE /fine_tuning/jobs/{id}``: forget a job that has ended.
 
