@@ -35,6 +35,10 @@ Alerts (``[[alerts]]``, an array of tables at the top level, in ``[default]`` or
 specific table that has any wins whole (a profile's ``alerts = []`` turns them off). A webhook
 URL and an ntfy token are secrets (Slack's and Discord's URLs carry their token in the path):
 held as :class:`Secret`, shown only as :func:`mask_url` shows them. Sending is ``ftmon.alerts``.
+
+``[doctor]`` (at the top level, in ``[default]`` or a profile, merged key by key) sets when a job
+is flagged: ``stall_factor`` (no new step for this many usual step times), ``stall_min_minutes``
+(never sooner) and ``queue_minutes`` (a long queue), into :attr:`Settings.doctor`.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from platformdirs import user_config_path
 
 from ftmon.hosts import is_loopback
 from ftmon.localread import read_bytes_capped
+from ftmon.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_INTERVAL = 5.0
@@ -228,6 +233,8 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     #: ``[[alerts]]``: where chosen events are sent (``ftmon.alerts``).
     alerts: tuple[AlertSpec, ...] = ()
+    #: ``[doctor]``: when a job is flagged stalled or long in the queue (``monitor/doctor.py``).
+    doctor: Thresholds = DEFAULT_THRESHOLDS
     config_path: Path | None = None
 
     def missing_credentials(self) -> str | None:
@@ -378,9 +385,49 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return dict(value)
     if name == "base_url":
         return _base_url(value, source)
+    if name == "doctor":
+        return _doctor(value, source)
     if name not in _FILE_KEYS:
         raise ConfigError(f"{source}: unknown setting {name!r}")
     return None if value in ("", None) else str(value).strip() or None
+
+
+#: ``[doctor]``'s keys: the :class:`Thresholds` field each sets, its unit in seconds (None: a
+#: plain number), and the words of its rule.
+_DOCTOR_KEYS: dict[str, tuple[str, float | None, str]] = {
+    "stall_factor": ("stall_factor", None, "a number of usual step times, at least 1"),
+    "stall_min_minutes": ("stall_min_seconds", 60.0, "a number of minutes, 0 or more"),
+    "queue_minutes": ("queue_seconds", 60.0, "a number of minutes more than 0"),
+}
+
+
+def _doctor(value: Any, source: str) -> dict[str, float]:
+    """``[doctor]`` checked: the :class:`Thresholds` fields it sets (merged key by key, as a
+    profile may change one), each problem naming its key."""
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{source}: [doctor] must be a table (stall_factor, stall_min_minutes, queue_minutes)"
+        )
+    out: dict[str, float] = {}
+    for key, number in value.items():
+        if key not in _DOCTOR_KEYS:
+            known = ", ".join(_DOCTOR_KEYS)
+            raise ConfigError(f"{source}: [doctor] has no setting {key!r} (it has {known})")
+        name, unit, rule = _DOCTOR_KEYS[key]
+        good = (
+            not isinstance(number, bool)
+            and isinstance(number, (int, float))
+            and math.isfinite(number)
+            and {
+                "stall_factor": number >= 1,
+                "stall_min_minutes": number >= 0,
+                "queue_minutes": number > 0,
+            }[key]
+        )
+        if not good:
+            raise ConfigError(f"{source}: [doctor] {key} must be {rule}")
+        out[name] = float(number) * (unit or 1.0)
+    return out
 
 
 def _base_url(value: Any, source: str) -> str:
@@ -592,10 +639,11 @@ def _from_table(table: Any, source: str) -> dict[str, Any]:
 
 
 def _merge(values: dict[str, Any], layer: dict[str, Any]) -> None:
-    """Later layers win; a keymap is merged key by key so a profile may remap just one action."""
+    """Later layers win; a keymap (and ``[doctor]``) is merged key by key so a profile may
+    remap just one action (or change one threshold)."""
     for name, value in layer.items():
-        if name == "keymap" and isinstance(values.get("keymap"), dict):
-            values["keymap"] = {**values["keymap"], **value}
+        if name in ("keymap", "doctor") and isinstance(values.get(name), dict):
+            values[name] = {**values[name], **value}
         else:
             values[name] = value
 
@@ -677,6 +725,8 @@ def load_settings(
                     f"{sources[name]}: {name} is an Azure OpenAI setting: "
                     'set provider = "azure" in the profile (or use --azure)'
                 )
+    if "doctor" in values:
+        values["doctor"] = Thresholds(**values["doctor"])
     settings = replace(Settings(), **values, alerts=alerts or (), profile=profile, config_path=path)
     _check_interval(settings, sources.get("interval", "interval"), demo=demo)
     _warn_if_cleartext(settings)

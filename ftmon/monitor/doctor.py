@@ -5,8 +5,10 @@ moving: read from the job and the events already held, with no request of its ow
   the simulator writes too): ``Validating training file: ...`` from the job's creation, ``Files
   validated, moving job to queued state``, ``Fine-tuning job started``, ``... paused ...``,
   ``... resumed``, and the job's ``finished_at``. Each phase lasts from its event to the next one
-  (the current one to now). Only the events held are read: when the oldest were let go, the
-  phases begin at the first change still held.
+  (the current one to now). Only the events held are read: when they do not reach back to the
+  job's creation (its first events, ``Created fine-tuning job`` or ``Validating training
+  file``, are not among them), the phases begin at the first change still held, or at the
+  oldest event held in the current phase, and :attr:`Diagnosis.since` says from when.
 * **Pace and ETA.** The usual time of a step is the median of the last :data:`PACE_WINDOW`
   gaps between metrics events, per step (a median: one slow step, an evaluation, does not move
   it). The ETA is the newest step's time plus the steps left at that pace; the API's own
@@ -28,6 +30,9 @@ from statistics import median
 from ftmon.api.models import FineTuningJob, normalise_status
 from ftmon.monitor.health import format_span
 from ftmon.monitor.records import EventRecord
+from ftmon.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+__all__ = ["Diagnosis", "Thresholds", "diagnose", "phases", "span", "step_span"]
 
 #: Gaps between metrics events the pace is the median of.
 PACE_WINDOW = 20
@@ -40,6 +45,8 @@ _PHASE_STARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bpaused\b", re.I), "paused"),
     (re.compile(r"\bresumed\b", re.I), "running"),
 )
+#: The first events of every job: when one is held, the events reach back to its creation.
+_FIRST_EVENTS = re.compile(r"^(created fine-tuning job|validating training file)", re.I)
 #: What each status means as a phase (Azure's ``pending`` and ``created`` wait as a queue does).
 _STATUS_PHASE = {
     "validating_files": "validating",
@@ -51,15 +58,6 @@ _STATUS_PHASE = {
     "pausing": "running",
     "paused": "paused",
 }
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """When a job is flagged; the config's ``[doctor]`` table may change them."""
-
-    stall_factor: float = 5.0
-    stall_min_seconds: float = 300.0
-    queue_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +78,10 @@ class Diagnosis:
     #: Seconds since the last new step (when stalled), or queued so far (when a long queue).
     stalled_for: float | None = None
     queued_for: float | None = None
+    #: When the events held do not reach back to the job's creation: the oldest one's time.
+    #: The phases then begin at the first change of state held (the first one, or the current
+    #: one when none is held, lasted at least that long), never at a guessed start.
+    since: float | None = None
 
     @property
     def stalled(self) -> bool:
@@ -89,7 +91,7 @@ class Diagnosis:
         """The flags for a person: ``no new step for 42m (usual 30s)``, ``queued for 2h 5m``."""
         words = []
         if self.stalled and self.stalled_for is not None:
-            usual = f" (usual {span(self.step_seconds)})" if self.step_seconds else ""
+            usual = f" (usual {step_span(self.step_seconds)})" if self.step_seconds else ""
             words.append(f"no new step for {span(self.stalled_for)}{usual}")
         if "long queue" in self.flags and self.queued_for is not None:
             words.append(f"queued for {span(self.queued_for)}")
@@ -109,6 +111,7 @@ class Diagnosis:
             "flags": list(self.flags),
             "stalled_for": self.stalled_for,
             "queued_for": self.queued_for,
+            "events_since": self.since,
         }
 
 
@@ -117,22 +120,44 @@ def span(seconds: float | None) -> str:
     return "—" if seconds is None else format_span(seconds)
 
 
+def step_span(seconds: float) -> str:
+    """A step's time: ``0.8s`` under ten seconds (where a whole second says little), else as
+    :func:`span` says it."""
+    return f"{seconds:.1f}s" if seconds < 10 else span(seconds)
+
+
 def phases(
     job: FineTuningJob, events: Sequence[EventRecord], now: float
 ) -> tuple[tuple[str, float], ...]:
     """The job's phases with their lengths (see the module's text)."""
+    return _phases(job, events, now)[0]
+
+
+def _phases(
+    job: FineTuningJob, events: Sequence[EventRecord], now: float
+) -> tuple[tuple[tuple[str, float], ...], float | None]:
+    """The phases, and the time the events held begin when they do not reach back to the
+    job's creation (None when they do, or when none is held)."""
+    held = sorted((e for e in events if e.created_at is not None), key=lambda e: e.created_at or 0)
+    from_start = any(e.message and _FIRST_EVENTS.search(e.message) for e in held)
+    since = None if from_start or not held else float(held[0].created_at or 0)
     changes: list[tuple[float, str]] = []
-    if job.created_at is not None:
+    if from_start and job.created_at is not None:
         changes.append((float(job.created_at), "validating"))
-    for event in sorted(events, key=lambda e: e.created_at or 0):
-        if event.created_at is None or not event.message or event.type == "metrics":
+    for event in held:
+        if not event.message or event.type == "metrics":
             continue
         for pattern, phase in _PHASE_STARTS:
             if pattern.search(event.message):
-                changes.append((float(event.created_at), phase))
+                changes.append((float(event.created_at or 0), phase))
                 break
+    current = _STATUS_PHASE.get(normalise_status(job.status) or "")
+    if since is not None and not changes and current is not None:
+        # No change of state held: the job has been in its phase since the oldest event held
+        # at least (how long before that is not known).
+        changes.append((since, current))
     if not changes:
-        return ()
+        return (), since
     end = float(job.finished_at) if job.finished_at is not None and job.is_final else now
     out: list[tuple[str, float]] = []
     for (start, phase), following in zip(changes, [*changes[1:], (end, "")], strict=True):
@@ -141,7 +166,7 @@ def phases(
             out[-1] = (phase, out[-1][1] + seconds)
         else:
             out.append((phase, seconds))
-    return tuple(out)
+    return tuple(out), since
 
 
 def _pace(events: Sequence[EventRecord]) -> tuple[float | None, int | None, float | None]:
@@ -168,9 +193,14 @@ def diagnose(
     now: float,
     *,
     total_steps: int | None = None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    read_at: float | None = None,
 ) -> Diagnosis:
-    """Phases, pace, ETA and flags of ``job`` at ``now`` (see the module's text)."""
+    """Phases, pace, ETA and flags of ``job`` at ``now`` (see the module's text).
+
+    ``read_at``: when the events were read (a job the engine reads less often than the clock
+    moves): no new step is known only up to then, so a stall is measured to then, not to now.
+    """
     status = normalise_status(job.status)
     step_seconds, last_step, last_at = _pace(events)
     eta = None
@@ -185,11 +215,11 @@ def diagnose(
     flags: list[str] = []
     stalled_for = queued_for = None
     if status == "running" and last_at is not None and step_seconds is not None:
-        quiet = now - last_at
+        quiet = min(now, read_at if read_at is not None else now) - last_at
         if quiet > max(thresholds.stall_factor * step_seconds, thresholds.stall_min_seconds):
             flags.append("stalled")
             stalled_for = quiet
-    found = phases(job, events, now)
+    found, since = _phases(job, events, now)
     if _STATUS_PHASE.get(status or "") == "queued" and found and found[-1][0] == "queued":
         waiting = found[-1][1]  # this stay in the queue, to now
         if waiting > thresholds.queue_seconds:
@@ -205,4 +235,5 @@ def diagnose(
         flags=tuple(flags),
         stalled_for=stalled_for,
         queued_for=queued_for,
+        since=since,
     )

@@ -152,6 +152,9 @@ class JobTrack:
     #: A light read skipped events: the series takes their points when the history is read
     #: again.
     skipped: bool = False
+    #: When its newest events were last read (the engine's clock): what is held is true up to
+    #: then, so "no new step" is known only to then (the doctor's stall of a background job).
+    events_read_at: float | None = None
 
 
 @dataclass
@@ -256,6 +259,12 @@ class Monitor:
         selected job, ``background_events`` for the others."""
         track = self._tracks.get(job_id)
         return tuple(track.events) if track else ()
+
+    def events_read_at(self, job_id: str) -> float | None:
+        """When the job's newest events were last read (None: never): a job in the background
+        is read less often than the clock moves."""
+        track = self._tracks.get(job_id)
+        return track.events_read_at if track else None
 
     def event_capacity(self, job_id: str) -> int:
         """How many of the job's newest events are held while it is (or is not) selected."""
@@ -839,7 +848,9 @@ class Monitor:
 
         light = light and not reload and job_id != self.selected
         max_pages = 1 if light else self._first_pages(job_id) if first else None
+        asked_at = self.clock()  # every event written before this is in the answer
         got = await tail.poll(fetch, max_pages=max_pages)
+        track.events_read_at = asked_at
         self._note_unreadable(f"events:{job_id}", unreadable)
         if first and job_id != self.selected and len(got) >= self.background_events:
             track.trimmed = True  # a background job's first look: its newest events only

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, normalise_status
+from ftmon.monitor.doctor import Diagnosis
 from ftmon.monitor.series import ALIASES, LABELS, MetricSeries
+from ftmon.present.doctor import doctor_lines, flag_line
 from ftmon.text import age, clean, local_time, one_line, until
 
 #: status -> (glyph, colour name usable by Rich styles)
@@ -141,11 +143,21 @@ class Field:
     style: str = ""
 
 
-def job_fields(job: FineTuningJob, now: float, series: MetricSeries | None = None) -> list[Field]:
-    """Every field of the job in plain words, in reading order."""
+def job_fields(
+    job: FineTuningJob,
+    now: float,
+    series: MetricSeries | None = None,
+    diagnosis: Diagnosis | None = None,
+) -> list[Field]:
+    """Every field of the job in plain words, in reading order; with the doctor's
+    ``diagnosis`` (:mod:`ftmon.present.doctor`), its flags under the status, and the phases,
+    the pace and both ETAs in place of the API's ETA alone."""
     glyph, colour = status_style(job.status)
-    rows: list[Field] = [
-        Field("status", f"{glyph} {status_text(job.status)}", colour),
+    rows: list[Field] = [Field("status", f"{glyph} {status_text(job.status)}", colour)]
+    flagged = flag_line(diagnosis)
+    if flagged:
+        rows.append(Field("flag", flagged, "bold yellow"))
+    rows += [
         Field("id", one_line(job.id)),
         Field("base model", one_line(job.model) or "—"),
         Field("fine-tuned model", one_line(job.fine_tuned_model) or "—"),
@@ -155,9 +167,12 @@ def job_fields(job: FineTuningJob, now: float, series: MetricSeries | None = Non
     progress = job_progress(job, series)
     if progress.step is not None:
         rows.append(Field("progress", progress.describe()))
-    eta = job_eta(job, now)
-    if eta:
-        rows.append(Field("eta", f"in {eta} ({local_time(job.estimated_finish)})"))
+    if diagnosis is not None:
+        rows += [Field(label, value) for label, value in doctor_lines(diagnosis, job, now)]
+    else:
+        eta = job_eta(job, now)
+        if eta:
+            rows.append(Field("eta", f"in {eta} ({local_time(job.estimated_finish)})"))
     for name, value in hyperparameter_rows(job):
         rows.append(Field(f"  {name}", value))
     grader = grader_summary(job)

@@ -36,13 +36,17 @@ class JobRow:
     progress: str
     eta: str
     age: str
+    #: The doctor's flag in the ``eta`` column (``!stall``, ``!queue``), ``""`` when none.
+    flag: str = ""
 
     def cell(self, name: str) -> str:
         return str(getattr(self, name))
 
 
-def job_row(job: FineTuningJob, series: MetricSeries | None, now: float) -> JobRow:
-    """The row for ``job`` at time ``now``; ``series`` gives the progress when it is loaded."""
+def job_row(job: FineTuningJob, series: MetricSeries | None, now: float, flag: str = "") -> JobRow:
+    """The row for ``job`` at time ``now``; ``series`` gives the progress when it is loaded;
+    ``flag`` is the doctor's marker (:func:`ftmon.present.doctor.list_mark`), shown in place of
+    the ETA."""
     glyph, colour = status_style(job.status)
     return JobRow(
         job_id=job.id,
@@ -53,8 +57,9 @@ def job_row(job: FineTuningJob, series: MetricSeries | None, now: float) -> JobR
         model=one_line(job.model, width=80) or "—",
         suffix=one_line(job.display_suffix, width=80) or "",
         progress=job_progress(job, series).describe(),
-        eta=job_eta(job, now),
+        eta=flag or job_eta(job, now),
         age=age(job.created_at, now),
+        flag=flag,
     )
 
 
@@ -71,6 +76,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("age", min=3, pref=4, max=4, priority=30, optional=True, right=True),
 )
 GAP = 1
+#: The doctor's marker in a row: it must stand out from an ETA.
+FLAG_STYLE = Style(color="yellow", bold=True, reverse=True)
 
 
 def list_layout(width: int) -> list[tuple[Column, int]]:
@@ -102,6 +109,8 @@ def render_row(row: JobRow, layout: Sequence[tuple[Column, int]]) -> Text:
         cell = _fit(row.cell(column.name), width, column.right)
         if column.name in ("glyph", "status"):
             text.append(cell, colour)
+        elif column.name == "eta" and row.flag:
+            text.append(cell, FLAG_STYLE)
         elif column.name in ("eta", "age", "model") and cell.strip():
             text.append(cell, Style(dim=column.name != "model"))
         else:

@@ -48,6 +48,7 @@ from ftmon.monitor.changes import (
 from ftmon.monitor.engine import Monitor
 from ftmon.monitor.health import Health
 from ftmon.monitor.series import MetricSeries
+from ftmon.present.doctor import flag_check, job_diagnosis, list_mark
 from ftmon.present.fields import checkpoint_rows, job_fields, status_text
 from ftmon.present.keep import KeepAdvice, keep_advice
 from ftmon.present.rows import JobRow, job_row
@@ -345,7 +346,22 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         return self.monitor.series(job_id) if self.monitor.is_loaded(job_id) else None
 
     def _row_for(self, job: FineTuningJob) -> JobRow:
-        return job_row(job, self._series(job.id), self.clock())
+        # The doctor's flag is read with the row: on the engine's changes and the age tick,
+        # never on a timer of its own; the row repaints only when its text changes.
+        now, series = self.clock(), self._series(job.id)
+        flag = ""
+        if series is not None:  # loaded: its events are held
+            monitor = self.monitor
+            found = flag_check(
+                job,
+                monitor.events(job.id),
+                series,
+                now,
+                self.settings.doctor,
+                monitor.events_read_at(job.id),
+            )
+            flag = list_mark(found)
+        return job_row(job, series, now, flag)
 
     def _refresh_ages(self) -> None:
         """Ages and ETAs move with time: repaint the rows (and fields) whose text changed."""
@@ -420,7 +436,12 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if job is None:
             self.overview.show_message("no job selected")
             return
-        self.overview.show_fields(job_fields(job, self.clock(), self._series(job.id)))
+        now, series = self.clock(), self._series(job.id)
+        found = None
+        if series is not None:
+            events, read_at = self.monitor.events(job.id), self.monitor.events_read_at(job.id)
+            found = job_diagnosis(job, events, series, now, self.settings.doctor, read_at)
+        self.overview.show_fields(job_fields(job, now, series, found))
 
     def _show_metrics(self, job_id: str | None) -> None:
         """The job's metrics, charted by its method, with the headline number in the title."""

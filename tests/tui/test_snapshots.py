@@ -147,3 +147,22 @@ def test_event_detail(snap_compare: Any, size: tuple[int, int]) -> None:
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_newest_event)
+
+
+def test_stalled_job_overview_80x24(snap_compare: Any) -> None:
+    """The stall and queue doctor: a running job frozen for ten minutes, the clock moved and
+    the age tick come: ``!stall`` in its row's eta column, the flag in words under the status,
+    then its phases, pace and both ETAs (the toasts of the jobs that ended meanwhile cleared)."""
+    world, app = world_and_app("catalog-long")
+
+    async def stall(pilot: Any) -> None:
+        await settled(pilot)
+        world.freeze_job(world.highlights["job:catalog-long"])
+        world.clock.advance(600)
+        app.monitor.refresh_now()
+        await settled(pilot)
+        app.main._refresh_ages()  # the slow age tick (tests build the app without its timer)
+        app.clear_notifications()
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=stall)

@@ -1,6 +1,7 @@
 """``?``: the keys that apply now (as remapped by the user's keymap) and what the glyphs mean.
 
-The glyphs are the status of each job and the mark of a job picked for comparison (``m``).
+The glyphs are the status of each job, the mark of a job picked for comparison (``m``) and the
+doctor's flags (``!stall``, ``!queue``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from ftmon.present.doctor import LIST_MARKS
 from ftmon.present.fields import STATUS_STYLE
+from ftmon.present.rows import FLAG_STYLE
 from ftmon.tui.widgets.job_list import MARK
 
 
@@ -40,6 +43,12 @@ def legend_table(hide: frozenset[str] = frozenset()) -> Table:
             continue
         table.add_row(Text(glyph, Style(color=colour)), Text(status))
     table.add_row(Text(MARK, Style(bold=True)), Text("marked for comparison (after the glyph)"))
+    meaning = {
+        "stalled": "no new step for many usual step times (in the eta column)",
+        "long queue": "in the queue for longer than the [doctor] limit (in the eta column)",
+    }
+    for flag, mark in LIST_MARKS.items():
+        table.add_row(Text(mark, FLAG_STYLE), Text(meaning[flag]))
     return table
 
 
