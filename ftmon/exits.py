@@ -18,6 +18,7 @@ AUTH = 5
 UNREACHABLE = 6
 REJECTED = 7
 REFUSED = 8
+STALLED = 9
 BUG = 70  # EX_SOFTWARE
 INTERRUPTED = 130
 BROKEN_PIPE = 141
@@ -35,6 +36,8 @@ MEANINGS: dict[int, str] = {
     "(network, timeouts, 429, 5xx)",
     REJECTED: "the API rejected the request (400, 409, 422...), e.g. cancelling a finished job",
     REFUSED: "not done: read-only mode, or the answer at the prompt was no",
+    STALLED: "watch --stall-exit: the job stalled (no new step for [doctor] stall_factor times "
+    "its usual step time)",
     INTERRUPTED: "interrupted (Ctrl-C)",
     BUG: "an unexpected error in ftmon itself (please report it)",
 }

@@ -163,16 +163,24 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
             exits.AUTH,
             exits.UNREACHABLE,
             exits.REJECTED,
+            exits.STALLED,
         ],
         notes={
             exits.OK: "the job succeeded",
             exits.UNREACHABLE: "no good answer from the API for --give-up-after seconds",
         },
         json_help="one JSON object per line and change: type job, event, progress, "
-        "checkpoint, status, health, and last end (with exit_code)",
+        "checkpoint, status, health, stall (a doctor's flag started or cleared), and last end "
+        "(with exit_code)",
     )
     p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
     _give_up(p)
+    p.add_argument(
+        "--stall-exit",
+        action="store_true",
+        help="end with exit 9 when the job stalls (no new step for [doctor] stall_factor times "
+        "its usual step time, and at least stall_min_minutes)",
+    )
     p.set_defaults(handler=handler(watch_command))
 
     p = command_parser(

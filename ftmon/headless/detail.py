@@ -13,12 +13,15 @@ from ftmon.api.models import FineTuningJobCheckpoint
 from ftmon.headless.render import as_json, checkpoint_lines, field_lines, metrics_table
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
+from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MetricSeries
+from ftmon.present.doctor import job_diagnosis
 from ftmon.present.fields import job_fields
 from ftmon.present.keep import KeepAdvice, keep_advice
 from ftmon.text import one_line, redact_secrets
 
-#: Newest events read by ``show`` for the job's progress (the latest metrics event is enough).
+#: Newest events read by ``show`` (one request): the job's progress and pace, and its phases
+#: when they reach back to its start (else the phases say from when they are read).
 SHOW_EVENTS = 100
 
 
@@ -29,11 +32,17 @@ async def show_command(ctx: Context) -> int:
         ctx.out.document(as_json(job))
         return 0
     series: MetricSeries | None
-    try:  # the progress, from the newest metrics events
-        series = await reads.recent_series(ctx.client, job.id, cap=SHOW_EVENTS)
+    found = None
+    now = ctx.conn.now()
+    try:  # the progress, the phases and the pace, from the newest events
+        events = await reads.all_events(ctx.client, job.id, cap=SHOW_EVENTS)
     except errors.FtmonApiError:
         series = None  # no progress rather than an error
-    ctx.out.lines(field_lines(job_fields(job, ctx.conn.now(), series)))
+    else:
+        series = reads.series_of(events)
+        records = [EventRecord.of(event) for event in events]
+        found = job_diagnosis(job, records, series, now, ctx.settings.doctor)
+    ctx.out.lines(field_lines(job_fields(job, now, series, found)))
     return 0
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ftmon import exits
@@ -160,6 +160,9 @@ class Follower:
         self._progress: Progress | None = None
         self._checkpoint_ids: set[str] = set()
         self._pending_health: Health | None = None
+        #: Called with the job after each good poll that did not end the command (``watch``'s
+        #: stall and queue doctor: no timer of its own); it may raise to end the command.
+        self.after_cycle: Callable[[FineTuningJob], None] | None = None
 
     async def run(self) -> FineTuningJob:
         """Follow until the job ends and return it; raise what ends the command otherwise."""
@@ -204,6 +207,8 @@ class Follower:
                     last_ok = now
                 self._flush_health()
                 job = monitor.job(self.job_id)
+                if job is not None and not failing and self.after_cycle is not None:
+                    self.after_cycle(job)  # not while failing: no new step is no news then
                 if job is not None and job.is_final:
                     if self.log.events_complete:
                         events_done = True

@@ -7,15 +7,18 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 
 from ftmon.api import errors
-from ftmon.api.models import FineTuningJob, Page, is_final, normalise_status
+from ftmon.api.models import FineTuningJob, FineTuningJobEvent, Page, is_final, normalise_status
 from ftmon.api.pagination import iter_pages
 from ftmon.api.status_rules import provider_rules
 from ftmon.headless.render import as_json, jobs_table
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
+from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MetricSeries
+from ftmon.present.doctor import FLAGGABLE, flag_brief, flag_check
 
-#: Statuses whose progress is worth one small events request each (human output only).
+#: Statuses whose progress is worth one small events request each (human output only); the
+#: statuses the doctor can flag (``present.doctor.FLAGGABLE``) are read too.
 PROGRESS_STATUSES = frozenset({"running", "pausing", "paused"})
 PROGRESS_EVENTS = 20
 
@@ -89,26 +92,40 @@ async def jobs_command(ctx: Context) -> int:
     if not jobs:
         ctx.out.line("No jobs match." if wanted or metadata else "No jobs.")
         return 0
-    series = await _progress(ctx, jobs)
-    ctx.out.lines(jobs_table(jobs, series, ctx.conn.now(), ctx.out.width))
+    recent = await _recent_events(ctx, jobs)
+    now = ctx.conn.now()
+    series: dict[str, MetricSeries] = {}
+    flags: dict[str, str] = {}
+    for job in jobs:
+        if job.id not in recent:
+            continue
+        series[job.id] = reads.series_of(recent[job.id])
+        records = [EventRecord.of(event) for event in recent[job.id]]
+        found = flag_check(job, records, series[job.id], now, ctx.settings.doctor)
+        flags[job.id] = flag_brief(found)
+    ctx.out.lines(jobs_table(jobs, series, now, ctx.out.width, flags))
     if more:
         ctx.out.note(f"{len(jobs)} shown; more with --limit N or --all")
     return 0
 
 
-async def _progress(ctx: Context, jobs: Sequence[FineTuningJob]) -> dict[str, MetricSeries]:
-    """The latest step of each running job, from its newest events, as the engine reads them.
+async def _recent_events(
+    ctx: Context, jobs: Sequence[FineTuningJob]
+) -> dict[str, list[FineTuningJobEvent]]:
+    """The newest events of each running (or queued) job, as the engine reads them: the
+    latest step, and what the doctor flags.
 
     Best effort: a job whose events cannot be read shows no progress rather than failing the list.
     """
     gate = asyncio.Semaphore(8)
 
-    async def one(job: FineTuningJob) -> tuple[str, MetricSeries]:
+    async def one(job: FineTuningJob) -> tuple[str, list[FineTuningJobEvent]]:
         async with gate:
             try:
-                return job.id, await reads.recent_series(ctx.client, job.id, cap=PROGRESS_EVENTS)
+                return job.id, await reads.all_events(ctx.client, job.id, cap=PROGRESS_EVENTS)
             except errors.FtmonApiError:
-                return job.id, MetricSeries()
+                return job.id, []
 
-    pairs = await asyncio.gather(*(one(j) for j in jobs if j.status_key in PROGRESS_STATUSES))
+    wanted = PROGRESS_STATUSES | FLAGGABLE
+    pairs = await asyncio.gather(*(one(j) for j in jobs if j.status_key in wanted))
     return dict(pairs)

@@ -70,7 +70,11 @@ def jobs_table(
     series: dict[str, MetricSeries],
     now: float,
     width: int,
+    flags: dict[str, str] | None = None,
 ) -> list[Text]:
+    """The job list; ``flags`` (job id -> the doctor's words, :func:`~ftmon.present.doctor.
+    flag_brief`) adds a ``flag`` column when any job has one."""
+    flags = {k: v for k, v in (flags or {}).items() if v}
     rows = [
         [
             status_cell(job.status),
@@ -82,7 +86,11 @@ def jobs_table(
         ]
         for job in jobs
     ]
-    return render(JOB_COLUMNS, rows, width)
+    if not flags:
+        return render(JOB_COLUMNS, rows, width)
+    for job, row in zip(jobs, rows, strict=True):
+        row.append(Text(flags.get(job.id, ""), style="bold yellow"))
+    return render((*JOB_COLUMNS, Column("flag")), rows, width)
 
 
 def field_lines(fields: Sequence[Field]) -> list[Text]:

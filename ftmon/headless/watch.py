@@ -2,7 +2,11 @@
 
 The exit code says how it ended (0 succeeded, 1 failed, 3 cancelled), so CI can wait on a job:
 ``ftmon watch "$JOB" && deploy``. With ``--json`` every change is one JSON object per line,
-``type`` one of ``job event progress checkpoint status health end``; ``end`` is always last.
+``type`` one of ``job event progress checkpoint status health stall end``; ``end`` is always
+last. A ``stall`` record comes when the stall and queue doctor (``monitor/doctor.py``) flags the
+job (``started``: ``stalled`` or ``long queue``) and when a flag clears (``cleared``), with its
+``diagnosis``; a person reads one line for each. ``--stall-exit`` ends the watch with exit 9
+when the job is flagged stalled.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from ftmon.headless.render import (
     status_change_line,
 )
 from ftmon.headless.runner import Context
+from ftmon.monitor.doctor import Diagnosis
+from ftmon.monitor.engine import Monitor
 from ftmon.monitor.health import Health
+from ftmon.present.doctor import flag_check, flag_line, job_diagnosis
 from ftmon.present.fields import Progress, checkpoint_rows, job_eta
 from ftmon.text import clean, local_time, one_line
 
@@ -121,6 +128,24 @@ class WatchReporter:
             self._unhealthy = True
             self.out.note(text or health.state)
 
+    def doctor(self, job: FineTuningJob, found: Diagnosis, before: tuple[str, ...]) -> None:
+        """The doctor's flags changed: a ``stall`` record, or a line."""
+        started = [f for f in found.flags if f not in before]
+        cleared = [f for f in before if f not in found.flags]
+        if self.out.json_mode:
+            self._record(
+                "stall", job.id, started=started, cleared=cleared, diagnosis=found.to_dict()
+            )
+            return
+        line = Text(local_time(self.ctx.conn.now()), style="dim")
+        if started:
+            line.append(f"  {flag_line(found)}", style="bold yellow")
+        else:
+            line.append(f"  no longer {' and '.join(cleared)}", style="bold")
+            if found.last_step is not None:
+                line.append(f" (step {found.last_step})")
+        self.out.line(line)
+
     def ended(self, job: FineTuningJob) -> int:
         code = exit_code(job)
         if self.out.json_mode:
@@ -151,10 +176,54 @@ class WatchReporter:
             )
 
 
+class StallCheck:
+    """The doctor after each poll of ``watch`` (no timer of its own): reports a change of its
+    flags, and ends the watch (exit 9) on a stall with ``--stall-exit``."""
+
+    def __init__(
+        self, ctx: Context, monitor: Monitor, reporter: WatchReporter, *, stall_exit: bool
+    ) -> None:
+        self.ctx = ctx
+        self.monitor = monitor
+        self.reporter = reporter
+        self.stall_exit = stall_exit
+        self.flags: tuple[str, ...] = ()
+
+    def __call__(self, job: FineTuningJob) -> None:
+        found = flag_check(
+            job,
+            self.monitor.events(job.id),
+            self.monitor.series(job.id),
+            self.ctx.conn.now(),
+            self.ctx.settings.doctor,
+            self.monitor.events_read_at(job.id),
+        )
+        flags = found.flags if found is not None else ()
+        if flags != self.flags:
+            if found is None:
+                # Out of the statuses a flag applies to (it ended, it was paused): cleared.
+                found = job_diagnosis(
+                    job,
+                    self.monitor.events(job.id),
+                    self.monitor.series(job.id),
+                    self.ctx.conn.now(),
+                    self.ctx.settings.doctor,
+                )
+            self.reporter.doctor(job, found, self.flags)
+        self.flags = flags
+        if self.stall_exit and found is not None and found.stalled:
+            raise exits.CommandError(
+                f"{one_line(job.id)} {flag_line(found)}; ending (--stall-exit)", exits.STALLED
+            )
+
+
 async def watch_command(ctx: Context) -> int:
     """Follow a job until it ends; the exit code says how it ended."""
     reporter = WatchReporter(ctx)
     follower = Follower(ctx, ctx.args.job, reporter, give_up_after=ctx.args.give_up_after)
+    follower.after_cycle = StallCheck(
+        ctx, follower.monitor, reporter, stall_exit=getattr(ctx.args, "stall_exit", False)
+    )
     # The user's [[alerts]] hear how the job goes (a demo's simulated jobs send none).
     alerter = None if getattr(ctx.args, "demo", False) else Alerter.from_settings(ctx.settings)
     if alerter is not None:

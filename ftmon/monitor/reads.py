@@ -141,6 +141,11 @@ async def recent_series(client: FineTuningClient, job_id: str, *, cap: int) -> M
     return _from_events(await all_events(client, job_id, cap=cap))
 
 
+def series_of(events: Sequence[FineTuningJobEvent]) -> MetricSeries:
+    """The metric series of these events (read already, e.g. for the doctor too)."""
+    return _from_events(events)
+
+
 def _from_events(events: Sequence[FineTuningJobEvent]) -> MetricSeries:
     series = MetricSeries()
     for event in events:

@@ -13,7 +13,10 @@ from support.cli import Run, Sim
 
 from ftmon import exits
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent
+from ftmon.monitor.doctor import Thresholds
+from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MAX_SERIES, MetricSeries
+from ftmon.present.doctor import job_diagnosis
 from ftmon.present.fields import job_fields
 from ftmon.sim.world import SimWorld
 
@@ -140,14 +143,18 @@ def test_show_prints_every_field_as_the_detail_pane(cli: Cli, sim: Sim) -> None:
     # Exactly present.job_fields, as the TUI gets them, with progress from the newest events.
     job = FineTuningJob.model_validate(sim.world.get_job(jid))
     series = MetricSeries()
-    for event in sim.world.events_record(jid)["data"][-100:]:
-        series.add_event(FineTuningJobEvent.model_validate(event))
-    fields = job_fields(job, sim.world.now(), series)
+    newest = [FineTuningJobEvent.model_validate(e) for e in sim.world.events_record(jid)["data"]]
+    for event in newest[-100:]:
+        series.add_event(event)
+    # ... and the doctor's phases from the same events (ftmon.present.doctor).
+    records = [EventRecord.of(event) for event in newest[-100:]]
+    found = job_diagnosis(job, records, series, sim.world.now(), Thresholds())
+    fields = job_fields(job, sim.world.now(), series, found)
     pad = max(len(f.label) for f in fields)
     assert run.out.splitlines() == [f"{f.label:<{pad}}  {f.value}".rstrip() for f in fields]
     assert run.out.startswith("status") and "✔ succeeded" in run.out.splitlines()[0]
     labels = {f.label.strip() for f in fields}
-    assert {"progress", "fine-tuned model", "n_epochs", "created", "took"} <= labels
+    assert {"progress", "fine-tuned model", "n_epochs", "created", "took", "phases"} <= labels
 
 
 def test_show_json_is_the_job_as_sent(cli: Cli, sim: Sim) -> None:
