@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from ftmon import exits
+from ftmon.archive import command as archive_cmd
 from ftmon.headless.actions import action_command, delete_command, precheck_delete
 from ftmon.headless.actions import precheck as action_precheck
 from ftmon.headless.create import (
@@ -43,7 +44,7 @@ from ftmon.headless.perms import (
     precheck_change,
     precheck_list,
 )
-from ftmon.headless.runner import handler
+from ftmon.headless.runner import Context, handler
 from ftmon.headless.watch import watch_command
 
 READ = [exits.OK, exits.USAGE, exits.NOT_FOUND, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
@@ -69,6 +70,11 @@ def _give_up(parser: argparse.ArgumentParser) -> None:
         help="exit 6 after this long without a good answer from the API "
         f"(default {DEFAULT_GIVE_UP:g})",
     )
+
+
+async def _archive(ctx: Context) -> int:
+    """``ftmon archive DIR``: the logic is the archive package's."""
+    return await archive_cmd.run(ctx.client, ctx.args, ctx.out)
 
 
 def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
@@ -419,6 +425,19 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     )
     add_export_arguments(p)
     p.set_defaults(handler=handler(export_command))
+
+    p = command_parser(
+        sub,
+        add,
+        "archive",
+        help=archive_cmd.HELP,
+        examples=archive_cmd.EXAMPLES,
+        codes=archive_cmd.CODES,
+        notes=archive_cmd.NOTES,
+        json_help=archive_cmd.JSON_HELP,
+    )
+    archive_cmd.add_arguments(p)
+    p.set_defaults(handler=handler(_archive))
 
     files = sub.add_parser(
         "files",

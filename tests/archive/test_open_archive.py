@@ -69,3 +69,18 @@ def test_not_an_archive_is_a_usage_error_naming_it(
     (tmp_path / "stuff").mkdir()
     assert main(["jobs", "--archive", str(tmp_path / "stuff")]) == exits.USAGE
     assert "manifest" in capsys.readouterr().err
+
+
+def test_ftmon_archive_then_read_it_back_with_no_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "runs"
+    assert main(["--demo", "--speed", "0", "archive", str(directory), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["complete"] is True and first["jobs"]["in_archive"] == 15
+    # A second run fetches only what can still change: the jobs not yet final.
+    assert main(["--demo", "--speed", "0", "archive", str(directory), "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["jobs"]["unchanged"] == first["jobs"]["final_and_complete"]
+    assert main(["jobs", "--archive", str(directory), "--json", "--all"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 15
