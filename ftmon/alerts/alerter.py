@@ -132,15 +132,16 @@ class Alerter:
         settings: Settings,
         state_path: Path | None = None,
         *,
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        thresholds: Thresholds | None = None,
         policy: DeliveryPolicy = DEFAULT_POLICY,
     ) -> Alerter:
-        """The alerter for ``settings.alerts`` (one with no alerts does nothing, cheaply)."""
+        """The alerter for ``settings.alerts`` (one with no alerts does nothing, cheaply); a
+        stall by the config's ``[doctor]`` thresholds unless ``thresholds`` are given."""
         keys = (settings.api_key, settings.admin_key, settings.entra_token)
         return cls(
             settings.alerts,
             state_path=state_path,
-            thresholds=thresholds,
+            thresholds=settings.doctor if thresholds is None else thresholds,
             policy=policy,
             secrets=[k.reveal() for k in keys if k is not None],
         )

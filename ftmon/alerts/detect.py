@@ -138,7 +138,16 @@ class Detector:
             if status in END_EVENTS and status in self.wanted:
                 found.append(AlertEvent(status, job))
         elif status == "running" and "stalled" in self.wanted and self._stall_due(job.id, now):
-            diagnosis = diagnose(job, source.events(job.id), now, thresholds=self.thresholds)
+            # Up to when the job's events were last read: a job in the background is read
+            # less often than the clock moves, and is not stalled for that (the engine says).
+            read_at = getattr(source, "events_read_at", None)
+            diagnosis = diagnose(
+                job,
+                source.events(job.id),
+                now,
+                thresholds=self.thresholds,
+                read_at=read_at(job.id) if callable(read_at) else None,
+            )
             if diagnosis.stalled:
                 found.append(
                     AlertEvent(
