@@ -27,6 +27,8 @@ class Shot:
     size: tuple[int, int]
     job: str | None  # a job of the seeded world, by its suffix
     keys: tuple[str, ...] = ()
+    #: Freeze the job and let ten minutes pass first: the stall doctor's flag.
+    stall: bool = False
 
 
 SHOTS = (
@@ -34,6 +36,7 @@ SHOTS = (
     Shot("overview-narrow", (80, 24), "catalog-long"),
     Shot("job-detail", (80, 24), "intent-v1"),
     Shot("metrics", (110, 40), "support-bot", ("3",)),
+    Shot("stalled", (100, 30), "catalog-long", stall=True),
 )
 
 
@@ -69,6 +72,14 @@ def take(shot: Shot) -> str:
 
     async def pilot(pilot: Any) -> None:
         await settle(app)
+        if shot.stall and job is not None:
+            world.freeze_job(job)
+            world.clock.advance(600)
+            monitor.refresh_now()
+            await settle(app)
+            app.main._refresh_ages()  # the slow age tick, at once
+            app.clear_notifications()  # of the jobs that ended meanwhile
+            await settle(app)
         for key in shot.keys:
             await pilot.press(key)
         await settle(app)
