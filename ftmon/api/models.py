@@ -397,6 +397,23 @@ class DeletedFile(ApiModel):
     deleted: LooseBool = True
 
 
+class Model(ApiModel):
+    """One entry of ``GET /models``: a base model or one of the organisation's fine-tuned ones."""
+
+    id: Id
+    object: LooseStr = "model"
+    created: Timestamp = None
+    owned_by: LooseStr = None
+    #: A date (``2026-10-23``) when the model will stop answering, or None when not announced.
+    shutdown_date: LooseStr = None
+
+
+class DeletedModel(ApiModel):
+    id: Id
+    object: LooseStr = "model"
+    deleted: LooseBool = True
+
+
 T = TypeVar("T", bound=BaseModel)
 
 

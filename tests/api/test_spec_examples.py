@@ -21,11 +21,13 @@ from pydantic import BaseModel
 from ftmon.api.models import (
     CheckpointPermission,
     DeletedFile,
+    DeletedModel,
     DeletedPermission,
     FileObject,
     FineTuningJob,
     FineTuningJobCheckpoint,
     FineTuningJobEvent,
+    Model,
     Page,
 )
 
@@ -102,6 +104,8 @@ FIXES: dict[str, list[Callable[[str], str]]] = {
     "listFineTuningCheckpointPermissions": [drop_trailing_commas],
     # A missing comma after "id".
     "schema FineTuningJobEvent": [replace('"ftevent-abc123"\n', '"ftevent-abc123",\n')],
+    # A trailing comma after the last model.
+    "listModels": [drop_trailing_commas],
     # Not in the README, found by this test:
     # trailing commas after "purpose" in the file examples.
     "listFiles": [drop_trailing_commas],
@@ -149,6 +153,10 @@ MODELS: dict[str, type[BaseModel]] = {
     "schema FineTuningJobCheckpoint": FineTuningJobCheckpoint,
     "listFineTuningEvents": Page[FineTuningJobEvent],
     "schema FineTuningJobEvent": FineTuningJobEvent,
+    "listModels": Page[Model],
+    "retrieveModel": Model,
+    "deleteModel": DeletedModel,
+    "schema Model": Model,
 }
 
 #: Grader definitions: they reach the client inside a reinforcement job's ``method``.

@@ -115,7 +115,8 @@ def test_patched_quirks_are_accepted_and_the_rest_is_strict(sim_world: SimWorld)
     assert checker.check("GET", url, 200, missing)
     assert checker.check("GET", url, 400, {"error": {"message": "m"}})  # fields missing
     assert checker.check("GET", url, 404, None)
-    assert checker.check("GET", "/v1/models", 200, {})  # no such operation
+    assert checker.check("GET", "/v1/models", 200, {})  # object and data missing
+    assert checker.check("GET", "/v1/embeddings", 200, {})  # no such operation
 
 
 def test_exclusive_minimum_patch_is_numeric() -> None:
