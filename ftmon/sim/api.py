@@ -115,6 +115,18 @@ class OpenAIApi:
         body = call.body if isinstance(call.body, dict) else {}
         return {"grader": check_grader(body.get("grader"))}
 
+    # -- models ----------------------------------------------------------------------------
+
+    def list_models(self, call: Call) -> Any:
+        # One page, no cursor: the spec's ListModelsResponse has neither has_more nor after.
+        return {"object": "list", "data": self.world.list_models()}
+
+    def get_model(self, call: Call) -> Any:
+        return self.world.get_model(call.path["model"])
+
+    def delete_model(self, call: Call) -> Any:
+        return self.world.delete_model(call.path["model"])
+
     # -- files -----------------------------------------------------------------------------
 
     def list_files(self, call: Call) -> Any:
@@ -184,6 +196,9 @@ class OpenAIApi:
             ("GET", PERMISSIONS, self.list_permissions, "none", True),
             ("POST", PERMISSIONS, self.create_permissions, "json", True),
             ("DELETE", PERMISSIONS + "/{permission_id}", self.delete_permission, "none", True),
+            ("GET", "/v1/models", self.list_models, "none", False),
+            ("GET", "/v1/models/{model}", self.get_model, "none", False),
+            ("DELETE", "/v1/models/{model}", self.delete_model, "none", False),
             ("GET", "/v1/fine_tuning/jobs", self.list_jobs, "none", False),
             ("POST", "/v1/fine_tuning/jobs", self.create_job, "json", False),
             ("GET", JOB, self.get_job, "none", False),
@@ -195,12 +210,14 @@ class OpenAIApi:
         ]
 
     def azure_table(self) -> list[tuple[str, str, Any, str, bool]]:
-        """The operations of Azure's spec: files and jobs (no permissions, no graders), and the
-        job delete."""
+        """The operations of Azure's spec: files and jobs (no permissions, no graders, no models:
+        the azure flavour does not serve them), and the job delete."""
         kept = [
             row
             for row in self.table()
-            if "/permissions" not in row[1] and "/alpha/graders/" not in row[1]
+            if "/permissions" not in row[1]
+            and "/alpha/graders/" not in row[1]
+            and not row[1].startswith("/v1/models")
         ]
         return [*kept, ("DELETE", JOB, self.delete_job, "none", False)]
 

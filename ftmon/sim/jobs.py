@@ -254,6 +254,10 @@ class SimJob:
         data = {"snapshot": self.model_name, "passed": True, "results": results}
         return f"Moderation checks for snapshot {self.model_name} passed.", data
 
+    def checkpoint_times(self) -> list[tuple[int, float]]:
+        """(step, time) of each kept checkpoint, oldest first."""
+        return list(self._checkpoints)
+
     @property
     def checkpoints(self) -> list[dict[str, Any]]:
         """The kept checkpoints, oldest first (made on demand: most are never looked at)."""

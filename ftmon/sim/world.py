@@ -23,6 +23,7 @@ from ftmon.sim.files import PURPOSES, FileRecord, FileStore
 from ftmon.sim.ids import digest_int, token
 from ftmon.sim.jobs import SimJob
 from ftmon.sim.lifecycle import Lifecycle
+from ftmon.sim.models import ModelRegistry, base_model_refused
 from ftmon.sim.permissions import PermissionStore
 from ftmon.sim.results import ResultsCsv
 from ftmon.sim.seed_world import populate
@@ -81,6 +82,13 @@ class SimWorld:
         self._active: dict[str, None] = {}  # jobs that may still change, in insertion order
         self._names: dict[str, str] = {}  # fine-tuned model / checkpoint name -> job id
         self._counters: dict[str, itertools.count[int]] = {}
+        self.models = ModelRegistry(self.organization_id, self.org_slug, self.clock.now(), seed)
+        if scenario != "empty":
+            # A fine-tuned model of the organisation whose job this world does not know (made in
+            # another project, or before its job was deleted): `ftmon models` marks it.
+            self.highlights["foreign_model"] = self.models.add_foreign(
+                "gpt-4o-mini-2024-07-18", "helpdesk-legacy", self.clock.now() - 400 * 86400
+            )
         collecting = gc.isenabled()
         gc.disable()  # the big world makes ~10**5 small objects; GC passes would double the cost
         try:
@@ -382,6 +390,31 @@ class SimWorld:
             job = self.register(build_added_job(spec, self))
             job.sync(now)
             return job.to_dict()
+
+    # -- models ---------------------------------------------------------------------------
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """``GET /models``: one page of every model (see :mod:`ftmon.sim.models`)."""
+        with self.lock:
+            now = self.tick()
+            return self.models.listing(self._jobs.values(), now)
+
+    def get_model(self, model_id: str) -> dict[str, Any]:
+        with self.lock:
+            now = self.tick()
+            maker = self._jobs.get(self._names.get(model_id, ""))
+            return self.models.find(model_id, maker, self._jobs.values(), now)
+
+    def delete_model(self, model_id: str) -> dict[str, Any]:
+        """``DELETE /models/{model}``: a fine-tuned model of the organisation leaves the list;
+        the job that made it keeps its ``fine_tuned_model``. OpenAI's own models are refused."""
+        with self.lock:
+            entry = self.get_model(model_id)
+            if entry["owned_by"] != self.organization_id:
+                raise base_model_refused(model_id)
+            self.models.deleted.add(model_id)
+            self._names.pop(model_id, None)  # its permissions go with it
+            return {"id": model_id, "object": "model", "deleted": True}
 
     # -- checkpoint permissions -----------------------------------------------------------
 

@@ -130,7 +130,7 @@ async def test_duplicate_project_is_400(sim_http: httpx.AsyncClient, sim_world: 
 
 async def test_unknown_route_is_an_openai_404(sim_http: httpx.AsyncClient) -> None:
     for method, path in [
-        ("GET", "/models"),
+        ("GET", "/embeddings"),
         ("PATCH", "/fine_tuning/jobs"),
         ("GET", "/files/a/b/c"),
     ]:
