@@ -38,11 +38,13 @@ from ftmon.api.entra import (
 from ftmon.api.models import (
     CheckpointPermission,
     DeletedFile,
+    DeletedModel,
     DeletedPermission,
     FileObject,
     FineTuningJob,
     FineTuningJobCheckpoint,
     FineTuningJobEvent,
+    Model,
     Page,
     RunGraderResponse,
     ValidateGraderResponse,
@@ -615,6 +617,26 @@ class FineTuningClient:
             safe_to_repeat=False,
         )
 
+    # -- models ------------------------------------------------------------------------------
+
+    async def list_models(self) -> Page[Model]:
+        """Every model the key can use, in one answer (the API has no paging here): OpenAI's
+        and the organisation's fine-tuned ones. Up to ``MAX_MODELS`` are read; past that the
+        page says there is more, as a capped list does."""
+        response = await self.request("GET", "models")
+        return _parse_page(Model, response, limit=MAX_MODELS)
+
+    async def retrieve_model(self, model_id: str) -> Model:
+        return await self._model(Model, "GET", f"models/{_segment(model_id)}")
+
+    async def delete_model(self, model_id: str) -> DeletedModel:
+        """Delete a fine-tuned model (the Owner role is needed). Not retried blindly: a repeat
+        after a lost answer would read as a 404 for a model that was deleted."""
+        response = await self.request(
+            "DELETE", f"models/{_segment(model_id)}", safe_to_repeat=False
+        )
+        return _parse_deleted(DeletedModel, model_id, response)
+
     # -- files -------------------------------------------------------------------------------
 
     async def list_files(
@@ -816,6 +838,8 @@ def _parse_page(item: type[M], response: httpx.Response, *, limit: int | None = 
 
 #: The largest page the API documents (files: 10,000): the cap when a call asked for no size.
 MAX_PAGE_ITEMS = 10_000
+#: The most models one ``GET /models`` is read for: every checkpoint of every job is a model.
+MAX_MODELS = 100_000
 
 
 def _parse_deleted(model: type[M], object_id: str, response: httpx.Response) -> M:
