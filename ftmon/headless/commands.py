@@ -36,6 +36,8 @@ from ftmon.headless.follow import DEFAULT_GIVE_UP
 from ftmon.headless.graders import run_command as grader_run_command
 from ftmon.headless.graders import validate_command as grader_validate_command
 from ftmon.headless.listing import jobs_command, parse_metadata
+from ftmon.headless.models import models_command, models_rm_command
+from ftmon.headless.models import precheck_rm as precheck_model_rm
 from ftmon.headless.parsing import AddOptions, command_parser, epilog, seconds
 from ftmon.headless.perms import (
     perms_add_command,
@@ -78,8 +80,8 @@ async def _archive(ctx: Context) -> int:
 
 
 def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
-    """Add ``jobs show events watch checkpoints metrics cancel pause resume delete perms grader
-    create export files``."""
+    """Add ``jobs show events watch checkpoints metrics cancel pause resume delete models perms
+    grader create export files``."""
     add = add_connection_options
 
     p = command_parser(
@@ -269,6 +271,47 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
     p.add_argument("job", metavar="JOB", help="the job id (ftjob-...)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
     p.set_defaults(handler=handler(delete_command, precheck_delete))
+
+    p = command_parser(
+        sub,
+        add,
+        "models",
+        help="the organisation's fine-tuned models with the jobs and checkpoints that made them; "
+        "`models rm MODEL` deletes one",
+        examples=[
+            "ftmon models",
+            "ftmon models --json | jq -r '.models[] | select(.job_unknown) | .model'",
+            "ftmon models --json | jq -r '.jobs_whose_model_is_gone[].job_id'",
+            "ftmon models rm ft:gpt-4o-mini-2024-07-18:acme::abc123 --yes",
+        ],
+        codes=[exits.OK, exits.USAGE, exits.AUTH, exits.UNREACHABLE, exits.REJECTED],
+        json_help='write {"models": [...], "jobs_whose_model_is_gone": [...], '
+        '"checkpoints_unread": N}',
+    )
+    p.set_defaults(handler=handler(models_command))
+    models_sub = p.add_subparsers(dest="models_command", metavar="ACTION", required=False)
+    p = command_parser(
+        models_sub,
+        add,
+        "rm",
+        help="delete a fine-tuned model (asks to confirm; --yes for scripts); it stops answering "
+        "at once, its job stays",
+        examples=[
+            "ftmon models rm ft:gpt-4o-mini-2024-07-18:acme:bot:abc123",
+            "ftmon models rm ft:gpt-4o-mini-2024-07-18:acme:bot:abc123 --yes --json",
+        ],
+        codes=CHANGE,
+        notes={
+            exits.AUTH: "no key, or the API refused the delete with 403 (it needs the Owner "
+            "role in the organisation)",
+            exits.REJECTED: "the model is one of OpenAI's (refused before sending), or the API "
+            "rejected the request; nothing was deleted",
+        },
+        json_help='write {"id", "object": "model", "deleted": true} once deleted',
+    )
+    p.add_argument("model", metavar="MODEL", help="the model's id (ft:...)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+    p.set_defaults(handler=handler(models_rm_command, precheck_model_rm))
 
     perms = sub.add_parser(
         "perms",
