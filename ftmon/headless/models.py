@@ -6,8 +6,9 @@ answer), every page of ``GET /fine_tuning/jobs`` once (100 jobs a page), and one
 ``GET .../checkpoints`` (one page: a job keeps 3 or 4) for each job that needs it (a succeeded job
 with a listed model, for its best checkpoint; a job that may have made a listed checkpoint model),
 newest first, at most :data:`CHECKPOINT_READS` of them, 8 at a time. Past that cap the older
-jobs show no best checkpoint and their checkpoint models read as of an unknown job; a note says
-how many were left unread.
+jobs show no best checkpoint (their checkpoint models still join by name, see
+:mod:`ftmon.present.models`); a note says how many were left unread. The simulator's big world
+(10,000 jobs, 21,364 models): 301 requests, about 3.5 s over loopback.
 """
 
 from __future__ import annotations
@@ -80,7 +81,15 @@ async def _checkpoints(
 
 async def inventory(ctx: Context) -> Inventory:
     """The join, read with the requests the module's docstring counts."""
-    models = (await ctx.client.list_models()).data
+    try:
+        models = (await ctx.client.list_models()).data
+    except errors.NotFoundError:
+        # An archive keeps no model list; the azure flavour of the simulator serves none.
+        where = "an archive" if getattr(ctx.args, "archive", None) else "this API"
+        raise exits.CommandError(
+            f"{where} has no model list (GET /models answered 404); nothing to join",
+            exits.REJECTED,
+        ) from None
     jobs = await _all_jobs(ctx)
     wanted = checkpoint_jobs(models, jobs)
     read = await _checkpoints(ctx, wanted[:CHECKPOINT_READS])

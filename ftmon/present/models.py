@@ -2,11 +2,13 @@
 in words (no Textual: ``ftmon models`` and, later, the TUI's models view show the same).
 
 A model is joined to its job by name: a job's ``fine_tuned_model`` is its final model; a
-checkpoint's model (``...:ckpt-step-N``) carries an id of its own, so only the job's checkpoint
-list says which job made it. Two marks come out of the join: a model **whose job is unknown**
-(made in another project, by a job since deleted, or by a job the list did not reach) and a
-succeeded job **whose model is gone** (its ``fine_tuned_model`` is not in ``GET /models``:
-deleted, or its base model retired).
+checkpoint's model (``...:ckpt-step-N``) carries an id of its own, so the job's checkpoint list
+says which job made it, or, when that list was not read, the one job whose model shares the
+name's ``ft:<base>:<org>:<suffix>`` stem (with several such jobs, its job is unknown).
+
+Two marks come out of the join: a model **whose job is unknown** (made in another project, by a
+job since deleted, or by a job the list did not reach) and a succeeded job **whose model is
+gone** (its ``fine_tuned_model`` is not in ``GET /models``: deleted, or its base retired).
 """
 
 from __future__ import annotations
@@ -158,6 +160,16 @@ def build_inventory(
             maker = by_id.get(job_id)
             if name and maker is not None and name not in by_name:
                 by_name[name] = (maker, checkpoint.step_number)
+    # A checkpoint model no checkpoint list named: the one job whose model shares its stem made
+    # it (its checkpoints were not read); with none, or several, its job is unknown.
+    stems: dict[str, list[FineTuningJob]] = {}
+    for job in jobs:
+        if job.fine_tuned_model:
+            stems.setdefault(stem(job.fine_tuned_model), []).append(job)
+    for name in listed:
+        step = checkpoint_step(name)
+        if name not in by_name and step is not None and len(stems.get(stem(name), ())) == 1:
+            by_name[name] = (stems[stem(name)][0], step)
     for job in jobs:
         final = job.fine_tuned_model
         if final and job.status_key == "succeeded":

@@ -10,6 +10,8 @@ import pytest
 from support.cli import Run, Sim
 
 from ftmon import exits
+from ftmon.api import errors
+from ftmon.api.client import FineTuningClient
 from ftmon.headless import prompt
 from ftmon.sim.world import SimWorld
 
@@ -170,3 +172,28 @@ def test_names_read_as_the_api_writes_them() -> None:
     assert is_base_model("gpt-4o-mini") and is_base_model("../x")
     assert not is_base_model(final) and not is_base_model("curie:ft-acme-2023-01-01")
     assert name_parts("gpt-4o") == (None, None)
+
+
+def test_no_model_list_is_said_plainly(cli: Cli, sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider without the route (the azure flavour, an archive) answers 404."""
+
+    async def missing(self: FineTuningClient) -> None:
+        raise errors.NotFoundError("Not found (404)", status_code=404)
+
+    monkeypatch.setattr(FineTuningClient, "list_models", missing)
+    run = cli("models")
+    assert run.code == exits.REJECTED
+    assert run.err.startswith("ftmon: this API has no model list (GET /models answered 404)")
+
+
+def test_unread_checkpoints_join_by_their_stem(sim: Sim) -> None:
+    from ftmon.api.models import FineTuningJob, Model
+    from ftmon.present.models import build_inventory
+
+    jobs = [FineTuningJob.model_validate(j) for j in sim.world.list_jobs(limit=100)[0]]
+    models = [Model.model_validate(m) for m in sim.world.list_models()]
+    found = build_inventory(models, jobs, {}, unread=5)
+    assert [row.model.id for row in found.unknown] == [sim.world.highlights["foreign_model"]]
+    steps = [row for group in found.groups for row in group.rows if row.step is not None]
+    assert steps and all(row.job is not None for row in steps)
+    assert all(group.best is None for group in found.groups)
