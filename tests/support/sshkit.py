@@ -278,12 +278,16 @@ class Throttle:
         return self
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        await asyncio.gather(
-            self._pipe(reader, up_writer, self.up),
-            self._pipe(up_reader, writer, self.down),
-            return_exceptions=True,
-        )
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            await asyncio.gather(
+                self._pipe(reader, up_writer, self.up),
+                self._pipe(up_reader, writer, self.down),
+                return_exceptions=True,
+            )
+        except (asyncio.CancelledError, OSError):
+            # The proxy stopping (or the server gone): the link just closes, as a cut one does.
+            writer.close()
 
     async def _pipe(
         self,
