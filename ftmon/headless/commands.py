@@ -37,6 +37,7 @@ from ftmon.headless.graders import run_command as grader_run_command
 from ftmon.headless.graders import validate_command as grader_validate_command
 from ftmon.headless.listing import jobs_command, parse_metadata
 from ftmon.headless.models import models_command, models_rm_command
+from ftmon.headless.models import precheck_list as precheck_models
 from ftmon.headless.models import precheck_rm as precheck_model_rm
 from ftmon.headless.parsing import AddOptions, command_parser, epilog, seconds
 from ftmon.headless.perms import (
@@ -282,13 +283,20 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
             "ftmon models",
             "ftmon models --json | jq -r '.models[] | select(.job_unknown) | .model'",
             "ftmon models --json | jq -r '.jobs_whose_model_is_gone[].job_id'",
+            "ftmon models --shared    # and the projects each is shared with (admin key)",
             "ftmon models rm ft:gpt-4o-mini-2024-07-18:acme::abc123 --yes",
         ],
         codes=[exits.OK, exits.USAGE, exits.AUTH, exits.UNREACHABLE, exits.REJECTED],
         json_help='write {"models": [...], "jobs_whose_model_is_gone": [...], '
         '"checkpoints_unread": N}',
     )
-    p.set_defaults(handler=handler(models_command))
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="also list the projects each model is shared with (checkpoint permissions: "
+        "needs OPENAI_ADMIN_KEY; one request a model, the first 200)",
+    )
+    p.set_defaults(handler=handler(models_command, precheck_models))
     models_sub = p.add_subparsers(dest="models_command", metavar="ACTION", required=False)
     p = command_parser(
         models_sub,

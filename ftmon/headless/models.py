@@ -22,7 +22,8 @@ from rich.text import Text
 from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint
-from ftmon.api.pagination import iter_pages
+from ftmon.api.pagination import iter_items, iter_pages
+from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json, short_model
@@ -42,11 +43,14 @@ from ftmon.present.models import (
     is_base_model,
     is_fine_tuned,
 )
+from ftmon.present.provider import NO_CHECKPOINT_SHARING
 from ftmon.text import local_time, one_line
 
 #: The most jobs whose checkpoints one ``ftmon models`` reads (one request each).
 CHECKPOINT_READS = 200
 PARALLEL = 8
+#: The most models whose sharing ``--shared`` reads (one request each, admin key).
+SHARE_READS = 200
 
 #: The created time's width (``2026-12-04 23:48:10``) and the gap between columns.
 CREATED_WIDTH = 19
@@ -79,6 +83,27 @@ async def _checkpoints(
     return {job_id: found for job_id, found in pairs if found is not None}
 
 
+async def _shared(ctx: Context, rows: Sequence[ModelRow]) -> None:
+    """Each model's projects (``--shared``, admin key): one request per model, 8 at a time."""
+    gate = asyncio.Semaphore(PARALLEL)
+
+    async def one(row: ModelRow) -> None:
+        async with gate:
+            try:
+                row.shared = [
+                    one_line(p.project_id)
+                    async for p in iter_items(
+                        lambda after: ctx.client.list_permissions(
+                            row.model.id, after=after, limit=100
+                        )
+                    )
+                ]
+            except errors.NotFoundError:
+                row.shared = None
+
+    await asyncio.gather(*(one(row) for row in rows))
+
+
 async def inventory(ctx: Context) -> Inventory:
     """The join, read with the requests the module's docstring counts."""
     try:
@@ -94,7 +119,10 @@ async def inventory(ctx: Context) -> Inventory:
     wanted = checkpoint_jobs(models, jobs)
     read = await _checkpoints(ctx, wanted[:CHECKPOINT_READS])
     unread = max(0, len(wanted) - CHECKPOINT_READS)
-    return build_inventory(models, jobs, read, unread=unread)
+    found = build_inventory(models, jobs, read, unread=unread)
+    if getattr(ctx.args, "shared", False):
+        await _shared(ctx, found.rows[:SHARE_READS])
+    return found
 
 
 def _step_text(row: ModelRow) -> str:
@@ -123,7 +151,7 @@ def inventory_lines(found: Inventory, width: int) -> list[Text]:
     the created time is shown only when there is room after the id and the step (★: the job's
     best checkpoint by the rule of ``ftmon checkpoints --best``).
     """
-    rows = [row for g in found.groups for row in g.rows] + found.unknown
+    rows = found.rows
     gone = [one_line(g.job.fine_tuned_model) for g in found.gone]
     model_width = max([len(one_line(r.model.id)) for r in rows] + [len(n) for n in gone] + [5])
     step_width = max([len("step"), len(MODEL_GONE_STEP)] + [len(_step_text(r)) for r in rows])
@@ -140,6 +168,12 @@ def inventory_lines(found: Inventory, width: int) -> list[Text]:
             line.append(" " * GAP + local_time(row.model.created), style="dim")
         return line
 
+    def model_lines(row: ModelRow) -> list[Text]:
+        if not row.shared:
+            return [model_line(row)]
+        shared = Text(f"{indent}  shared with {', '.join(row.shared)}", style="cyan")
+        return [model_line(row), shared]
+
     header = Text(indent + "model".ljust(model_width) + " " * GAP + "step".rjust(step_width))
     if dated:
         header.append(" " * GAP + "created")
@@ -150,12 +184,12 @@ def inventory_lines(found: Inventory, width: int) -> list[Text]:
         if group.gone:
             name = one_line(group.job.fine_tuned_model).ljust(model_width)
             lines.append(Text(f"{indent}{name}{' ' * GAP}{MODEL_GONE_STEP:>{step_width}}", "red"))
-        lines += [model_line(row) for row in group.rows]
+        lines += [line for row in group.rows for line in model_lines(row)]
     if found.unknown:
         head = Text(UNKNOWN_JOB, style="bold yellow")
         head.append(f": {UNKNOWN_JOB_WHY}", style="dim")
         lines.append(head)
-        lines += [model_line(row) for row in found.unknown]
+        lines += [line for row in found.unknown for line in model_lines(row)]
     for line in lines:
         line.rstrip()
         if line.cell_len > width:
@@ -188,6 +222,20 @@ async def models_command(ctx: Context) -> int:
             "older ones show no best checkpoint"
         )
     return exits.OK
+
+
+def precheck_list(args: argparse.Namespace, settings: Settings) -> None:
+    """Before connecting, with ``--shared``: a provider that shares checkpoints, an admin key."""
+    if not getattr(args, "shared", False):
+        return
+    if not provider_rules(settings).shares_checkpoints:
+        raise exits.CommandError(f"{NO_CHECKPOINT_SHARING}; nothing was sent", exits.REJECTED)
+    if not getattr(args, "demo", False) and not settings.admin_key:
+        raise exits.CommandError(
+            "--shared reads checkpoint permissions, which need an admin key: set "
+            "OPENAI_ADMIN_KEY or admin_key in the config file",
+            exits.AUTH,
+        )
 
 
 # -- ftmon models rm ---------------------------------------------------------------------------

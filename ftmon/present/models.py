@@ -92,6 +92,8 @@ class ModelRow:
     job: FineTuningJob | None
     step: int | None  # a checkpoint's step; None for a job's final model
     best: bool = False  # the job's best checkpoint by the rule
+    #: The projects it is shared with (``ftmon models --shared``); None: not read.
+    shared: list[str] | None = None
 
     @property
     def base(self) -> str | None:
@@ -123,6 +125,11 @@ class Inventory:
     @property
     def gone(self) -> list[JobModels]:
         return [g for g in self.groups if g.gone]
+
+    @property
+    def rows(self) -> list[ModelRow]:
+        """Every listed model: each job's (newest job first), then those of unknown jobs."""
+        return [row for g in self.groups for row in g.rows] + self.unknown
 
 
 def checkpoint_jobs(models: Iterable[Model], jobs: Sequence[FineTuningJob]) -> list[FineTuningJob]:
@@ -221,6 +228,7 @@ def row_json(row: ModelRow) -> dict[str, Any]:
         "owned_by": row.model.owned_by,
         "shutdown_date": row.model.shutdown_date,
         "best_checkpoint": row.best,
+        "shared_with": row.shared,
     }
 
 

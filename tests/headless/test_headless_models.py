@@ -197,3 +197,28 @@ def test_unread_checkpoints_join_by_their_stem(sim: Sim) -> None:
     steps = [row for group in found.groups for row in group.rows if row.step is not None]
     assert steps and all(row.job is not None for row in steps)
     assert all(group.best is None for group in found.groups)
+
+
+def test_shared_lists_each_models_projects(cli: Cli, sim: Sim) -> None:
+    name = _job(sim.world, "sql-gen")["fine_tuned_model"]
+    sim.world.create_permissions(name, ["proj_abc", "proj_def"])
+    assert cli("models", "--json").json()["models"][0]["shared_with"] is None  # not asked
+    sim.world.stats.reset()
+    found = cli("models", "--shared", "--json").json()
+    shared = {m["model"]: m["shared_with"] for m in found["models"]}
+    assert sorted(shared[name]) == ["proj_abc", "proj_def"]
+    assert shared[sim.world.highlights["foreign_model"]] is None  # 404: no permissions there
+    assert all(v == [] for k, v in shared.items() if k != name and v is not None)
+    routes = sim.world.stats.routes
+    perms = "GET /v1/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions"
+    assert routes[perms] == len(shared)
+    run = cli("models", "--shared")
+    assert "    shared with proj_" in run.out
+
+
+def test_shared_needs_an_admin_key(cli: Cli, sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    sim.world.stats.reset()
+    run = cli("models", "--shared")
+    assert run.code == exits.AUTH and "OPENAI_ADMIN_KEY" in run.err
+    assert sim.world.stats.total == 0
