@@ -222,3 +222,18 @@ def test_shared_needs_an_admin_key(cli: Cli, sim: Sim, monkeypatch: pytest.Monke
     run = cli("models", "--shared")
     assert run.code == exits.AUTH and "OPENAI_ADMIN_KEY" in run.err
     assert sim.world.stats.total == 0
+
+
+def test_hostile_model_names_reach_the_terminal_clean(cli: Cli, sim: Sim) -> None:
+    from test_headless_hostile import HOSTILE, assert_safe
+
+    name = f"ft:gpt-4o-mini-2024-07-18:acme:{HOSTILE}:x1"
+    sim.world.models.foreign[name] = sim.world.now() - 86400
+    run = cli("models")
+    assert run.code == 0, run.err
+    assert_safe(run.out)
+    assert_safe(run.err)
+    assert "[/bold][@click=app.quit]x[/]" in run.out  # markup shown as text
+    found = cli("models", "--json")
+    assert found.out.isascii()
+    assert name in {m["model"] for m in found.json()["models"]}
