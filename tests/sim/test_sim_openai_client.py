@@ -161,3 +161,20 @@ def test_missing_key_is_401(sim_tcp: str) -> None:
     with pytest.raises(openai.AuthenticationError) as raised:
         anonymous.fine_tuning.jobs.list()
     assert "sk-invalid" not in str(raised.value)  # keys are never echoed back
+
+
+def test_models_list_retrieve_delete(client: openai.OpenAI, sim_world: SimWorld) -> None:
+    every = list(client.models.list())  # the SDK reads the one page, no cursor
+    ids = {m.id for m in every}
+    assert "gpt-4o-mini-2024-07-18" in ids
+    mine = sorted(m.id for m in every if m.owned_by == sim_world.organization_id)
+    assert mine and all(name.startswith("ft:") for name in mine)
+    one = client.models.retrieve(mine[0])  # a ':' in the path, as the SDK sends it
+    assert one.id == mine[0] and one.object == "model"
+    deleted = client.models.delete(mine[0])
+    assert deleted.deleted and deleted.id == mine[0]
+    assert mine[0] not in {m.id for m in client.models.list()}
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve(mine[0])
+    with pytest.raises(openai.PermissionDeniedError):
+        client.models.delete("gpt-4o-mini-2024-07-18")
