@@ -526,15 +526,20 @@ class MainScreen(MainKeys, OlderPages, JobActions):
     def action_show_tab(self, name: str) -> None:
         if name not in TAB_NAMES:
             return
-        focus_below = self.focused not in (self.job_list, None)
         self._set_tab(name)
         widget = self._tab_widget(name)
-        if self.layout_name == "wide" or focus_below:
-            if widget.focusable and _displayed(widget):
-                # At once, so that the next key of a burst (2 then enter) already goes there.
-                self.set_focus(widget)
-            elif widget.can_focus:
-                self.call_after_refresh(widget.focus)  # shown by the tab switch, next frame
+        if not _displayed(widget):
+            # On a narrow screen the tab's pane was hidden: apply the new classes now (Textual
+            # would at its next idle) so that it can take focus before the next key of a burst.
+            body = self.query_one("#body")
+            self.app.stylesheet.update_nodes(body.walk_children(with_self=True), animate=False)
+        # Choosing a tab focuses it, at every size (j and k then move in what it shows; tab and
+        # shift+tab go back to the list).
+        if widget.focusable and _displayed(widget):
+            # At once, so that the next key of a burst (2 then enter) already goes there.
+            self.set_focus(widget)
+        elif widget.can_focus:
+            self.call_after_refresh(widget.focus)  # shown by the tab switch, next frame
 
     def action_next_pane(self) -> None:
         self.focus_next()

@@ -238,11 +238,11 @@ def test_a_tab_key_then_enter_opens_that_tabs_event_and_the_rest_stays_there(
     assert _cursor_row(term) == selected, "a key of the burst moved the job list"
 
 
-def test_at_80x24_enter_after_a_tab_key_stays_with_the_job_list(
+def test_at_80x24_a_tab_key_then_enter_opens_that_tabs_event(
     sim: SimProcess, ftmon_script: str, workdir: Path
 ) -> None:
-    """80x24: 2 shows the Events tab but the job list keeps focus, so enter (same write) opens
-    nothing, and j after it moves the job list as aimed."""
+    """80x24 as wide: 2 shows the Events tab and focuses it at once, so enter (same write) opens
+    its newest event whole, and j, k after it move the events' cursor, never the job list."""
     job = _running_job(sim)
     env = tui_env(sim.base_url, OPENAI_API_KEY=API_KEY)
     with PtyProcess(
@@ -250,10 +250,17 @@ def test_at_80x24_enter_after_a_tab_key_stays_with_the_job_list(
     ) as t:
         t.wait_for("╭─ overview", timeout=30)
         t.wait_quiet(0.3)
+        selected = _overview_id(t)
         t.send("2" + ENTER)
-        t.wait_for("╭─ events", timeout=10)
+        t.wait_for(re.compile(r"│\s*type\s+metrics"), timeout=20)
+        t.send(ESC)
+        t.wait_gone(re.compile(r"│\s*type\s+metrics"))
+        t.send("jkj")
         t.wait_quiet(0.5)
-        assert not re.search(r"│\s*type\s+metrics", t.text()), "enter opened an event"
+        t.send("1")
+        t.wait_for("╭─ overview", timeout=10)
+        t.wait_quiet(0.3)
+        assert _overview_id(t) == selected, "a key of the burst moved the job list"
         assert not t.exited()
 
 
