@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 import pyte
+from wcwidth import wcwidth
 
 #: Names for the keys the benchmarks and the pty tests press, as a terminal sends them.
 KEYS: dict[str, bytes] = {
@@ -72,6 +73,29 @@ def _set_winsize(fd: int, rows: int, cols: int) -> None:
 def _make_controlling_tty() -> None:  # pragma: no cover - runs in the child between fork and exec
     # start_new_session already called setsid(); stdin is the pty's slave side.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def screen_lines(screen: pyte.Screen) -> list[str]:
+    """``screen.display``, also when pyte cannot render it: a cell left holding no character (a
+    lone combining mark from hostile text) makes pyte's own rendering raise ``IndexError``, in
+    the reader thread, which then stops reading (and the program, its output no longer read,
+    stalls). Such a cell reads as a space here."""
+    try:
+        return list(screen.display)
+    except IndexError:
+        lines = []
+        for y in range(screen.lines):
+            row, skip = [], False
+            line = screen.buffer[y]
+            for x in range(screen.columns):
+                if skip:
+                    skip = False
+                    continue
+                data = line[x].data or " "
+                row.append(data)
+                skip = wcwidth(data[0]) == 2
+            lines.append("".join(row))
+        return lines
 
 
 def tree_processes(pid: int) -> list[psutil.Process]:
@@ -417,7 +441,7 @@ class PtyProcess:
             return [c for c in self._chunks if c.at >= start]
 
     def _text_locked(self) -> str:
-        return "\n".join(self.screen.display)
+        return "\n".join(screen_lines(self.screen))
 
     def text(self) -> str:
         """What the screen shows now, one line per row."""
