@@ -10,12 +10,12 @@ older pages of jobs), let it settle, and quit. Reported: the longest stall (over
 the first frame), peak RSS, and the times until the job and its events were shown.
 
 A second session opens the same job, lets it settle, opens the Metrics tab (``3``: the
-100,000-step loss curve read and drawn for the first time), moves to the pane and swaps to
-accuracy (``tab``, ``a``). Reported: the longest stall from pressing ``3`` until it settled.
+100,000-step loss curve read and drawn for the first time; the tab focuses its pane) and swaps to
+accuracy (``a``). Reported: the longest stall from pressing ``3`` until it settled.
 
 A third session does the same with the reinforcement job of 100,000 steps (``big_rewards_job``:
 a metrics event each step, with nested ``scores``, ``usage``, ``errors`` and ``timing`` of two
-graders): open it and let it settle, ``3`` (the reward curve), ``tab`` ``a`` (the graders' scores
+graders): open it and let it settle, ``3`` (the reward curve), ``a`` (the graders' scores
 chart) and ``s`` (the next series). Reported beside the supervised job's figures: the longest stall
 opening the job (first frame until it settled), the longest from pressing ``3`` until it settled,
 and the session's peak RSS.
@@ -106,8 +106,8 @@ def metrics_session(
     *,
     reinforcement: bool = False,
 ) -> dict[str, Any]:
-    """Open the job, let it settle, then ``3`` (Metrics) and ``tab`` ``a`` (accuracy); for a
-    reinforcement job ``tab`` ``a`` (the graders' scores) and ``s`` (the next series)."""
+    """Open the job, let it settle, then ``3`` (Metrics, focused) and ``a`` (accuracy); for a
+    reinforcement job ``a`` (the graders' scores) and ``s`` (the next series)."""
     env = tui_env(sim.base_url)
     argv = launch(out, "ftmon", "--job", job_id, "--interval", "5")
     with PtyProcess(argv, cols=80, rows=24, env=env) as term:
@@ -118,7 +118,7 @@ def metrics_session(
         term.press("3")
         curve = term.wait_for(CURVE_SHOWN, timeout=60)
         term.wait_quiet(1.0, timeout=60)
-        term.press("tab", "a", gap=gap)
+        term.press("a", gap=gap)  # 3 focused the metrics pane
         if reinforcement:
             term.wait_quiet(1.0, timeout=60)
             term.press("s", gap=gap)
@@ -146,7 +146,7 @@ def big_session(
         term.press("2")
         events = term.wait_for("Step ", timeout=60)
         # Read the log back and forth, then walk down the job list (older pages load).
-        term.press("tab", "pageup", "pageup", "g", "G", "shift+tab", gap=gap)
+        term.press("pageup", "pageup", "g", "G", "shift+tab", gap=gap)  # 2 focused the events
         for _ in range(8):
             term.press("pagedown", gap=gap)
         term.press("G", gap=gap)
