@@ -75,7 +75,7 @@ def term(sim: SimProcess, ftmon_script: str, workdir: Path) -> Iterator[PtyProce
         before = _changes(sim)
         yield running
         assert _changes(sim) == before, "a burst sent a change to the API"
-        assert not running.exited(), "ftmon exited on a burst"
+        assert not running.exited(), f"ftmon exited on a burst: {running.exit_report()}"
 
 
 def _overview_id(term: PtyProcess) -> str:

@@ -316,6 +316,20 @@ class PtyProcess:
     def exited(self) -> bool:
         return self.proc is not None and self.proc.poll() is not None
 
+    def exit_report(self) -> str:
+        """How the program ended, and its last screen: what a test says when it should not have
+        (an exit code is ftmon's own quit or crash; a signal is something else killing it)."""
+        code = self.proc.poll() if self.proc is not None else None
+        if code is None:
+            how = "still running"
+        elif code < 0:
+            how = f"killed by {signal.Signals(-code).name}"
+        else:
+            how = f"exit code {code}"
+        with self._lock:
+            screen = self._text_locked()
+        return f"{how}; last screen:\n{screen}"
+
     def close(self, *, quit_key: bytes | None = b"q", grace: float = 3.0) -> int | None:
         """Stop the program: ``quit_key``, then SIGHUP, then SIGKILL; returns its exit code."""
         if self.proc is None:
