@@ -60,6 +60,10 @@ class JobSource(Protocol):
 
     def series(self, job_id: str) -> MetricSeries: ...
 
+    def events_read_at(self, job_id: str) -> float | None:
+        """When the job's events were last asked for (None: never); a stall is measured to it."""
+        ...
+
 
 class Publisher(JobSource, Protocol):
     """A job source that publishes its changes (``Monitor.subscribe``)."""
@@ -140,13 +144,12 @@ class Detector:
         elif status == "running" and "stalled" in self.wanted and self._stall_due(job.id, now):
             # Up to when the job's events were last read: a job in the background is read
             # less often than the clock moves, and is not stalled for that (the engine says).
-            read_at = getattr(source, "events_read_at", None)
             diagnosis = diagnose(
                 job,
                 source.events(job.id),
                 now,
                 thresholds=self.thresholds,
-                read_at=read_at(job.id) if callable(read_at) else None,
+                read_at=source.events_read_at(job.id),
             )
             if diagnosis.stalled:
                 found.append(

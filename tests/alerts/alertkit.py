@@ -176,6 +176,8 @@ class Source:
         self.event_lists: dict[str, list[EventRecord]] = {}
         self.checkpoint_lists: dict[str, tuple[FineTuningJobCheckpoint, ...]] = {}
         self.series_of: dict[str, MetricSeries] = {}
+        #: When each job's events were last read (absent: never, so measured to ``now``).
+        self.read_at_of: dict[str, float] = {}
 
     def job(self, job_id: str) -> FineTuningJob | None:
         return self.jobs.get(job_id)
@@ -188,6 +190,9 @@ class Source:
 
     def series(self, job_id: str) -> MetricSeries:
         return self.series_of.setdefault(job_id, MetricSeries())
+
+    def events_read_at(self, job_id: str) -> float | None:
+        return self.read_at_of.get(job_id)
 
 
 def metrics_events(start: float, steps: int, every: float) -> list[EventRecord]:

@@ -120,6 +120,23 @@ def test_a_stall_is_found_with_time_passing_once_per_stop() -> None:
     assert again.key == "step 25"
 
 
+def test_a_job_whose_events_were_not_read_lately_is_not_called_stalled() -> None:
+    """A job in the background is read less often than the clock moves: its stall is measured
+    to when its events were last read, not to now."""
+    source, watch = Source(now=T0), detector()
+    running = job(status="running")
+    source.jobs[running.id] = running
+    source.event_lists[running.id] = metrics_events(T0 - 100, 10, 10.0)  # last step at T0
+    source.read_at_of[running.id] = T0 + 5
+    watch.scan([JobsChanged((running,))], source)
+    source.now = T0 + 600
+    assert watch.scan([], source) == []  # ten minutes on, but nothing read since T0 + 5
+    source.now = T0 + 900  # read now (the next check): still step 10
+    source.read_at_of[running.id] = T0 + 900
+    (stall,) = watch.scan([], source)
+    assert stall.event == "stalled"
+
+
 def test_a_job_that_ended_while_ftmon_was_down_is_told_after_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "alerts.json"
     source = Source()
