@@ -12,6 +12,7 @@ line its only whitespace is the space; the per-character loop runs only for the 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, timezone
 from typing import Any
@@ -94,6 +95,16 @@ def one_line(value: Any, *, width: int | None = None) -> str:
     if width is not None and len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text
+
+
+_DATED = re.compile(r"^(?P<name>.+)-\d{4}-\d{2}-\d{2}$")
+
+
+def short_model(model: str | None) -> str:
+    """``gpt-4o-mini`` for ``gpt-4o-mini-2024-07-18``: lists have no room for dates."""
+    name = one_line(model)
+    match = _DATED.match(name)
+    return match.group("name") if match else name or "—"
 
 
 def local_time(timestamp: float | None, *, tz: timezone | None = None) -> str:

@@ -6,7 +6,6 @@ the objects as the API sent them (fields it did not send are left out, unknown o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ from ftmon.present.fields import (
 )
 from ftmon.present.keep import KeepAdvice
 from ftmon.present.plot import metric_label
-from ftmon.text import age, local_time, one_line
+from ftmon.text import age, local_time, one_line, short_model
 
 LEVEL_STYLE = {"warn": "yellow", "warning": "yellow", "error": "red"}
 
@@ -43,16 +42,6 @@ def as_json(model: BaseModel) -> dict[str, Any]:
 def status_cell(status: str | None) -> Text:
     glyph, colour = status_style(status)
     return Text(f"{glyph} {status_text(status)}", style=colour)
-
-
-_DATED = re.compile(r"^(?P<name>.+)-\d{4}-\d{2}-\d{2}$")
-
-
-def short_model(model: str | None) -> str:
-    """``gpt-4o-mini`` for ``gpt-4o-mini-2024-07-18``: the list has no room for dates."""
-    name = one_line(model)
-    match = _DATED.match(name)
-    return match.group("name") if match else name or "—"
 
 
 JOB_COLUMNS = (

@@ -9,17 +9,35 @@ name's ``ft:<base>:<org>:<suffix>`` stem (with several such jobs, its job is unk
 Two marks come out of the join: a model **whose job is unknown** (made in another project, by a
 job since deleted, or by a job the list did not reach) and a succeeded job **whose model is
 gone** (its ``fine_tuned_model`` is not in ``GET /models``: deleted, or its base retired).
+
+:func:`read_inventory` reads what the join needs, and :func:`inventory_lines` words it: the one
+read and the one listing of ``ftmon models`` and the TUI's models view. What the read costs, in
+requests: one ``GET /models`` (the API sends every model in one answer), every page of
+``GET /fine_tuning/jobs`` once (100 jobs a page), and one ``GET .../checkpoints`` (one page: a job
+keeps 3 or 4) for each job that needs it (a succeeded job with a listed model, for its best
+checkpoint; a job that may have made a listed checkpoint model), newest first, at most
+:data:`CHECKPOINT_READS` of them, 8 at a time. Past that cap the older jobs show no best
+checkpoint (their checkpoint models still join by name); ``Inventory.unread`` says how many.
+The simulator's big world (10,000 jobs, 21,364 models): 301 requests, about 3.5 s over loopback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.text import Text
+
+from ftmon.api import errors
+from ftmon.api.client import FineTuningClient
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, Model
+from ftmon.api.pagination import iter_pages
+from ftmon.monitor import reads
 from ftmon.present.keep import keep_advice
+from ftmon.text import local_time, one_line, short_model
 
 #: ``owned_by`` of OpenAI's own models, as ``GET /models`` sends it.
 BASE_OWNERS = frozenset({"openai", "system", "openai-internal"})
@@ -267,3 +285,163 @@ def inventory_json(inventory: Inventory) -> dict[str, Any]:
         "jobs_whose_model_is_gone": gone,
         "checkpoints_unread": inventory.unread,
     }
+
+
+# -- the read ----------------------------------------------------------------------------------
+
+#: The most jobs whose checkpoints one inventory reads (one request each).
+CHECKPOINT_READS = 200
+#: Requests in flight at once while reading checkpoints.
+PARALLEL = 8
+
+
+async def _all_jobs(client: FineTuningClient) -> list[FineTuningJob]:
+    jobs: dict[str, FineTuningJob] = {}
+    async for page in iter_pages(lambda after: client.list_jobs(after=after, limit=100)):
+        for job in page.data:
+            jobs.setdefault(job.id, job)
+    return list(jobs.values())
+
+
+async def _checkpoints(
+    client: FineTuningClient, jobs: Sequence[FineTuningJob]
+) -> dict[str, list[FineTuningJobCheckpoint]]:
+    gate = asyncio.Semaphore(PARALLEL)
+
+    async def one(job: FineTuningJob) -> tuple[str, list[FineTuningJobCheckpoint] | None]:
+        async with gate:
+            try:
+                return job.id, await reads.all_checkpoints(client, job.id)
+            except errors.NotFoundError:
+                return job.id, None
+
+    pairs = await asyncio.gather(*(one(job) for job in jobs))
+    return {job_id: found for job_id, found in pairs if found is not None}
+
+
+async def read_inventory(client: FineTuningClient) -> Inventory:
+    """The join, read with the requests the module's docstring counts.
+
+    A source without ``GET /models`` (an archive, Azure's flavour of the simulator) raises the
+    client's :class:`~ftmon.api.errors.NotFoundError`: each front end words it.
+    """
+    models = (await client.list_models()).data
+    jobs = await _all_jobs(client)
+    wanted = checkpoint_jobs(models, jobs)
+    read = await _checkpoints(client, wanted[:CHECKPOINT_READS])
+    unread = max(0, len(wanted) - CHECKPOINT_READS)
+    return build_inventory(models, jobs, read, unread=unread)
+
+
+# -- in words ----------------------------------------------------------------------------------
+
+#: The created time's width (``2026-12-04 23:48:10``) and the gap between columns.
+CREATED_WIDTH = 19
+GAP = 2
+#: In the step column, beside a job's final model that is no longer listed.
+MODEL_GONE_STEP = "gone"
+
+
+@dataclass(frozen=True)
+class InventoryLine:
+    """One line of the listing and what it is about: a model (``row``), a job (``job``: its
+    own line, its gone model's, its models'), or neither (a heading)."""
+
+    text: Text
+    row: ModelRow | None = None
+    job: FineTuningJob | None = None
+
+
+def step_text(row: ModelRow) -> str:
+    step = "final" if row.step is None else f"{row.step:,}"
+    return f"{step} ★" if row.best else step
+
+
+def job_line(group: JobModels) -> Text:
+    job = group.job
+    line = Text(one_line(job.id), style="bold")
+    line.append(f"  {short_model(job.model)}")
+    suffix = one_line(job.display_suffix)
+    if suffix:
+        line.append(f"  {suffix}")
+    if group.gone:
+        line.append(f"  {MODEL_GONE}", style="bold red")
+    if group.best is not None:
+        line.append(f"  {group.best.words}", style="dim")
+    return line
+
+
+def inventory_lines(found: Inventory, width: int) -> list[InventoryLine]:
+    """Each job (newest first) over its models, then the models whose job is unknown.
+
+    A model id is never cut while the terminal can hold it (an id cut short cannot be copied):
+    the created time is shown only when there is room after the id and the step (★: the job's
+    best checkpoint by the rule of ``ftmon checkpoints --best``).
+    """
+    rows = found.rows
+    gone = [one_line(g.job.fine_tuned_model) for g in found.gone]
+    model_width = max([len(one_line(r.model.id)) for r in rows] + [len(n) for n in gone] + [5])
+    step_width = max([len("step"), len(MODEL_GONE_STEP)] + [len(step_text(r)) for r in rows])
+    indent = "  "
+    used = len(indent) + model_width + GAP + step_width
+    dated = used + GAP + CREATED_WIDTH <= width
+
+    def model_line(row: ModelRow) -> Text:
+        line = Text(indent + one_line(row.model.id).ljust(model_width))
+        line.append(" " * GAP + step_text(row).rjust(step_width), style="green" if row.best else "")
+        if dated:
+            line.append(" " * GAP + local_time(row.model.created), style="dim")
+        return line
+
+    def model_lines(row: ModelRow) -> list[InventoryLine]:
+        first = InventoryLine(model_line(row), row, row.job)
+        if not row.shared:
+            return [first]
+        shared = Text(f"{indent}  shared with {', '.join(row.shared)}", style="cyan")
+        return [first, InventoryLine(shared, row, row.job)]
+
+    header = Text(indent + "model".ljust(model_width) + " " * GAP + "step".rjust(step_width))
+    if dated:
+        header.append(" " * GAP + "created")
+    header.stylize("bold")
+    lines = [InventoryLine(header)]
+    for group in found.groups:
+        lines.append(InventoryLine(job_line(group), job=group.job))
+        if group.gone:
+            name = one_line(group.job.fine_tuned_model).ljust(model_width)
+            text = Text(f"{indent}{name}{' ' * GAP}{MODEL_GONE_STEP:>{step_width}}", "red")
+            lines.append(InventoryLine(text, job=group.job))
+        lines += [line for row in group.rows for line in model_lines(row)]
+    if found.unknown:
+        head = Text(UNKNOWN_JOB, style="bold yellow")
+        head.append(f": {UNKNOWN_JOB_WHY}", style="dim")
+        lines.append(InventoryLine(head))
+        lines += [line for row in found.unknown for line in model_lines(row)]
+    for line in lines:
+        line.text.rstrip()
+        if line.text.cell_len > width:
+            line.text.truncate(width, overflow="ellipsis")
+    return lines
+
+
+def inventory_summary(found: Inventory) -> str:
+    """``12 fine-tuned models; 1 job unknown; ...``: the listing's last line."""
+    models = sum(len(g.rows) for g in found.groups) + len(found.unknown)
+    summary = f"{models} fine-tuned model{'s' if models != 1 else ''}"
+    if found.unknown:
+        summary += f"; {len(found.unknown)} {UNKNOWN_JOB}"
+    if found.gone:
+        count = len(found.gone)
+        summary += f"; {count} job{'s' if count != 1 else ''} with its {MODEL_GONE}: "
+        summary += MODEL_GONE_WHY
+    return summary
+
+
+def unread_note(found: Inventory) -> str | None:
+    """What the checkpoint cap left out, if anything."""
+    if not found.unread:
+        return None
+    return (
+        f"checkpoints read for the newest {CHECKPOINT_READS} jobs only: {found.unread} "
+        "older ones show no best checkpoint"
+    )
