@@ -18,7 +18,7 @@ from rich.text import Text
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.columns import Column, fit_columns
-from ftmon.present.fields import job_eta, job_progress, status_style, status_text
+from ftmon.present.fields import Progress, job_eta, job_progress, status_style, status_text
 from ftmon.text import age, one_line
 
 
@@ -43,6 +43,25 @@ class JobRow:
         return str(getattr(self, name))
 
 
+def progress_text(job: FineTuningJob, series: MetricSeries | None) -> str:
+    """A job's progress as the job list and ``ftmon jobs`` both show it: ``120/900 13%``.
+
+    ``series`` is what is known of its metrics: all of them (the job the TUI loaded), or its
+    newest events only (:func:`ftmon.monitor.reads.recent_series`, what the engine reads of
+    any other job it shows and ``ftmon jobs`` of each job): both end at the same step, so
+    both front ends show the same words. A succeeded job whose total is not known counts its
+    last step as the total (``30/30 100%``), and is ``100%`` when no step is known; ``—``
+    when nothing is.
+    """
+    progress = job_progress(job, series)
+    if job.status_key == "succeeded":
+        if progress.step is None:
+            return "100%"
+        if not progress.total:
+            progress = Progress(progress.step, progress.step)
+    return progress.describe()
+
+
 def job_row(job: FineTuningJob, series: MetricSeries | None, now: float, flag: str = "") -> JobRow:
     """The row for ``job`` at time ``now``; ``series`` gives the progress when it is loaded;
     ``flag`` is the doctor's marker (:func:`ftmon.present.doctor.list_mark`), shown in place of
@@ -56,7 +75,7 @@ def job_row(job: FineTuningJob, series: MetricSeries | None, now: float, flag: s
         id=one_line(job.id, width=80),
         model=one_line(job.model, width=80) or "—",
         suffix=one_line(job.display_suffix, width=80) or "",
-        progress=job_progress(job, series).describe(),
+        progress=progress_text(job, series),
         eta=flag or job_eta(job, now),
         age=age(job.created_at, now),
         flag=flag,
