@@ -50,6 +50,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import JSONResponse
 
 from ftmon.sim.errors import ApiError
+from ftmon.sim.faults import Fault
 from ftmon.sim.gate import (
     INVALID_KEY_PREFIX,
     ASGIApp,
@@ -58,11 +59,8 @@ from ftmon.sim.gate import (
     RouteTable,
     Scope,
     Send,
-    drop,
     fault_error,
-    garbage,
-    hold,
-    observing,
+    meet_fault,
     send_json,
     with_header,
 )
@@ -308,31 +306,29 @@ class AzureGate:
         target = canonical(path, query)
         route = self.routes.match(method, target) if target else None
         self.world.stats.record(method, route[0] if route else "<unmatched>")
-        fault = self.world.faults.take(method, target or path)
-        if fault is not None and fault.kind == "drop":
-            await drop(send)
+
+        async def refuse(send: Send, fault: Fault) -> None:
+            operation = OPERATIONS.get((method, route[0]), "Unknown") if route else "Unknown"
+            error = azure_fault_error(
+                fault_error(fault, self.world.organization_id),
+                fault.retry_after,
+                operation,
+                query.get("api-version") or API_VERSION,
+            )
+            await send_json(send, error.status, error_body(error), error.headers)
+
+        going_on = await meet_fault(
+            self.world.faults.take(method, target or path),
+            method=method,
+            path=path,
+            observer=self.observer,
+            send=send,
+            receive=receive,
+            refuse=refuse,
+        )
+        if going_on is None:
             return
-        if self.observer is not None:
-            send = observing(send, method, path, self.observer)
-        if fault is not None:
-            if fault.kind == "garbage":
-                await garbage(send)
-                return
-            if fault.kind in ("delay", "timeout"):
-                replay = await hold(receive, fault.seconds)
-                if replay is None:
-                    return
-                receive = replay
-            else:
-                operation = OPERATIONS.get((method, route[0]), "Unknown") if route else "Unknown"
-                error = azure_fault_error(
-                    fault_error(fault, self.world.organization_id),
-                    fault.retry_after,
-                    operation,
-                    query.get("api-version") or API_VERSION,
-                )
-                await send_json(send, error.status, error_body(error), error.headers)
-                return
+        send, receive = going_on
         if route is None or target is None:
             # Azure answers an unknown route (or a dated one without api-version) before it
             # looks at the key: a guess, as the body itself is only what users report.

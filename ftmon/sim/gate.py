@@ -214,6 +214,38 @@ def observing(send: Send, method: str, path: str, observer: Observer) -> Send:
     return wrapped
 
 
+async def meet_fault(
+    fault: Fault | None,
+    *,
+    method: str,
+    path: str,
+    observer: Observer | None,
+    send: Send,
+    receive: Receive,
+    refuse: Callable[[Send, Fault], Awaitable[None]],
+) -> tuple[Send, Receive] | None:
+    """A request's fault as the wire shows it, the same on both flavours; ``refuse`` answers a
+    fault that is an error response in the flavour's own shape. Returns where the request goes
+    on (``send`` observed, ``receive`` replayed after a hold), or None once it is answered or
+    abandoned. A dropped response is never observed: nothing whole was sent."""
+    if fault is not None and fault.kind == "drop":
+        await drop(send)
+        return None
+    if observer is not None:
+        send = observing(send, method, path, observer)
+    if fault is None:
+        return send, receive
+    if fault.kind == "garbage":
+        await garbage(send)
+        return None
+    if fault.kind in ("delay", "timeout"):
+        replay = await hold(receive, fault.seconds)
+        # None: the client gave up; nobody is left to answer.
+        return None if replay is None else (send, replay)
+    await refuse(send, fault)
+    return None
+
+
 class OpenAIGate:
     """ASGI middleware; everything outside ``/v1`` only gets its ``x-request-id``."""
 
@@ -238,25 +270,23 @@ class OpenAIGate:
             return
         route = self.routes.match(method, path)
         self.world.stats.record(method, route[0] if route else "<unmatched>")
-        fault = self.world.faults.take(method, path)
-        if fault is not None and fault.kind == "drop":
-            await drop(send)
+
+        async def refuse(send: Send, fault: Fault) -> None:
+            error = fault_error(fault, self.world.organization_id)
+            await send_json(send, error.status, error.body(), error.headers)
+
+        going_on = await meet_fault(
+            self.world.faults.take(method, path),
+            method=method,
+            path=path,
+            observer=self.observer,
+            send=send,
+            receive=receive,
+            refuse=refuse,
+        )
+        if going_on is None:
             return
-        if self.observer is not None:
-            send = observing(send, method, path, self.observer)
-        if fault is not None:
-            if fault.kind == "garbage":
-                await garbage(send)
-                return
-            if fault.kind in ("delay", "timeout"):
-                replay = await hold(receive, fault.seconds)
-                if replay is None:
-                    return  # the client gave up; nobody is left to answer
-                receive = replay
-            else:
-                error = fault_error(fault, self.world.organization_id)
-                await send_json(send, error.status, error.body(), error.headers)
-                return
+        send, receive = going_on
         try:
             check_auth(scope, admin=bool(route and route[1]))
             if route is None:
