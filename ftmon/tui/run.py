@@ -15,6 +15,17 @@ from ftmon.monitor.engine import Monitor
 from ftmon.text import clean
 
 
+def demo_age_refresh(speed: float) -> float:
+    """How often (real seconds) a demo recomputes ages and ETAs: as often as the simulated clock
+    passes ``AGE_REFRESH`` seconds, but not more than once a second (a row repaints only when its
+    words change, and at 60x those change about once a second)."""
+    from ftmon.tui.main_screen import AGE_REFRESH
+
+    if speed <= 1:
+        return AGE_REFRESH
+    return max(1.0, AGE_REFRESH / speed)
+
+
 def run_tui(
     settings: Settings,
     *,
@@ -40,10 +51,16 @@ def run_tui(
         print("\n".join(lines), file=sys.stderr)
         return USAGE
 
+    from ftmon.tui.main_screen import AGE_REFRESH
+
     clock: Callable[[], float] = time.time
+    age_refresh = AGE_REFRESH
     if demo:
         client, world = make_demo(settings, speed=speed, seed=seed)
+        # Every time on screen (ages, ETAs, event times, the doctor's pace) is the simulator's:
+        # the world's clock runs ``speed`` times faster than the wall clock.
         clock = world.clock.now
+        age_refresh = demo_age_refresh(speed)
     elif archive is not None:
         from ftmon.archive.layout import ArchiveError
         from ftmon.archive.source import archive_client
@@ -66,6 +83,7 @@ def run_tui(
         monitor,
         settings=client.settings,
         clock=clock,
+        age_refresh=age_refresh,
         job_id=job_id,
         # Textual draws on stderr: notifications go where the screen goes.
         real_terminal=sys.__stderr__ is not None and sys.__stderr__.isatty(),
