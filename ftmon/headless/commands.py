@@ -35,7 +35,7 @@ from ftmon.headless.files import (
 from ftmon.headless.follow import DEFAULT_GIVE_UP
 from ftmon.headless.graders import run_command as grader_run_command
 from ftmon.headless.graders import validate_command as grader_validate_command
-from ftmon.headless.listing import jobs_command, parse_metadata
+from ftmon.headless.listing import jobs_command, parse_metadata, precheck_jobs
 from ftmon.headless.models import models_command, models_rm_command
 from ftmon.headless.models import precheck_list as precheck_models
 from ftmon.headless.models import precheck_rm as precheck_model_rm
@@ -102,7 +102,8 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         "--status",
         action="append",
         metavar="S[,S...]",
-        help="only jobs with these statuses (repeatable; 'active' = not finished)",
+        help="only jobs with these statuses (repeatable; 'active' = not finished; another "
+        "is a usage error that lists the provider's)",
     )
     p.add_argument(
         "--metadata",
@@ -117,7 +118,7 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         "--limit", type=_positive, default=20, metavar="N", help="at most N jobs (default 20)"
     )
     size.add_argument("--all", action="store_true", help="every job, fetched page by page")
-    p.set_defaults(handler=handler(jobs_command))
+    p.set_defaults(handler=handler(jobs_command, precheck_jobs))
 
     p = command_parser(
         sub,

@@ -6,21 +6,44 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Sequence
 
+from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent, Page, is_final, normalise_status
 from ftmon.api.pagination import iter_pages
-from ftmon.api.status_rules import provider_rules
+from ftmon.api.status_rules import StatusRules, provider_rules
+from ftmon.config import Settings
 from ftmon.headless.render import as_json, jobs_table
 from ftmon.headless.runner import Context
 from ftmon.monitor import reads
 from ftmon.monitor.records import EventRecord
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.doctor import FLAGGABLE, flag_brief, flag_check
+from ftmon.text import one_line
 
-#: Statuses whose progress is worth one small events request each (human output only); the
-#: statuses the doctor can flag (``present.doctor.FLAGGABLE``) are read too.
-PROGRESS_STATUSES = frozenset({"running", "pausing", "paused"})
-PROGRESS_EVENTS = 20
+#: Statuses with no step yet: their progress needs no request (the doctor's queued ones are
+#: read all the same, ``present.doctor.FLAGGABLE``).
+NO_PROGRESS_STATUSES = frozenset({"created", "pending", "validating_files", "queued"})
+#: The newest events read for a job's progress: one request, as the engine reads it
+#: (:data:`ftmon.monitor.engine.PROGRESS_EVENTS`).
+PROGRESS_EVENTS = reads.PROGRESS_EVENTS
+#: Jobs whose progress a human listing reads at most (one request each, 8 at a time): ``--all``
+#: on an account of thousands of jobs must not send thousands of requests for a column.
+PROGRESS_READS = 100
+#: Every status in the order a job meets them, for ``--status``'s list of valid ones.
+_LIFECYCLE = (
+    "created",
+    "pending",
+    "validating_files",
+    "queued",
+    "running",
+    "pausing",
+    "paused",
+    "resuming",
+    "cancelling",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
 
 
 def parse_metadata(text: str) -> tuple[str, str]:
@@ -37,6 +60,27 @@ def status_filter(values: Sequence[str] | None) -> set[str]:
     for value in values or ():
         wanted |= {normalise_status(s) for s in value.split(",") if s.strip()}
     return wanted
+
+
+def known_statuses(rules: StatusRules) -> list[str]:
+    """The statuses ``--status`` accepts for a provider (its rules' statuses), in lifecycle
+    order, and ``active``."""
+    known = rules.final | rules.cancellable | rules.pausable | rules.resumable
+    return [s for s in _LIFECYCLE if s in known] + sorted(known - set(_LIFECYCLE)) + ["active"]
+
+
+def precheck_jobs(args: argparse.Namespace, settings: Settings) -> None:
+    """Before connecting: an unknown ``--status`` is a usage error naming the valid ones (a
+    typo would otherwise read as "no jobs match")."""
+    valid = known_statuses(provider_rules(settings))
+    unknown = sorted(status_filter(args.status) - set(valid))
+    if unknown:
+        rules = provider_rules(settings)
+        raise exits.CommandError(
+            f"unknown --status {', '.join(repr(one_line(s, width=40)) for s in unknown)}; "
+            f"{rules.label}'s are: {', '.join(valid)}",
+            exits.USAGE,
+        )
 
 
 def matches(job: FineTuningJob, wanted: set[str]) -> bool:
@@ -90,9 +134,10 @@ async def jobs_command(ctx: Context) -> int:
         ctx.out.document([as_json(job) for job in jobs])
         return 0
     if not jobs:
-        ctx.out.line("No jobs match." if wanted or metadata else "No jobs.")
+        # On stderr: stdout holds only the table, so a script reading it sees no rows.
+        ctx.out.note("no jobs match" if wanted or metadata else "no jobs")
         return 0
-    recent = await _recent_events(ctx, jobs)
+    recent = await _recent_events(ctx, jobs[:PROGRESS_READS])
     now = ctx.conn.now()
     series: dict[str, MetricSeries] = {}
     flags: dict[str, str] = {}
@@ -104,6 +149,8 @@ async def jobs_command(ctx: Context) -> int:
         found = flag_check(job, records, series[job.id], now, ctx.settings.doctor)
         flags[job.id] = flag_brief(found)
     ctx.out.lines(jobs_table(jobs, series, now, ctx.out.width, flags))
+    if len(jobs) > PROGRESS_READS:
+        ctx.out.note(f"progress read for the newest {PROGRESS_READS} jobs only")
     if more:
         ctx.out.note(f"{len(jobs)} shown; more with --limit N or --all")
     return 0
@@ -112,8 +159,9 @@ async def jobs_command(ctx: Context) -> int:
 async def _recent_events(
     ctx: Context, jobs: Sequence[FineTuningJob]
 ) -> dict[str, list[FineTuningJobEvent]]:
-    """The newest events of each running (or queued) job, as the engine reads them: the
-    latest step, and what the doctor flags.
+    """The newest events of each job that has trained a step (or is queued: the doctor), as
+    the engine reads them: its latest step, so the TUI's list and this table show the same
+    progress (:func:`ftmon.present.rows.progress_text`), and what the doctor flags.
 
     Best effort: a job whose events cannot be read shows no progress rather than failing the list.
     """
@@ -126,6 +174,8 @@ async def _recent_events(
             except errors.FtmonApiError:
                 return job.id, []
 
-    wanted = PROGRESS_STATUSES | FLAGGABLE
-    pairs = await asyncio.gather(*(one(j) for j in jobs if j.status_key in wanted))
+    def wanted(job: FineTuningJob) -> bool:
+        return job.status_key not in NO_PROGRESS_STATUSES or job.status_key in FLAGGABLE
+
+    pairs = await asyncio.gather(*(one(j) for j in jobs if wanted(j)))
     return dict(pairs)

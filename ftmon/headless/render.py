@@ -16,17 +16,17 @@ from rich.text import Text
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.headless.tables import GAP, render
 from ftmon.monitor.series import KNOWN_NAMES, LABELS, METRIC_NAMES, MetricSeries
-from ftmon.present.columns import Column
+from ftmon.present.columns import LONG, Column
 from ftmon.present.fields import (
     Field,
     checkpoint_rows,
-    progress_brief,
     status_style,
     status_text,
 )
 from ftmon.present.keep import KeepAdvice
 from ftmon.present.plot import metric_label
-from ftmon.text import age, local_time, one_line, short_model
+from ftmon.present.rows import progress_text
+from ftmon.text import age, local_time, one_line
 
 LEVEL_STYLE = {"warn": "yellow", "warning": "yellow", "error": "red"}
 
@@ -52,6 +52,14 @@ JOB_COLUMNS = (
     Column("progress", right=True),
     Column("age", right=True),
 )
+#: The first line of a job on a terminal too narrow for every column whole; the model, the
+#: suffix and the doctor's flag go on a second line under the id.
+NARROW_COLUMNS = (
+    Column("status", min=9),
+    Column("id"),
+    Column("progress", right=True),
+    Column("age", right=True),
+)
 
 
 def jobs_table(
@@ -62,24 +70,63 @@ def jobs_table(
     flags: dict[str, str] | None = None,
 ) -> list[Text]:
     """The job list; ``flags`` (job id -> the doctor's words, :func:`~ftmon.present.doctor.
-    flag_brief`) adds a ``flag`` column when any job has one."""
+    flag_brief`) adds a ``flag`` column when any job has one.
+
+    Every value whole, on one line a job when the width has room for them all; otherwise (80
+    columns) two: status, id, progress and age, then the model (with its date) and the suffix
+    under the id, so nothing that names the job is cut (a line still never passes the width:
+    a cell longer than any real value gives way, with ``…``).
+    """
     flags = {k: v for k, v in (flags or {}).items() if v}
     rows = [
         [
             status_cell(job.status),
             Text(one_line(job.id)),
-            Text(short_model(job.model)),
+            Text(one_line(job.model) or "—"),
             Text(one_line(job.display_suffix) or "—"),
-            Text(progress_brief(job, series.get(job.id))),
+            Text(progress_text(job, series.get(job.id))),
             Text(age(job.created_at, now), style="dim"),
         ]
         for job in jobs
     ]
-    if not flags:
-        return render(JOB_COLUMNS, rows, width)
-    for job, row in zip(jobs, rows, strict=True):
-        row.append(Text(flags.get(job.id, ""), style="bold yellow"))
-    return render((*JOB_COLUMNS, Column("flag")), rows, width)
+    columns: tuple[Column, ...] = JOB_COLUMNS
+    if flags:
+        columns = (*JOB_COLUMNS, Column("flag"))
+        for job, row in zip(jobs, rows, strict=True):
+            row.append(Text(flags.get(job.id, ""), style="bold yellow"))
+    # The usual widths (a cell longer than any real value, a 10 KB id, is cut in either form).
+    usual = [
+        max([len(c.heading)] + [n for row in rows if (n := row[i].cell_len) <= LONG])
+        for i, c in enumerate(columns)
+    ]
+    if sum(usual) + GAP * (len(columns) - 1) <= width:
+        return render(columns, rows, width)
+    return _two_line_jobs(rows, width)
+
+
+def _two_line_jobs(rows: Sequence[Sequence[Text]], width: int) -> list[Text]:
+    """A job in two lines: :data:`NARROW_COLUMNS`, then ``model · suffix · flag`` under the id."""
+    first = [[row[0], row[1], row[4], row[5]] for row in rows]
+    lines = render(NARROW_COLUMNS, first, width)
+    # Where the id column begins: the status column's width and the gap.
+    indent = max(0, lines[0].plain.index("id")) if lines and "id" in lines[0].plain else 0
+    indent = min(indent, max(0, width // 3))
+
+    def second(cells: Sequence[Text], style: str) -> Text:
+        line = Text(" " * indent)
+        line.append_text(Text(" · ", style="dim").join(c for c in cells if c.plain))
+        if style:
+            line.stylize(style, indent)
+        if line.cell_len > width:
+            line.truncate(width, overflow="ellipsis")
+        return line
+
+    out = [lines[0], second([Text("model"), Text("suffix")], "bold")]
+    for row, line in zip(rows, lines[1:], strict=True):
+        out.append(line)
+        suffix = [row[3]] if row[3].plain != "—" else []
+        out.append(second([row[2], *suffix, *row[6:]], ""))
+    return out
 
 
 def field_lines(fields: Sequence[Field]) -> list[Text]:

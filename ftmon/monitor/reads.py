@@ -9,7 +9,8 @@ export read a job the same way:
 * :func:`has_result` and :func:`result_text`: whether the job's result file is the record of its
   metrics, and its CSV text;
 * :func:`job_series`: the job's metrics, from the result CSV when it has one, else from the
-  metrics events; :func:`recent_series`: those of its newest events only (its progress).
+  metrics events; :func:`recent_series`: those of its newest events only (its progress, in
+  one request of :data:`PROGRESS_EVENTS`).
 
 Each read raises the client's typed errors (:mod:`ftmon.api.errors`); what to do with one is the
 caller's to decide (the engine backs off, a command ends with an exit code). The metrics CSV
@@ -31,6 +32,10 @@ from ftmon.text import one_line
 
 #: Items a page of events or checkpoints asks for: the API's most.
 PAGE_SIZE = 100
+#: The newest events that give a job's progress (its last metrics event: a finished job's
+#: last dozen events are its checkpoints, its model and its end), in one request: what the
+#: engine reads of a finished job it shows but has not loaded, and ``ftmon jobs`` of each job.
+PROGRESS_EVENTS = 20
 
 
 async def all_events(

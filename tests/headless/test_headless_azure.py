@@ -189,7 +189,12 @@ def test_jobs_metadata_is_filtered_here_when_the_server_ignores_it(
     assert ranker in table.out
     assert [i for i in search if i in table.out] == [ranker]
     none = run("jobs", "--metadata", "team=nobody", *provider)
-    assert none.out == "No jobs match.\n"
+    assert (none.out, none.err) == ("", "ftmon: no jobs match\n")
+    unknown = run("jobs", "--status", "nope", *provider)
+    assert unknown.code == exits.USAGE
+    if provider:  # Azure's statuses: its own besides OpenAI's
+        assert "Azure OpenAI's are: created, pending, validating_files" in unknown.err
+        assert "resuming" in unknown.err
 
 
 # -- create refused by the wind-down ---------------------------------------------------------------

@@ -44,14 +44,21 @@ def test_jobs_lists_every_job_newest_first_in_80_columns(cli: Cli, sim: Sim) -> 
     run = cli("jobs")
     assert run.code == 0 and run.err == ""
     lines = run.out.splitlines()
-    assert lines[0].split() == ["status", "id", "model", "suffix", "progress", "age"]
-    expected = [j["id"] for j in all_jobs(sim.world)]
-    assert [line.split()[2] for line in lines[1:]] == expected  # glyph, status, id
+    # 80 columns: two lines a job, so that the model keeps its date and nothing is cut.
+    assert lines[0].split() == ["status", "id", "progress", "age"]
+    assert lines[1].split() == ["model", "·", "suffix"]
+    jobs = all_jobs(sim.world)
+    assert [line.split()[2] for line in lines[2::2]] == [j["id"] for j in jobs]  # glyph, status
+    assert [line.split()[0] for line in lines[3::2]] == [j["model"] for j in jobs]
+    assert "gpt-4.1-2025-04-14" in run.out  # the date kept
+    assert "…" not in run.out
     assert all(len(line) <= 80 for line in lines)
     running = next(line for line in lines if job_id(sim.world, "support-bot-v3") in line)
     assert running.startswith("▶ running") and "%" in running
     done = next(line for line in lines if job_id(sim.world, "faq-bot-v2") in line)
-    assert done.startswith("✔ succeeded") and "100%" in done
+    assert done.startswith("✔ succeeded") and "30/30 100%" in done
+    cancelled = next(line for line in lines if job_id(sim.world, "ranker") in line)
+    assert "572/600 95%" in cancelled  # a finished job's progress too, from its newest events
 
 
 def test_jobs_json_is_the_api_objects(cli: Cli, sim: Sim) -> None:
@@ -74,14 +81,28 @@ def test_jobs_status_filter_and_active(cli: Cli, sim: Sim) -> None:
         "pausing",
         "paused",
     }
-    assert cli("jobs", "--status", "no-such-status").out == "No jobs match.\n"
+    none = cli("jobs", "--status", "cancelled", "--metadata", "team=nobody")
+    assert (none.code, none.out, none.err) == (0, "", "ftmon: no jobs match\n")
+
+
+def test_an_unknown_status_is_a_usage_error_naming_the_valid_ones(cli: Cli, sim: Sim) -> None:
+    sim.world.stats.reset()
+    run = cli("jobs", "--status", "running,no-such-status")
+    assert (run.code, run.out) == (exits.USAGE, "")
+    assert "unknown --status 'no-such-status'" in run.err
+    for status in ("queued", "running", "paused", "succeeded", "cancelled", "active"):
+        assert status in run.err
+    assert "resuming" not in run.err  # Azure's alone
+    assert sim.connects == 0  # refused before connecting
+    # Spelled as the API may spell it: still known.
+    assert cli("jobs", "--status", "Canceled", "--json").code == exits.OK
 
 
 def test_jobs_limit_fetches_one_small_page_and_says_there_are_more(cli: Cli, sim: Sim) -> None:
     sim.world.stats.reset()
     run = cli("jobs", "--limit", "3")
     assert run.code == 0
-    assert len(run.out.splitlines()) == 4
+    assert len(run.out.splitlines()) == 8  # a header and each job in two lines (80 columns)
     assert sim.world.stats.count("GET", "/v1/fine_tuning/jobs") == 1
     assert run.err == "ftmon: 3 shown; more with --limit N or --all\n"
 
@@ -130,7 +151,7 @@ def test_jobs_in_a_wider_terminal_shows_whole_names(
     monkeypatch.setenv("COLUMNS", "160")  # type: ignore[attr-defined]
     run = cli("jobs")
     assert "◌ validating_files" in run.out and "intent-classifier" in run.out
-    assert "catalog-long" in run.out and "gpt-4.1-mini " in run.out
+    assert "catalog-long" in run.out and "gpt-4.1-mini-2025-04-14 " in run.out
 
 
 # -- show ----------------------------------------------------------------------------------------

@@ -48,27 +48,47 @@ HOSTILE_JOBS = {
 @pytest.mark.parametrize("kind", sorted(HOSTILE_JOBS))
 def test_the_jobs_table_fits_whatever_the_lengths(kind: str, width: int) -> None:
     lines = jobs_table(HOSTILE_JOBS[kind], {}, now=4600, width=width)
-    assert len(lines) == len(HOSTILE_JOBS[kind]) + 1
+    jobs = len(HOSTILE_JOBS[kind])
+    # One line a job where every usual value fits whole (a hostile cell is cut either way),
+    # two lines a job (the model and suffix under the id) where they would not.
+    assert len(lines) in (jobs + 1, 2 * jobs + 2)
     assert all(line.cell_len <= width for line in lines), [line.cell_len for line in lines]
     if width == 80 and kind != "wide":
-        assert "…" in lines[1].plain  # the long one is cut, with an ellipsis
-        assert lines[1].plain.rstrip().endswith("1h")  # the columns after it are all there
-        if kind in ("model", "suffix"):
-            assert NORMAL_ID in lines[1].plain  # a usual id stays whole next to a long model
-        assert NORMAL_ID in lines[2].plain  # the usual row keeps its id whole
+        body = "\n".join(line.plain for line in lines[1:])
+        assert "…" in body  # the long one is cut, with an ellipsis
+        assert NORMAL_ID in lines[-1].plain or NORMAL_ID in lines[-2].plain  # usual id whole
+        first = [line.plain for line in lines if line.plain.startswith("▶")]
+        assert all(line.rstrip().endswith("1h") for line in first)  # the columns after it
 
 
-def test_usual_jobs_at_80_columns_are_as_they_were() -> None:
-    """The flexible columns give way as before; nothing else is cut."""
+def test_usual_jobs_at_80_columns_keep_every_value_whole() -> None:
+    """Too narrow for one line a job: two, with the model's date and the suffix whole."""
     lines = jobs_table([job(), job(status="succeeded", suffix=None)], {}, 4600, 80)
     assert [line.plain for line in lines] == [
-        "status       id                              model       suffix    progress  age",
-        "▶ running    ftjob-abcdefghijklmnopqrstuvwx  gpt-4o-mi…  support…         —   1h",
-        "✔ succeeded  ftjob-abcdefghijklmnopqrstuvwx  gpt-4o-mi…  —             100%   1h",
+        "status       id                              progress  age",
+        "             model · suffix",
+        "▶ running    ftjob-abcdefghijklmnopqrstuvwx         —   1h",
+        "             gpt-4o-mini-2024-07-18 · support-bot",
+        "✔ succeeded  ftjob-abcdefghijklmnopqrstuvwx      100%   1h",
+        "             gpt-4o-mini-2024-07-18",
     ]
     hostile = jobs_table([job(id="ftjob-" + "x" * HUGE), job()], {}, 4600, 80)
-    # A hostile row leaves the usual one as it is alone (the id column is the usual width).
-    assert hostile[2].plain == jobs_table([job()], {}, 4600, 80)[1].plain
+    # A hostile row leaves the usual one whole: its id, and its model and suffix below.
+    assert NORMAL_ID in hostile[-2].plain and hostile[-2].plain.endswith("1h")
+    assert hostile[-1].plain == jobs_table([job()], {}, 4600, 80)[3].plain
+    assert all(line.cell_len <= 80 for line in hostile)
+
+
+def test_usual_jobs_on_a_wide_terminal_are_one_line_each_with_the_model_dated() -> None:
+    lines = jobs_table([job(), job(status="succeeded", suffix=None)], {}, 4600, 120)
+    assert [line.plain for line in lines] == [
+        "status       id                              model                   suffix       "
+        "progress  age",
+        "▶ running    ftjob-abcdefghijklmnopqrstuvwx  gpt-4o-mini-2024-07-18  support-bot  "
+        "       —   1h",
+        "✔ succeeded  ftjob-abcdefghijklmnopqrstuvwx  gpt-4o-mini-2024-07-18  —            "
+        "    100%   1h",
+    ]
 
 
 def widths(natural: list[int], columns: list[Column], width: int) -> list[int]:
@@ -125,7 +145,7 @@ def test_ftmon_jobs_fits_the_terminal_with_a_10kb_id(
     run = cli("jobs")
     assert run.code == 0, run.err
     lines = run.out.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 6  # a header and each job in two lines
     assert max(len(line) for line in lines) <= int(columns)
 
 
