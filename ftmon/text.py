@@ -17,6 +17,8 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
+from rich.cells import cell_len
+
 _KEEP_MULTILINE = frozenset("\n\t")
 
 #: What stands in for a configured secret found in text from the API.
@@ -105,6 +107,94 @@ def short_model(model: str | None) -> str:
     name = one_line(model)
     match = _DATED.match(name)
     return match.group("name") if match else name or "—"
+
+
+def middle_cut(text: str, width: int, *, tail: int | None = None) -> str:
+    """``text`` in at most ``width`` cells, cut in the middle with ``…`` when it is longer: an
+    id keeps its start and its end (``ftjob-g0n…krNrZ``), a checkpoint name its
+    ``ckpt-step-N``. ``tail`` is how many cells the end keeps (two thirds of the room by
+    default); the start gets the rest. Text that fits is returned as it is."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    if width == 1:
+        return "…"
+    room = width - 1
+    keep_end = min(room, tail if tail is not None else room - room // 3)
+    head = _cells_from_start(text, room - keep_end)
+    end = _cells_from_end(text, keep_end)
+    return head + "…" + end
+
+
+#: Where a value may break across lines: after a space, a colon (``ft:model:org:suffix``), a
+#: comma or a slash. Never inside a word, an id or a dated model name.
+_BREAK_AFTER = frozenset(" :,/")
+
+
+def wrap_tokens(text: str, width: int) -> list[str]:
+    """``text`` as lines of at most ``width`` cells, broken only after a space, ``:``, ``,``
+    or ``/``; a piece longer than ``width`` on its own is the one thing cut (folded), as there
+    is no other way to show it. Spaces at a break are dropped."""
+    if width <= 0:
+        return [text] if text else [""]
+    if cell_len(text) <= width:
+        return [text]
+    pieces: list[str] = []
+    start = 0
+    for index, char in enumerate(text):
+        if char in _BREAK_AFTER:
+            pieces.append(text[start : index + 1])
+            start = index + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if cell_len(line + piece.rstrip(" ")) <= width:
+            line += piece
+            continue
+        if line.strip():
+            lines.append(line.rstrip(" "))
+        line = piece.lstrip(" ") if lines else piece
+        while cell_len(line.rstrip(" ")) > width:  # one piece wider than a line: folded
+            head = _cells_from_start(line, width)
+            lines.append(head)
+            line = line[len(head) :]
+    if line.strip() or not lines:
+        lines.append(line.rstrip(" "))
+    return lines
+
+
+def end_cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut at the end with ``…`` when it is longer."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    return _cells_from_start(text, width - 1) + "…"
+
+
+def _cells_from_start(text: str, cells: int) -> str:
+    out, used = [], 0
+    for char in text:
+        size = cell_len(char)
+        if used + size > cells:
+            break
+        out.append(char)
+        used += size
+    return "".join(out)
+
+
+def _cells_from_end(text: str, cells: int) -> str:
+    out, used = [], 0
+    for char in reversed(text):
+        size = cell_len(char)
+        if used + size > cells:
+            break
+        out.append(char)
+        used += size
+    return "".join(reversed(out))
 
 
 def local_time(timestamp: float | None, *, tz: timezone | None = None) -> str:

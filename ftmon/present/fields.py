@@ -18,21 +18,26 @@ from ftmon.monitor.series import ALIASES, LABELS, MetricSeries
 from ftmon.present.doctor import doctor_lines, flag_line
 from ftmon.text import age, clean, local_time, one_line, until
 
-#: status -> (glyph, colour name usable by Rich styles)
+#: status -> (glyph, colour name usable by Rich styles). Every status has its own glyph, none of
+#: them ``…`` (a cut cell's ellipsis); a hollow glyph is the way into its solid one (resuming ▷
+#: running ▶, cancelling □ cancelled ■, pausing ¦ paused ‖). The one table of status glyphs: the
+#: ASCII fallback maps these.
 STATUS_STYLE: dict[str, tuple[str, str]] = {
-    "created": ("…", "cyan"),
+    "created": ("◇", "cyan"),
     "validating_files": ("◌", "cyan"),
-    "queued": ("…", "cyan"),
-    "pending": ("…", "cyan"),
+    "queued": ("○", "cyan"),
+    "pending": ("◔", "cyan"),
     "running": ("▶", "blue"),
-    "pausing": ("‖", "yellow"),
+    "pausing": ("¦", "yellow"),
     "paused": ("‖", "yellow"),
-    "resuming": ("▶", "blue"),
-    "cancelling": ("■", "magenta"),
+    "resuming": ("▷", "blue"),
+    "cancelling": ("□", "magenta"),
     "succeeded": ("✔", "green"),
     "failed": ("✘", "red"),
     "cancelled": ("■", "magenta"),
 }
+#: A status in at most 10 cells, for the job list's status column (``validating_files`` is long).
+STATUS_WORDS: dict[str, str] = {"validating_files": "validating"}
 UNKNOWN_STYLE = ("?", "white")
 #: Statuses only Azure OpenAI sends (help's legend lists them only there).
 AZURE_STATUSES = frozenset({"created", "resuming"})
@@ -41,6 +46,16 @@ AZURE_STATUSES = frozenset({"created", "resuming"})
 def status_style(status: str | None) -> tuple[str, str]:
     """Glyph and colour for a status; unknown statuses get ``?`` and plain white."""
     return STATUS_STYLE.get(normalise_status(status), UNKNOWN_STYLE)
+
+
+def status_word(status: str | None) -> str:
+    """The status in at most 10 cells (the job list's column): a known status as a short word,
+    an unknown one cut at the end."""
+    key = normalise_status(status)
+    if key in STATUS_WORDS:
+        return STATUS_WORDS[key]
+    text = status_text(status)
+    return text if len(text) <= 10 else text[:9] + "…"
 
 
 def status_text(status: str | None) -> str:

@@ -11,15 +11,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
 from ftmon.api.models import FineTuningJob
 from ftmon.monitor.series import MetricSeries
-from ftmon.present.columns import Column, fit_columns
-from ftmon.present.fields import Progress, job_eta, job_progress, status_style, status_text
-from ftmon.text import age, one_line
+from ftmon.present.columns import Column
+from ftmon.present.fields import (
+    Progress,
+    job_eta,
+    job_progress,
+    status_style,
+    status_text,
+    status_word,
+)
+from ftmon.text import age, end_cut, middle_cut, one_line, short_model
 
 
 @dataclass(frozen=True)
@@ -30,12 +37,18 @@ class JobRow:
     glyph: str
     colour: str
     status: str
+    #: The status in at most 10 cells (the list's column).
+    word: str
     id: str
     model: str
     suffix: str
     progress: str
     eta: str
     age: str
+    #: The progress where ``120/900 13%`` has no room: ``13%``.
+    progress_short: str = ""
+    #: How far along, 0 to 1 (the progress sort); None when unknown.
+    fraction: float | None = None
     #: The doctor's flag in the ``eta`` column (``!stall``, ``!queue``), ``""`` when none.
     flag: str = ""
 
@@ -62,60 +75,163 @@ def progress_text(job: FineTuningJob, series: MetricSeries | None) -> str:
     return progress.describe()
 
 
+def _short_progress(progress: str, fraction: float | None) -> str:
+    """``13%`` of ``120/900 13%``; a bare step or ``—`` as they are."""
+    if fraction is not None and progress.endswith("%"):
+        return progress.rsplit(" ", 1)[-1]
+    return progress
+
+
 def job_row(job: FineTuningJob, series: MetricSeries | None, now: float, flag: str = "") -> JobRow:
     """The row for ``job`` at time ``now``; ``series`` gives the progress when it is loaded;
     ``flag`` is the doctor's marker (:func:`ftmon.present.doctor.list_mark`), shown in place of
     the ETA."""
     glyph, colour = status_style(job.status)
+    progress = progress_text(job, series)
+    known = job_progress(job, series)
+    fraction = known.fraction
+    if fraction is None and job.status_key == "succeeded":
+        fraction = 1.0
     return JobRow(
         job_id=job.id,
         glyph=glyph,
         colour=colour,
         status=status_text(job.status),
+        word=status_word(job.status),
         id=one_line(job.id, width=80),
         model=one_line(job.model, width=80) or "—",
         suffix=one_line(job.display_suffix, width=80) or "",
-        progress=progress_text(job, series),
+        progress=progress,
+        progress_short=_short_progress(progress, fraction),
+        fraction=fraction,
         eta=flag or job_eta(job, now),
         age=age(job.created_at, now),
         flag=flag,
     )
 
 
-#: The job list's columns: fixed widths (least, preferred, most), so they depend only on the width
-#: of the list; the least important are left out first (the glyph and the id always stay).
+#: The job list's columns, in display order. Widths come from :func:`list_layout`; ``pref`` is
+#: a column's richest width, ``min`` its narrowest form (a status as its glyph alone, an id cut in
+#: the middle, progress as a percentage), ``max`` how far it grows on a wide list.
 COLUMNS: tuple[Column, ...] = (
-    Column("glyph", "", min=1, pref=1, max=1, priority=100),
-    Column("status", min=7, pref=9, max=16, priority=25, optional=True),
-    Column("id", min=10, pref=18, max=30, priority=90),
-    Column("model", min=6, pref=12, max=24, priority=60, optional=True),
-    Column("suffix", min=6, pref=10, max=24, priority=55, optional=True),
-    Column("progress", min=7, pref=13, max=13, priority=70, optional=True, right=True),
-    Column("eta", min=5, pref=6, max=6, priority=35, optional=True, right=True),
-    Column("age", min=3, pref=4, max=4, priority=30, optional=True, right=True),
+    Column("status", min=1, pref=12, max=12, priority=80),
+    Column("id", min=16, pref=30, max=38, priority=100),
+    Column("model", min=12, pref=23, max=23, priority=40, optional=True),
+    Column("suffix", min=8, pref=16, max=24, priority=50, optional=True),
+    Column("progress", min=4, pref=14, max=14, priority=70, optional=True, right=True),
+    Column("eta", min=6, pref=6, max=6, priority=35, optional=True, right=True),
+    Column("age", min=4, pref=4, max=4, priority=30, optional=True, right=True),
+)
+_BY_NAME = {column.name: column for column in COLUMNS}
+#: The layouts tried, richest first: the first whose columns fit is taken, then the room left is
+#: shared out (:data:`GROWTH`). Each is chosen for a size: 95 cells (a 160-column terminal's
+#: list) keeps the model's name, 77 (80x24, and 120x36's list) the status word, the whole id and
+#: the suffix; only below 71 cells does the status become its glyph, and below 58 the id is cut
+#: in its middle. An id is never cut at its end, a progress never cut at all (it shows as a
+#: percentage where ``120/900 13%`` has no room), a model name loses its date before it is cut.
+LADDER: tuple[tuple[tuple[str, int], ...], ...] = (
+    (
+        ("status", 12),
+        ("id", 30),
+        ("model", 23),
+        ("suffix", 16),
+        ("progress", 14),
+        ("eta", 6),
+        ("age", 4),
+    ),
+    (
+        ("status", 12),
+        ("id", 30),
+        ("model", 12),
+        ("suffix", 16),
+        ("progress", 14),
+        ("eta", 6),
+        ("age", 4),
+    ),
+    (
+        ("status", 12),
+        ("id", 30),
+        ("model", 12),
+        ("suffix", 10),
+        ("progress", 14),
+        ("eta", 6),
+        ("age", 4),
+    ),
+    (("status", 12), ("id", 30), ("suffix", 10), ("progress", 14), ("eta", 6), ("age", 4)),
+    (("status", 12), ("id", 30), ("suffix", 10), ("progress", 4), ("eta", 6), ("age", 4)),
+    (("status", 1), ("id", 30), ("suffix", 8), ("progress", 4), ("eta", 6), ("age", 4)),
+    (("status", 1), ("id", 16), ("suffix", 8), ("progress", 4), ("eta", 6), ("age", 4)),
+    (("status", 1), ("id", 16), ("progress", 4), ("age", 4)),
+    (("status", 1), ("id", 16)),
+)
+#: Where spare room goes, in turn: each column up to its width here.
+GROWTH: tuple[tuple[str, int], ...] = (
+    ("suffix", 20),
+    ("model", 23),
+    ("suffix", 24),
+    ("id", 38),
+    ("suffix", 40),
 )
 GAP = 1
 #: The doctor's marker in a row: it must stand out from an ETA.
 FLAG_STYLE = Style(color="yellow", bold=True, reverse=True)
+#: The sort orders of the job list, and the column whose heading shows each.
+SORT_COLUMNS = {"created": "age", "status": "status", "progress": "progress", "eta": "eta"}
+#: Drawn after the heading of the column the list is sorted by.
+SORT_MARK = "▾"
+
+
+def _span(widths: Sequence[tuple[str, int]]) -> int:
+    return sum(width for _, width in widths) + GAP * max(0, len(widths) - 1)
 
 
 def list_layout(width: int) -> list[tuple[Column, int]]:
-    """The job list's columns that fit in ``width`` cells, with their widths, in display order.
+    """The job list's columns for a list ``width`` cells wide, with their widths.
 
-    The least important columns are left out until the rest fit at their preferred widths;
-    spare room is then shared out a cell at a time, the most important columns first, up to
-    their ``max``. A width too small even for the glyph and the id shrinks the id towards its
-    ``min`` (:func:`~ftmon.present.columns.fit_columns`, which every headless table uses too).
+    The richest layout of :data:`LADDER` that fits is taken and the spare room shared out by
+    :data:`GROWTH`; a width too small for the last one cuts the id further (in its middle,
+    never below a few cells). Widths depend only on ``width``, never on the data.
     """
-    return fit_columns(COLUMNS, width, gap=GAP, within=False)
+    chosen = LADDER[-1]
+    for layout in LADDER:
+        if _span(layout) <= width:
+            chosen = layout
+            break
+    widths = dict(chosen)
+    spare = width - _span(chosen)
+    if spare < 0:
+        widths["id"] = max(6, widths["id"] + spare)
+    for name, most in GROWTH:
+        if name in widths and spare > 0:
+            grow = min(spare, max(0, most - widths[name]))
+            widths[name] += grow
+            spare -= grow
+    return [(_BY_NAME[name], widths[name]) for name, _ in chosen]
 
 
-def _fit(text: str, width: int, right: bool) -> str:
-    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
-    if cell_len(text) > width:
-        text = set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
-    pad = width - cell_len(text)
+def _pad(text: str, width: int, right: bool) -> str:
+    pad = max(0, width - cell_len(text))
     return (" " * pad + text) if right else (text + " " * pad)
+
+
+def cell_text(row: JobRow, name: str, width: int) -> str:
+    """What a row shows in a column ``width`` cells wide, in the best form that fits: the
+    status as glyph and word or the glyph alone, the id cut in its middle, the model without
+    its date, the progress as a percentage; other text cut at its end with ``…``."""
+    if name == "status":
+        word = f"{row.glyph} {row.word}"
+        return word if cell_len(word) <= width else row.glyph
+    if name == "id":
+        return middle_cut(row.id, width)
+    if name == "model":
+        if cell_len(row.model) <= width:
+            return row.model
+        return end_cut(short_model(row.model), width)
+    if name == "progress":
+        if cell_len(row.progress) <= width:
+            return row.progress
+        return end_cut(row.progress_short, width)
+    return end_cut(row.cell(name), width)
 
 
 def render_row(row: JobRow, layout: Sequence[tuple[Column, int]]) -> Text:
@@ -125,8 +241,8 @@ def render_row(row: JobRow, layout: Sequence[tuple[Column, int]]) -> Text:
     for index, (column, width) in enumerate(layout):
         if index:
             text.append(" " * GAP)
-        cell = _fit(row.cell(column.name), width, column.right)
-        if column.name in ("glyph", "status"):
+        cell = _pad(cell_text(row, column.name, width), width, column.right)
+        if column.name == "status":
             text.append(cell, colour)
         elif column.name == "eta" and row.flag:
             text.append(cell, FLAG_STYLE)
@@ -137,11 +253,24 @@ def render_row(row: JobRow, layout: Sequence[tuple[Column, int]]) -> Text:
     return text
 
 
-def render_header(layout: Sequence[tuple[Column, int]]) -> Text:
-    """The column headings for ``layout``."""
+def heading(column: Column, width: int, *, sort: str | None = None) -> str:
+    """A column's heading in ``width`` cells, with :data:`SORT_MARK` when the list is sorted
+    by it; the progress column's short form is headed ``%``."""
+    title = column.heading
+    if column.name == "progress" and width < len("progress"):
+        title = "%"
+    elif column.name == "status" and width < len("status"):
+        title = "s"
+    if sort is not None and SORT_COLUMNS.get(sort) == column.name:
+        title += SORT_MARK
+    return end_cut(title, width)
+
+
+def render_header(layout: Sequence[tuple[Column, int]], *, sort: str | None = None) -> Text:
+    """The column headings for ``layout``; the sorted column's marked."""
     text = Text(no_wrap=True, end="", style=Style(bold=True, dim=True))
     for index, (column, width) in enumerate(layout):
         if index:
             text.append(" " * GAP)
-        text.append(_fit(column.heading, width, column.right))
+        text.append(_pad(heading(column, width, sort=sort), width, column.right))
     return text

@@ -22,10 +22,27 @@ from ftmon.present.fields import AZURE_STATUSES
 from ftmon.present.provider import NO_CHECKPOINT_SHARING, delete_refusal
 from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE_ACTIONS
+from ftmon.tui.key_help import pane_rows, screen_sections, words
 from ftmon.tui.main_base import MainBase
+from ftmon.tui.messages import message_log
 from ftmon.tui.palette import PALETTE
 from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.messages import MessagesScreen
+from ftmon.tui.screens.models import ModelsScreen
+from ftmon.tui.widgets.checkpoints import CheckpointTable
+from ftmon.tui.widgets.event_log import EventLog
+from ftmon.tui.widgets.job_list import JobList
 from ftmon.tui.widgets.metrics import MetricsView
+from ftmon.tui.widgets.overview import JobOverview
+
+#: The main screen's panes whose own keys help lists, by the name help gives them.
+PANES: tuple[tuple[str, type[Widget]], ...] = (
+    ("job list", JobList),
+    ("overview", JobOverview),
+    ("events", EventLog),
+    ("metrics", MetricsView),
+    ("checkpoints", CheckpointTable),
+)
 
 
 class MainKeys(MainBase):
@@ -105,7 +122,7 @@ class MainKeys(MainBase):
         if action == "delete_job" and not self.rules.deletes_jobs:
             return None
         if action in WRITE_ACTIONS and self.read_only:
-            return f"read-only: {binding.description} is off"
+            return f"read-only: {words(binding)} is off"
         if action == "permissions" and not self.rules.shares_checkpoints:
             return NO_CHECKPOINT_SHARING
         if action == "delete_job":
@@ -141,7 +158,8 @@ class MainKeys(MainBase):
             rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
         first = next(b for b in MOVE_BINDINGS if b.id == "first")
         rows.append((self._keys_of(first), "events: at the top, load older events"))
-        rows.append(("tab, shift+tab", "next / previous pane"))
+        panes = [b for b in MAIN_BINDINGS if b.id in ("next_pane", "previous_pane")]
+        rows.append((", ".join(map(self._keys_of, panes)), "next / previous pane"))
         rows.append(("ctrl+p", "command palette"))
         for binding in MAIN_BINDINGS:
             name = binding.action.split("(")[0]
@@ -151,19 +169,23 @@ class MainKeys(MainBase):
                 continue  # OpenAI deletes no jobs
             rows.append((self._keys_of(binding), self._help_words(name, binding)))
         # The keys of one pane, after the screen's (a short help box shows these last).
-        rows.append(("enter", "events: the selected event whole, its data too"))
-        for chart_key in MetricsView.BINDINGS:
-            assert isinstance(chart_key, Binding)
-            rows.append((self._keys_of(chart_key), f"metrics: {chart_key.description.lower()}"))
+        rows += pane_rows(PANES, self._keys_of)
+        rows.append(("enter", "models: close the view and show the model's job"))
+        if not self.read_only:
+            rows.append(("D", "models: delete the model (asks first)"))
         return rows
+
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The keys of every other screen (permissions, compare, the form...), as remapped."""
+        return screen_sections(self._keys_of)
 
     def _help_words(self, action: str, binding: Binding) -> str:
         """A key's words in help: the provider's limits said where they apply."""
         if action == "permissions" and not self.rules.shares_checkpoints:
-            return f"{binding.description} (OpenAI only: {self.rules.label} shares no checkpoints)"
+            return f"{words(binding)} (OpenAI only: {self.rules.label} shares no checkpoints)"
         if action == "delete_job":
             return f"delete a finished job ({self.rules.label}; asks first)"
-        return binding.description
+        return words(binding)
 
     def palette_commands(self) -> Iterator[SystemCommand]:
         """This screen's entries of the command palette: those that apply now."""
@@ -184,9 +206,42 @@ class MainKeys(MainBase):
     def action_quit(self) -> None:
         self.app.exit(0)
 
+    def action_models(self) -> None:
+        """The models view; ``enter`` there comes back with a job to show."""
+        client = self.monitor.client
+        archive = client.settings.base_url.startswith("file:")
+        screen = ModelsScreen(client, read_only=self.read_only, archive=archive)
+        self.app.push_screen(screen, self._show_model_job)
+
+    def _show_model_job(self, job_id: str | None) -> None:
+        """The cursor on ``job_id``: at once when the list shows it, else once it is read."""
+        if not job_id or not self._panes_ready():
+            return
+        if self.job_list.query_text and job_id not in self.job_list.visible_ids:
+            self.action_clear_filter()  # the filter hides it
+        self._focus_now(self.job_list)
+        if self.job_list.select_job(job_id):
+            return
+        # Older than the pages loaded: like --job, the engine reads it and the list gains it.
+        self.pending_job = job_id
+        self.overview.show_message(f"opening {one_line(job_id)}…")
+        self.flash(f"{one_line(job_id)} is not among the jobs loaded: reading it")
+        self.monitor.select(job_id)
+
     def action_help(self) -> None:
         hide = frozenset() if self.rules.provider == "azure" else AZURE_STATUSES
-        self.app.push_screen(HelpScreen(self.help_rows(), hide_statuses=hide))
+        help_screen = HelpScreen(self.help_rows(), self.help_sections(), hide_statuses=hide)
+        self.app.push_screen(help_screen)
+
+    def action_messages(self) -> None:
+        """The notices so far, newest first, with their times (the status line shows each once)."""
+        log = message_log(self)
+        self.app.push_screen(MessagesScreen(log.notices if log is not None else ()))
+
+    def action_sort_jobs(self) -> None:
+        """The job list's next order (created, status, progress, ETA); its header marks it."""
+        order = self.job_list.cycle_sort()
+        self.flash(f"jobs sorted by {order}")
 
     def action_next_series(self) -> None:
         """The metrics tab's next series (its own ``s``), from anywhere on the screen."""

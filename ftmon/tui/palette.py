@@ -6,6 +6,11 @@ and a finished job offer no cancel, exactly like the footer.
 
 from __future__ import annotations
 
+#: Textual's own entries the palette keeps (App.get_system_commands): the theme (a theme
+#: chosen there is remembered), and quit. "Keys", "Screenshot", "Maximize"/"Minimize" go:
+#: help is ``?``, and the others do nothing useful here.
+TEXTUAL_COMMANDS_KEPT = frozenset({"Theme", "Quit"})
+
 #: (action, title, help, parameters)
 PALETTE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("refresh", "Refresh now", "Poll the API at once", ()),
@@ -34,11 +39,19 @@ PALETTE: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ),
     ("mark_job", "Mark this job for comparison (or unmark)", "Marked jobs can be compared", ()),
     ("compare", "Compare the marked jobs", "Their loss curves in one plot", ()),
+    ("sort_jobs", "Sort the jobs (next order)", "Created, status, progress, ETA in turn", ()),
+    (
+        "models",
+        "Fine-tuned models",
+        "The organisation's models, the jobs that made them; enter shows the job",
+        (),
+    ),
     ("show_tab", "Show the overview", "The job's fields", ("overview",)),
     ("show_tab", "Show the events", "The job's event log", ("events",)),
     ("show_tab", "Show the metrics", "Loss and accuracy against step", ("metrics",)),
     ("show_tab", "Show the checkpoints", "Step, model name, metrics", ("checkpoints",)),
     ("next_series", "Next metrics series", "The metrics tab steps through every series", ()),
     ("next_pane", "Next pane", "Move the focus to the next pane", ()),
+    ("messages", "Notices so far", "Every notice of this session, with its time", ()),
     ("help", "Help: keys", "Every key and what the status glyphs mean", ()),
 )

@@ -28,6 +28,7 @@ from textual.widget import Widget
 from ftmon.api.models import FineTuningJob
 from ftmon.present.columns import Column
 from ftmon.present.rows import JobRow, list_layout, render_header, render_row
+from ftmon.present.sorting import SORTS, sort_ids
 from ftmon.tui.bindings import MOVE_BINDINGS
 from ftmon.tui.filtering import matches
 from ftmon.tui.widgets.scrolling import ThumbSync
@@ -49,6 +50,7 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         "job-list--cursor-blurred",
         "job-list--empty",
         "job-list--mark",
+        "job-list--recent",
     }
     DEFAULT_CSS = """
     JobList {
@@ -59,6 +61,7 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         & > .job-list--cursor-blurred { background: $block-cursor-blurred-background; }
         & > .job-list--empty { color: $text-muted; text-style: italic; }
         & > .job-list--mark { color: $accent; text-style: bold; }
+        & > .job-list--recent { background: $success-muted; }
     }
     """  # noqa: E501
 
@@ -84,9 +87,13 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         self._rows: dict[str, JobRow] = {}
         self._stale: set[str] = set()
         self._query = ""
+        #: The order the rows are shown in (:data:`~ftmon.present.sorting.SORTS`).
+        self.sort = SORTS[0]
         self._cursor = 0
         #: Jobs marked for comparison, in the order they were marked.
         self._marked: dict[str, None] = {}
+        #: Jobs that finished a moment ago (``mark_recent``), drawn highlighted.
+        self._recent: set[str] = set()
         self._announced: str | None = None
         self._layout: list[tuple[Column, int]] = []
         self._layout_width = -1
@@ -189,6 +196,8 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
             self._set_row(job.id, self._row_for(job))
         if refilter:
             self._refilter(self.selected_id)
+        else:
+            self._resort()
 
     def refresh_rows(self, job_ids: Iterable[str] | None = None) -> int:
         """Rebuild rows (ages, ETAs, progress moved on); returns how many lines were repainted.
@@ -204,7 +213,12 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
             ids = list(on_screen)
         else:
             ids = list(job_ids)
-        return sum(self._set_row(i, self._row_for(self._jobs[i])) for i in ids if i in self._jobs)
+        changed = sum(
+            self._set_row(i, self._row_for(self._jobs[i])) for i in ids if i in self._jobs
+        )
+        if changed:
+            self._resort()
+        return changed
 
     def _set_row(self, job_id: str, row: JobRow) -> bool:
         self._stale.discard(job_id)
@@ -224,7 +238,8 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
 
     def _refilter(self, keep: str | None) -> None:
         query = self._query
-        self._visible = [i for i in self._order if not query or matches(self._jobs[i], query)]
+        shown = [i for i in self._order if not query or matches(self._jobs[i], query)]
+        self._visible = self._sorted(shown)
         self._position = {job_id: index for index, job_id in enumerate(self._visible)}
         self._cursor = self._position.get(keep, 0) if keep is not None else 0
         self._cursor = min(self._cursor, max(0, len(self._visible) - 1))
@@ -233,6 +248,31 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         self.refresh()
         self._scroll_to_cursor()
         self._announce()
+
+    # -- sorting -----------------------------------------------------------------------------
+
+    def _sorted(self, ids: list[str]) -> list[str]:
+        if self.sort == SORTS[0]:
+            return ids  # newest first, as the API lists them
+        return sort_ids(ids, self.sort, self._jobs, self._fresh_row)
+
+    def cycle_sort(self) -> str:
+        """Sort by the next order (created, status, progress, ETA); the cursor stays on its
+        job. Returns the new order's name."""
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._refilter(self.selected_id)
+        if self.header is not None:
+            self.header.refresh()
+        return self.sort
+
+    def _resort(self) -> None:
+        """Rows changed under a sort by status, progress or ETA: move them if their order did
+        (only then is the list repainted)."""
+        if self.sort == SORTS[0]:
+            return
+        order = self._sorted(list(self._visible))
+        if order != self._visible:
+            self._refilter(self.selected_id)
 
     # -- marks -------------------------------------------------------------------------------
 
@@ -246,6 +286,21 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         if position is not None:
             self.refresh_line(position)
         return job_id in self._marked
+
+    def mark_recent(self, job_id: str, recent: bool) -> None:
+        """Highlight a job that just finished, or stop; its one row repaints."""
+        if recent == (job_id in self._recent):
+            return
+        if recent:
+            self._recent.add(job_id)
+        else:
+            self._recent.discard(job_id)
+        position = self._position.get(job_id)
+        if position is not None:
+            self.refresh_line(position)
+
+    def is_recent(self, job_id: str) -> bool:
+        return job_id in self._recent
 
     # -- cursor ------------------------------------------------------------------------------
 
@@ -346,11 +401,14 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         row = self._fresh_row(job_id)
         cursor = index == self._cursor
         marked = job_id in self._marked
-        key = (row, width, cursor, cursor and self.has_focus, marked)
+        recent = job_id in self._recent
+        key = (row, width, cursor, cursor and self.has_focus, marked, recent)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         text = self._row_text(row, layout, marked)
+        if recent and not cursor:
+            text.stylize(self.get_component_rich_style("job-list--recent"))
         if cursor:
             component = "job-list--cursor" if self.has_focus else "job-list--cursor-blurred"
             text.stylize(self.get_component_rich_style(component))
@@ -386,7 +444,7 @@ class JobListHeader(Widget):
         base = self.rich_style
         if y:
             return Strip.blank(width, base)
-        text = render_header(self.job_list.current_layout())
+        text = render_header(self.job_list.current_layout(), sort=self.job_list.sort)
         text.truncate(width, pad=True)
         text.stylize_before(base)
         return Strip(text.render(self.app.console), width).crop_extend(0, width, base)
