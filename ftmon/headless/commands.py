@@ -362,13 +362,21 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         perms_sub,
         add,
         "rm",
-        help="stop sharing a checkpoint (by permission id, from `perms list`)",
-        examples=["ftmon perms rm ft:...:ckpt-step-300 cp_abc123 --yes"],
+        help="stop sharing a checkpoint with a project (its id, as `perms add` takes it; "
+        "or a cp_ permission id from `perms list`)",
+        examples=[
+            "ftmon perms rm ft:...:ckpt-step-300 proj_abc --yes",
+            "ftmon perms rm ft:...:ckpt-step-300 cp_abc123 --yes",
+        ],
         codes=CHANGE,
         json_help="write the API's deletion answer",
     )
     p.add_argument("checkpoint", metavar="CHECKPOINT")
-    p.add_argument("permission_id", metavar="PERMISSION")
+    p.add_argument(
+        "target",
+        metavar="PROJECT",
+        help="the project to stop sharing with (proj_...), or a permission id (cp_...)",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
     p.set_defaults(handler=handler(perms_rm_command, precheck_change("remove a permission")))
 

@@ -4,7 +4,8 @@ These endpoints take the admin key (``OPENAI_ADMIN_KEY``), never the API key; wi
 command stops before sending anything (exit 5). Azure OpenAI has no such endpoints: there the
 command says so and stops before sending anything (exit 7, as other refusals). ``CHECKPOINT``
 is the checkpoint's model name (``ft:...:ckpt-step-N``, as ``ftmon checkpoints JOB`` lists),
-not its ``ftckpt_`` id.
+not its ``ftckpt_`` id. ``rm`` takes a project id, as ``add`` does (the permission is found by
+listing the checkpoint's, one request a page of 100), or a permission's ``cp_`` id.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ async def perms_list_command(ctx: Context) -> int:
     if ctx.out.json_mode:
         ctx.out.document([as_json(p) for p in perms])
     elif not perms:
-        ctx.out.line("Not shared with any project.")
+        ctx.out.note("not shared with any project")
     else:
         ctx.out.lines(_table(perms, ctx))
     return 0
@@ -111,16 +112,42 @@ async def perms_add_command(ctx: Context) -> int:
 
 
 async def perms_rm_command(ctx: Context) -> int:
-    """Stop sharing a checkpoint with a project (by permission id)."""
+    """Stop sharing a checkpoint with a project: by the project's id (as ``perms add`` takes
+    it; its permission is found by listing) or by the permission's ``cp_`` id."""
     args = ctx.args
-    prompt.ensure_confirmed(
-        args.yes,
-        f"Remove permission {one_line(args.permission_id)} "
-        f"from checkpoint {one_line(args.checkpoint)}?",
-    )
-    deleted = await ctx.client.delete_permission(args.checkpoint, args.permission_id)
-    if ctx.out.json_mode:
-        ctx.out.document(as_json(deleted))
+    target = one_line(args.target)
+    checkpoint = one_line(args.checkpoint)
+    if target.startswith("cp_"):
+        ids = [(args.target, None)]
     else:
-        ctx.out.line(Text(f"removed {one_line(deleted.id)}"))
+        found = [
+            p
+            async for p in iter_items(
+                lambda after: ctx.client.list_permissions(
+                    args.checkpoint, project_id=args.target, after=after, limit=100
+                )
+            )
+            # Filtered here too: what is removed must be this project's.
+            if p.project_id == args.target
+        ]
+        if not found:
+            raise exits.CommandError(
+                f"checkpoint {checkpoint} is not shared with project {target}; "
+                "`ftmon perms list CHECKPOINT` lists its projects",
+                exits.NOT_FOUND,
+            )
+        ids = [(p.id, p.project_id) for p in found]
+    what = ", ".join(
+        one_line(pid) + (f" (project {one_line(project)})" if project else "")
+        for pid, project in ids
+    )
+    prompt.ensure_confirmed(args.yes, f"Remove permission {what} from checkpoint {checkpoint}?")
+    answers = [await ctx.client.delete_permission(args.checkpoint, pid) for pid, _ in ids]
+    if ctx.out.json_mode:
+        documents = [as_json(deleted) for deleted in answers]
+        ctx.out.document(documents[0] if len(documents) == 1 else documents)
+    else:
+        for deleted, (_, project) in zip(answers, ids, strict=True):
+            line = f"removed {one_line(deleted.id)}"
+            ctx.out.line(Text(line + (f" (project {one_line(project)})" if project else "")))
     return 0

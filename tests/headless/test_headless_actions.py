@@ -156,7 +156,8 @@ def checkpoint(sim: Sim) -> str:
 
 
 def test_perms_add_list_rm(cli: Cli, checkpoint: str) -> None:
-    assert cli("perms", "list", checkpoint).out == "Not shared with any project.\n"
+    none = cli("perms", "list", checkpoint)
+    assert (none.code, none.out, none.err) == (0, "", "ftmon: not shared with any project\n")
     added = cli("perms", "add", checkpoint, "proj_alpha", "proj_beta", "--yes", "--json")
     assert added.code == 0, added.err
     assert [p["project_id"] for p in added.json()] == ["proj_alpha", "proj_beta"]
@@ -172,6 +173,30 @@ def test_perms_add_list_rm(cli: Cli, checkpoint: str) -> None:
     ]
     only = cli("perms", "list", checkpoint, "--project-id", listed[1]["project_id"], "--json")
     assert [p["id"] for p in only.json()] == [listed[1]["id"]]
+
+
+def test_perms_rm_takes_the_project_id_as_perms_add_does(cli: Cli, checkpoint: str) -> None:
+    cli("perms", "add", checkpoint, "proj_alpha", "proj_beta", "--yes")
+    listed = {p["project_id"]: p["id"] for p in cli("perms", "list", checkpoint, "--json").json()}
+    removed = cli("perms", "rm", checkpoint, "proj_alpha", "--yes")
+    assert removed.code == 0, removed.err
+    assert removed.out == f"removed {listed['proj_alpha']} (project proj_alpha)\n"
+    left = cli("perms", "list", checkpoint, "--json").json()
+    assert [p["project_id"] for p in left] == ["proj_beta"]
+    # A project it is not shared with: exit 4, said on stderr, nothing removed.
+    again = cli("perms", "rm", checkpoint, "proj_alpha", "--yes")
+    assert (again.code, again.out) == (exits.NOT_FOUND, "")
+    assert "is not shared with project proj_alpha" in again.err
+    assert [p["project_id"] for p in cli("perms", "list", checkpoint, "--json").json()] == [
+        "proj_beta"
+    ]
+
+
+def test_perms_rm_asks_before_removing_by_project(cli: Cli, checkpoint: str) -> None:
+    cli("perms", "add", checkpoint, "proj_alpha", "--yes")
+    run = cli("perms", "rm", checkpoint, "proj_alpha")
+    assert run.code == exits.USAGE  # no terminal to ask on, no --yes
+    assert len(cli("perms", "list", checkpoint, "--json").json()) == 1
 
 
 def test_perms_without_an_admin_key_stop_before_any_request(

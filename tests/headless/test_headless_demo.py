@@ -24,7 +24,7 @@ def test_demo_needs_no_admin_key_for_perms(capsys: pytest.CaptureFixture[str]) -
     assert main(["--demo", "checkpoints", job, "--json"]) == 0
     name = json.loads(capsys.readouterr().out)[0]["fine_tuned_model_checkpoint"]
     assert main(["--demo", "perms", "list", name]) == 0
-    assert capsys.readouterr().out == "Not shared with any project.\n"
+    assert capsys.readouterr().err == "ftmon: not shared with any project\n"
 
 
 def test_a_top_level_interval_reaches_the_command(capsys: pytest.CaptureFixture[str]) -> None:
