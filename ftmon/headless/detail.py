@@ -61,7 +61,7 @@ async def checkpoints_command(ctx: Context) -> int:
             raise exits.CommandError(
                 f"{one_line(ctx.args.job)} has no checkpoints", exits.NOT_FOUND
             )
-        ctx.out.line("No checkpoints.")
+        ctx.out.note("no checkpoints")
         return 0
     advice = await keep_for(ctx, items)
     if best_only:
@@ -125,7 +125,7 @@ async def metrics_command(ctx: Context) -> int:
         ctx.out.stdout.flush()
         return 0
     if not len(series):
-        ctx.out.line("No metrics yet.")
+        ctx.out.note("no metrics yet")
         return 0
     where = "the result file" if source == "result_file" else "metrics events"
     total = f" of {series.total_steps}" if series.total_steps else ""

@@ -24,7 +24,9 @@ from ftmon.headless import prompt
 from ftmon.headless.output import Output
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
-from ftmon.text import human_size, local_time, one_line
+from ftmon.headless.tables import render
+from ftmon.present.columns import Column
+from ftmon.text import age, human_size, one_line
 
 
 class StderrProgress:
@@ -79,6 +81,15 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: ``files list``: the id whole (to pass to ``create``), the file name cut first.
+FILE_COLUMNS = (
+    Column("id"),
+    Column("size", right=True),
+    Column("age", right=True),
+    Column("file name", min=12),
+)
+
+
 async def files_list_command(ctx: Context) -> int:
     """Uploaded files of purpose fine-tune, newest first."""
     files = await list_training_files(ctx.client, limit=10_000 if ctx.args.all else ctx.args.limit)
@@ -86,13 +97,19 @@ async def files_list_command(ctx: Context) -> int:
         ctx.out.document([as_json(f) for f in files])
         return exits.OK
     if not files:
-        ctx.out.line("No training files uploaded.")
+        ctx.out.note("no training files uploaded")  # stderr: stdout holds only rows
         return exits.OK
-    for item in files:
-        line = Text(one_line(item.id), style="bold")
-        line.append(f"  {human_size(item.bytes):>8}  {local_time(item.created_at)}  ")
-        line.append(one_line(item.filename, width=60))
-        ctx.out.line(line)
+    now = ctx.conn.now()
+    rows = [
+        [
+            Text(one_line(item.id), style="bold"),
+            Text(human_size(item.bytes)),
+            Text(age(item.created_at, now), style="dim"),
+            Text(one_line(item.filename)),
+        ]
+        for item in files
+    ]
+    ctx.out.lines(render(FILE_COLUMNS, rows, ctx.out.width))
     return exits.OK
 
 

@@ -86,7 +86,7 @@ async def models_command(ctx: Context) -> int:
         ctx.out.document(inventory_json(found))
         return exits.OK
     if not found.groups and not found.unknown:
-        ctx.out.line("No fine-tuned models.")
+        ctx.out.note("no fine-tuned models")
         return exits.OK
     ctx.out.lines([line.text for line in inventory_lines(found, ctx.out.width)])
     ctx.out.note(inventory_summary(found))

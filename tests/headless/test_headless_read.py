@@ -253,7 +253,8 @@ def test_checkpoints_newest_first_with_whole_model_names(cli: Cli, sim: Sim) -> 
 
 def test_checkpoints_none_yet(cli: Cli, sim: Sim) -> None:
     jid = job_id(sim.world, "legal-summarizer")  # queued
-    assert cli("checkpoints", jid).out == "No checkpoints.\n"
+    none = cli("checkpoints", jid)
+    assert (none.out, none.err) == ("", "ftmon: no checkpoints\n")
     assert cli("checkpoints", jid, "--json").json() == []
 
 
@@ -308,7 +309,8 @@ def test_metrics_csv(cli: Cli, sim: Sim) -> None:
 
 def test_metrics_of_a_job_just_created(cli: Cli, sim: Sim) -> None:
     jid = lifecycle_job(sim.world, "fresh")
-    assert cli("metrics", jid).out == "No metrics yet.\n"
+    none = cli("metrics", jid)
+    assert (none.out, none.err) == ("", "ftmon: no metrics yet\n")
 
 
 # -- every series, as the API names it -----------------------------------------------------------
@@ -504,3 +506,15 @@ def test_metric_names_from_a_hostile_server_never_reach_the_terminal_raw(
     for text in (body.out, csv_out, human):
         assert "\x1b" not in text and "\u202e" not in text and key not in text
     assert "**** [bold]grader[/bold] valid" in " ".join(human.split())
+
+
+def test_files_list_is_a_table_with_a_header_at_80_columns(cli: Cli, sim: Sim) -> None:
+    run = cli("files", "list", "--all")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0].split() == ["id", "size", "age", "file", "name"]
+    files = cli("files", "list", "--all", "--json").json()
+    assert len(lines) == len(files) + 1
+    for line, item in zip(lines[1:], files, strict=True):
+        assert line.startswith(item["id"] + "  ") and line.endswith(item["filename"])
+    assert all(len(line) <= 80 for line in lines)
