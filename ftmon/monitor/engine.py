@@ -650,11 +650,24 @@ class Monitor:
             self._fetched(endpoint, exc)
             return None
         if backoff is not None:
+            if backoff.failures:
+                self._server_back(endpoint)
             backoff.success()
         self._errors.pop(endpoint, None)
         self._last_ok = self.clock()
         self._fetched(endpoint)
         return result
+
+    def _server_back(self, endpoint: str) -> None:
+        """An endpoint that failed answered: the outage is over, so the others that failed for
+        it (no answer, a server error) are tried again at once, not when their backoff ends:
+        the status line must clear on the first good answer, not 20 s after. A rate limit's
+        wait, and errors that are about one request (a 404), are left as they are."""
+        now = self.clock()
+        for other, error in self._errors.items():
+            backoff = self._backoffs.get(other)
+            if other != endpoint and backoff is not None and error.kind in OUTAGE_KINDS:
+                backoff.next_at = min(backoff.next_at, now)
 
     def _fetched(
         self, endpoint: str, error: errors.FtmonApiError | None = None, *, done: bool = True
@@ -1129,6 +1142,10 @@ def _newer_than_known(
         newer.append(event)
     newer.reverse()
     return newer
+
+
+#: Errors of the API or the link as a whole, not of one request: over when any request succeeds.
+OUTAGE_KINDS = frozenset({"server_error", "connection", "timeout"})
 
 
 def _short_error(exc: errors.FtmonApiError) -> str:

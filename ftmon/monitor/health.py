@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from ftmon.api.errors import FtmonApiError
+from ftmon.text import one_line
 
 
 @dataclass(frozen=True)
@@ -27,26 +28,58 @@ class Health:
     kind: str | None = None
     status_code: int | None = None
 
-    def describe(self, now: float, resume_key: str = "space") -> str:
-        """One line for a person; empty while healthy so an idle screen stays still.
+    def describe(self, now: float, resume_key: str = "space", *, waiting: float = 0.0) -> str:
+        """One line for a person, short enough for 80 columns; empty while all is well.
 
-        ``resume_key`` is the key that resumes polling, as the user's keymap has it.
+        It tells apart what a person would do differently about: the API not answering at all
+        (the link, a timeout), answering with server errors (5xx), rate limiting (429), and
+        answering slowly (``waiting``: how long the request in flight has waited so far). The
+        countdown is to ``retry_at``; once that has passed a request is on its way, and the
+        line says so rather than "0s". ``resume_key`` is the key that resumes polling, as the
+        user's keymap has it.
         """
         if self.state == "ok":
+            if waiting >= SLOW_ANSWER:
+                return f"slow answers: waiting {format_span(waiting)} for the API"
             return ""
         if self.state == "paused":
             return f"polling paused ({resume_key} to resume)"
         if self.state == "degraded":
             return self.error or "some answers could not be read"
-        parts: list[str] = []
+        if self.state == "auth":
+            return self.error or "the API refused the key"
+        problem = self.problem(now)
+        if self.retry_at is None:
+            return problem
+        wait = self.retry_at - now
+        if wait >= 0.5:
+            return f"{problem} · next try in {format_span(wait)}"
+        if waiting >= SLOW_ANSWER:
+            return f"{problem} · trying again ({format_span(waiting)})…"
+        return f"{problem} · trying again…"
+
+    def problem(self, now: float) -> str:
+        """What is wrong, in a few words: no answer, server errors, a rate limit, an error."""
+        since = ""
         if self.last_ok is not None and now - self.last_ok >= 10:
-            parts.append(f"no answer for {format_span(now - self.last_ok)}")
-        if self.retry_at is not None and self.state != "auth":
-            wait = max(0.0, self.retry_at - now)
-            parts.append(f"retrying in {format_span(wait)}: {self.error or 'error'}")
-        elif self.error:
-            parts.append(self.error)
-        return " · ".join(parts)
+            since = f" for {format_span(now - self.last_ok)}"
+        code = self.status_code
+        if self.kind in ("connection", "timeout") or (code is None and self.kind is None):
+            return f"no answer from the API{since}"
+        if code == 429 or self.kind == "rate_limited":
+            return f"rate limited (429){since}"
+        if code is not None and code >= 500:
+            return f"server errors ({code}){since}"
+        if self.kind == "internal":
+            return f"could not read an answer{since}"
+        detail = one_line(self.error or "error", width=ERROR_WIDTH)
+        return f"error: {detail}"
+
+
+#: How long a request waits before the status line calls the answers slow.
+SLOW_ANSWER = 8.0
+#: The longest error text on the status line, so that its countdown still fits 80 columns.
+ERROR_WIDTH = 48
 
 
 def format_span(seconds: float) -> str:

@@ -34,6 +34,7 @@ from ftmon.tui.bindings import expand_keymap
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.keygate import KeyGate, KeyHandled
 from ftmon.tui.main_screen import AGE_REFRESH, SELECT_DELAY, MainScreen
+from ftmon.tui.messages import MessageLog
 from ftmon.tui.notify import desktop_notification
 from ftmon.tui.worker_errors import report_failure
 
@@ -77,6 +78,8 @@ class FtmonApp(App[int]):
         self.engine_restart = ENGINE_RESTART
         self.animation_level = "none"
         self._hangup_installed = False
+        #: Every notice of the session, said on the status line and kept for ``H``'s history.
+        self.message_log = MessageLog(clock)
         self._main = MainScreen(
             monitor,
             self.settings,

@@ -28,6 +28,7 @@ from ftmon.present.provider import (
 from ftmon.text import one_line
 from ftmon.tui.filtering import matches
 from ftmon.tui.main_base import MainBase
+from ftmon.tui.messages import say
 from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.create import CreateJobScreen
@@ -112,10 +113,12 @@ class JobActions(MainBase):
     async def _act(self, action: str, job_id: str) -> None:
         job = await self.monitor.act(action, job_id)
         if job is not None:
-            self.notify(
+            # Keyed by the job: the engine's "Job cancelled" that follows replaces it.
+            say(
+                self,
                 f"{one_line(job_id)} is now {status_text(job.status)}",
                 title=f"{action.capitalize()} requested",
-                markup=False,
+                key=f"job:{job_id}",
             )
 
     # -- delete (Azure OpenAI) -------------------------------------------------------------------
@@ -143,10 +146,10 @@ class JobActions(MainBase):
     @work(group="actions", exit_on_error=False, description="delete the job")
     async def _delete(self, job_id: str) -> None:
         if await self.monitor.delete(job_id):
-            self.notify(
+            say(
+                self,
                 f"{one_line(job_id)} is deleted; its fine-tuned model is not.",
                 title="Job deleted",
-                markup=False,
             )
 
     # -- permissions, copy -----------------------------------------------------------------------
@@ -162,16 +165,15 @@ class JobActions(MainBase):
         if not checkpoints:
             loading = not self.monitor.is_loaded(job.id)
             message = "Loading this job's checkpoints…" if loading else "No checkpoints yet."
-            self.notify(message, markup=False, timeout=3)
+            say(self, message, seconds=3)
             return
         if not self.monitor.client.settings.admin_key:
-            self.notify(
+            say(
+                self,
                 "Checkpoint permissions need an admin key: set OPENAI_ADMIN_KEY or admin_key "
                 "in the config file.",
+                "warning",
                 title="No admin key",
-                severity="warning",
-                markup=False,
-                timeout=10,
             )
             return
         self.app.push_screen(
@@ -195,7 +197,7 @@ class JobActions(MainBase):
         if not text:
             return
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {text}", markup=False, timeout=3)
+        say(self, f"Copied {text}", seconds=3)
 
     # -- create ------------------------------------------------------------------------------------
 
@@ -232,7 +234,7 @@ class JobActions(MainBase):
 
     def _follow_new_job(self, job: FineTuningJob) -> None:
         """Select the new job now and put the cursor on it as soon as the list has it."""
-        self.notify(job_title(job), title="Job created", markup=False, timeout=8)
+        say(self, job_title(job), title="Job created", seconds=8)
         if not self._panes_ready():
             return
         self.monitor.select(job.id)
@@ -251,14 +253,14 @@ class JobActions(MainBase):
         job = self._selected_job()
         if job is None:
             return
-        self.notify(f"Exporting {one_line(job.id)}…", markup=False, timeout=3)
+        say(self, f"Exporting {one_line(job.id)}…", seconds=3, key=f"export:{job.id}")
         self._export(job.id)
 
     @work(group="export", exit_on_error=False, description="export the job")
     async def _export(self, job_id: str) -> None:
         result = await export_job(self.monitor.client, job_id, default_directory(job_id))
-        notes = "".join(f"\n{one_line(note)}" for note in result.notes)
-        self.notify(result.summary() + notes, title="Exported", markup=False, timeout=10)
+        notes = "".join(f" · {one_line(note)}" for note in result.notes)
+        say(self, result.summary() + notes, title="Exported", seconds=10, key=f"export:{job_id}")
 
     def action_mark_job(self) -> None:
         job_id = self.job_list.selected_id
@@ -272,11 +274,11 @@ class JobActions(MainBase):
         if len(ids) < 2:
             mark = self._key_for("mark_job")
             compare = self._key_for("compare")
-            self.notify(
+            say(
+                self,
                 f"Mark two or more jobs with {mark} to compare them, then press {compare}.",
                 title="Compare runs",
-                markup=False,
-                timeout=5,
+                seconds=5,
             )
             return
         self._compare(ids)
@@ -291,11 +293,7 @@ class JobActions(MainBase):
         fetched: dict[str, tuple[str, MetricSeries]] = {}
         if missing:
             count = len(missing)
-            self.notify(
-                f"Loading the metrics of {count} job{'s' if count != 1 else ''}…",
-                markup=False,
-                timeout=3,
-            )
+            say(self, f"Loading the metrics of {count} job{'s' if count != 1 else ''}…", seconds=3)
             fetched = await compare_series(self.monitor.client, missing)
         runs = {
             job.id: (

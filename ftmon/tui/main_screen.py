@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual import events, on
@@ -56,10 +57,11 @@ from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS
 from ftmon.tui.job_actions import JobActions
 from ftmon.tui.main_keys import MainKeys
+from ftmon.tui.messages import Notice, message_log, say
 from ftmon.tui.older_pages import OlderPages
 from ftmon.tui.screens.event_detail import EventDetailScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
-from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, StatusLine, TabStrip
+from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, Pulse, StatusLine, TabStrip
 from ftmon.tui.widgets.event_log import EventLog
 from ftmon.tui.widgets.job_list import JobList, JobListHeader
 from ftmon.tui.widgets.metrics import MetricsView
@@ -76,6 +78,8 @@ SELECT_DELAY = 0.15
 #: line.
 FLASH_SECONDS = 4.0
 ACTION_FAILED_SECONDS = 12.0
+#: How long a job that just finished stays marked in the list.
+RECENT_SECONDS = 600.0
 
 #: Called with a finished job's title and body: a desktop notification through the terminal.
 DesktopNotify = Callable[[str, str], None]
@@ -139,6 +143,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         self.keep: KeepAdvice | None = None
         self._select_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_notices: Callable[[], None] | None = None
 
     # -- building --------------------------------------------------------------------------------
 
@@ -156,7 +161,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             with Vertical(id="charts"):
                 yield MetricsView(id="metrics")
                 yield CheckpointTable(id="checkpoints")
-        yield StatusLine(self.clock, id="status")
+        yield StatusLine(self.clock, probe=self.monitor, pulse=self._set_pulse, id="status")
         yield Footer(id="footer", compact=True, show_command_palette=False)
 
     @property
@@ -194,6 +199,9 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         self._apply_layout(self.app.size)
         self.job_list.focus()
         self._unsubscribe = self.monitor.subscribe(self._on_engine_changes)
+        log = message_log(self)
+        if log is not None:
+            self._unsubscribe_notices = log.subscribe(self._show_notice)
         self.status_line.set_health(self.monitor.health)
         if self.pending_job:
             self.overview.show_message(f"opening {one_line(self.pending_job)}…")
@@ -209,6 +217,21 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_notices is not None:
+            self._unsubscribe_notices()
+            self._unsubscribe_notices = None
+
+    def _show_notice(self, notice: Notice) -> None:
+        """The newest notice on the status line (it covers nothing and leaves by itself)."""
+        if self._panes_ready():
+            self.status_line.show_notice(notice)
+
+    def _set_pulse(self, timestamp: float | None) -> None:
+        """The header's "updated hh:mm": when the API last answered."""
+        try:
+            self.query_one("#pulse", Pulse).set_time(timestamp)
+        except NoMatches:
+            pass
 
     @on(EventLog.Opened)
     def _on_event_opened(self, event: EventLog.Opened) -> None:
@@ -241,9 +264,12 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         return True
 
     def flash(self, text: str, seconds: float = FLASH_SECONDS) -> None:
-        """A short note on the status line (it covers nothing and leaves by itself)."""
-        if self._panes_ready():
-            self.status_line.flash(text, seconds)
+        """A short note (a refusal) on the status line, kept in the notices' history too."""
+        if message_log(self) is None:
+            if self._panes_ready():
+                self.status_line.flash(text, seconds)
+            return
+        say(self, text, "warning", seconds=seconds)
 
     # -- the engine's updates ----------------------------------------------------------------------
 
@@ -292,10 +318,12 @@ class MainScreen(MainKeys, OlderPages, JobActions):
                 self.status_line.set_health(change.health)
                 self._give_up_pending_job(change.health)
             elif isinstance(change, ActionFailed):
-                self.flash(
+                say(
+                    self,
                     f"could not {change.action} {one_line(change.job_id)}: "
                     f"{one_line(change.message)}",
-                    ACTION_FAILED_SECONDS,
+                    "error",
+                    seconds=ACTION_FAILED_SECONDS,
                 )
         if self.pending_job is not None and self.job_list.select_job(self.pending_job):
             self.pending_job = None
@@ -304,9 +332,13 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if selected is not None:
             if touched_selected:
                 self._show_overview()
-            if self.monitor.is_loaded(selected) and not self.event_log.line_count:
-                self.event_log.empty_text = "no events yet"
-                self.event_log.refresh()
+            if self.monitor.is_loaded(selected):
+                if not self.event_log.line_count and self.event_log.empty_text != "no events yet":
+                    self.event_log.empty_text = "no events yet"
+                    self.event_log.refresh()
+                # "loading…" in the metrics and checkpoints becomes "none" once the API said so.
+                self._show_metrics(selected)
+                self._update_checkpoints_title()
         self._refresh_bindings_if_changed()
 
     def _give_up_pending_job(self, health: Health) -> None:
@@ -315,18 +347,13 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if job is None or health.status_code != 404 or self.monitor.job(job) is not None:
             return
         self.pending_job = None
-        self.notify(
-            f"No job {one_line(job)} on this server.",
-            title="Job not found",
-            severity="error",
-            markup=False,
-            timeout=10,
-        )
+        say(self, f"No job {one_line(job)} on this server.", "error", title="Job not found")
         self._select(self.job_list.selected_id)
         self.monitor.refresh_now()  # a poll without the unknown job clears its error at once
 
     def _announce_finished(self, job: FineTuningJob) -> None:
-        """Once per job: a toast, the bell, and a desktop notification through the terminal."""
+        """Once per job: a notice, its row marked a while, the bell, and a desktop notification
+        through the terminal."""
         status = status_text(job.status)
         suffix = one_line(job.display_suffix, width=40)
         body = one_line(job.id) + (f" ({suffix})" if suffix else "")
@@ -336,7 +363,10 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         elif normalise_status(job.status) == "cancelled":
             severity = "warning"
         self.announced.append(job.id)
-        self.notify(body, title=f"Job {status}", severity=severity, markup=False, timeout=10)
+        # The same key as the notice of the cancel asked for: one event, one notice.
+        say(self, body, severity, title=f"Job {status}", key=f"job:{job.id}")
+        self.job_list.mark_recent(job.id, True)
+        self.set_timer(RECENT_SECONDS, partial(self.job_list.mark_recent, job.id, False))
         self.app.bell()
         if self.desktop_notify is not None:
             self.desktop_notify(f"ftmon: job {status}", body)
@@ -448,7 +478,14 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         job = self.monitor.job(job_id) if job_id else None
         method = job.method_type if job is not None else "supervised"
         view = self.metrics_view
-        view.update_series(self._series(job_id) if job_id else None, method=method)
+        # "no metrics" only once the API said so: until the job is read, it is loading.
+        if job is None:
+            empty = "no job selected"
+        elif job_id is None or not self.monitor.is_loaded(job_id):
+            empty = "loading metrics…"
+        else:
+            empty = "no metrics" if job.is_final else "no metrics yet"
+        view.update_series(self._series(job_id) if job_id else None, method=method, empty=empty)
         headline = view.headline
         view.border_title = Content(f"metrics · {headline}" if headline else "metrics")
 
@@ -468,6 +505,8 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         count = len(self.checkpoint_table.models)
         loaded = self.selected_id is not None and self.monitor.is_loaded(self.selected_id)
         title = f"checkpoints {count}" if count else "checkpoints · none" if loaded else ""
+        if not title and self.selected_id is not None:
+            title = "checkpoints · loading…"
         advice = self.keep
         if count and advice is not None and advice.best is not None:
             title += f" · keep step {advice.best.step_number:,}"

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from ftmon.api.errors import FtmonApiError
 from ftmon.text import one_line
+from ftmon.tui.messages import say
 
 #: Reads the user did not ask for with a key: their failure is a warning, not an error.
 BACKGROUND_READS = frozenset({"older-events", "older", "search-older"})
@@ -31,23 +32,18 @@ def failure_text(error: BaseException) -> str:
 
 
 def report_failure(node: App[Any] | Widget, event: Worker.StateChanged) -> None:
-    """A notice for a worker that ended in error; nothing for any other state change."""
+    """A notice for a worker that ended in error; nothing for any other state change. It goes
+    to the app's notices (the status line, the history), never to a toast over the panes."""
     worker: Worker[Any] = event.worker
     if event.state != WorkerState.ERROR:
         return
     error = worker.error
     if isinstance(error, FtmonApiError | OSError) and worker.description:
-        node.notify(
+        say(
+            node,
             failure_text(error),
+            "warning" if worker.group in BACKGROUND_READS else "error",
             title=f"Could not {worker.description}",
-            severity="warning" if worker.group in BACKGROUND_READS else "error",
-            markup=False,
-            timeout=10,
         )
         return
-    node.notify(
-        one_line(error) or type(error).__name__,
-        title="Something went wrong",
-        severity="error",
-        markup=False,
-    )
+    say(node, one_line(error) or type(error).__name__, "error", title="Something went wrong")

@@ -514,10 +514,13 @@ async def test_job_option_with_an_unknown_job_says_so(world: SimWorld) -> None:
         await settle(pilot)
         assert app.main.pending_job is None
         assert "Job not found" in screen_text(app)
-        messages = [n.message for n in app._notifications]
+        # A notice on the status line and in the history, not a toast over the panes.
+        messages = [n.text for n in app.message_log.notices]
         assert "No job ftjob-doesnotexist000000000000 on this server." in messages
+        assert not app._notifications
         await settle(pilot)
-        assert not app.main.status_line.display  # the 404 of a job nobody wants is not an outage
+        # The 404 of a job nobody wants is not an outage.
+        assert not app.main.status_line.health_text
         assert app.main.selected_id == newest_first(world)[0]
         assert field(app, "id") == newest_first(world)[0]
 
@@ -549,7 +552,9 @@ async def test_api_down_shows_in_the_status_line_while_failing(world: SimWorld) 
         await poll(pilot, world, advance=40)
         assert app.main.status_line.display and app.main.status_line.ticking
         text = screen_text(app)
-        assert "no answer for 40s" in text and "retrying in" in text and "503" in text
+        # The server answered: server errors, not "no answer"; and when the next try is.
+        assert "server errors (503) for 40s · next try in " in text
+        assert "no answer" not in text
         # Still usable while failing.
         await pilot.press("j")
         assert app.is_running
@@ -566,8 +571,10 @@ async def test_api_back_clears_the_status_line(world: SimWorld) -> None:
         world.clock.advance(600)
         await poll(pilot, world)
         await poll(pilot, world, advance=600)
-        assert not app.main.status_line.display and not app.main.status_line.ticking
-        assert "retrying" not in screen_text(app)
+        # Jobs finished meanwhile may still be said on the line, but the outage is gone.
+        assert not app.main.status_line.ticking and not app.main.status_line.health_text
+        assert not app.main.status_line.has_class("-failing")
+        assert "next try" not in screen_text(app) and "503" not in screen_text(app)
 
 
 async def test_a_brief_list_outage_clears_the_status_line(world: SimWorld) -> None:
@@ -578,7 +585,8 @@ async def test_a_brief_list_outage_clears_the_status_line(world: SimWorld) -> No
         await poll(pilot, world, advance=5)
         assert app.main.status_line.display and "503" in screen_text(app)
         await poll(pilot, world, advance=600)
-        assert not app.main.status_line.display and not app.main.status_line.ticking
+        assert not app.main.status_line.ticking and not app.main.status_line.health_text
+        assert not app.main.status_line.has_class("-failing")
         assert "503" not in screen_text(app)
 
 

@@ -158,7 +158,7 @@ async def test_D_deletes_a_finished_job_after_the_dialog_and_it_leaves_the_list(
         # The cursor and the panes moved on to another job.
         assert app.main.job_list.selected_id not in (None, job)
         assert app.main.selected_id == app.main.job_list.selected_id
-        assert any("Job deleted" == n.title for n in app._notifications)
+        assert any("Job deleted" == n.title for n in app.message_log.notices)
         # A poll after it does not bring it back.
         app.main.monitor.refresh_now()
         await settle(pilot)

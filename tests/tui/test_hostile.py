@@ -89,12 +89,18 @@ async def test_hostile_strings_show_as_typed_and_never_escape(world: SimWorld) -
         await pilot.press("escape")
         await pilot.press("y")
         assert app.clipboard == job
-        # Finishing announces it: a toast with the suffix as typed, still no escapes.
+        # Finishing announces it: a notice with the suffix as typed (the status line shows the
+        # newest, H the history of them all), still no escapes.
         await poll(pilot, world, advance=600)
         assert job in app.main.announced
-        toast_text = screen_text(app)
-        assert "Job succeeded" in toast_text and "([/bold])" in toast_text
+        assert "Job succeeded" in screen_text(app)
+        await pilot.press("H")
+        await pilot.pause()
+        history = screen_text(app)
+        assert f"Job succeeded: {job} ([/bold])" in history
         assert_no_escapes(app.export_screenshot())
+        await pilot.press("escape")
+        await pilot.pause()
         assert app.is_running
 
 

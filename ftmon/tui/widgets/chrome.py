@@ -1,28 +1,37 @@
 """The lines around the panes: the header, the status line and the narrow layout's tab strip.
 
-None of them ticks while all is well: the header never changes, the status line is hidden while
-the API answers, and only while it fails does a one-second timer keep "no answer for 40s" true.
+Nothing here writes to the terminal while all is well: the status line is hidden while the API
+answers and nothing is said, and the header's pulse ("updated 14:03") changes once a minute. A
+one-second look at the engine keeps the countdown and "for 40s" true while the API fails.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from rich.style import Style
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Static
 
 from ftmon.monitor.health import Health
-from ftmon.text import one_line
+from ftmon.text import local_time, one_line
 from ftmon.tui.bindings import MAIN_BINDINGS
+from ftmon.tui.messages import Notice
 
 
-class HeaderBar(Static):
-    """``ftmon · <profile · base URL>``, and ``read-only`` when it is; never a key."""
+class HeaderBar(Horizontal):
+    """``ftmon · <profile · base URL>``, and ``read-only`` when it is; never a key. At its right
+    end, :class:`Pulse`: when the API last answered."""
 
     DEFAULT_CSS = """
     HeaderBar { dock: top; height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    HeaderBar > #header-endpoint { width: 1fr; height: 1; background: $panel; }
+    HeaderBar > Pulse { width: auto; height: 1; background: $panel; color: $text-muted; }
     """
 
     def __init__(self, endpoint: str, *, read_only: bool, id: str | None = None) -> None:
@@ -32,71 +41,138 @@ class HeaderBar(Static):
         text.append(one_line(endpoint))
         if read_only:
             text.append("  read-only", Style(bold=True, color="yellow"))
-        super().__init__(text, id=id)
+        super().__init__(id=id)
+        self._text = text
         self.plain = text.plain
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._text, id="header-endpoint")
+        yield Pulse(id="pulse")
+
+
+class Pulse(Static):
+    """``updated 14:03``: the minute of the API's last good answer, so a frozen link and a quiet
+    healthy one look different. It changes at most once a minute: a few bytes."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text(""), id=id)
+        self.text = ""
+
+    def set_time(self, timestamp: float | None) -> None:
+        text = f"updated {local_time(timestamp)[11:16]}" if timestamp is not None else ""
+        if text != self.text:
+            self.text = text
+            self.update(Text(text, no_wrap=True))
+
+
+class LinkProbe(Protocol):
+    """What the status line reads of the engine on each tick (a ``Monitor`` is one)."""
+
+    @property
+    def health(self) -> Health: ...
+
+    @property
+    def polls_started(self) -> int: ...
+
+    @property
+    def polls_running(self) -> int: ...
+
+
+#: How often the status line looks at the engine: its countdown moves in seconds.
+TICK = 1.0
 
 
 class StatusLine(Static):
-    """The live state from the engine's health; hidden while healthy so an idle screen is still.
+    """The link's health and the newest notice; hidden while all is well and nothing is said,
+    so that an idle screen is still.
 
-    It sits in the flow under the panes (not docked: it would lie under the docked footer).
+    It reads the engine's health on each tick (the engine publishes a change of state, not each
+    new backoff, so a copy would count down to 0 and stay there), tells a slow answer from a
+    failed one, and shows a notice (:mod:`ftmon.tui.messages`) for a few seconds. The tick
+    writes to the terminal only when its words change. It sits in the flow under the panes
+    (not docked: it would lie under the docked footer), so it covers nothing.
     """
 
     DEFAULT_CSS = """
     StatusLine { height: 1; padding: 0 1; display: none; }
     StatusLine.-failing { display: block; background: $error-muted; color: $text; }
     StatusLine.-paused { display: block; background: $warning-muted; color: $text; }
+    StatusLine.-slow { display: block; background: $warning-muted; color: $text; }
     StatusLine.-flash { display: block; background: $warning-muted; color: $text; }
+    StatusLine.-note-information { display: block; background: $primary-muted; color: $text; }
+    StatusLine.-note-warning { display: block; background: $warning-muted; color: $text; }
+    StatusLine.-note-error { display: block; background: $error-muted; color: $text; }
     """
 
-    def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        probe: LinkProbe | None = None,
+        pulse: Callable[[float | None], None] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(Text(""), id=id)
         self._clock = clock
+        self._probe = probe
+        self._pulse = pulse
         self.health = Health()
         self.text = ""
         self.extra = ""
-        #: A short note (a refused action, "read-only: cancel is off") until it times out.
+        #: A short note (a notice, a refused action) until it times out.
         self.note = ""
+        self._note_class = ""
         self._timer: Timer | None = None
         self._note_timer: Timer | None = None
+        #: The poll seen running at the last tick, and since when (monotonic): a slow answer.
+        self._poll_seen = -1
+        self._poll_since = 0.0
+
+    def on_mount(self) -> None:
+        if self._probe is not None:
+            self._timer = self.set_interval(TICK, self._tick, name="status-tick")
 
     def set_health(self, health: Health) -> None:
         self.health = health
-        failing = health.state in ("failing", "auth")
-        self.set_class(failing, "-failing")
-        self.set_class(health.state == "paused", "-paused")
-        # A ticking timer only while failing: "no answer for 40s" must stay true.
-        if failing and self._timer is None:
-            self._timer = self.set_interval(1.0, self._tick, name="status-tick")
-        elif not failing and self._timer is not None:
-            self._timer.stop()
-            self._timer = None
         self._tick()
 
     def set_extra(self, text: str) -> None:
         """A short note of our own (an engine restart), shown with the health."""
         self.extra = text
-        self.set_class(bool(text) or self.health.state != "ok", "-failing")
         self._tick()
 
-    def flash(self, text: str, seconds: float) -> None:
-        """Show ``text`` for ``seconds`` (one timer, stopped when it fires: nothing ticks)."""
+    def flash(self, text: str, seconds: float, severity: str = "") -> None:
+        """Show ``text`` for ``seconds`` (one timer, stopped when it fires)."""
         self.note = text
         if self._note_timer is not None:
             self._note_timer.stop()
         self._note_timer = self.set_timer(seconds, self._clear_note, name="status-note")
-        self.set_class(True, "-flash")
+        if self._note_class:
+            self.set_class(False, self._note_class)
+        self._note_class = f"-note-{severity}" if severity else "-flash"
+        self.set_class(True, self._note_class)
         self._tick()
+
+    def show_notice(self, notice: Notice) -> None:
+        """The newest notice, for as long as its severity asks."""
+        self.flash(notice.line, notice.seconds, notice.severity)
 
     def _clear_note(self) -> None:
         self._note_timer = None
         self.note = ""
-        self.set_class(False, "-flash")
+        if self._note_class:
+            self.set_class(False, self._note_class)
+            self._note_class = ""
         self._tick()
 
     @property
     def ticking(self) -> bool:
-        return self._timer is not None
+        """True while the line counts: the API failing, an answer slow, polling paused."""
+        return self._timer is not None and bool(self.health_text)
+
+    @property
+    def health_text(self) -> str:
+        return self.health.describe(self._clock(), self.resume_key(), waiting=self._waiting())
 
     def resume_key(self) -> str:
         """The key that resumes polling, as the user's keymap (``app._keymap``) has it."""
@@ -108,8 +184,30 @@ class StatusLine(Static):
         key = (keymap.get("resume_polling") or binding.key).split(",")[0].strip()
         return app.get_key_display(binding.with_key(key))
 
+    def _waiting(self) -> float:
+        """How long the poll in flight has waited for its answers (0 when none runs)."""
+        probe = self._probe
+        if probe is None or not probe.polls_running:
+            self._poll_seen = -1
+            return 0.0
+        now = time.monotonic()
+        if probe.polls_started != self._poll_seen:
+            self._poll_seen = probe.polls_started
+            self._poll_since = now
+        return now - self._poll_since
+
     def _tick(self) -> None:
-        parts = [self.note, self.health.describe(self._clock(), self.resume_key()), self.extra]
+        if self._probe is not None:
+            self.health = self._probe.health
+        health = self.health
+        if self._pulse is not None:
+            self._pulse(health.last_ok)
+        described = self.health_text
+        failing = health.state in ("failing", "auth", "degraded") or bool(self.extra)
+        self.set_class(failing, "-failing")
+        self.set_class(health.state == "paused", "-paused")
+        self.set_class(health.state == "ok" and bool(described), "-slow")
+        parts = [self.note, described, self.extra]
         text = " · ".join(p for p in parts if p)
         if text != self.text:
             self.text = text

@@ -333,14 +333,20 @@ class MetricsView(Widget, can_focus=True):
         return self._mode
 
     def update_series(
-        self, series: MetricSeries | None, *, title: str = "", method: str = "supervised"
+        self,
+        series: MetricSeries | None,
+        *,
+        title: str = "",
+        method: str = "supervised",
+        empty: str = "no metrics yet",
     ) -> None:
         """Show ``series`` of a job of ``method``; does nothing (no repaint) when it is the same
-        as last time."""
+        as last time. ``empty`` is said when there is nothing to plot ("loading metrics…")."""
         title = one_line(title)
-        signature = (*series_signature(series, title), method)
+        signature = (*series_signature(series, title), method, empty)
         if signature == self._signature:
             return
+        self._empty.update(Text(empty))
         if method != self._method:
             self._view = 0
         self._signature = signature
