@@ -117,6 +117,7 @@ async def perms_rm_command(ctx: Context) -> int:
     args = ctx.args
     target = one_line(args.target)
     checkpoint = one_line(args.checkpoint)
+    ids: list[tuple[str, str | None]]
     if target.startswith("cp_"):
         ids = [(args.target, None)]
     else:
