@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="hide every action that changes anything"
     )
     parser.add_argument(
+        "--ascii",
+        action="store_true",
+        help="draw only ASCII: borders, status glyphs and plots (on by itself with TERM=linux; "
+        "ascii = true in the config)",
+    )
+    parser.add_argument(
         "--speed", type=_speed, default=60.0, help="simulator clock speed with --demo (default 60)"
     )
     parser.add_argument("--seed", type=int, default=7, help="simulator seed with --demo")
@@ -253,6 +259,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "read_only": True
         if getattr(args, "read_only", False) or getattr(args, "archive", None)
         else None,
+        "ascii": True if getattr(args, "ascii", False) else None,
     }
     return load_settings(
         profile=getattr(args, "profile", None),

@@ -228,6 +228,9 @@ class Settings:
     #: Say nothing of an ``http://`` base URL on another host (a network the user trusts).
     allow_insecure_http: bool = False
     read_only: bool = False
+    #: Draw only ASCII (borders, status glyphs, plots): for a console that cannot draw box
+    #: drawing, braille or emoji. ``TERM=linux`` turns it on too (``ftmon.tui.glyphs``).
+    ascii: bool = False
     profile: str | None = None
     #: action id -> comma-separated keys, e.g. {"cancel_job": "C"}
     keymap: dict[str, str] = field(default_factory=dict)
@@ -355,7 +358,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
                 f"{MIN_MAX_ANSWER_BYTES}"
             )
         return value
-    if name in {"read_only", "allow_insecure_http"}:
+    if name in {"read_only", "allow_insecure_http", "ascii"}:
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: {name} must be true or false")
         return value

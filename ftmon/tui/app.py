@@ -31,11 +31,14 @@ from ftmon.alerts import Alerter
 from ftmon.config import Settings
 from ftmon.monitor.engine import Monitor
 from ftmon.tui.bindings import expand_keymap
+from ftmon.tui.glyphs import AsciiFilter, ascii_wanted
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.keygate import KeyGate, KeyHandled
 from ftmon.tui.main_screen import AGE_REFRESH, SELECT_DELAY, MainScreen
 from ftmon.tui.messages import MessageLog
 from ftmon.tui.notify import desktop_notification
+from ftmon.tui.palette import TEXTUAL_COMMANDS_KEPT
+from ftmon.tui.themes import ThemeMemory
 from ftmon.tui.worker_errors import report_failure
 
 #: The exit status after a SIGTERM, as a shell reports a process it ended (128 + 15).
@@ -65,6 +68,8 @@ class FtmonApp(App[int]):
         age_refresh: float = AGE_REFRESH,
         select_delay: float = SELECT_DELAY,
         alerter: Alerter | None = None,
+        ascii: bool | None = None,
+        theme_state: Path | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -72,6 +77,15 @@ class FtmonApp(App[int]):
         #: app runs, in the background (none with ``--demo``).
         self.alerter = alerter
         self.settings = settings or monitor.client.settings
+        #: Only ASCII on screen (``--ascii``, ``ascii = true``, ``TERM=linux``): one line filter.
+        self.ascii = ascii_wanted(self.settings.ascii) if ascii is None else ascii
+        if self.ascii:
+            self._filters.append(AsciiFilter())
+        #: The theme chosen in the palette, remembered per profile (``theme_state``: its file).
+        self.theme_memory = ThemeMemory(theme_state, self.settings.profile)
+        remembered = self.theme_memory.load()
+        if remembered and remembered in self.available_themes:
+            self.theme = remembered
         self.clock = clock
         self.real_terminal = real_terminal
         self.handle_hangup = handle_hangup
@@ -117,13 +131,19 @@ class FtmonApp(App[int]):
         self.exit(0)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """The main screen's actions that apply now, and of Textual's own entries only those
+        that mean something here (``Theme``, ``Quit``): not "Keys" (help is ``?``), nor
+        "Screenshot" or "Maximize"."""
+        for command in super().get_system_commands(screen):
+            if command.title in TEXTUAL_COMMANDS_KEPT:
+                yield command
         if screen is self._main:
             yield from self._main.palette_commands()
 
     # -- start and end -----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._start_engine()
         if self.alerter is not None:
             self.alerter.attach(self.monitor)
@@ -139,6 +159,10 @@ class FtmonApp(App[int]):
             # Briefly: a hang-up must still end the app within a second. What is left unsent
             # is not marked sent, so the next start sends it.
             await self.alerter.aclose(deadline=ALERT_FLUSH)
+
+    def _remember_theme(self, theme: Any) -> None:
+        """A theme chosen in the palette is this profile's from now on (a small state file)."""
+        self.theme_memory.save(str(theme.name))
 
     def _install_hangup(self) -> None:
         """The SSH link dropping must end the app, not leave it spinning on a dead terminal; a

@@ -41,6 +41,7 @@ def run_tui(
     them, read-only, with no key and no network."""
     from ftmon.tui.app import FtmonApp
     from ftmon.tui.keymap_check import keymap_problems
+    from ftmon.tui.themes import default_state_path
 
     problems = keymap_problems(settings.keymap)
     if problems:
@@ -89,6 +90,8 @@ def run_tui(
         real_terminal=sys.__stderr__ is not None and sys.__stderr__.isatty(),
         handle_hangup=True,
         alerter=alerter,
+        # The theme chosen in the palette, remembered per profile in the state directory.
+        theme_state=default_state_path(),
     )
     # Mouse reporting off: all-motion reports cost a repaint per mouse move over SSH.
     app.run(mouse=False)
