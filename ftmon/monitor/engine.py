@@ -43,6 +43,15 @@ API's pages when it is selected, as the first load does.
 The history walk of a first look stops after ``first_event_pages`` pages; what lies before it
 is read on request, a few pages at a time (``load_older_events``), for the selected job only.
 
+A finished job the list shows but nobody selected has its progress read once: its newest
+``reads.PROGRESS_EVENTS`` events, one request (the last metrics event gives its step and total).
+At most ``progress_reads`` such reads a cycle, newest job first, in what the budget leaves after
+the other jobs' reads, and only in a cycle whose list page answered; a failed read waits longer
+each time and never colours the health (it is a column, not the link). So the list shows what
+``ftmon jobs`` shows for the same job (:func:`ftmon.present.rows.progress_text`);
+:meth:`Monitor.progress_series` is what to draw. On the default world: 8 requests in all, 4 in
+each of the two cycles after the first look (which spends the budget), then none.
+
 A job in a final state whose details are all loaded is never asked for again. Errors back off per
 endpoint (``Retry-After`` honoured); the health published says what the status line should show,
 and ``on_fetch`` tells a caller that needs more (``ftmon watch``) how each fetch ended.
@@ -191,6 +200,7 @@ class Monitor:
         tail_memory: int = 1000,
         active_every: int = 3,
         active_budget: int | None = 8,
+        progress_reads: int = 4,
         backoff_cap: float = 120.0,
         on_fetch: Callable[[Fetched], None] | None = None,
     ) -> None:
@@ -209,6 +219,8 @@ class Monitor:
         #: Requests a cycle for jobs other than the selected one past the first list page
         #: (None: no budget); see the module's docstring.
         self.active_budget = None if active_budget is None else max(1, active_budget)
+        #: Finished jobs whose progress is read a cycle (see the module's docstring); 0: none.
+        self.progress_reads = max(0, progress_reads)
         self.backoff_cap = backoff_cap
         #: Told of each fetch as it is answered (:class:`Fetched`); None: nobody asks.
         self.on_fetch = on_fetch
@@ -244,6 +256,12 @@ class Monitor:
         #: Jobs deleted by this process: an answer read before the delete does not bring
         #: them back.
         self._deleted: set[str] = set()
+        #: The progress of finished jobs not loaded: their newest events' series.
+        self._progress: dict[str, MetricSeries] = {}
+        #: A failed progress read: (failures, the cycle it may be tried again in).
+        self._progress_failed: dict[str, tuple[int, int]] = {}
+        #: The budget this cycle left unspent (None: no budget): room for progress reads.
+        self._room_left: int | None = None
 
     # -- reading state -------------------------------------------------------------------------
 
@@ -295,6 +313,15 @@ class Monitor:
 
     def series(self, job_id: str) -> MetricSeries:
         return self._track(job_id).series
+
+    def progress_series(self, job_id: str) -> MetricSeries | None:
+        """What the job's progress is read from: its series once loaded, else the newest
+        events of a finished job (read once, see the module), else None (not known yet).
+        Never starts tracking the job."""
+        track = self._tracks.get(job_id)
+        if track is not None and track.polls:
+            return track.series
+        return self._progress.get(job_id)
 
     def is_complete(self, job_id: str) -> bool:
         """True once a final job's events, checkpoints and results are all loaded: the engine
@@ -404,6 +431,13 @@ class Monitor:
                     ]
             else:
                 tasks = self._budgeted_tasks(listed, self.active_budget)
+            if listed is not None:
+                due = self._progress_due(
+                    self.progress_reads
+                    if self._room_left is None
+                    else min(self.progress_reads, self._room_left)
+                )
+                tasks += [self._publishing(self._read_progress, i) for i in due]
             await asyncio.gather(*tasks)
             health: list[Change] = []
             self._after_cycle(health)
@@ -416,6 +450,40 @@ class Monitor:
         changes: list[Change] = []
         await fetch(job_id, changes, *args)
         self._publish(changes)
+
+    # -- the progress of finished jobs ----------------------------------------------------------
+
+    def _progress_due(self, most: int) -> list[str]:
+        """The finished jobs shown whose progress is not known, newest first, at most
+        ``most`` (a failed one after its wait)."""
+        due: list[str] = []
+        for job_id in self._order:
+            if len(due) >= most:
+                break
+            if job_id in self._progress or job_id == self.selected:
+                continue  # known, or read in full this cycle
+            if not is_final(self._jobs[job_id].status):
+                continue
+            track = self._tracks.get(job_id)
+            if track is not None and track.polls:
+                continue  # loaded: its own series says
+            failed = self._progress_failed.get(job_id)
+            if failed is not None and failed[1] > self._cycle:
+                continue
+            due.append(job_id)
+        return due
+
+    async def _read_progress(self, job_id: str, changes: list[Change]) -> None:
+        try:
+            series = await reads.recent_series(self.client, job_id, cap=reads.PROGRESS_EVENTS)
+        except errors.FtmonApiError:
+            failures = self._progress_failed.get(job_id, (0, 0))[0] + 1
+            self._progress_failed[job_id] = (failures, self._cycle + min(2**failures, 64))
+            return
+        self._progress_failed.pop(job_id, None)
+        if job_id in self._jobs:
+            self._progress[job_id] = series
+            changes.append(MetricsChanged(job_id))
 
     # -- the budget ------------------------------------------------------------------------------
 
@@ -438,6 +506,7 @@ class Monitor:
         if not short:
             # All that is due fits: each job read as without a budget.
             status_room, reads = need_status, details
+            spent = need_status + sum(self._light_cost(job_id) for job_id in details)
         else:
             # Light reads (one request each) shared half and half (an odd budget's extra one
             # alternates); what one side does not need, the other gets.
@@ -456,6 +525,7 @@ class Monitor:
                 reads.append(job_id)
                 room -= cost
             status_room = min(need_status, max(0, status_room + room))  # the room left over
+            spent = status_room + sum(cost for job_id, cost in costs if job_id in reads)
         for job_id in reads:
             del self._owed[job_id]
             self._track(job_id).fetched_at = self._cycle
@@ -467,6 +537,9 @@ class Monitor:
         pages = min(pages, status_room - len(gets))
         if pages > 0:
             tasks.append(self._walk_list(pages))
+        # What the budget leaves this cycle: finished jobs' progress reads (at least a light
+        # read's worth was spent on each job read, more on a first look).
+        self._room_left = max(0, budget - spent)
         return tasks
 
     def _light_cost(self, job_id: str) -> int:
@@ -1111,6 +1184,8 @@ class Monitor:
             return
         self._order = [i for i in self._order if i != job_id]
         self._tracks.pop(job_id, None)
+        self._progress.pop(job_id, None)
+        self._progress_failed.pop(job_id, None)
         self._fresh_at.pop(job_id, None)
         self._owed.pop(job_id, None)
         self._unlisted.discard(job_id)

@@ -391,7 +391,9 @@ class MainScreen(MainKeys, OlderPages, JobActions):
                 monitor.events_read_at(job.id),
             )
             flag = list_mark(found)
-        return job_row(job, series, now, flag)
+        # Progress also of a finished job never loaded (the engine reads its newest events once):
+        # the words `ftmon jobs` shows for it.
+        return job_row(job, self.monitor.progress_series(job.id), now, flag)
 
     def _refresh_ages(self) -> None:
         """Ages and ETAs move with time: repaint the rows (and fields) whose text changed."""
