@@ -166,6 +166,14 @@ def wrap_tokens(text: str, width: int) -> list[str]:
     return lines
 
 
+def cut_name(name: str, width: int) -> str:
+    """A model or checkpoint name in ``width`` cells, cut in its middle so that its last
+    ``:`` part stays whole where it fits (``ft:gpt-4o…:ckpt-step-300``, never ``…-step-30``)."""
+    room = width - 1
+    last = cell_len(name.rsplit(":", 1)[-1])
+    return middle_cut(name, width, tail=max(room - room // 3, min(last + 1, room)))
+
+
 def end_cut(text: str, width: int) -> str:
     """``text`` in at most ``width`` cells, cut at the end with ``…`` when it is longer."""
     if width <= 0:

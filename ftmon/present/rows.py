@@ -262,7 +262,7 @@ def heading(column: Column, width: int, *, sort: str | None = None) -> str:
     elif column.name == "status" and width < len("status"):
         title = "s"
     if sort is not None and SORT_COLUMNS.get(sort) == column.name:
-        title += SORT_MARK
+        title = title + SORT_MARK if cell_len(title) < width else SORT_MARK
     return end_cut(title, width)
 
 

@@ -62,11 +62,11 @@ def field_lines(fields: Sequence[Field], width: int) -> list[Text]:
     """The fields as lines for a pane ``width`` cells wide.
 
     Labels sit in a gutter as wide as the longest one up to :data:`GUTTER` (a third of a
-    narrow pane); a longer label
-    (``  learning_rate_multiplier``) pushes only its own value right. A value that does not fit
-    beside its label is broken between tokens (after a space, ``:``, ``,`` or ``/``) in the
-    value column; when a token of it is wider than that column (an id at 40 columns) the value
-    goes on the lines under its label, indented. No value is ever broken inside a token that
+    narrow pane); a longer label (``  learning_rate_multiplier``) pushes only its own value
+    right, and so does a value that fits whole on its line only that way (an id at 40 columns).
+    Any other value that does not fit beside its label is broken between tokens (after a space,
+    ``:``, ``,`` or ``/``) in the value column; when a token of it is wider than that column
+    the value goes on the lines under its label, indented. No value is ever broken inside a token that
     would fit on a line of its own.
     """
     width = max(1, width)
@@ -80,6 +80,8 @@ def field_lines(fields: Sequence[Field], width: int) -> list[Text]:
         label = item.label
         start = max(gutter, cell_len(label)) + 1
         value = item.value
+        if cell_len(value) > width - start and cell_len(label) + 1 + cell_len(value) <= width:
+            start = cell_len(label) + 1  # fits whole just after its label: no break at all
         if cell_len(value) <= width - start:
             line = Text(no_wrap=True, end="")
             line.append(label.ljust(start - 1 + len(label) - cell_len(label)), label_style)
