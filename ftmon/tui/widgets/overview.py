@@ -66,8 +66,8 @@ def field_lines(fields: Sequence[Field], width: int) -> list[Text]:
     right, and so does a value that fits whole on its line only that way (an id at 40 columns).
     Any other value that does not fit beside its label is broken between tokens (after a space,
     ``:``, ``,`` or ``/``) in the value column; when a token of it is wider than that column
-    the value goes on the lines under its label, indented. No value is ever broken inside a token that
-    would fit on a line of its own.
+    the value goes on the lines under its label, indented. No value is ever broken inside a
+    token that would fit on a line of its own.
     """
     width = max(1, width)
     longest = max((cell_len(f.label) for f in fields), default=0)
