@@ -233,6 +233,15 @@ def keymap_problems(keymap: Mapping[str, str], places: Sequence[Place] | None = 
             problems.append(f"{entry} = {_quoted(value)}: {problem}")
         usable[entry] = [k for k in keys if not key_name_problem(k)]
 
+    # An entry that gives an action its own default keys moves nothing: the app's layout
+    # stands (``filter = "/"`` meets the event log's own ``/`` exactly as the defaults do).
+    defaults: dict[str, set[str]] = {}
+    for place in places:
+        for layer in place.layers:
+            for binding in layer.bindings:
+                if binding.id:
+                    defaults.setdefault(binding.id, set()).update(_normalise(binding.key))
+    usable = {e: keys for e, keys in usable.items() if set(keys) != defaults.get(e)}
     # Pairs follow each other (expand_keymap), so an entry may move its partner too.
     moved: dict[str, tuple[str, list[str]]] = {e: (e, keys) for e, keys in usable.items()}
     for first, second in PAIRS:

@@ -13,7 +13,7 @@ from ftmon.cli import main
 from ftmon.monitor.health import Health
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS
+from ftmon.tui.bindings import EVENT_LOG_BINDINGS, MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS
 from ftmon.tui.keymap_check import (
     Layer,
     Place,
@@ -39,6 +39,14 @@ def test_the_default_keys_and_harmless_remaps_have_no_problems() -> None:
     # Keys on other screens only meet the app keys that work there.
     assert keymap_problems({"compare.axis": "c"}) == []
     assert keymap_problems({"close_help": "escape,q"}) == []
+
+
+def test_the_event_log_keys_shadow_the_screen_s_by_design_until_remapped() -> None:
+    # / n N escape are the log's while it has focus: the defaults, or an entry repeating one,
+    # are no clash; moving a key onto another pane's action is.
+    assert keymap_problems({"filter": "/", "create_job": "n", "log_search": "slash"}) == []
+    (problem,) = keymap_problems({"log_level": "c"})
+    assert problem.startswith('log_level = "c": c is already the key of cancel_job')
 
 
 def test_every_binding_id_of_the_app_is_known() -> None:
@@ -173,7 +181,7 @@ def test_the_places_follow_the_classes_bindings() -> None:
     assert screen_keys == {b.id for b in MAIN_BINDINGS}
     events = next(p for p in binding_places() if p.focus == "events")
     assert {b.id for b in events.layers[0].bindings if b.id} == {
-        b.id for b in (*MOVE_BINDINGS, *PAN_BINDINGS)
+        b.id for b in (*MOVE_BINDINGS, *PAN_BINDINGS, *EVENT_LOG_BINDINGS)
     } | {"events.open"}
 
 
