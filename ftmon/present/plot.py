@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
@@ -20,6 +21,71 @@ from typing import NamedTuple
 from ftmon.monitor.series import MetricSeries
 
 Point = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class PlotGlyphs:
+    """Every character the metrics pane and the compare screen draw a curve or a legend with,
+    in one place, so that a terminal that cannot draw them gets another set
+    (:func:`use_plot_glyphs`). ``line`` and the points are plotext markers."""
+
+    #: A curve (plotext's ``braille`` marker: 2x4 dots a cell).
+    line: str
+    #: A full validation point (a few a run).
+    point: str
+    #: A validation point on the compare screen (one every few steps).
+    sample: str
+    #: A curve's sign in a legend.
+    legend_line: str
+
+
+#: For terminals that draw Unicode (the default).
+UNICODE_GLYPHS = PlotGlyphs(line="braille", point="●", sample="•", legend_line="━")
+#: For consoles that draw only ASCII (``TERM=linux``).
+ASCII_GLYPHS = PlotGlyphs(line="*", point="o", sample=".", legend_line="-")
+_glyphs = UNICODE_GLYPHS
+
+
+def plot_glyphs() -> PlotGlyphs:
+    """The glyphs plots are drawn with now."""
+    return _glyphs
+
+
+def use_plot_glyphs(glyphs: PlotGlyphs) -> None:
+    """Draw plots with ``glyphs`` from the next repaint on."""
+    global _glyphs
+    _glyphs = glyphs
+
+
+#: The step between two x ticks is one of these times a power of ten: ticks read as whole steps.
+_NICE = (1, 2, 5)
+
+
+def step_ticks(right: int, width: int, *, cell: int = 10) -> list[int]:
+    """Whole-step ticks from 0 to at most ``right`` for an axis ``width`` cells wide: about one
+    every ``cell`` cells, spaced by 1, 2 or 5 times a power of ten, wide enough for their labels.
+    """
+    right = max(1, int(right))
+    label = len(str(right)) + 2
+    count = max(1, min(width // max(cell, label), right))
+    raw = right / count
+    power = 1
+    while True:
+        for nice in _NICE:
+            spacing = nice * power
+            if spacing >= raw:
+                ticks = list(range(0, right + 1, spacing))
+                # The run's last step too, when its label has room after the last tick.
+                if ticks[-1] != right and (right - ticks[-1]) * width / right >= label:
+                    ticks.append(right)
+                return ticks
+        power *= 10
+
+
+def percent_ticks(width: int) -> list[int]:
+    """Ticks of an axis in percent of the run: 0, 25, 50, 75, 100 (0, 50, 100 when narrow)."""
+    return [0, 25, 50, 75, 100] if width >= 30 else [0, 50, 100]
+
 
 #: Values and steps beyond these cannot be put on axes: plotext's scaling overflows to infinity
 #: near 1e308 (an API once sending such a loss crashed the app). They are left out of the plot.

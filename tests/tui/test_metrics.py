@@ -1,4 +1,4 @@
-"""MetricsView: plots with axes, a sparkline when small, no repaint without new data."""
+"""MetricsView: plots with axes at every size, words when tiny, no repaint without new data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import math
 import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
-from textual.widgets import Sparkline
 
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.plot import downsample
@@ -83,7 +82,6 @@ async def test_plot_mode_when_there_is_room() -> None:
         view = app.query_one(MetricsView)
         assert view.mode == "plot"
         assert view.loss_chart.region.height >= 15
-        assert view.query_one(Sparkline).region.height == 0
         assert not view.query_one("#metrics-empty").display or (
             view.query_one("#metrics-empty").region.height == 0
         )
@@ -92,29 +90,30 @@ async def test_plot_mode_when_there_is_room() -> None:
         assert "0.2" in text and "valid" in text and "full valid" in text
 
 
-async def test_sparkline_and_words_when_small() -> None:
+async def test_a_small_plot_keeps_its_axes_and_words_when_tiny() -> None:
     series = seeded_series()
     latest_train = series.column("train_loss")[-1][1]
     app = Host(series)
     async with app.run_test(size=(36, 9)) as pilot:
         await settle(pilot)
         view = app.query_one(MetricsView)
+        assert view.mode == "plot" and view.loss_chart.region.height >= 5
+        assert f"{latest_train:.4f}" in legend_text(view)
+        assert legend_text(view).startswith("loss · step 300/300")  # no room for its title
+        await pilot.resize_terminal(20, 5)
+        await settle(pilot)
         assert view.mode == "compact"
-        spark = view.query_one(Sparkline)
-        assert spark.region.height >= 1
-        assert spark.data is not None and len(spark.data) > 10
-        assert spark.data[0] == pytest.approx(series.column("train_loss")[0][1])
         assert view.loss_chart.region.height == 0
         assert f"{latest_train:.4f}" in legend_text(view)
 
 
-async def test_resize_switches_between_plot_and_sparkline() -> None:
+async def test_resize_switches_between_plot_and_words() -> None:
     app = Host(seeded_series())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         view = app.query_one(MetricsView)
         assert view.mode == "plot"
-        await pilot.resize_terminal(30, 8)
+        await pilot.resize_terminal(20, 5)
         await settle(pilot)
         assert view.mode == "compact"
         await pilot.resize_terminal(80, 24)

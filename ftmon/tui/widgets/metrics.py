@@ -1,4 +1,5 @@
-"""Loss and accuracy against step: a plot with axes where there is room, a sparkline where not.
+"""Loss and accuracy against step: plots with axes and a scale at every size, words where even a
+small plot has no room.
 
 The view is fed a :class:`~ftmon.monitor.series.MetricSeries` on every poll, usually unchanged, so
 it compares a cheap signature first and repaints nothing when the data did not move (idle means
@@ -10,6 +11,12 @@ A run of 100k steps is read lazily: a new series costs the view only the columns
 when it is drawn, once per series and width, so a pane that is not on screen costs nothing. The
 points, their cleaning and downsampling are :mod:`ftmon.present.plot`'s, a few ms per curve.
 Colours come from the theme's text colours, which Textual keeps readable on dark and light.
+
+Every plot has a y scale (plotext's ticks, from the lowest to the highest value drawn) and an x
+axis of whole steps from 0 to the run's total (:func:`ftmon.present.plot.step_ticks`). A plot too
+short for its own title line (the narrow layout's tab, the wide layout's pane at 120x36) leaves it
+out and the legend names the chart instead; the legend names only the curves drawn. Its glyphs are
+:func:`ftmon.present.plot.plot_glyphs`.
 """
 
 from __future__ import annotations
@@ -25,12 +32,11 @@ from textual.color import Color
 from textual.containers import Container
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from ftmon.monitor.series import LABELS, MetricSeries
 from ftmon.present.plot import (
-    NO_COLUMN,
     NO_CURVES,
     SHORT_LABELS,
     Curves,
@@ -41,28 +47,32 @@ from ftmon.present.plot import (
     grader_score,
     headline,
     metric_label,
+    plot_glyphs,
     role,
     series_signature,
+    step_ticks,
 )
 from ftmon.text import one_line
 
-#: Below this many cells (width, height) there is no room for axes: sparkline and words instead.
-PLOT_MIN_SIZE = (40, 12)
+#: Below this many cells (width, height) there is no room for axes: the latest values in words.
+PLOT_MIN_SIZE = (24, 6)
+#: A chart shorter than this leaves out its title line (the legend names the chart instead).
+TITLE_MIN_HEIGHT = 12
+#: Cells of a chart's width taken by its y scale and frame, not by the curves.
+Y_SCALE_WIDTH = 7
 #: From this width, loss and accuracy plots stand side by side.
 SIDE_BY_SIDE_WIDTH = 100
 #: From this height, loss and accuracy plots are stacked (when not side by side).
 STACKED_HEIGHT = 28
-#: Points handed to the sparkline at most (about twice this), whatever the number of steps.
-SPARK_BUCKETS = 256
-#: metric -> (theme variable for its colour, legend symbol). Full validation is a few points.
+#: metric -> theme variable for its colour. Full validation is a few points, not a line.
 _LOOK = {
-    "train": ("text-primary", "━"),
-    "valid": ("text-warning", "━"),
-    "full_valid": ("text-success", "●"),
-    "other": ("text-accent", "━"),
+    "train": "text-primary",
+    "valid": "text-warning",
+    "full_valid": "text-success",
+    "other": "text-accent",
 }
 #: Each grader's reward in the reinforcement view, by its place in the chart.
-_GRADER_LOOKS = (("text-accent", "━"), ("text-secondary", "━"), ("text-error", "━"))
+_GRADER_LOOKS = ("text-accent", "text-secondary", "text-error")
 _FALLBACK_RGB = {
     "text-primary": (87, 165, 226),
     "text-warning": (200, 120, 20),
@@ -75,14 +85,17 @@ _FALLBACK_RGB = {
 
 def looks(names: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Each name's (theme variable, legend symbol): by role, a grader's reward by its place."""
+    glyphs = plot_glyphs()
     out: dict[str, tuple[str, str]] = {}
     rank = 0
     for name in names:
         if grader_score(name) is not None:
-            out[name] = _GRADER_LOOKS[rank % len(_GRADER_LOOKS)]
+            out[name] = (_GRADER_LOOKS[rank % len(_GRADER_LOOKS)], glyphs.legend_line)
             rank += 1
         else:
-            out[name] = _LOOK[role(name)]
+            kind = role(name)
+            symbol = glyphs.point if kind == "full_valid" else glyphs.legend_line
+            out[name] = (_LOOK[kind], symbol)
     return out
 
 
@@ -111,6 +124,8 @@ class MetricChart(PlotextPlot):
     def __init__(self, heading: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.heading = heading
+        #: Whether the plot draws its heading (False: the legend names the chart).
+        self.show_title = True
         self._source = NO_CURVES
         self._names: list[str] = []
         self._total_steps: int | None = None
@@ -161,7 +176,9 @@ class MetricChart(PlotextPlot):
     def _render_plot(self) -> RenderResult:
         plt = self.plt
         plt.clear_figure()
-        plt.title(self.heading)
+        if self.show_title:
+            plt.title(self.heading)
+        glyphs = plot_glyphs()
         last = 0
         name_looks = looks(self._names)
         for name in self._names:
@@ -173,12 +190,14 @@ class MetricChart(PlotextPlot):
             last = max(last, steps[-1])
             color = theme_rgb(self, name_looks[name][0])
             if role(name) == "full_valid":
-                plt.scatter(steps, values, marker="●", color=color)
+                plt.scatter(steps, values, marker=glyphs.point, color=color)
             else:
-                plt.plot(steps, values, marker="braille", color=color)
+                plt.plot(steps, values, marker=glyphs.line, color=color)
         right = max(last, self._total_steps or 0)
         if right > 0:
             plt.xlim(0, right)
+            ticks = step_ticks(right, self.size.width - Y_SCALE_WIDTH)
+            plt.xticks([float(tick) for tick in ticks], [str(tick) for tick in ticks])
         return super().render()
 
 
@@ -196,37 +215,58 @@ class MetricLegend(Widget):
         super().__init__(id=id)
         self._entries: list[tuple[str, float]] = []
         self._step: str = ""
+        self._heading: str = ""
 
-    def set_entries(self, entries: list[tuple[str, float]], step: str) -> None:
+    def set_entries(self, entries: list[tuple[str, float]], step: str, heading: str = "") -> None:
+        """``heading`` names the chart when the plot has no room for its own title."""
+        if (entries, step, heading) == (self._entries, self._step, self._heading):
+            return
         self._entries = entries
         self._step = step
+        self._heading = heading
         self.refresh(layout=True)
 
-    def _build(self, labels: dict[str, str]) -> Text:
-        text = Text(no_wrap=False, overflow="fold")
-        if self._step:
-            text.append(self._step, style="bold")
+    def _parts(self, labels: dict[str, str]) -> list[Text]:
+        """The legend's pieces, none of which is ever split across lines: the heading and step,
+        then one piece per curve (its sign, name and value)."""
+        parts: list[Text] = []
+        lead = Text(style="bold")
+        if self._heading:
+            lead.append(f"{self._heading} · " if self._step else self._heading)
+        lead.append(self._step)
+        if lead:
+            parts.append(lead)
         name_looks = looks([name for name, _ in self._entries])
         for name, value in self._entries:
             variable, symbol = name_looks[name]
-            if text:
-                text.append("  ")
-            text.append(f"{symbol} ", style=Style(color=_rich_rgb(theme_rgb(self, variable))))
-            text.append(f"{metric_label(name, labels)} {format_metric(name, value)}")
-        return text
+            part = Text()
+            part.append(f"{symbol} ", style=Style(color=_rich_rgb(theme_rgb(self, variable))))
+            part.append(f"{metric_label(name, labels)} {format_metric(name, value)}")
+            parts.append(part)
+        return parts
+
+    def _lines(self, width: int) -> list[Text]:
+        """The pieces in as few lines as fit ``width`` (long names, else short ones); a line
+        breaks only between pieces, so a name is never parted from its value."""
+        parts = self._parts(LABELS)
+        if sum(p.cell_len for p in parts) + 2 * max(0, len(parts) - 1) > width:
+            parts = self._parts(SHORT_LABELS)
+        lines: list[Text] = []
+        for part in parts:
+            if lines and lines[-1].cell_len + 2 + part.cell_len <= width:
+                lines[-1].append("  ")
+                lines[-1].append_text(part)
+            else:
+                lines.append(part.copy())
+        return lines or [Text()]
 
     def render(self) -> RenderResult:
-        text = self._build(LABELS)
-        width = self.size.width or 10_000
-        if text.cell_len > width:
-            text = self._build(SHORT_LABELS)
+        text = Text("\n").join(self._lines(self.size.width or 10_000))
+        text.no_wrap, text.overflow = True, "ellipsis"
         return text
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        text = self._build(LABELS)
-        if text.cell_len > width:
-            text = self._build(SHORT_LABELS)
-        return max(1, len(text.wrap(self.app.console, max(1, width))))
+        return len(self._lines(max(1, width)))
 
 
 def _rich_rgb(rgb: tuple[int, int, int]) -> str:
@@ -264,22 +304,10 @@ class MetricsView(Widget, can_focus=True):
     MetricsView.-side > #metrics-plots {
         layout: horizontal;
     }
-    MetricsView > #metrics-spark {
-        height: 1fr;
-        min-height: 1;
-    }
-    MetricsView #metrics-spark > .sparkline--max-color {
-        color: $text-primary;
-    }
-    MetricsView #metrics-spark > .sparkline--min-color {
-        color: $text-primary 40%;
-    }
     MetricsView.-no-title > #metrics-title { display: none; }
     MetricsView.-empty > #metrics-plots,
-    MetricsView.-empty > #metrics-legend,
-    MetricsView.-empty > #metrics-spark { display: none; }
-    MetricsView.-plot > #metrics-empty,
-    MetricsView.-plot > #metrics-spark { display: none; }
+    MetricsView.-empty > #metrics-legend { display: none; }
+    MetricsView.-plot > #metrics-empty { display: none; }
     MetricsView.-compact > #metrics-empty,
     MetricsView.-compact > #metrics-plots { display: none; }
     """
@@ -303,14 +331,12 @@ class MetricsView(Widget, can_focus=True):
         self._view = 0
         self._mode = ""
         self._curves = NO_CURVES
-        self._spark_key: tuple[Curves, str | None] | None = None
         self._title_widget = Static(id="metrics-title")
         self._empty = Static(Text("no metrics yet"), id="metrics-empty")
         self._plots = Container(id="metrics-plots")
         self.loss_chart = MetricChart("loss", id="metrics-loss")
         self.accuracy_chart = MetricChart("accuracy", id="metrics-accuracy")
         self._legend = MetricLegend(id="metrics-legend")
-        self._spark = Sparkline([], id="metrics-spark")
 
     def compose(self) -> ComposeResult:
         yield self._title_widget
@@ -319,7 +345,6 @@ class MetricsView(Widget, can_focus=True):
             yield self.loss_chart
             yield self.accuracy_chart
         yield self._legend
-        yield self._spark
 
     def on_mount(self) -> None:
         self._apply_mode()
@@ -329,7 +354,7 @@ class MetricsView(Widget, can_focus=True):
 
     @property
     def mode(self) -> str:
-        """``empty``, ``plot`` or ``compact``: what the view shows now."""
+        """``empty``, ``plot`` or ``compact`` (the latest values in words, no room for a plot)."""
         return self._mode
 
     def update_series(
@@ -385,12 +410,24 @@ class MetricsView(Widget, can_focus=True):
     # -- layout --------------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        before = (self._mode, self.loss_chart.display, self.accuracy_chart.display)
+        before = self._shape()
         self._apply_mode()
-        if (self._mode, self.loss_chart.display, self.accuracy_chart.display) != before:
+        if self._shape() != before:
             self._push()
-        else:
-            self._update_spark()
+
+    def _shape(self) -> tuple[object, ...]:
+        return (
+            self._mode,
+            self.loss_chart.display,
+            self.accuracy_chart.display,
+            self._titles_fit(),
+        )
+
+    def _titles_fit(self) -> bool:
+        """Whether a plot has room for its title line: both charts shown, or one tall enough
+        (its height is the view's, less the legend's line or two)."""
+        both = self.loss_chart.display and self.accuracy_chart.display
+        return both or self.size.height - 2 >= TITLE_MIN_HEIGHT
 
     def _has(self, names: Sequence[str]) -> bool:
         return any(self._curves.has(name) for name in names)
@@ -445,6 +482,9 @@ class MetricsView(Widget, can_focus=True):
             self._title_widget.update(Text(self._title, no_wrap=True, overflow="ellipsis"))
         total = self._series.total_steps if self._series is not None else None
         (first_heading, first), (second_heading, second) = self._views[self._view]
+        titles = self._titles_fit()
+        self.loss_chart.show_title = titles
+        self.accuracy_chart.show_title = titles
         self.loss_chart.set_curves(self._curves, first, total, first_heading)
         self.accuracy_chart.set_curves(self._curves, second, total, second_heading)
         names = self._visible_names()
@@ -453,22 +493,8 @@ class MetricsView(Widget, can_focus=True):
         step = ""
         if latest is not None:
             step = f"step {latest[0]}" + (f"/{total}" if total else "")
-        self._legend.set_entries(entries, step)
-        self._update_spark(names)
-
-    def _update_spark(self, names: list[str] | None = None) -> None:
-        """The sparkline's data, read only when it shows: compact mode on a pane with room.
-
-        A pane off screen has no size and so counts as compact; it is filled once it has room.
-        """
-        if self._mode != "compact" or not self.size.area:
-            return
-        names = self._visible_names() if names is None else names
-        spark_name = next((n for n in names if not n.startswith("full_valid")), None)
-        key = (self._curves, spark_name)
-        if key == self._spark_key:
-            return
-        self._spark_key = key
-        column = self._curves.column(spark_name) if spark_name else NO_COLUMN
-        # Sparkline buckets to its own width: a fixed cap keeps it right across resizes.
-        self._spark.data = [v for _, v in downsample_column(column, SPARK_BUCKETS)]
+        heading = ""
+        if self._mode == "compact" or not titles:  # no plot title names the chart: the legend does
+            in_second = bool(names) and names[0] in second
+            heading = second_heading if in_second else first_heading
+        self._legend.set_entries(entries, step, heading)
