@@ -11,7 +11,8 @@ modules, so ``ftmon jobs``, ``show`` or an export never disagree with what the s
 * :mod:`~ftmon.present.plot`: a metric series as drawable points, cleaned and downsampled;
 * :mod:`~ftmon.present.svg`: the loss chart as a self-contained SVG (exports).
 * :mod:`~ftmon.present.models`: the fine-tuned models joined with their jobs and checkpoints,
-  the job-unknown and model-gone marks (``ftmon models``; the TUI's models view to come).
+  the job-unknown and model-gone marks, read and worded once (``ftmon models``, the TUI's
+  models view).
 
 Rich ``Text`` and styles are used; nothing imports Textual, the TUI or the headless commands.
 """

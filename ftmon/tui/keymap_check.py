@@ -27,6 +27,7 @@ from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.create import CreateJobScreen
 from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.models import ModelList, ModelsScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
 from ftmon.tui.widgets.event_log import EventLog
@@ -94,6 +95,15 @@ def binding_places() -> tuple[Place, ...]:
         "new-job screen": CreateJobScreen,
     }.items():
         places.append(Place(name, None, (Layer(name, _bindings_of(cls)), app)))
+    models = Layer("models screen", _bindings_of(ModelsScreen))
+    places.append(Place("models screen", None, (models, app)))
+    places.append(
+        Place(
+            "models screen",
+            "model list",
+            (Layer("model list", _bindings_of(ModelList)), models, app),
+        )
+    )
     for name, cls in {"help screen": HelpScreen, "confirmation": ConfirmScreen}.items():
         places.append(Place(name, None, (Layer(name, _bindings_of(cls)),)))
     return tuple(places)
