@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState
 from ftmon.alerts import Alerter
 from ftmon.config import Settings
 from ftmon.monitor.engine import Monitor
+from ftmon.present.plot import ASCII_GLYPHS, UNICODE_GLYPHS, use_plot_glyphs
 from ftmon.tui.bindings import expand_keymap
 from ftmon.tui.glyphs import AsciiFilter, ascii_wanted
 from ftmon.tui.hangup import watch_terminal_hangup
@@ -81,6 +82,8 @@ class FtmonApp(App[int]):
         self.ascii = ascii_wanted(self.settings.ascii) if ascii is None else ascii
         if self.ascii:
             self._filters.append(AsciiFilter())
+        # Plots drawn with ASCII markers read better than braille turned to ASCII afterwards.
+        use_plot_glyphs(ASCII_GLYPHS if self.ascii else UNICODE_GLYPHS)
         #: The theme chosen in the palette, remembered per profile (``theme_state``: its file).
         self.theme_memory = ThemeMemory(theme_state, self.settings.profile)
         remembered = self.theme_memory.load()

@@ -31,6 +31,7 @@ from tuikit import build_app, job_id, new_world, open_job, screen_text, settle
 from ftmon.cli import build_parser, settings_from_args
 from ftmon.config import ConfigError, load_settings
 from ftmon.present.fields import STATUS_STYLE
+from ftmon.present.plot import ASCII_GLYPHS, UNICODE_GLYPHS, plot_glyphs
 from ftmon.tui.app import FtmonApp
 from ftmon.tui.glyphs import ASCII_STATUS, ascii_wanted, status_glyph, to_ascii
 from ftmon.tui.themes import ThemeMemory
@@ -135,11 +136,15 @@ async def test_ascii_mode_draws_only_latin1_on_every_pane_and_screen(tmp_path: P
         main = seen["main"]
         assert "+- jobs" in main and "|" in main
         assert any(line.startswith("|> ") or "|> " in line for line in main.splitlines())
-        assert any(c in seen["3"] for c in "'.:"), seen["3"]
+        # The plot's curves in ASCII markers (the plot's own ASCII set, not braille turned).
+        assert "***" in seen["3"], seen["3"]
 
 
 async def test_without_ascii_the_glyphs_stay() -> None:
-    app = build_app(new_world(), ascii=False)
+    build_app(new_world(), ascii=True)
+    assert plot_glyphs() == ASCII_GLYPHS
+    app = build_app(new_world(), ascii=False)  # each app chooses the plots' glyphs for itself
+    assert plot_glyphs() == UNICODE_GLYPHS
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "╭─ jobs" in screen_text(app)
