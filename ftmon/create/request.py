@@ -355,33 +355,111 @@ def n_epochs_value(inp: CreateInput) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def input_from_job(job: Any) -> CreateInput:
+@dataclass
+class JobCopy:
+    """A form filled from an existing job, with what could not be copied into it said."""
+
+    input: CreateInput
+    #: The source job's id (cleaned), for the form's title.
+    source: str
+    #: One line per setting the form could not take (``not copied: ...``), for the form to say.
+    skipped: list[str] = field(default_factory=list)
+
+
+def _hyper_text(name: str, value: Any) -> str | None:
+    """A reported hyperparameter as the form's field takes it, or None when it cannot."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = one_line(value, width=40).strip().lower()
+        if name == "reasoning_effort":
+            return text if text in REASONING_EFFORTS else None
+        return text if text == "auto" else None
+    if name == "reasoning_effort":
+        return None
+    kind, _, _ = _RULES[name]
+    if isinstance(value, int) or (
+        kind == "int" and isinstance(value, float) and value.is_integer()
+    ):
+        return str(int(value))
+    if kind == "float" and isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value the form could not take, in words (clean and short)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return one_line(text, width=30)
+
+
+def job_copy(job: Any) -> JobCopy:
     """A form filled from an existing job (a ``FineTuningJob``), to run it again with changes.
 
-    Hyperparameters are left empty (``auto``): a job reports the values ``auto`` resolved to, and
-    which were asked for cannot be told apart. Every value is API text: each one is cleaned here
-    (:func:`ftmon.text.one_line`: no control or format characters, one line) before it can reach
-    a field, so an escape sequence in a job's file id or suffix never reaches the terminal, the
-    clipboard or the window title. The grader is JSON, whose dump escapes such characters.
+    Copied: model, files, method and every hyperparameter of it the API reports (``auto``
+    resolved to the value it chose, as the API reports a job once it runs), the grader, suffix,
+    seed, metadata and the W&B integration. What the form has no field for, or holds a value the
+    form would refuse, is listed in ``skipped`` and left out. Every value is API text: each one is
+    cleaned here (:func:`ftmon.text.one_line`: no control or format characters, one line) before
+    it can reach a field, so an escape sequence in a job's file id or suffix never reaches the
+    terminal, the clipboard or the window title. The grader is JSON, whose dump escapes such
+    characters.
     """
+    skipped: list[str] = []
+    reported = one_line(job.method_type, width=30)
     method = job.method_type if job.method_type in METHODS else "supervised"
+    if method != job.method_type:
+        skipped.append(f"method {reported} (not one the form knows: supervised instead)")
     inp = CreateInput(
         model=one_line(job.model),
         training_file=one_line(job.training_file),
         validation_file=one_line(job.validation_file),
         method=method,
         suffix=one_line(job.display_suffix),
+        seed="" if job.seed is None else str(job.seed),
         metadata=", ".join(f"{one_line(k)}={one_line(v)}" for k, v in (job.metadata or {}).items()),
     )
     detail = job.method.detail() if job.method else None
+    hyper = job.effective_hyperparameters
+    takes = METHOD_HYPERPARAMETERS[method] if method == job.method_type else ()
+    for name, value in (hyper.present() if hyper is not None else {}).items():
+        text = _hyper_text(name, value) if name in takes else None
+        if text is not None:
+            setattr(inp, name, text)
+        else:
+            skipped.append(f"{one_line(name, width=40)} = {_shown(value)}")
     if detail is not None and detail.grader:
-        inp.grader = json.dumps(detail.grader, indent=2)  # ensure_ascii: escapes, never raw
+        if method == "reinforcement":
+            inp.grader = json.dumps(detail.grader, indent=2)  # ensure_ascii: escapes, never raw
+        else:
+            skipped.append("the grader")
+    for extra in sorted((detail.model_extra or {}) if detail is not None else {}):
+        skipped.append(f"{one_line(extra, width=40)} (the form has no field for it)")
+    copied_wandb = False
     for integration in job.integrations:
-        if integration.type == "wandb" and integration.wandb is not None:
+        if integration.type == "wandb" and integration.wandb is not None and not copied_wandb:
             wandb = integration.wandb
             inp.wandb_project = one_line(wandb.project)
             inp.wandb_name = one_line(wandb.name)
             inp.wandb_entity = one_line(wandb.entity)
             inp.wandb_tags = ", ".join(one_line(t) for t in wandb.tags if t)
-            break
-    return inp
+            copied_wandb = True
+        else:
+            skipped.append(f"the {one_line(integration.type, width=30) or 'unnamed'} integration")
+    return JobCopy(inp, one_line(job.id), skipped)
+
+
+def copy_note(copy: JobCopy) -> str:
+    """What a form filled from a job says first: what came from it, what did not."""
+    note = (
+        f"Copied from {copy.source}: model, files, method, hyperparameters as the API reports "
+        "them (auto shows the value it chose; empty a field for auto), suffix, seed, metadata, W&B."
+    )
+    if copy.skipped:
+        note += "\nNot copied: " + "; ".join(copy.skipped) + "."
+    return note
+
+
+def input_from_job(job: Any) -> CreateInput:
+    """The form's fields of :func:`job_copy`."""
+    return job_copy(job).input

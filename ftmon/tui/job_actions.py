@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 
 from ftmon.api.models import FineTuningJob
-from ftmon.create.request import CreateInput, input_from_job
+from ftmon.create.request import CreateInput, JobCopy, job_copy
 from ftmon.export import compare_series, default_directory, export_job
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.fields import job_title, status_text
@@ -208,15 +208,23 @@ class JobActions(MainBase):
         self._open_create(draft, note)
 
     def action_create_like(self) -> None:
+        """A form filled from the job under the cursor; its title names the job, and it says
+        what it could not copy."""
         job = self._selected_job()
         if job is not None:
-            self._open_create(input_from_job(job))
+            self._open_create(None, source=job_copy(job))
 
-    def _open_create(self, initial: CreateInput | None, note: str = "") -> None:
+    def _open_create(
+        self, initial: CreateInput | None, note: str = "", source: JobCopy | None = None
+    ) -> None:
         if self.read_only:
             return
         screen = CreateJobScreen(
-            self.monitor.client, initial=initial, on_submit=self._submit_job, opening_note=note
+            self.monitor.client,
+            initial=initial,
+            on_submit=self._submit_job,
+            opening_note=note,
+            source=source,
         )
         self.app.push_screen(screen, partial(self._create_closed, screen))
 
@@ -303,4 +311,4 @@ class JobActions(MainBase):
             for job in jobs
         }
         if self._panes_ready():
-            self.app.push_screen(CompareScreen(runs))
+            self.app.push_screen(CompareScreen(runs, source=self.monitor))

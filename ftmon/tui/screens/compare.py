@@ -4,28 +4,42 @@ Each job gets one colour: its training curve is a line, its validation points (i
 Jobs are compared like with like: on loss, or on mean reward when they are all reinforcement
 jobs; jobs with no metric in common are said to be so.
 ``v`` hides or shows validation, ``x`` switches the x axis between step and percent of the run
-(runs of different lengths line up), ``esc`` closes. Labels are API text (suffixes): they are
-cleaned and handed over as ``Text``, never as markup.
+(runs of different lengths line up; the title says which), ``esc`` closes. The x axis is ticked
+in whole steps (or 0-100 %), the y axis has plotext's scale, and the legend is a pane of its own
+under the plot, never drawn over the curves. Labels are API text (suffixes): they are cleaned and
+handed over as ``Text``, never as markup.
+
+Given the engine (``source``), the screen follows it while it is open: each ``MetricsChanged`` of
+a compared job redraws the plot and the legend with the job's new points. It adds no timer and no
+request of its own: the engine reads running jobs anyway, and nothing changes when none runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import ClassVar, Protocol
 
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
+from ftmon.monitor.changes import Change, MetricsChanged
 from ftmon.monitor.series import MetricSeries
-from ftmon.present.plot import downsample_column, plottable_column
+from ftmon.present.plot import (
+    downsample_column,
+    percent_ticks,
+    plot_glyphs,
+    plottable_column,
+    step_ticks,
+)
 from ftmon.text import one_line
 
 #: One colour a job, readable on dark and light themes; reused past eight jobs.
@@ -40,6 +54,18 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (225, 120, 185),
 )
 LABEL_WIDTH = 32
+#: Cells of the plot's width taken by its y scale and frame, not by the curves.
+Y_SCALE_WIDTH = 7
+
+
+class SeriesSource(Protocol):
+    """Where a compared job's newer points come from: the engine (:class:`Monitor`)."""
+
+    def subscribe(self, listener: Callable[[list[Change]], None]) -> Callable[[], None]: ...
+
+    def series(self, job_id: str) -> MetricSeries: ...
+
+    def is_loaded(self, job_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -131,18 +157,36 @@ class CompareChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         plt.xlabel("% of run" if self.by_fraction else "step")
+        glyphs = plot_glyphs()
         right = 0.0
         for name, run, points in self.curves():
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             right = max(right, xs[-1])
+            # No plotext label: its legend is drawn over the curves; CompareLegend is beside.
             if self.metric is not None and name == self.metric[1]:
-                label = one_line(run.label, width=LABEL_WIDTH)
-                plt.plot(xs, ys, marker="braille", color=run.color, label=label)
+                plt.plot(xs, ys, marker=glyphs.line, color=run.color)
             else:  # validation is sampled: its points, not a line
-                plt.scatter(xs, ys, marker="•", color=run.color)
+                plt.scatter(xs, ys, marker=glyphs.sample, color=run.color)
         if right > 0:
-            plt.xlim(0, 100 if self.by_fraction else right)
+            width = self.size.width - Y_SCALE_WIDTH
+            if self.by_fraction:
+                ticks = percent_ticks(width)
+                labels = [f"{tick}%" for tick in ticks]
+                plt.xlim(0, 100)
+            else:
+                ticks = step_ticks(int(right), width)
+                labels = [str(tick) for tick in ticks]
+                plt.xlim(0, right)
+            plt.xticks([float(tick) for tick in ticks], labels)
         return super().render()
+
+    def x_ticks(self) -> list[int]:
+        """The x axis' ticks as drawn now: whole steps, or percent of the run."""
+        width = self.size.width - Y_SCALE_WIDTH
+        if self.by_fraction:
+            return percent_ticks(width)
+        right = max((points[-1][0] for _, _, points in self.curves()), default=0.0)
+        return step_ticks(int(right), width) if right > 0 else []
 
 
 def legend_line(
@@ -154,7 +198,7 @@ def legend_line(
 ) -> Text:
     """A job's colour, label, last step, last training and validation value of ``metric``."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("━━ ", style=Style(color=_hex(run.color), bold=True))
+    text.append(plot_glyphs().legend_line * 2 + " ", style=Style(color=_hex(run.color), bold=True))
     text.append(one_line(run.label, width=label_width).ljust(label_width))
     series = run.series
     if not len(series):
@@ -174,6 +218,22 @@ def legend_line(
             pick = max if "reward" in words else min
             text.append(f"  best valid {_fmt(pick(v for _, v in valid))}", style="dim")
     return text
+
+
+def followed(held: MetricSeries, newer: MetricSeries) -> MetricSeries:
+    """A compared job's series after the engine's changed: the engine's when it holds at least
+    as many steps (its own, or completed from the result file), else the one held with the
+    engine's steps past its last added (the engine may hold only a running job's newest events
+    while the screen read all of them)."""
+    if len(newer) >= len(held):
+        return newer
+    steps = held.steps()
+    last = steps[-1] if steps else None
+    for step in newer.steps():
+        if last is None or step >= last:  # the last step too: a late validation value
+            held.add(step, newer.at(step))
+    held.total_steps = newer.total_steps or held.total_steps
+    return held
 
 
 class CompareLegend(Widget):
@@ -241,25 +301,94 @@ class CompareScreen(Screen[None]):
         Binding("q", "close", "Close", show=False),
     ]
 
-    def __init__(self, series_by_job: Mapping[str, tuple[str, MetricSeries]]) -> None:
+    class SourceChanged(Message):
+        """The engine published changes (posted from its listener, handled in order)."""
+
+        def __init__(self, changes: Sequence[Change]) -> None:
+            super().__init__()
+            self.changes = changes
+
+    def __init__(
+        self,
+        series_by_job: Mapping[str, tuple[str, MetricSeries]],
+        source: SeriesSource | None = None,
+    ) -> None:
         super().__init__()
         self.runs = [
             Run(job_id, label or job_id, series, PALETTE[index % len(PALETTE)])
             for index, (job_id, (label, series)) in enumerate(series_by_job.items())
         ]
         self.chart = CompareChart(self.runs, id="compare-chart")
+        self.legend = CompareLegend(self.runs, id="compare-legend")
+        self.source = source
+        self._unsubscribe: Callable[[], None] | None = None
+        #: Redraws done because a compared job's metrics changed (tests read it).
+        self.updates = 0
 
-    def compose(self) -> ComposeResult:
+    def title_text(self) -> str:
+        """What is compared and against what: the x axis the plot shows now."""
         count = len(self.runs)
         metric = self.chart.metric[0] if self.chart.metric else "no metric in common"
-        title = f"Compare runs · {count} job{'s' if count != 1 else ''} · {metric} against step"
-        yield Static(Text(title, no_wrap=True, overflow="ellipsis"), id="compare-title")
+        axis = "% of run" if self.chart.by_fraction else "step"
+        return f"Compare runs · {count} job{'s' if count != 1 else ''} · {metric} against {axis}"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.title_text(), no_wrap=True, overflow="ellipsis"), id="compare-title")
         note = Static(Text(self._note()), id="compare-note")
         note.display = bool(self._note())
         yield note
         yield self.chart
-        yield CompareLegend(self.runs, id="compare-legend")
+        yield self.legend
         yield Footer()
+
+    def on_mount(self) -> None:
+        if self.source is not None:
+            self._unsubscribe = self.source.subscribe(self._on_source_changes)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()  # a closed screen must not be kept by the engine
+            self._unsubscribe = None
+
+    def _on_source_changes(self, changes: list[Change]) -> None:
+        """Called by the engine (same event loop): hand the batch to the message queue."""
+        if any(isinstance(c, MetricsChanged) for c in changes):
+            self.post_message(self.SourceChanged(list(changes)))
+
+    def on_compare_screen_source_changed(self, message: SourceChanged) -> None:
+        changed = {c.job_id for c in message.changes if isinstance(c, MetricsChanged)}
+        if self.source is None or not changed:
+            return
+        grew = False
+        for index, run in enumerate(self.runs):
+            if run.job_id not in changed or not self.source.is_loaded(run.job_id):
+                continue
+            newer = self.source.series(run.job_id)
+            if newer is run.series:
+                grew = True  # the engine's own series, grown in place
+            else:
+                self.runs[index] = replace(run, series=followed(run.series, newer))
+                grew = True
+        if grew:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        """The plot, the legend, the title and the note again, from the runs' series now."""
+        self.updates += 1
+        metric = common_metric([run.series for run in self.runs])
+        self.chart.metric = metric
+        self.legend.metric = metric
+        self.chart.refresh()
+        self.legend.refresh()
+        self._show_title()
+        note = self.query_one("#compare-note", Static)
+        text = self._note()
+        note.update(Text(text))
+        note.display = bool(text)
+
+    def _show_title(self) -> None:
+        title = Text(self.title_text(), no_wrap=True, overflow="ellipsis")
+        self.query_one("#compare-title", Static).update(title)
 
     def _note(self) -> str:
         if len(self.runs) < 2:
@@ -280,6 +409,7 @@ class CompareScreen(Screen[None]):
     def action_toggle_axis(self) -> None:
         self.chart.by_fraction = not self.chart.by_fraction
         self.chart.refresh()
+        self._show_title()
 
     def action_close(self) -> None:
         self.dismiss(None)

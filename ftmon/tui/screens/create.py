@@ -41,7 +41,9 @@ from ftmon.create.flow import Callbacks, CreateFlow, Refusal, Stage, Submit
 from ftmon.create.request import (
     SUGGESTED_MODELS,
     CreateInput,
+    JobCopy,
     check_input,
+    copy_note,
     field_for_param,
     n_epochs_value,
 )
@@ -80,6 +82,12 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
     CreateJobScreen #create-form {
         height: 1fr;
         padding: 0 1;
+    }
+    CreateJobScreen #create-copied {
+        height: auto;
+        max-width: 120;
+        margin-top: 1;
+        color: $text-warning;
     }
     CreateJobScreen Field, CreateJobScreen .heading {
         max-width: 120;
@@ -147,8 +155,13 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
         on_submit: Submit | None = None,
         models: Sequence[str] = SUGGESTED_MODELS,
         opening_note: str = "",
+        source: JobCopy | None = None,
     ) -> None:
+        if initial is None and source is not None:
+            initial = source.input
         super().__init__(classes=f"-{(initial or CreateInput()).method}")
+        #: The job this form was filled from (``N``), and what could not be copied from it.
+        self.source = source
         self.client = client
         self.initial = initial or CreateInput()
         self.on_submit = on_submit
@@ -175,8 +188,10 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Create a fine-tuning job"), id="create-title")
+        yield Static(Text(self.title_text(), no_wrap=True, overflow="ellipsis"), id="create-title")
         with VerticalScroll(id="create-form"):
+            if self.source is not None:
+                yield Static(Text(copy_note(self.source)), id="create-copied")
             yield from form_fields(self.initial, self.models)
         with Horizontal(id="create-progress"):
             yield Static(Text(""), id="create-progress-label")
@@ -188,6 +203,13 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
                 Content("Review & create"), id="create-review", variant="primary", compact=True
             )
         yield Footer()
+
+    def title_text(self) -> str:
+        """The form's title: the job it was filled from, when it was."""
+        if self.source is None:
+            return "Create a fine-tuning job"
+        suffix = one_line(self.source.input.suffix, width=40)
+        return f"New job like {self.source.source}" + (f" ({suffix})" if suffix else "")
 
     def on_mount(self) -> None:
         self._status(self.opening_note or "Nothing is uploaded or created yet.")
