@@ -25,6 +25,7 @@ from ftmon.api.errors import AuthenticationError, FtmonApiError, PermissionDenie
 from ftmon.api.models import CheckpointPermission, FineTuningJobCheckpoint
 from ftmon.text import local_time, one_line
 from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.widgets.tables import RowTable
 
 #: A project id as the API prints them; checked lightly so a typo is caught before a request.
 PROJECT_ID = re.compile(r"^proj_[A-Za-z0-9_-]+$")
@@ -155,12 +156,14 @@ class PermissionsScreen(Screen[None]):
             title += " · read-only"
         yield Static(Text(title, no_wrap=True, overflow="ellipsis"), id="perm-title")
         yield Static(Text("Checkpoints"), classes="perm-heading")
-        ckpts: DataTable[Text | str] = DataTable(
+        # Tables that j/k, g/G and the page keys move, as every list of the app.
+        ckpts: RowTable[Text | str] = RowTable(
             id="perm-checkpoints", cursor_type="row", zebra_stripes=False
         )
         yield ckpts
         yield Static(Text("Shared with"), classes="perm-heading", id="perm-projects-heading")
-        yield DataTable(id="perm-projects", cursor_type="row")
+        projects: RowTable[Text | str] = RowTable(id="perm-projects", cursor_type="row")
+        yield projects
         message = Static(Text(""), id="perm-message")
         message.display = False
         yield message

@@ -1,0 +1,80 @@
+"""``j``/``k`` (and ``g``/``G``, the page keys) move in every list, not only the job list: the
+checkpoints pane and both tables of the permissions screen, as remapped by the keymap too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from test_permissions import Host, make_env
+from test_permissions import settle as settle_screen
+from textual.widgets import DataTable
+from tuikit import build_app, new_world, settle
+
+from ftmon.sim.world import SimWorld
+from ftmon.tui.screens.permissions import PermissionsScreen
+from ftmon.tui.widgets.checkpoints import CheckpointTable
+
+
+def screen_of(app: Host) -> PermissionsScreen:
+    screen = app.screen
+    assert isinstance(screen, PermissionsScreen)
+    return screen
+
+
+async def test_j_and_k_move_in_both_tables_of_the_permissions_screen(
+    sim_world: SimWorld, sim_transport: httpx.AsyncBaseTransport
+) -> None:
+    env = make_env(sim_world, sim_transport)
+    second = env.model(1)
+    for project in ("proj_a", "proj_b", "proj_c"):
+        env.share(second, project)
+    app = Host(env.client, env.checkpoints)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle_screen(app, pilot)
+        screen = screen_of(app)
+        checkpoints = screen.query_one("#perm-checkpoints", DataTable)
+        assert screen.focused is checkpoints and checkpoints.cursor_row == 0
+        await pilot.press("j")
+        await settle_screen(app, pilot)
+        # The highlighted checkpoint moved, and its projects were read.
+        assert checkpoints.cursor_row == 1 and screen.current_model() == second
+        projects = screen.query_one("#perm-projects", DataTable)
+        assert projects.row_count == 3
+        await pilot.press("G")
+        assert checkpoints.cursor_row == len(env.checkpoints) - 1
+        await pilot.press("g", "j")
+        await settle_screen(app, pilot)
+        assert checkpoints.cursor_row == 1
+        await pilot.press("tab")
+        assert screen.focused is projects
+        await pilot.press("j", "j")
+        assert projects.cursor_row == 2
+        await pilot.press("k")
+        assert projects.cursor_row == 1
+        await pilot.press("G", "k", "k", "k")
+        assert projects.cursor_row == 0
+        # Still the same checkpoint: moving in the projects moved nothing above.
+        assert checkpoints.cursor_row == 1
+
+
+async def test_j_and_k_move_the_checkpoints_pane_and_follow_the_keymap() -> None:
+    world = new_world()
+    job = world.highlights["job:faq-bot-v2"]
+    app = build_app(world, job_id=job, keymap={"down": "ctrl+n"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        table = app.main.query_one(CheckpointTable)
+        assert app.main.focused is table and table.row_count >= 2
+        selected: list[Any] = []
+        await pilot.press("ctrl+n")
+        selected.append(table.cursor_row)
+        await pilot.press("k")
+        selected.append(table.cursor_row)
+        await pilot.press("G")
+        selected.append(table.cursor_row)
+        await pilot.press("g")
+        selected.append(table.cursor_row)
+        assert selected == [1, 0, table.row_count - 1, 0]
+        assert app.main.job_list.selected_id == job  # the job list never moved
