@@ -70,7 +70,7 @@ def build_app(
 
     ``read_only``, ``keymap`` and ``admin`` shape the default client; ``interval`` and
     ``page_size`` the engine built on the client. Ages are not refreshed on a timer
-    (``age_refresh=0``) unless asked.
+    (``age_refresh=0``) and glyphs are Unicode (``ascii=False``) unless asked.
     """
     if clock is None:
         if world is None:
@@ -83,4 +83,6 @@ def build_app(
             client = demo_client(world, read_only=read_only, keymap=keymap, admin=admin)
         monitor = Monitor(client, clock=clock, interval=interval, page_size=page_size)
     app_kwargs.setdefault("age_refresh", 0)
+    # Unicode glyphs whatever the terminal the tests run from (TERM=linux would turn on ASCII).
+    app_kwargs.setdefault("ascii", False)
     return app_class(monitor, clock=clock, **app_kwargs)
