@@ -35,6 +35,9 @@ from ftmon.tui.widgets.job_list import JobList
 from ftmon.tui.widgets.metrics import MetricsView
 from ftmon.tui.widgets.overview import JobOverview
 
+#: Keys help writes as words, not as Textual's symbol (``⏎``).
+KEY_WORDS = {"enter": "enter"}
+
 #: The main screen's panes whose own keys help lists, by the name help gives them.
 PANES: tuple[tuple[str, type[Widget]], ...] = (
     ("job list", JobList),
@@ -140,8 +143,10 @@ class MainKeys(MainBase):
         return [key.strip() for key in keys.split(",")]
 
     def _keys_of(self, binding: Binding) -> str:
+        """The keys of ``binding`` as the user's keymap has them, as help writes them."""
         return ", ".join(
-            self.app.get_key_display(binding.with_key(key)) for key in self._bound_keys(binding)
+            KEY_WORDS.get(key, self.app.get_key_display(binding.with_key(key)))
+            for key in self._bound_keys(binding)
         )
 
     def _key_for(self, binding_id: str) -> str:
@@ -158,6 +163,8 @@ class MainKeys(MainBase):
             rows.append((self._keys_of(binding), f"events: long lines {binding.description}"))
         first = next(b for b in MOVE_BINDINGS if b.id == "first")
         rows.append((self._keys_of(first), "events: at the top, load older events"))
+        last = next(b for b in MOVE_BINDINGS if b.id == "last")
+        rows.append((self._keys_of(last), "events: the newest line, and follow new ones again"))
         panes = [b for b in MAIN_BINDINGS if b.id in ("next_pane", "previous_pane")]
         rows.append((", ".join(map(self._keys_of, panes)), "next / previous pane"))
         rows.append(("ctrl+p", "command palette"))

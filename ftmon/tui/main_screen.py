@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker
 
 from ftmon.api.models import FineTuningJob, normalise_status
@@ -63,6 +63,7 @@ from ftmon.tui.screens.event_detail import EventDetailScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
 from ftmon.tui.widgets.chrome import TAB_NAMES, HeaderBar, Pulse, StatusLine, TabStrip
 from ftmon.tui.widgets.event_log import EventLog
+from ftmon.tui.widgets.hint_footer import HintFooter
 from ftmon.tui.widgets.job_list import JobList, JobListHeader
 from ftmon.tui.widgets.metrics import MetricsView
 from ftmon.tui.widgets.overview import JobOverview
@@ -162,7 +163,7 @@ class MainScreen(MainKeys, OlderPages, JobActions):
                 yield MetricsView(id="metrics")
                 yield CheckpointTable(id="checkpoints")
         yield StatusLine(self.clock, probe=self.monitor, pulse=self._set_pulse, id="status")
-        yield Footer(id="footer", compact=True, show_command_palette=False)
+        yield HintFooter(id="footer")
 
     @property
     def job_list(self) -> JobList:
@@ -581,6 +582,22 @@ class MainScreen(MainKeys, OlderPages, JobActions):
             self.set_focus(widget)
         elif widget.can_focus:
             self.call_after_refresh(widget.focus)  # shown by the tab switch, next frame
+
+    # -- the event log from the palette (its own keys do the same while it has focus) ---------
+
+    def action_search_events(self) -> None:
+        """Show and focus the event log, then type the query there."""
+        self.action_show_tab("events")
+        self.set_focus(self.event_log)
+        self.event_log.action_search()
+
+    def action_cycle_event_level(self) -> None:
+        self.event_log.action_cycle_level()
+
+    def action_follow_events(self) -> None:
+        """The newest event, and follow new ones again."""
+        self.action_show_tab("events")
+        self.event_log.action_last()
 
     def action_next_pane(self) -> None:
         self.focus_next()

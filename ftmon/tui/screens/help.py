@@ -1,4 +1,7 @@
-"""``?``: the keys that apply now (as remapped by the user's keymap) and what the glyphs mean.
+"""``?``: every key of every screen (as remapped by the user's keymap) and what the glyphs mean.
+
+The main screen's keys come first (those that apply: read-only mode leaves out the write
+actions), then its panes' own, then each other screen's (:mod:`ftmon.tui.key_help`).
 
 The glyphs are the status of each job, the mark of a job picked for comparison (``m``) and the
 doctor's flags (``!stall``, ``!queue``).
@@ -9,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -23,11 +27,22 @@ from ftmon.present.fields import STATUS_STYLE
 from ftmon.present.rows import FLAG_STYLE
 from ftmon.tui.widgets.job_list import MARK
 
+#: The widest the keys' column gets (a longer remapped list of keys wraps).
+KEY_WIDTH = 20
+#: The status legend's widest line, and the help box's border, padding and scroll bar.
+LEGEND_WIDTH = 62
+CHROME = 5
 
-def help_table(rows: Sequence[tuple[str, str]]) -> Table:
+
+def help_table(
+    rows: Sequence[tuple[str, str]], *, key_width: int | None = None, width: int | None = None
+) -> Table:
+    """Keys and their words; the keys ``key_width`` wide (so that sections line up), the
+    words wrapped to keep the table within ``width`` cells."""
     table = Table.grid(padding=(0, 2))
-    table.add_column(style=Style(bold=True), no_wrap=True)
-    table.add_column()
+    table.add_column(style=Style(bold=True), no_wrap=True, min_width=key_width)
+    words_width = None if width is None else max(20, width - (key_width or 0) - 2)
+    table.add_column(max_width=words_width)
     for keys, description in rows:
         table.add_row(Text(keys), Text(description))
     return table
@@ -70,17 +85,35 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, rows: Sequence[tuple[str, str]], *, hide_statuses: frozenset[str] = frozenset()
+        self,
+        rows: Sequence[tuple[str, str]],
+        sections: Sequence[tuple[str, Sequence[tuple[str, str]]]] = (),
+        *,
+        hide_statuses: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__()
         self.rows = list(rows)
+        #: The other screens' keys: (title, rows) each.
+        self.sections = list(sections)
         #: Statuses the provider never sends, left out of the legend.
         self.hide_statuses = hide_statuses
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(Text("Keys"), classes="title")
-            yield Static(help_table(self.rows))
+        every = [*self.rows, *(row for _, rows in self.sections for row in rows)]
+        key_width = min(KEY_WIDTH, max((cell_len(keys) for keys, _ in every), default=1))
+        # As wide as the longest line, up to 90 % of the screen (Textual's auto width of a
+        # scrolling box follows its last child, not its widest); the words wrap to fit.
+        longest = max((cell_len(words) for _, words in every), default=0)
+        natural = max(key_width + 2 + longest, LEGEND_WIDTH)
+        box_width = min(int(self.app.size.width * 0.9), natural + CHROME)
+        width = box_width - CHROME
+        with VerticalScroll() as box:
+            box.styles.width = box_width
+            yield Static(Text("Keys of the main screen and its panes"), classes="title")
+            yield Static(help_table(self.rows, key_width=key_width, width=width))
+            for title, rows in self.sections:
+                yield Static(Text(title), classes="title")
+                yield Static(help_table(rows, key_width=key_width, width=width))
             yield Static(Text("Status"), classes="title")
             yield Static(legend_table(self.hide_statuses))
             yield Static(Text("ctrl+p opens the command palette with every action."))

@@ -1,0 +1,195 @@
+"""The footer: the keys that apply to the focused screen and pane, as many as fit, none cut.
+
+Textual's ``Footer`` lays out every shown binding in one row and lets the terminal's edge cut the
+last one mid-word (at 80 columns the main screen's ``new job`` became ``n new j``). This one
+picks what fits: ``?`` help always, then the focused pane's own keys, then the screen's by their
+rank in :data:`~ftmon.tui.bindings.FOOTER_RANK`; an item shows whole or not at all. What it
+picks is shown in the same order (help last, at the right end), so a key that comes and goes
+(cancel, once a job ends) does not shuffle the others.
+
+Bindings of one :class:`~textual.binding.Binding.Group` (the tabs ``1``..``4``) read as one item,
+``1-4 tabs``. Keys are shown as the user's keymap has them (Textual applies it to the
+bindings before the footer sees them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.binding import ActiveBinding, Binding
+from textual.dom import DOMNode
+from textual.events import Resize
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from ftmon.tui.bindings import FOOTER_ALWAYS, FOOTER_PANE, FOOTER_RANK
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One item of the footer: a key (or a group's keys) and its words."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    enabled: bool
+    tooltip: str
+    #: Lower is more important: dropped last when the row is short.
+    rank: int
+    #: Where it shows among the chosen ones.
+    order: int
+
+    @property
+    def width(self) -> int:
+        """Cells it takes in a compact footer: ``key description``."""
+        if not self.description:
+            return cell_len(self.key_display)
+        return cell_len(self.key_display) + 1 + cell_len(self.description)
+
+
+def _rank(binding: Binding, from_pane: bool) -> int:
+    """Help first; then the pane's own keys; then the screen's by FOOTER_RANK; the rest last."""
+    name = binding.id or ""
+    if name in FOOTER_ALWAYS:
+        return -1
+    if name in FOOTER_RANK:
+        return FOOTER_RANK.index(name)
+    if from_pane:
+        return FOOTER_RANK.index(FOOTER_PANE)
+    return len(FOOTER_RANK)
+
+
+def _group_keys(displays: Sequence[str]) -> str:
+    """``1-4`` for a run of digits, else the keys one after another (``abc``, ``f1/f2``)."""
+    if len(displays) > 2 and all(len(d) == 1 and d.isdigit() for d in displays):
+        numbers = [int(d) for d in displays]
+        if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+            return f"{displays[0]}-{displays[-1]}"
+    if all(len(d) == 1 for d in displays):
+        return "".join(displays)
+    return "/".join(displays)
+
+
+def footer_hints(
+    active: Iterable[ActiveBinding],
+    screen: DOMNode,
+    key_display: Callable[[Binding], str],
+) -> list[Hint]:
+    """The footer's candidate items from a screen's active bindings (``key_display`` is the
+    app's ``get_key_display``), one per action, a group's bindings as one."""
+    by_action: dict[str, tuple[ActiveBinding, list[str]]] = {}
+    groups: dict[str, list[tuple[ActiveBinding, str]]] = {}
+    order: dict[str, int] = {}
+    for index, item in enumerate(active):
+        binding = item.binding
+        if not binding.show:
+            continue
+        shown = key_display(binding)
+        if binding.group is not None:
+            name = f"group:{binding.group.description}"
+            groups.setdefault(name, []).append((item, shown))
+            order.setdefault(name, index)
+            continue
+        if binding.action in by_action:
+            continue  # a second key of one action (j and down): the first says it
+        by_action[binding.action] = (item, [shown])
+        order[binding.action] = index
+    hints: list[Hint] = []
+    for action, (item, displays) in by_action.items():
+        binding = item.binding
+        from_pane = item.node is not screen and item.node is not screen.app
+        rank = _rank(binding, from_pane)
+        hints.append(
+            Hint(
+                key=binding.key,
+                key_display=displays[0],
+                description=binding.description,
+                action=action,
+                enabled=item.enabled,
+                tooltip=binding.tooltip,
+                rank=rank,
+                order=_order(rank, order[action]),
+            )
+        )
+    for name, members in groups.items():
+        first, _ = members[0]
+        group = first.binding.group
+        assert group is not None
+        from_pane = first.node is not screen and first.node is not screen.app
+        ranks = [_rank(item.binding, from_pane) for item, _ in members]
+        rank = min(ranks)
+        hints.append(
+            Hint(
+                key=first.binding.key,
+                key_display=_group_keys([shown for _, shown in members]),
+                description=group.description,
+                action=name,
+                enabled=any(item.enabled for item, _ in members),
+                tooltip=", ".join(f"{shown} {item.binding.description}" for item, shown in members),
+                rank=rank,
+                order=_order(rank, order[name]),
+            )
+        )
+    return hints
+
+
+def _order(rank: int, index: int) -> int:
+    """By rank (the pane's keys, then the screen's in FOOTER_RANK's order), a rank's keys as
+    declared; what is always shown comes last (help at the right end)."""
+    return (rank if rank >= 0 else 100_000) * 1_000 + index
+
+
+def fit_hints(hints: Sequence[Hint], width: int) -> list[Hint]:
+    """The most important hints that fit in ``width`` cells, one space apart, in their order."""
+    chosen: list[Hint] = []
+    used = 0
+    for hint in sorted(hints, key=lambda h: (h.rank, h.order)):
+        need = hint.width + (1 if chosen else 0)
+        if used + need <= width:
+            chosen.append(hint)
+            used += need
+    return sorted(chosen, key=lambda h: h.order)
+
+
+class HintFooter(Footer):
+    """A compact footer of the keys that apply now, chosen to fit its width (no palette key)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, compact=True, show_command_palette=False)
+        self._laid_out_width = 0
+        #: What the last compose showed (for tests and the pty check): ``key description``.
+        self.shown: list[str] = []
+
+    def _width(self) -> int:
+        return self.size.width or self.screen.size.width or self.app.size.width
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        hints = footer_hints(
+            self.screen.active_bindings.values(), self.screen, self.app.get_key_display
+        )
+        width = self._width()
+        self._laid_out_width = width
+        chosen = fit_hints(hints, width)
+        self.shown = [f"{h.key_display} {h.description}".strip() for h in chosen]
+        for hint in chosen:
+            # The compact look by class, not data_bind: a bound reactive on the long-lived
+            # footer is never released (Textual #6666), and the footer recomposes often.
+            yield FooterKey(
+                hint.key,
+                hint.key_display,
+                hint.description,
+                hint.action,
+                disabled=not hint.enabled,
+                tooltip=hint.tooltip,
+                classes="-compact",
+            )
+
+    def on_resize(self, event: Resize) -> None:
+        if self._bindings_ready and event.size.width != self._laid_out_width:
+            self.call_after_refresh(self.recompose)
