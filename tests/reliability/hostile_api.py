@@ -3,7 +3,9 @@
 * ``job`` payloads are jobs in the list (and answer their own retrieve);
 * ``event`` and ``checkpoint`` payloads are the events / checkpoints of a carrier job each;
 * ``error`` payloads answer a carrier job's events request with that status, headers and body;
-* a ``page`` payload replaces the whole job list.
+* a ``page`` payload replaces the whole job list;
+* ``GET /models`` lists every model a job or a checkpoint names (hostile names among them) and
+  one model made elsewhere per hazard of the corpus, owned by the hazard; a delete answers yes.
 
 Every carrier is an ordinary running job whose suffix names its payload, so a person reading a
 screen (or a failure) knows what they are looking at. It is an ``httpx.MockTransport``: the
@@ -18,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
-from corpus import Payload, base_checkpoint, base_event, base_job
+from corpus import HAZARDS, Payload, base_checkpoint, base_event, base_job
 from support.simkit import SIM_START as NOW
 
 GOOD_ID = "ftjob-neighbour-good"
@@ -107,9 +109,49 @@ class HostileApi:
                     ]
                 )
             )
+        if parts[:1] == ["models"]:
+            return self._models_route(request.method, parts[1:])
         if parts[:1] == ["files"] and parts[-1] == "content":
             return httpx.Response(200, content=b"step,train_loss\n1,0.5\n2,0.4\n")
         return _json({"error": {"message": "no such route", "code": None}}, 404)
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every model named by a job or a checkpoint, and one from elsewhere per hazard."""
+        names: list[str] = []
+        for job in self.jobs:
+            if isinstance(job, dict) and isinstance(job.get("fine_tuned_model"), str):
+                names.append(job["fine_tuned_model"])
+        for found in self.checkpoints.values():
+            for checkpoint in found if isinstance(found, list) else ():
+                name = (
+                    checkpoint.get("fine_tuned_model_checkpoint")
+                    if isinstance(checkpoint, dict)
+                    else None
+                )
+                if isinstance(name, str):
+                    names.append(name)
+        listed = [
+            {"id": name, "object": "model", "created": self.now - 60, "owned_by": "org-hostile"}
+            for name in dict.fromkeys(names)
+        ]
+        for index, (hname, hazard) in enumerate(HAZARDS.items()):
+            listed.append(
+                {
+                    "id": f"ft:gpt-4o-mini-2024-07-18:org-hostile:{hazard[:300]}:x{index}",
+                    "object": "model",
+                    "created": self.now - 120 - index,
+                    "owned_by": f"{hname} {hazard[:300]}",
+                }
+            )
+        return listed
+
+    def _models_route(self, method: str, rest: list[str]) -> httpx.Response:
+        if not rest or rest == [""]:
+            return _json({"object": "list", "data": self.models()})
+        name = "/".join(rest)
+        if method == "DELETE":
+            return _json({"id": name, "object": "model", "deleted": True})
+        return _json({"id": name, "object": "model", "created": self.now, "owned_by": "x"})
 
     def _jobs_route(self, rest: list[str]) -> httpx.Response:
         if not rest or rest == [""]:

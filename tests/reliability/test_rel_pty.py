@@ -130,11 +130,11 @@ def visit(term: PtyProcess, key: str, shows: str) -> None:
 def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: bool) -> None:
     """Issue 11.1: the jobs with a hazard in every field walked through every screen and form:
     the four tabs, the create form filled from the job (``N``), the permissions screen, compare,
-    help and the palette above them; hostile checkpoint names (the slow tier: every hazard's)
-    through the permissions screen and the clipboard, and hostile events through the event
-    detail screen (enter on the event log). Only ftmon's own sequences reach the pty,
-    and what ``y`` copies is clean text. (The create form's prefill once wrote OSC 52, OSC 2 and
-    CSI 2J to the terminal.)"""
+    help and the palette above them, the models view (``M``) and its delete dialog; hostile
+    checkpoint names (the slow tier: every hazard's) through the permissions screen and the
+    clipboard, and hostile events through the event detail screen (enter on the event log).
+    Only ftmon's own sequences reach the pty, and what ``y`` copies is clean text. (The create
+    form's prefill once wrote OSC 52, OSC 2 and CSI 2J to the terminal.)"""
     from hostile_api import HostileApi
     from probe import hostile_payloads
 
@@ -156,6 +156,19 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
             term.wait_gone("filter: ", timeout=10)
         visit(term, "C", "Compare runs")
         visit(term, "?", "Keys")
+        # The models view: hostile model names (a job's, a checkpoint's, one per hazard made
+        # elsewhere and owned by the hazard) walked, and the delete dialog that quotes one.
+        term.press("M")
+        term.wait_for(re.compile(r"\d+ fine-tuned models"), timeout=30)
+        for _ in range(40):
+            term.press("j", gap=0.02)
+        term.press("G", "g", "G", gap=0.1)  # G: the last model made elsewhere (no job)
+        term.wait_quiet(0.2, timeout=10)
+        term.press("D")
+        term.wait_for("Delete model", timeout=10)
+        term.press("escape")
+        term.wait_for("Nothing deleted", timeout=10)
+        visit(term, "", "Fine-tuned models")
         term.press("ctrl+p")
         term.wait_for("Search", timeout=10)
         term.type("job")
