@@ -198,6 +198,16 @@ SHORT_LABELS = {
 }
 
 
+#: A full validation series is drawn as points (one mark each) up to this many; past it (a
+#: reinforcement job evaluates every few steps) the marks would cover the curves: a line.
+MAX_POINT_MARKS = 30
+
+
+def as_points(name: str, curves: Curves) -> bool:
+    """Whether ``name`` is drawn as separate points: full validation, when it has few."""
+    return role(name) == "full_valid" and len(curves.column(name).values) <= MAX_POINT_MARKS
+
+
 def role(name: str) -> str:
     """``train``, ``valid``, ``full_valid`` or ``other``: what a metric is drawn as."""
     if name.startswith("full_valid"):

@@ -127,6 +127,32 @@ async def test_the_legend_names_the_chart_when_the_plot_has_no_room_for_its_titl
             assert not line.rstrip().endswith(("valid", "train", "acc"))
 
 
+def frequent_full_validation(every: int) -> MetricSeries:
+    """A run whose full validation comes every ``every`` steps (a reinforcement job's evals)."""
+    series = seeded_series()
+    for step in range(every, 301, every):
+        series.add(step, {"full_valid_loss": 0.3 + 2.0 / step})
+    return series
+
+
+@pytest.mark.parametrize("every, as_points", [(100, True), (5, False)])
+async def test_full_validation_is_points_when_few_and_a_line_when_many(
+    every: int, as_points: bool
+) -> None:
+    """Sixty marks would cover the curves under them: past thirty it is a line, and the legend's
+    sign says which."""
+    app = MetricsHost(frequent_full_validation(every))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        view = app.query_one(MetricsView)
+        drawn = "\n".join(region_lines(app, view.loss_chart))
+        legend = str(view.query_one("#metrics-legend").render())
+        assert ("●" in drawn) == as_points
+        assert ("● full valid" in legend) == as_points
+        assert ("━ full valid" in legend) == (not as_points)
+
+
 # -- compare --------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ from ftmon.present.plot import (
     SHORT_LABELS,
     Curves,
     Point,
+    as_points,
     chart_views,
     downsample_column,
     format_metric,
@@ -83,8 +84,9 @@ _FALLBACK_RGB = {
 }
 
 
-def looks(names: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Each name's (theme variable, legend symbol): by role, a grader's reward by its place."""
+def looks(names: Sequence[str], curves: Curves = NO_CURVES) -> dict[str, tuple[str, str]]:
+    """Each name's (theme variable, legend symbol): by role, a grader's reward by its place; the
+    symbol is a point for a series drawn as points (:func:`as_points` of ``curves``)."""
     glyphs = plot_glyphs()
     out: dict[str, tuple[str, str]] = {}
     rank = 0
@@ -94,7 +96,7 @@ def looks(names: Sequence[str]) -> dict[str, tuple[str, str]]:
             rank += 1
         else:
             kind = role(name)
-            symbol = glyphs.point if kind == "full_valid" else glyphs.legend_line
+            symbol = glyphs.point if as_points(name, curves) else glyphs.legend_line
             out[name] = (_LOOK[kind], symbol)
     return out
 
@@ -180,7 +182,7 @@ class MetricChart(PlotextPlot):
             plt.title(self.heading)
         glyphs = plot_glyphs()
         last = 0
-        name_looks = looks(self._names)
+        name_looks = looks(self._names, self._source)
         for name in self._names:
             points = self.plotted(name)
             if not points:
@@ -189,7 +191,7 @@ class MetricChart(PlotextPlot):
             values = [p[1] for p in points]
             last = max(last, steps[-1])
             color = theme_rgb(self, name_looks[name][0])
-            if role(name) == "full_valid":
+            if as_points(name, self._source):
                 plt.scatter(steps, values, marker=glyphs.point, color=color)
             else:
                 plt.plot(steps, values, marker=glyphs.line, color=color)
@@ -216,14 +218,28 @@ class MetricLegend(Widget):
         self._entries: list[tuple[str, float]] = []
         self._step: str = ""
         self._heading: str = ""
+        self._curves = NO_CURVES
 
-    def set_entries(self, entries: list[tuple[str, float]], step: str, heading: str = "") -> None:
-        """``heading`` names the chart when the plot has no room for its own title."""
-        if (entries, step, heading) == (self._entries, self._step, self._heading):
+    def set_entries(
+        self,
+        entries: list[tuple[str, float]],
+        step: str,
+        heading: str = "",
+        curves: Curves = NO_CURVES,
+    ) -> None:
+        """``heading`` names the chart when the plot has no room for its own title; ``curves``
+        (those drawn) tell a series drawn as points from a line."""
+        if (entries, step, heading, curves) == (
+            self._entries,
+            self._step,
+            self._heading,
+            self._curves,
+        ):
             return
         self._entries = entries
         self._step = step
         self._heading = heading
+        self._curves = curves
         self.refresh(layout=True)
 
     def _parts(self, labels: dict[str, str]) -> list[Text]:
@@ -236,7 +252,7 @@ class MetricLegend(Widget):
         lead.append(self._step)
         if lead:
             parts.append(lead)
-        name_looks = looks([name for name, _ in self._entries])
+        name_looks = looks([name for name, _ in self._entries], self._curves)
         for name, value in self._entries:
             variable, symbol = name_looks[name]
             part = Text()
@@ -497,4 +513,4 @@ class MetricsView(Widget, can_focus=True):
         if self._mode == "compact" or not titles:  # no plot title names the chart: the legend does
             in_second = bool(names) and names[0] in second
             heading = second_heading if in_second else first_heading
-        self._legend.set_entries(entries, step, heading)
+        self._legend.set_entries(entries, step, heading, self._curves)
