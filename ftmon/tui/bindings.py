@@ -124,6 +124,11 @@ EVENT_LOG_BINDINGS: list[Binding] = [
 #: Help's words for keys whose footer words are too short to explain them (by binding id).
 HELP_WORDS: dict[str, str] = {
     "events.open": "the selected event whole, its data too",
+    "log_search": "search the events (type, enter; from the selected line up)",
+    "log_next_match": "next match (down, round the end)",
+    "log_previous_match": "previous match (up, round the top)",
+    "log_clear_search": "end the search",
+    "log_level": "levels shown: all, warnings and errors, errors only",
     "metrics.toggle_accuracy": "loss or accuracy",
     "compare.validation": "show or hide the validation curves",
     "compare.axis": "x axis: step or % of the run",

@@ -329,3 +329,38 @@ def test_snapshot_search_highlighted(snap_compare: Any, size: tuple[int, int]) -
 def test_snapshot_new_events_below(snap_compare: Any, size: tuple[int, int]) -> None:
     world, app = world_and_app()
     assert snap_compare(app, terminal_size=size, run_before=partial(new_below, world))
+
+
+async def test_the_palette_searches_filters_and_follows_the_log() -> None:
+    _, app = world_and_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        log = app.main.event_log
+        await pilot.press("ctrl+p")
+        await type_keys(pilot, "search the events")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        assert app.main.focused is log and log.typing
+        await type_keys(pilot, "step 74")
+        await pilot.press("enter")
+        assert log.search_query == "step 74" and len(log.match_rows) == 2
+        assert selected(log).startswith("Step 745/4500")
+        await pilot.press("ctrl+p")
+        await type_keys(pilot, "event levels")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert log.level_filter == "warn"
+        await pilot.press("ctrl+p")
+        await type_keys(pilot, "follow the newest events")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert log.follow and log.cursor == len(log.shown_lines) - 1
+
+
+async def test_help_says_g_follows_the_events_again() -> None:
+    _, app = world_and_app()
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        rows = {words: keys for keys, words in app.main.help_rows()}
+        assert rows["events: the newest line, and follow new ones again"] == "G, end"
