@@ -134,12 +134,26 @@ _BREAK_AFTER = frozenset(" :,/")
 
 def wrap_tokens(text: str, width: int) -> list[str]:
     """``text`` as lines of at most ``width`` cells, broken only after a space, ``:``, ``,``
-    or ``/``; a piece longer than ``width`` on its own is the one thing cut (folded), as there
-    is no other way to show it. Spaces at a break are dropped."""
+    or ``/``, and between the parts of a `` · `` list rather than inside one; a piece longer
+    than ``width`` on its own is the one thing cut (folded), as there is no other way to show
+    it. Spaces at a break are dropped."""
     if width <= 0:
         return [text] if text else [""]
     if cell_len(text) <= width:
         return [text]
+    if " · " in text:  # a list of parts (``validating 45s · queued 5m``): break between them
+        parts = text.split(" · ")
+        if all(cell_len(part) <= width for part in parts):
+            packed = [parts[0]]
+            for part in parts[1:]:
+                joined = f"{packed[-1]} · {part}"
+                if cell_len(joined) <= width:
+                    packed[-1] = joined
+                else:
+                    packed[-1] += " ·"
+                    packed.append(part)
+            if all(cell_len(line) <= width for line in packed):
+                return packed
     pieces: list[str] = []
     start = 0
     for index, char in enumerate(text):

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from ftmon.api.client import FineTuningClient
 from ftmon.api.errors import AuthenticationError, FtmonApiError, PermissionDeniedError
 from ftmon.api.models import CheckpointPermission, FineTuningJobCheckpoint
-from ftmon.text import local_time, one_line
+from ftmon.text import cut_name, local_time, one_line
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.widgets.tables import RowTable
 
@@ -179,13 +179,8 @@ class PermissionsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#perm-add-input", Input).cursor_blink = False
+        self._fill_checkpoints()
         ckpts = self.query_one("#perm-checkpoints", DataTable)
-        ckpts.add_column(Text("step"), key="step")
-        ckpts.add_column(Text("checkpoint model"), key="model")
-        for index, ckpt in enumerate(self.checkpoints):
-            step = str(ckpt.step_number) if ckpt.step_number is not None else "—"
-            model = one_line(ckpt.fine_tuned_model_checkpoint) or f"{one_line(ckpt.id)} (no model)"
-            ckpts.add_row(Text(step, justify="right"), Text(model), key=str(index))
         projects = self.query_one("#perm-projects", DataTable)
         projects.add_column(Text("project"), key="project")
         projects.add_column(Text("permission"), key="permission")
@@ -224,6 +219,29 @@ class PermissionsScreen(Screen[None]):
         if table.row_count and 0 <= row < len(self.permissions):
             return self.permissions[row]
         return None
+
+    def _fill_checkpoints(self) -> None:
+        """The checkpoints' rows, each name cut in its middle to the screen's width, so that its
+        ``ckpt-step-N`` always shows (``…:ckpt-step-30`` must not stand for step 300)."""
+        ckpts = self.query_one("#perm-checkpoints", DataTable)
+        keep = ckpts.cursor_row
+        ckpts.clear(columns=True)
+        steps = [str(c.step_number) if c.step_number is not None else "—" for c in self.checkpoints]
+        step_width = max([len("step"), *(len(step) for step in steps)])
+        # Each column has a cell of padding each side; a cell for a scrollbar.
+        room = max(16, self.app.size.width - step_width - 4 - 1)
+        ckpts.add_column(Text("step"), key="step", width=step_width)
+        ckpts.add_column(Text("checkpoint model"), key="model")
+        for index, (ckpt, step) in enumerate(zip(self.checkpoints, steps, strict=True)):
+            model = one_line(ckpt.fine_tuned_model_checkpoint) or f"{one_line(ckpt.id)} (no model)"
+            ckpts.add_row(Text(step, justify="right"), Text(cut_name(model, room)), key=str(index))
+        if self.checkpoints:
+            ckpts.move_cursor(row=min(keep, len(self.checkpoints) - 1), animate=False)
+        self._filled_for = self.app.size.width
+
+    def on_resize(self) -> None:
+        if self.is_mounted and getattr(self, "_filled_for", None) != self.app.size.width:
+            self._fill_checkpoints()
 
     def _message(self, text: str, *, error: bool = False) -> None:
         widget = self.query_one("#perm-message", Static)

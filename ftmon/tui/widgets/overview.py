@@ -179,7 +179,12 @@ class JobOverview(ThumbSync, ScrollView, can_focus=True):
         self._relayout()
 
     def _text_width(self) -> int:
-        return max(1, self.scrollable_content_region.width)
+        """The width lines are laid out for: a cell is kept for the scrollbar whether or not it
+        shows, so a job with more lines than the pane does not lay the others out again."""
+        width = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:
+            width -= self.styles.scrollbar_size_vertical
+        return max(1, width)
 
     def _layout_lines(self, width: int) -> list[Text]:
         if not self.fields:
