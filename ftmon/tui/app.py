@@ -32,7 +32,7 @@ from ftmon.config import Settings
 from ftmon.monitor.engine import Monitor
 from ftmon.present.plot import ASCII_GLYPHS, UNICODE_GLYPHS, use_plot_glyphs
 from ftmon.tui.bindings import expand_keymap
-from ftmon.tui.glyphs import AsciiFilter, ascii_wanted
+from ftmon.tui.glyphs import AsciiFilter, ascii_wanted, use_ascii_scrollbars
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.keygate import KeyGate, KeyHandled
 from ftmon.tui.main_screen import AGE_REFRESH, SELECT_DELAY, MainScreen
@@ -84,6 +84,7 @@ class FtmonApp(App[int]):
             self._filters.append(AsciiFilter())
         # Plots drawn with ASCII markers read better than braille turned to ASCII afterwards.
         use_plot_glyphs(ASCII_GLYPHS if self.ascii else UNICODE_GLYPHS)
+        use_ascii_scrollbars(self.ascii)
         #: The theme chosen in the palette, remembered per profile (``theme_state``: its file).
         self.theme_memory = ThemeMemory(theme_state, self.settings.profile)
         remembered = self.theme_memory.load()

@@ -13,6 +13,8 @@ Textual's own: the palette, inputs, dialogs) turn to ASCII in one place, with th
 * Box drawing (U+2500-257F) becomes ``- | +``; braille (U+2800-28FF, the plots) becomes ``' . - :``
   by where its dots are, so a curve stays a curve; block elements (sparklines, scrollbars, tall
   borders) become ``_ . - = + #`` by height.
+* Scrollbars draw their thumb whole cells at a time (:class:`AsciiScrollBarRender`): the eighth
+  blocks of a thumb's edge would read as ``-`` or ``=`` beside the list's last column.
 * Other symbols (arrows, stars, check marks, dingbats, emoji) have a few named replacements and
   else become ``*``, one per cell they took. Letters and digits of every script, and Latin-1's
   signs (which the Linux console draws), are left alone: they are the user's data.
@@ -24,11 +26,13 @@ import os
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import ClassVar
 
 from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from textual.color import Color
 from textual.filter import LineFilter
+from textual.scrollbar import ScrollBar, ScrollBarRender
 
 from ftmon.present.fields import STATUS_STYLE, UNKNOWN_STYLE
 
@@ -261,3 +265,15 @@ class AsciiFilter(LineFilter):
             else Segment(text, style, control)
             for text, style, control in segments
         ]
+
+
+class AsciiScrollBarRender(ScrollBarRender):
+    """A scrollbar whose thumb ends on whole cells: no eighth blocks at its edges."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+def use_ascii_scrollbars(on: bool) -> None:
+    """Every scrollbar drawn from now on with whole-cell thumbs (``on``) or Textual's own."""
+    ScrollBar.renderer = AsciiScrollBarRender if on else ScrollBarRender

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 from support.pty import PtyProcess
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from tuikit import build_app, job_id, new_world, open_job, screen_text, settle
 
 from ftmon.cli import build_parser, settings_from_args
@@ -33,7 +34,13 @@ from ftmon.config import ConfigError, load_settings
 from ftmon.present.fields import STATUS_STYLE
 from ftmon.present.plot import ASCII_GLYPHS, UNICODE_GLYPHS, plot_glyphs
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.glyphs import ASCII_STATUS, ascii_wanted, status_glyph, to_ascii
+from ftmon.tui.glyphs import (
+    ASCII_STATUS,
+    AsciiScrollBarRender,
+    ascii_wanted,
+    status_glyph,
+    to_ascii,
+)
 from ftmon.tui.themes import ThemeMemory
 
 WAIT = 20.0
@@ -143,8 +150,10 @@ async def test_ascii_mode_draws_only_latin1_on_every_pane_and_screen(tmp_path: P
 async def test_without_ascii_the_glyphs_stay() -> None:
     build_app(new_world(), ascii=True)
     assert plot_glyphs() == ASCII_GLYPHS
-    app = build_app(new_world(), ascii=False)  # each app chooses the plots' glyphs for itself
+    assert ScrollBar.renderer is AsciiScrollBarRender
+    app = build_app(new_world(), ascii=False)  # each app chooses plots' and scrollbars' glyphs
     assert plot_glyphs() == UNICODE_GLYPHS
+    assert ScrollBar.renderer is ScrollBarRender
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "╭─ jobs" in screen_text(app)
