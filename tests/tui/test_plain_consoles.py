@@ -213,6 +213,13 @@ def test_theme_memory_is_per_profile_and_survives_a_bad_file(tmp_path: Path) -> 
     assert ThemeMemory(None, "work").load() is None and not ThemeMemory(None, "w").save("nord")
 
 
+def cursor_colours(app: FtmonApp) -> set[str]:
+    """The background colours of the job list's cursor row as drawn now."""
+    jobs = app.main.job_list
+    strip = jobs.render_line(jobs.cursor - round(jobs.scroll_y))
+    return {str(seg.style.bgcolor) for seg in strip if seg.style and seg.style.bgcolor}
+
+
 async def test_a_theme_chosen_in_the_palette_is_remembered_for_the_profile(tmp_path: Path) -> None:
     state = tmp_path / "ui.json"
     config = tmp_path / "config.toml"
@@ -224,6 +231,7 @@ async def test_a_theme_chosen_in_the_palette_is_remembered_for_the_profile(tmp_p
         assert "Theme" in titles
         before = app.theme
         border_before = app.main.query_one("#jobs-pane").styles.border_top[1]
+        cursor_before = cursor_colours(app)
         # The palette's Theme command, as a user picks it.
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
@@ -232,6 +240,8 @@ async def test_a_theme_chosen_in_the_palette_is_remembered_for_the_profile(tmp_p
         await pilot.press(*"nord", "enter")
         await pilot.pause(0.3)
         assert app.theme == "nord" != before
+        # The job list (a line-API widget with its own row cache) repainted in the new theme.
+        assert cursor_colours(app) != cursor_before
     assert json.loads(state.read_text())["themes"] == {"demo": "nord"}
     again = build_app(new_world(), theme_state=state)
     async with again.run_test(size=(80, 24)) as pilot:
