@@ -123,12 +123,17 @@ class CompareChart(PlotextPlot):
         self.by_fraction = False
         #: (words, training metric, validation metric) the runs are compared on, or None.
         self.metric = common_metric([run.series for run in runs])
+        #: (job, metric) -> (series, its version, width, points drawn): see ``_points``.
+        self._drawn: dict[tuple[str, str], tuple[MetricSeries, int, int, list[tuple[int, float]]]]
+        self._drawn = {}
 
-    def x_of(self, run: Run, step: int) -> float:
+    def x_scale(self, run: Run) -> float:
+        """What a step of ``run`` is multiplied by on the x axis: 1, or 100 / its length."""
         if not self.by_fraction:
-            return float(step)
-        total = run.series.total_steps or (run.series.steps() or [1])[-1] or 1
-        return 100.0 * step / total
+            return 1.0
+        latest = run.series.latest()
+        total = run.series.total_steps or (latest[0] if latest is not None else 1) or 1
+        return 100.0 / total
 
     def curves(self) -> list[tuple[str, Run, list[tuple[float, float]]]]:
         """``(metric, run, points)`` as drawn now, downsampled to the plot's width."""
@@ -139,13 +144,24 @@ class CompareChart(PlotextPlot):
         _, train, valid = self.metric
         names = (train, valid) if self.show_validation else (train,)
         for run in self.runs:
+            scale = self.x_scale(run)
             for name in names:
-                # Values plotext cannot scale (a loss near the largest float) are left out.
-                column = plottable_column(*run.series.arrays(name))
-                points = downsample_column(column, width)
+                points = self._points(run, name, width)
                 if points:
-                    out.append((name, run, [(self.x_of(run, s), v) for s, v in points]))
+                    out.append((name, run, [(scale * s, v) for s, v in points]))
         return out
+
+    def _points(self, run: Run, name: str, width: int) -> list[tuple[int, float]]:
+        """``name`` of ``run`` cleaned and downsampled to ``width``, read again only when the
+        series changed: a redraw for one running job does not read the others' 100k steps."""
+        key = (run.job_id, name)
+        held = self._drawn.get(key)
+        if held is not None and held[0] is run.series and held[1:3] == (run.series.version, width):
+            return held[3]
+        # Values plotext cannot scale (a loss near the largest float) are left out.
+        points = downsample_column(plottable_column(*run.series.arrays(name)), width)
+        self._drawn[key] = (run.series, run.series.version, width, points)
+        return points
 
     def render(self) -> RenderResult:
         try:
