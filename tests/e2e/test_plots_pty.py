@@ -50,6 +50,19 @@ def _step_of(line: str) -> int:
     return int(found.group(1))
 
 
+def test_the_metrics_tab_has_a_scale_and_a_step_axis_at_80x24(term: PtyProcess) -> None:
+    term.send("3a")  # the metrics tab, then its other chart (accuracy) in the same burst
+    term.wait_for(lambda text: "┤" in text and "accuracy · step" in text, timeout=10)
+    term.wait_quiet(0.3)
+    lines = term.lines()
+    axis = next(i for i, line in enumerate(lines) if "└" in line)
+    labels = lines[axis + 1].strip("│ ").split()
+    assert labels[0] == "0" and all(label.isdigit() for label in labels), lines[axis + 1]
+    assert sum("┤" in line for line in lines) >= 2  # a y scale: more than one value
+    # The burst's a went to the metrics tab it opened, not elsewhere: nothing else moved.
+    assert "Compare runs" not in term.text()
+
+
 def test_compare_opened_in_one_burst_follows_its_axis_and_its_running_jobs(
     term: PtyProcess, sim: SimProcess
 ) -> None:
