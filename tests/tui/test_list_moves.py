@@ -1,5 +1,6 @@
 """``j``/``k`` (and ``g``/``G``, the page keys) move in every list, not only the job list: the
-checkpoints pane and both tables of the permissions screen, as remapped by the keymap too."""
+checkpoints pane and both tables of the permissions screen, as remapped by the keymap too; and
+they scroll help and the create request's review."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 import httpx
 from test_permissions import Host, make_env
 from test_permissions import settle as settle_screen
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 from tuikit import build_app, new_world, settle
 
 from ftmon.sim.world import SimWorld
+from ftmon.tui.screens.create_form import RequestReview
 from ftmon.tui.screens.permissions import PermissionsScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
+from ftmon.tui.widgets.scrolling import KeyScroll
 
 
 def screen_of(app: Host) -> PermissionsScreen:
@@ -78,3 +82,37 @@ async def test_j_and_k_move_the_checkpoints_pane_and_follow_the_keymap() -> None
         selected.append(table.cursor_row)
         assert selected == [1, 0, table.row_count - 1, 0]
         assert app.main.job_list.selected_id == job  # the job list never moved
+
+
+async def test_j_and_k_scroll_help_and_the_request_review() -> None:
+    world = new_world()
+    app = build_app(world, job_id=world.highlights["job:catalog-long"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        box = app.screen.query_one(KeyScroll)
+        assert box.max_scroll_y > 5
+        await pilot.press("j", "j", "j")
+        assert box.scroll_y == 3
+        await pilot.press("k")
+        assert box.scroll_y == 2
+        await pilot.press("G")
+        assert box.scroll_y == box.max_scroll_y
+        await pilot.press("g")
+        assert box.scroll_y == 0
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        # The review of a create request: a long body, j and k scroll it, nothing is answered.
+        body = {"model": "gpt-4o-mini", "metadata": {f"key{i}": "value" for i in range(40)}}
+        answers: list[bool | None] = []
+        app.push_screen(RequestReview(body), answers.append)
+        await pilot.pause(0.3)
+        scroll = app.screen.query_one("#review-body", VerticalScroll)
+        assert scroll.max_scroll_y > 3
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert scroll.scroll_y == 2
+        await pilot.press("k")
+        await pilot.pause()
+        assert scroll.scroll_y == 1 and answers == []

@@ -229,8 +229,9 @@ class RequestReview(ConfirmScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "scroll_body(-1)", "Scroll", show=False),
-        Binding("down", "scroll_body(1)", "Scroll", show=False),
+        # j and k as in every list of the app.
+        Binding("k,up", "scroll_body(-1)", "Scroll", show=False),
+        Binding("j,down", "scroll_body(1)", "Scroll", show=False),
         Binding("pageup", "scroll_body(-10)", "Scroll", show=False),
         Binding("pagedown", "scroll_body(10)", "Scroll", show=False),
     ]

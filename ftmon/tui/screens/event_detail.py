@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ftmon.monitor.records import EventRecord
 from ftmon.text import clean, one_line
 from ftmon.tui.widgets.event_log import event_stamp
+from ftmon.tui.widgets.scrolling import KeyScroll
 
 #: The most lines of data shown (the data kept is already capped in size).
 MAX_LINES = 400
@@ -84,7 +84,7 @@ class EventDetailScreen(ModalScreen[None]):
         self.text = detail_text(record, step_values)
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as box:
+        with KeyScroll() as box:  # j/k, g/G scroll it as in every list
             box.border_title = "event"
             yield Static(self.text, markup=False)
         yield Footer()

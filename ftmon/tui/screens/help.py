@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
@@ -26,12 +25,13 @@ from ftmon.present.doctor import LIST_MARKS
 from ftmon.present.fields import STATUS_STYLE
 from ftmon.present.rows import FLAG_STYLE
 from ftmon.tui.widgets.job_list import MARK
+from ftmon.tui.widgets.scrolling import KeyScroll
 
 #: The widest the keys' column gets (a longer remapped list of keys wraps).
 KEY_WIDTH = 20
-#: The status legend's widest line, and the help box's border, padding and scroll bar.
-LEGEND_WIDTH = 62
-CHROME = 5
+#: The status legend's widest line, and the help box's border (2), padding (2) and scroll bar (2).
+LEGEND_WIDTH = 72
+CHROME = 6
 
 
 def help_table(
@@ -48,11 +48,12 @@ def help_table(
     return table
 
 
-def legend_table(hide: frozenset[str] = frozenset()) -> Table:
-    """The status glyphs, but for the statuses in ``hide`` (another provider's)."""
+def legend_table(hide: frozenset[str] = frozenset(), *, width: int | None = None) -> Table:
+    """The status glyphs, but for the statuses in ``hide`` (another provider's); the words
+    wrapped to keep the table within ``width`` cells."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
-    table.add_column()
+    table.add_column(max_width=None if width is None else max(20, width - 8))
     for status, (glyph, colour) in STATUS_STYLE.items():
         if status in hide:
             continue
@@ -107,7 +108,7 @@ class HelpScreen(ModalScreen[None]):
         natural = max(key_width + 2 + longest, LEGEND_WIDTH)
         box_width = min(int(self.app.size.width * 0.9), natural + CHROME)
         width = box_width - CHROME
-        with VerticalScroll() as box:
+        with KeyScroll() as box:  # j/k, g/G scroll it as in every list
             box.styles.width = box_width
             yield Static(Text("Keys of the main screen and its panes"), classes="title")
             yield Static(help_table(self.rows, key_width=key_width, width=width))
@@ -115,7 +116,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(title), classes="title")
                 yield Static(help_table(rows, key_width=key_width, width=width))
             yield Static(Text("Status"), classes="title")
-            yield Static(legend_table(self.hide_statuses))
+            yield Static(legend_table(self.hide_statuses, width=width))
             yield Static(Text("ctrl+p opens the command palette with every action."))
         # Its own footer over the main screen's: under help, only help's keys apply.
         yield Footer(compact=True, show_command_palette=False)
