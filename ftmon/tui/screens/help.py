@@ -29,7 +29,7 @@ from ftmon.tui.widgets.scrolling import KeyScroll
 
 #: The widest the keys' column gets (a longer remapped list of keys wraps).
 KEY_WIDTH = 20
-#: The status legend's widest line, and the help box's border (2), padding (2) and scroll bar (2).
+#: The status legend's widest line; the help box's border, padding and scroll bar (2 each).
 LEGEND_WIDTH = 72
 CHROME = 6
 

@@ -116,6 +116,8 @@ def footer_hints(
             )
         )
     for name, members in groups.items():
+        # As declared (1 2 3 4), whatever keys the user's keymap put them on.
+        members.sort(key=lambda member: _declared(member[0]))
         first, _ = members[0]
         group = first.binding.group
         assert group is not None
@@ -135,6 +137,12 @@ def footer_hints(
             )
         )
     return hints
+
+
+def _declared(item: ActiveBinding) -> int:
+    """Where a binding is declared in its node's ``BINDINGS``."""
+    ids = [b.id for b in getattr(item.node, "BINDINGS", ()) if isinstance(b, Binding)]
+    return ids.index(item.binding.id) if item.binding.id in ids else len(ids)
 
 
 def _order(rank: int, index: int) -> int:
