@@ -18,7 +18,6 @@ from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.binding import BindingType
 from textual.geometry import Size
@@ -36,17 +35,6 @@ GUTTER = 16
 INDENT = 2
 #: Break points inside a value (:func:`ftmon.text.wrap_tokens`).
 _BREAKS = " :,/"
-
-
-def fields_table(fields: Sequence[Field]) -> Table:
-    """Labels on the left, values (wrapped) on the right."""
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(no_wrap=True, style=Style(dim=True))
-    table.add_column(ratio=1, overflow="fold")
-    for item in fields:
-        style = Style.parse(item.style) if item.style else Style()
-        table.add_row(Text(item.label), Text(item.value, style=style))
-    return table
 
 
 def _longest_token(value: str) -> int:
