@@ -10,7 +10,8 @@ Textual's own: the palette, inputs, dialogs) turn to ASCII in one place, with th
 * Status glyphs are mapped **by status**: :data:`ASCII_STATUS` names each status's ASCII glyph,
   and the table learns the Unicode glyph from ``present.fields.STATUS_STYLE``, the one table of
   status glyphs, so a glyph chosen there later still maps to its status's ASCII one.
-* Box drawing (U+2500-257F) becomes ``- | +``; braille (U+2800-28FF, the plots) becomes ``' . - :``
+* Box drawing (U+2500-257F) becomes ``- | +`` (a double line's across ``=``, so a focused pane
+  still stands out); braille (U+2800-28FF, the plots) becomes ``' . - :``
   by where its dots are, so a curve stays a curve; block elements (sparklines, scrollbars, tall
   borders) become ``_ . - = + #`` by height.
 * Scrollbars draw their thumb whole cells at a time (:class:`AsciiScrollBarRender`): the eighth
@@ -170,7 +171,10 @@ def _box(name: str) -> str:
     down = bool(words & {"UP", "DOWN", "VERTICAL"})
     if across and down:
         return "+"
-    return "-" if across else "|" if down else "+"
+    if across:
+        # A double line stays told apart from a single one: the focused pane's border.
+        return "=" if "DOUBLE" in words else "-"
+    return "|" if down else "+"
 
 
 #: Block elements (U+2580-259F) by height or side: sparklines, scrollbars, tall borders.

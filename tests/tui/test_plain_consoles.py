@@ -83,6 +83,7 @@ def test_to_ascii_keeps_every_cell_and_the_users_letters() -> None:
         assert not forbidden(out)
     assert to_ascii("╭──╮") == "+--+"
     assert to_ascii("│") == "|"
+    assert to_ascii("╔══╗║╚══╝") == "+==+|+==+"  # a focused pane's double border
     assert to_ascii("⠉⣀⡇") == "'.:"
     assert to_ascii("…") == "~"
     # Letters of every script stay (the console draws what its font has); symbols go.
@@ -320,7 +321,7 @@ def test_linux_console_with_no_color_reverses_the_cursor_row_and_draws_ascii(
         run.wait_quiet(0.8, WAIT)
         text = run.text()
         assert not forbidden(text), forbidden(text)
-        assert "+- jobs 15" in text
+        assert "+= jobs 15 =" in text  # the focused pane: a double border, = across
         rows = reversed_rows(run)
         assert len(rows) == 1 and "ftjob-" in rows[0], rows
         first = rows[0]
@@ -335,6 +336,8 @@ def test_linux_console_with_no_color_reverses_the_cursor_row_and_draws_ascii(
             run.wait_quiet(0.5, WAIT)
             shown = run.text()
             assert not forbidden(shown), (key, forbidden(shown), shown)
+            if key == "2":  # the events took the focus, and the double border with it
+                assert "+= events =" in shown and "+- jobs 15 -" in shown, shown
         run.send("\x1b")
     finally:
         run.close()
