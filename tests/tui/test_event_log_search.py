@@ -189,7 +189,7 @@ async def test_a_filter_that_hides_everything_says_so() -> None:
         log.show_job("job", steps(5))
         await pilot.press("f", "f")
         assert log.shown_lines == []
-        assert "no errors only (f: every level)" in log.render_line(0).text
+        assert "no error (f: every level)" in log.render_line(0).text
         await pilot.press("enter", "n", "G")  # nothing to open or move to: no error
 
 

@@ -45,11 +45,11 @@ MESSAGE_LIMIT = 2000
 
 LEVEL_COLOURS = {"error": "red", "warn": "yellow", "warning": "yellow", "debug": "bright_black"}
 #: The level filter's steps, in the order ``f`` goes through them: the levels each one shows
-#: (None: every level) and how the log's border says it.
-LEVEL_FILTERS: dict[str, tuple[frozenset[str] | None, str]] = {
-    "all": (None, ""),
-    "warn": (frozenset({"warn", "warning", "error"}), "warnings and errors"),
-    "error": (frozenset({"error"}), "errors only"),
+#: (None: every level), how the log's border says it, and the log with none of them.
+LEVEL_FILTERS: dict[str, tuple[frozenset[str] | None, str, str]] = {
+    "all": (None, "", ""),
+    "warn": (frozenset({"warn", "warning", "error"}), "warnings and errors", "no warning or error"),
+    "error": (frozenset({"error"}), "errors only", "no error"),
 }
 #: The longest query the search takes.
 QUERY_LIMIT = 200
@@ -693,7 +693,8 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
                 style = self.get_component_rich_style("event-log--empty")
                 words = self.empty_text
                 if self._lines:  # all hidden by the level filter
-                    words = f"no {LEVEL_FILTERS[self.level_filter][1]} (f: every level)"
+                    key = self._key_of("log_level", "f")
+                    words = f"{LEVEL_FILTERS[self.level_filter][2]} ({key}: every level)"
                 text = Text(words, style=style)
                 return self._crop(self._strip(text), 0, width, base)
             return Strip.blank(width, base)
