@@ -85,7 +85,9 @@ def pane_rows(panes: Sequence[tuple[str, type[Widget]]], keys_of: KeysOf) -> Row
     return rows
 
 
-def _screens() -> Iterator[type[Screen[Any]]]:
+def app_screens() -> Iterator[type[Screen[Any]]]:
+    """The app's own screens (every subclass of Textual's ``Screen`` in ftmon.tui) but those
+    help leaves out."""
     seen: set[type[Screen[Any]]] = set()
     todo: list[type[Screen[Any]]] = [Screen]
     while todo:
@@ -102,7 +104,7 @@ def screen_sections(keys_of: KeysOf) -> list[tuple[str, Rows]]:
     """(title, rows) for every other screen of the app, in :data:`SCREEN_TITLES`' order."""
     order = list(SCREEN_TITLES)
     screens = sorted(
-        _screens(),
+        app_screens(),
         key=lambda c: (order.index(c.__name__) if c.__name__ in order else len(order), c.__name__),
     )
     sections: list[tuple[str, Rows]] = []

@@ -26,7 +26,10 @@ from ftmon.tui.main_screen import MainScreen
 from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.create import CreateJobScreen
+from ftmon.tui.screens.create_form import RequestReview
+from ftmon.tui.screens.event_detail import EventDetailScreen
 from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.messages import MessagesScreen
 from ftmon.tui.screens.models import ModelList, ModelsScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
@@ -104,7 +107,14 @@ def binding_places() -> tuple[Place, ...]:
             (Layer("model list", _bindings_of(ModelList)), models, app),
         )
     )
-    for name, cls in {"help screen": HelpScreen, "confirmation": ConfirmScreen}.items():
+    modals: dict[str, type[Any]] = {
+        "help screen": HelpScreen,
+        "confirmation": ConfirmScreen,
+        "request review": RequestReview,
+        "event detail": EventDetailScreen,
+        "notices": MessagesScreen,
+    }
+    for name, cls in modals.items():
         places.append(Place(name, None, (Layer(name, _bindings_of(cls)),)))
     return tuple(places)
 

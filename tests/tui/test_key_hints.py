@@ -27,7 +27,9 @@ from tuikit import build_app, footer_text, job_id, new_world, open_job, settle
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
 from ftmon.tui.bindings import MAIN_BINDINGS
-from ftmon.tui.key_help import SHARED_IDS, own_bindings, words
+from ftmon.tui.key_help import SHARED_IDS, app_screens, own_bindings, words
+from ftmon.tui.keymap_check import keymap_problems, known_ids
+from ftmon.tui.main_keys import PANES
 from ftmon.tui.screens.help import HelpScreen
 from ftmon.tui.widgets.event_log import EventLog
 from ftmon.tui.widgets.hint_footer import Hint, HintFooter, fit_hints
@@ -250,6 +252,18 @@ async def test_help_wraps_its_words_instead_of_cutting_them(
             # Each table no wider than the box shows: its words wrap, none is cut.
             assert static.size.width <= inside, (static.size, inside)
         assert "load older events" in help_text(app)
+
+
+def test_every_key_help_lists_with_an_id_can_be_remapped() -> None:
+    """What help lists, the keymap check knows: a ``[keymap]`` entry for it is not refused as
+    an unknown action (the event detail, the request review and the notices were)."""
+    known = set(known_ids())
+    listed = [*MAIN_BINDINGS, *(b for _, cls in PANES for b in own_bindings(cls))]
+    for cls in app_screens():
+        listed += own_bindings(cls)
+    missing = sorted({b.id for b in listed if b.id} - known)
+    assert not missing
+    assert not keymap_problems({"event_detail.close": "w", "close_messages": "x"})
 
 
 # -- the command palette -----------------------------------------------------------------------
