@@ -114,8 +114,8 @@ def binding_places() -> tuple[Place, ...]:
         "event detail": EventDetailScreen,
         "notices": MessagesScreen,
     }
-    for name, cls in modals.items():
-        places.append(Place(name, None, (Layer(name, _bindings_of(cls)),)))
+    for name, modal in modals.items():
+        places.append(Place(name, None, (Layer(name, _bindings_of(modal)),)))
     return tuple(places)
 
 
