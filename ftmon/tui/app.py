@@ -24,6 +24,7 @@ from rich.segment import Segments
 from rich.traceback import Traceback
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -32,7 +33,7 @@ from ftmon.config import Settings
 from ftmon.monitor.engine import Monitor
 from ftmon.present.plot import ASCII_GLYPHS, UNICODE_GLYPHS, use_plot_glyphs
 from ftmon.tui.bindings import expand_keymap
-from ftmon.tui.glyphs import AsciiFilter, ascii_wanted, use_ascii_scrollbars
+from ftmon.tui.glyphs import AsciiFilter, ascii_wanted, key_words, use_ascii_scrollbars
 from ftmon.tui.hangup import watch_terminal_hangup
 from ftmon.tui.keygate import KeyGate, KeyHandled
 from ftmon.tui.main_screen import AGE_REFRESH, SELECT_DELAY, MainScreen
@@ -133,6 +134,11 @@ class FtmonApp(App[int]):
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(0)
+
+    def get_key_display(self, binding: Binding) -> str:
+        display = super().get_key_display(binding)
+        # In ASCII an arrow would turn into a letter (``j, v`` for ``j, ↓``): words instead.
+        return key_words(display) if self.ascii else display
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The main screen's actions that apply now, and of Textual's own entries only those

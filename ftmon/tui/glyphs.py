@@ -16,6 +16,7 @@ Textual's own: the palette, inputs, dialogs) turn to ASCII in one place, with th
   borders) become ``_ . - = + #`` by height.
 * Scrollbars draw their thumb whole cells at a time (:class:`AsciiScrollBarRender`): the eighth
   blocks of a thumb's edge would read as ``-`` or ``=`` beside the list's last column.
+* Arrow keys in help and the footer are words (``down``, not ``v``: :func:`key_words`).
 * Other symbols (arrows, stars, check marks, dingbats, emoji) have a few named replacements and
   else become ``*``, one per cell they took. Letters and digits of every script, and Latin-1's
   signs (which the Linux console draws), are left alone: they are the user's data.
@@ -24,6 +25,7 @@ Textual's own: the palette, inputs, dialogs) turn to ASCII in one place, with th
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
@@ -252,6 +254,17 @@ _TABLE = _Table()
 def to_ascii(text: str) -> str:
     """``text`` as the ASCII fallback draws it (the same cell width)."""
     return text if text.isascii() else text.translate(_TABLE)
+
+
+#: Arrow keys by name: an arrow turned ASCII (``v``, ``^``) would read as another key.
+_ARROW_KEYS = {"←": "left", "→": "right", "↑": "up", "↓": "down"}
+_ARROWS = re.compile("[←→↑↓]+")
+
+
+def key_words(display: str) -> str:
+    """A key as help and the footer show it, its arrows as words: ``↓`` is ``down``, ``←→``
+    ``left/right``, ``shift+↑`` ``shift+up``."""
+    return _ARROWS.sub(lambda m: "/".join(_ARROW_KEYS[c] for c in m.group()), display)
 
 
 def status_glyph(status: str) -> str:

@@ -38,6 +38,7 @@ from ftmon.tui.glyphs import (
     ASCII_STATUS,
     AsciiScrollBarRender,
     ascii_wanted,
+    key_words,
     status_glyph,
     to_ascii,
 )
@@ -92,6 +93,13 @@ def test_to_ascii_keeps_every_cell_and_the_users_letters() -> None:
     assert to_ascii("plain ascii [/bold]") == "plain ascii [/bold]"
 
 
+def test_arrow_keys_are_words_in_ascii() -> None:
+    assert key_words("↓") == "down"
+    assert key_words("←→") == "left/right"
+    assert key_words("shift+↑") == "shift+up"
+    assert key_words("^p") == "^p"
+
+
 def test_ascii_is_on_for_the_linux_console_the_flag_or_the_setting() -> None:
     assert ascii_wanted(False, {"TERM": "linux"})
     assert ascii_wanted(False, {"TERM": "vt100"})
@@ -135,6 +143,8 @@ async def test_ascii_mode_draws_only_latin1_on_every_pane_and_screen(tmp_path: P
         await pilot.press("1", "question_mark")
         await settle(pilot)
         seen["help"] = screen_text(app)
+        # Arrow keys by name: "j, v" would read as two keys.
+        assert "j, down" in seen["help"] and "k, up" in seen["help"], seen["help"]
         await pilot.press("escape", "ctrl+p")
         await pilot.pause(0.2)
         seen["palette"] = screen_text(app)
