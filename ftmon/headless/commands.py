@@ -48,7 +48,7 @@ from ftmon.headless.perms import (
     precheck_list,
 )
 from ftmon.headless.runner import Context, handler
-from ftmon.headless.watch import watch_command
+from ftmon.headless.watch import HISTORY, watch_command
 
 READ = [exits.OK, exits.USAGE, exits.NOT_FOUND, exits.AUTH, exits.UNREACHABLE, exits.REJECTED]
 CHANGE = [*READ, exits.REFUSED]
@@ -190,6 +190,14 @@ def register_commands(sub: Any, add_connection_options: AddOptions) -> None:
         action="store_true",
         help="end with exit 9 when the job stalls (no new step for [doctor] stall_factor times "
         "its usual step time, and at least stall_min_minutes)",
+    )
+    p.add_argument(
+        "--history",
+        type=int,
+        default=HISTORY,
+        metavar="N",
+        help=f"show the newest N events from before the watch (default {HISTORY}; -1: all), "
+        "then a progress line; --json has every event",
     )
     p.set_defaults(handler=handler(watch_command))
 

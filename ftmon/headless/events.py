@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
 from ftmon.api.pagination import iter_items
 from ftmon.headless.follow import Follower
-from ftmon.headless.render import as_json, event_line
+from ftmon.headless.render import as_json, event_indent, event_line
 from ftmon.headless.runner import Context
 from ftmon.monitor.health import Health
 from ftmon.present.fields import Progress
@@ -50,12 +50,18 @@ class EventPrinter:
     def job_seen(self, job: FineTuningJob) -> None:
         pass
 
-    def events(self, job: FineTuningJob, events: Sequence[FineTuningJobEvent]) -> None:
+    def events(
+        self, job: FineTuningJob, events: Sequence[FineTuningJobEvent], *, history: bool = False
+    ) -> None:
         for event in events:
             if self.out.json_mode:
                 self.out.record(as_json(event))
             else:
-                self.out.line(event_line(event))
+                line = event_line(event)
+                self.out.fit(line, indent=event_indent(line, self.out.width))
+
+    def skipped(self, job: FineTuningJob, events: int, checkpoints: int) -> None:
+        pass  # every event is printed: no history is left out
 
     def progress(self, job: FineTuningJob, progress: Progress) -> None:
         pass
@@ -87,5 +93,6 @@ async def events_command(ctx: Context) -> int:
         ctx.out.document([as_json(e) for e in events])
     else:
         for event in events:
-            ctx.out.line(event_line(event))
+            line = event_line(event)
+            ctx.out.fit(line, indent=event_indent(line, ctx.out.width))
     return 0

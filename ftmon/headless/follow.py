@@ -51,7 +51,10 @@ class Reporter(Protocol):
     """What a following command does with each kind of change."""
 
     def job_seen(self, job: FineTuningJob) -> None: ...
-    def events(self, job: FineTuningJob, events: Sequence[FineTuningJobEvent]) -> None: ...
+    def events(
+        self, job: FineTuningJob, events: Sequence[FineTuningJobEvent], *, history: bool = False
+    ) -> None: ...
+    def skipped(self, job: FineTuningJob, events: int, checkpoints: int) -> None: ...
     def progress(self, job: FineTuningJob, progress: Progress) -> None: ...
     def checkpoints(
         self, job: FineTuningJob, checkpoints: Sequence[FineTuningJobCheckpoint]
@@ -139,8 +142,13 @@ class Follower:
         *,
         give_up_after: float = DEFAULT_GIVE_UP,
         since: str | None = None,
+        history: int | None = None,
     ) -> None:
         self.ctx = ctx
+        #: Of the job's history (the events there before the watch began), report only the
+        #: newest ``history`` and the checkpoints since the first of them, and how many were
+        #: left out (:meth:`Reporter.skipped`); None: all of it.
+        self.history = None if history is None else max(0, history)
         self.job_id = job_id
         self.reporter = reporter
         self.give_up_after = give_up_after
@@ -310,9 +318,12 @@ class Follower:
                 self._checkpoint_ids.update(c.id for c in new)
                 fresh += new
         fresh.sort(key=lambda c: c.step_number or 0)
+        history = self._first_events
+        if history and self.history is not None and events:
+            events, fresh = self._trim_history(job, events, fresh)
         for kind, items in interleave(events, fresh):
             if kind == "event":
-                self.reporter.events(job, items)
+                self.reporter.events(job, items, history=history)
             else:
                 self.reporter.checkpoints(job, items)
         if any(isinstance(c, MetricsChanged) and c.job_id == self.job_id for c in changes):
@@ -323,6 +334,26 @@ class Follower:
         if any(isinstance(c, JobsChanged) for c in changes) and job.status != self._status:
             previous, self._status = self._status, job.status
             self.reporter.status(job, previous)
+
+    def _trim_history(
+        self,
+        job: FineTuningJob,
+        events: list[FineTuningJobEvent],
+        checkpoints: list[FineTuningJobCheckpoint],
+    ) -> tuple[list[FineTuningJobEvent], list[FineTuningJobCheckpoint]]:
+        """The newest :attr:`history` events of the history and the checkpoints made since the
+        first of them; the reporter is told how many of each were left out."""
+        keep = events[len(events) - self.history :] if self.history else []
+        if len(keep) == len(events):
+            return events, checkpoints
+        since = keep[0].created_at if keep else None
+        kept = [
+            c
+            for c in checkpoints
+            if since is not None and c.created_at is not None and c.created_at >= since
+        ]
+        self.reporter.skipped(job, len(events) - len(keep), len(checkpoints) - len(kept))
+        return keep, kept
 
     def _flush_health(self) -> None:
         """Report the cycle's health change, once the cycle is known not to end the command."""

@@ -12,6 +12,7 @@ import json
 import os
 from typing import IO, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
@@ -43,6 +44,52 @@ def stream_width(stream: IO[str], environ: dict[str, str] | None = None) -> int:
     return max(20, int(given)) if given.isascii() and given.isdigit() else 80
 
 
+def hang(text: Text, width: int, indent: int = 4) -> list[Text]:
+    """``text`` in lines of at most ``width`` cells, broken at spaces (its styles kept), the
+    lines after the first indented by ``indent``; only a word longer than a whole line is cut
+    (folded), as there is no other way to show it."""
+    plain = text.plain
+    if cell_len(plain) <= width:
+        return [text]
+    width = max(1, width)
+    indent = min(max(0, indent), width - 1)
+    lines: list[Text] = []
+    start = 0
+    while start < len(plain):
+        first = not lines
+        if not first:
+            while start < len(plain) and plain[start] == " ":
+                start += 1
+            if start >= len(plain):
+                break
+        room = width if first else width - indent
+        rest = plain[start:]
+        if cell_len(rest) <= room:
+            end = len(plain)
+        else:
+            used, cut, fits = 0, None, len(rest)
+            for index, char in enumerate(rest):
+                used += cell_len(char)
+                if used > room:
+                    fits = index
+                    break
+                if char == " " and index:
+                    cut = index
+            end = start + (cut if cut else max(1, fits))
+        piece = text[start:end]
+        piece.rstrip()
+        lines.append(piece if first else Text(" " * indent) + piece)
+        start = end
+    return lines
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 class _Console(Console):
     """Rich's console, but a closed pipe is left to the runner (exit 141, nothing on stderr)."""
 
@@ -62,12 +109,16 @@ class Output:
         json_mode: bool = False,
         color: bool | None = None,
         width: int | None = None,
+        terminal: bool | None = None,
     ) -> None:
         self.stdout = stdout
         self.stderr = stderr
         self.json_mode = json_mode
         self.color = wants_color(stdout) if color is None else color
         self.width = stream_width(stdout) if width is None else width
+        #: stdout is a terminal: a long line is broken between words to fit it (a terminal
+        #: would fold it mid-token); into a pipe or a file a line stays whole, for grep.
+        self.terminal = _isatty(stdout) if terminal is None else terminal
         self.console = _Console(
             file=stdout,
             width=self.width,
@@ -95,6 +146,11 @@ class Output:
     def lines(self, texts: list[Text]) -> None:
         for text in texts:
             self.line(text)
+
+    def fit(self, text: Text, *, indent: int = 4) -> None:
+        """One line, on a terminal broken between words to its width (:func:`hang`); into a
+        pipe or a file whole, one line, for grep."""
+        self.lines(hang(text, self.width, indent) if self.terminal else [text])
 
     # -- machines ------------------------------------------------------------------------------
 

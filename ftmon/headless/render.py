@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, FineTuningJobEvent
+from ftmon.headless.output import hang
 from ftmon.headless.tables import GAP, render
 from ftmon.monitor.series import KNOWN_NAMES, LABELS, METRIC_NAMES, MetricSeries
 from ftmon.present.columns import LONG, Column
@@ -163,6 +164,25 @@ def event_line(event: FineTuningJobEvent) -> Text:
     line.append("  ")
     line.append(one_line(event.message))
     return line
+
+
+#: Cells before an event's message: its time, its level and their gaps.
+EVENT_INDENT = 28
+
+
+def event_indent(event_text: Text, width: int) -> int:
+    """Where the lines after the first of an event broken to ``width`` begin: under its
+    message, or under the line's start when one of the message's words (a model name) would
+    not fit there."""
+    room = width - EVENT_INDENT
+    longest = max((cell_len(word) for word in event_text.plain[EVENT_INDENT:].split()), default=0)
+    return EVENT_INDENT if longest <= room and room >= 20 else 4
+
+
+def event_lines(event: FineTuningJobEvent, width: int) -> list[Text]:
+    """:func:`event_line` in ``width`` cells, broken between words (:func:`hang`)."""
+    line = event_line(event)
+    return hang(line, width, event_indent(line, width))
 
 
 def status_change_line(old: str | None, new: str | None, when: float | None) -> Text:

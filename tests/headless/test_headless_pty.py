@@ -82,8 +82,45 @@ def test_no_color_on_a_terminal(terminal: Terminal, sim_world: SimWorld) -> None
     code, seen = ended(terminal("jobs", NO_COLOR="1"))
     assert code == 0
     assert b"ftjob-" in seen and b"\x1b" not in seen
-    header = seen.splitlines()[0].split()
-    # (A flag column follows when the doctor flags a job: this world's clock stands still in
-    # May while the command reads ages against today, so its queued job has waited months.)
-    assert header[:6] == [b"status", b"id", b"model", b"suffix", b"progress", b"age"]
-    assert header[6:] in ([], [b"flag"])
+    lines = seen.splitlines()
+    # 80 columns: each job in two lines, the model and suffix (and the doctor's flag, when
+    # this world's clock, standing in May while the command reads against today, flags its
+    # queued job) under the id.
+    assert lines[0].split() == [b"status", b"id", b"progress", b"age"]
+    assert lines[1].split()[:3] == [b"model", b"\xc2\xb7", b"suffix"]
+
+
+def test_watch_on_a_terminal_keeps_one_live_progress_line(
+    cli_env: dict[str, str], sim_world: SimWorld
+) -> None:
+    """80 columns: the newest events of the history, then the progress redrawn in place on
+    one line under the other lines (never a line per step), each line within the width, the
+    last progress left on screen when the job ends."""
+    from headkit import lifecycle_job
+
+    jid = lifecycle_job(sim_world, "live-pty", total_steps=60)
+    sim_world.clock.advance(60)  # a history of 20-odd events
+    # 80 columns, tall enough to keep every line of the watch on screen.
+    term = PtyProcess([str(FTMON), "watch", jid, "--interval", "0.2"], env=cli_env, rows=60)
+    term.start()
+    deadline = time.monotonic() + 60
+    while not term.exited() and time.monotonic() < deadline:
+        time.sleep(0.25)
+        sim_world.clock.advance(5)
+    try:
+        code, seen = ended(term, timeout=20)
+    finally:
+        term.close()
+    assert code == 0, (sim_world.get_job(jid)["status"], seen[-800:])
+    text = seen.decode()
+    assert "\rprogress  " in text  # redrawn in place
+    lines = [line for line in term.screen.display if line.strip()]
+    older = next(i for i, line in enumerate(lines) if "older events" in line)
+    assert lines[older].rstrip().endswith("(ftmon events")  # broken between words
+    assert lines[older + 1].strip() == f"{jid} lists them)"
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    steps = [line for line in lines if "Step " in line]
+    assert len(steps) <= 5  # the history's newest five; then the progress line, not a line a step
+    progress = [line for line in lines if line.startswith("progress  ")]
+    assert len(progress) == 1 and "60/60 100%" in progress[0]
+    assert lines[-1].startswith("✔ succeeded")

@@ -72,10 +72,12 @@ def test_the_jobs_table_fits_80_columns_with_long_names() -> None:
         }
     )
     lines = jobs_table([job], {}, now=4600, width=80)
-    assert [line.plain.split()[0] for line in lines] == ["status", "◌"]
+    assert [line.plain.split()[0] for line in lines] == ["status", "model", "◌", job.model]
     assert all(line.cell_len <= 80 for line in lines)
-    assert "ftjob-abcdefghijklmnopqrstuvwx" in lines[1].plain
-    assert lines[1].plain.endswith("1h")
+    assert "ftjob-abcdefghijklmnopqrstuvwx" in lines[2].plain
+    assert lines[2].plain.endswith("1h")
+    # Under the id, the model whole (its date too) and as much of the suffix as fits.
+    assert lines[3].plain.strip().startswith(f"{job.model} · a-suffix")
 
 
 def test_colour_only_on_a_terminal_without_no_color() -> None:
@@ -182,3 +184,30 @@ def test_every_headless_command_is_registered(capsys: pytest.CaptureFixture[str]
     expected = {"jobs", "show", "events", "watch", "checkpoints", "metrics", "cancel", "pause"}
     expected |= {"resume", "perms", "create", "export", "files"}
     assert expected <= listed
+
+
+def test_hang_breaks_between_words_indents_and_keeps_styles() -> None:
+    from rich.text import Text
+
+    from ftmon.headless.output import hang
+    from ftmon.headless.render import EVENT_INDENT, event_indent
+
+    text = Text()
+    text.append("2026-05-28 20:27:32  info   ", style="dim")
+    text.append("Checkpoint created at step 200 with Snapshot ID: " + "ft:" + "m" * 70)
+    lines = hang(text, 80, event_indent(text, 80))
+    assert [line.plain for line in lines] == [
+        "2026-05-28 20:27:32  info   Checkpoint created at step 200 with Snapshot ID:",
+        "    ft:" + "m" * 70,  # a model name too long to sit under the message: whole, under
+    ]
+    assert lines[0].spans[0].style == "dim"
+    short = Text("2026-05-28 20:27:32  info   " + "word " * 20)
+    wrapped = hang(short, 60, event_indent(short, 60))
+    assert all(line.cell_len <= 60 for line in wrapped)
+    assert all(line.plain.startswith(" " * EVENT_INDENT + "word") for line in wrapped[1:])
+    # Only a word longer than a whole line is cut (folded); nothing passes the width.
+    huge = hang(Text("x" * 200), 80)
+    assert [line.cell_len for line in huge] == [80, 80, 48] and "".join(
+        line.plain.strip() for line in huge
+    ) == "x" * 200
+    assert hang(Text("fits"), 80)[0].plain == "fits"

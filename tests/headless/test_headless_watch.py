@@ -66,18 +66,79 @@ def test_watch_follows_a_job_to_success_and_exits_0(cli: Cli, sim: Sim) -> None:
     assert all(s == 15 for s in sim.sleeps)  # polled on the interval, never faster
 
 
-def test_watch_human_output(cli: Cli, sim: Sim) -> None:
+def test_watch_human_output(cli: Cli, sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
     jid = lifecycle_job(sim.world, "ok-human")
     run = cli("watch", jid, "--interval", "15")
     assert run.code == 0
     lines = run.out.splitlines()
     assert lines[0].startswith(f"◌ validating_files  {jid}  gpt-4o-mini-2024-07-18  ok-human")
     record = sim.world.events_record(jid)["data"]
-    assert sum(1 for line in lines if "  info   " in line) == len(record)
+    metrics = [e for e in record if e.get("type") == "metrics"]
+    # Watched from its start: every event but the metrics ones, which the progress lines say.
+    assert sum(1 for line in lines if "  info   " in line) == len(record) - len(metrics)
+    progress = [line for line in lines if "  progress  " in line]
+    assert progress and "  progress  30/30 100% · train loss " in progress[-1]
     assert any(line.endswith("status  running → ✔ succeeded") for line in lines)
     assert any("  checkpoint  step 10  ft:" in line for line in lines)
     assert lines[-1] == f"✔ succeeded  {sim.world.get_job(jid)['fine_tuned_model']}"
-    assert "\x1b" not in run.out
+    assert "\x1b" not in run.out and "\r" not in run.out  # not a terminal: plain lines
+
+
+def test_watch_shows_the_last_events_of_a_long_history_then_progress_lines(
+    cli: Cli, sim: Sim
+) -> None:
+    """The 911-line flood: a person sees the newest 5 events of the history and how many
+    older ones were left out, then progress lines at most every 30 s; --json still has every
+    event. (Into a pipe each line is whole, one an event, for grep.)"""
+    jid = lifecycle_job(sim.world, "long-human", total_steps=300)
+    sim.world.clock.advance(400)  # 100+ events already
+    before = len(sim.world.events_record(jid)["data"])
+    assert before > 50
+    run = cli("watch", jid, "--interval", "5")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    skipped = next(i for i, line in enumerate(lines) if line.startswith("… "))
+    assert lines[skipped].startswith(f"… {before - 5} older events")
+    assert f"not shown (ftmon events {jid} lists them)" in lines[skipped]
+    history = [line for line in lines[skipped : skipped + 12] if "  info   Step " in line]
+    assert len(history) == 5
+    progress = [line for line in lines if "  progress  " in line]
+    assert 2 <= len(progress) < 60  # one per 30 s of a run of minutes, not one per step
+    assert "300/300 100%" in progress[-1]
+    every = cli("watch", jid, "--json", "--interval", "5").records()
+    assert sum(r["type"] == "event" for r in every) == len(sim.world.events_record(jid)["data"])
+
+
+def test_watch_on_a_terminal_rewrites_one_progress_line(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A terminal: the progress is one line redrawn with \\r (cleared before each other line),
+    made a line of its own at the end."""
+    from ftmon.headless import watch
+
+    real = watch.WatchReporter
+
+    class OnATerminal(real):  # type: ignore[misc, valid-type]
+        def __init__(self, ctx: Any) -> None:
+            super().__init__(ctx, live=True)
+
+    monkeypatch.setattr(watch, "WatchReporter", OnATerminal)
+    jid = lifecycle_job(sim.world, "live-human")
+    from ftmon.cli import main
+
+    assert main(["watch", jid, "--interval", "15"]) == 0
+    out = capsys.readouterr().out
+    assert "\r" in out and "\x1b" not in out
+    drawn = [part for part in out.split("\r") if part.startswith("progress  ")]
+    assert len(drawn) >= 3 and drawn[-1].startswith("progress  30/30 100%")
+    # Each redraw first wipes the line with spaces; the other lines start on a clean line.
+    shown = out.split("\n")
+    assert any(
+        line.endswith("\rprogress  30/30 100% · train loss " + line.rsplit(" ", 1)[-1])
+        for line in shown
+    )
+    assert shown[-2].startswith("✔ succeeded")
 
 
 def test_watch_a_failed_job_exits_1_with_its_error(cli: Cli, sim: Sim) -> None:
