@@ -31,7 +31,7 @@ ESC = "\x1b"
 RIGHT = "\x1b[C"
 TAB = "\t"
 #: Every key the main screen binds to a single character (the keymap's defaults).
-MAIN_KEYS = "qczPDyr ?nNemC1234jkgGhl"
+MAIN_KEYS = "qczPDyr ?nNemCM1234jkgGhl"
 
 
 def _changes(sim: SimProcess) -> dict[str, int]:
@@ -213,6 +213,31 @@ def test_permissions_take_the_burst_that_opened_them(term: PtyProcess) -> None:
     term.wait_gone("proj_burst")
     term.send(ESC)
     term.wait_gone("Shared with")
+
+
+def test_the_models_view_takes_the_burst_and_deletes_nothing(
+    term: PtyProcess, sim: SimProcess
+) -> None:
+    """M opens the models view: the keys typed with it (j, D, y, enter, right-enter) arrive
+    before its list shows and act on nothing (no dialog, no job opened); D on a model opens the
+    dialog that names it, and the y, enter and right-enter typed with D never answer it."""
+    term.send("M" + "jj" + "D" + "y" + ENTER + RIGHT + ENTER)
+    term.wait_for(re.compile(r"\d+ fine-tuned models"), timeout=20)
+    term.wait_quiet(0.3)
+    assert "Fine-tuned models" in term.text(), "a key of the burst closed the view"
+    assert "Keep the model" not in term.text(), "a key of the burst opened the delete dialog"
+    term.send("j")  # from the first job's line to its first model's
+    term.wait_quiet(0.3)
+    term.send("D" + "y" + ENTER + RIGHT + ENTER)
+    term.wait_for("Keep the model", timeout=10)
+    term.wait_quiet(0.3)
+    assert "Keep the model" in term.text(), "the dialog was answered by keys typed before it"
+    assert re.search(r"ft:\S+", term.text())  # the model, named in the dialog
+    term.send(ESC)
+    term.wait_gone("Keep the model")
+    term.send("q")  # closes the view, never the app
+    term.wait_gone("Fine-tuned models")
+    assert not term.exited()
 
 
 def test_tab_sends_the_rest_of_the_burst_to_the_next_pane(term: PtyProcess) -> None:

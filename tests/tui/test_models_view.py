@@ -131,6 +131,31 @@ async def test_enter_on_a_job_the_list_has_not_loaded_reads_it_and_selects_it() 
         assert job in app.main.job_list.visible_ids
 
 
+async def test_keys_typed_before_the_list_shows_act_on_nothing_but_escape() -> None:
+    world = new_world()
+    app = build_app(world)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        world.faults.add("delay", delay=0.5, route="/models")
+        await pilot.press("M", "j", "j", "D", "enter")  # typed while the models are read
+        screen = app.screen
+        assert isinstance(screen, ModelsScreen)
+        await loaded(pilot)
+        await pilot.pause(0.05)
+        assert app.screen is screen  # enter opened no job
+        assert screen.model_list.stop == 0  # j moved nothing
+        await pilot.press("j")  # typed after: it moves
+        assert screen.model_list.stop == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
+        # escape typed while the list is read still closes the view.
+        world.faults.add("delay", delay=0.5, route="/models")
+        await pilot.press("M", "escape")
+        await pilot.pause()
+        assert app.screen is app.main
+
+
 async def test_enter_on_a_model_whose_job_is_unknown_says_so() -> None:
     world = new_world()
     app = build_app(world)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from time import monotonic
 from typing import ClassVar
 
 from rich.style import Style
@@ -240,6 +241,9 @@ class ModelsScreen(Screen[str | None]):
         self.inventory: Inventory | None = None
         self._width = 0
         self._busy = False
+        #: When the list (or why there is none) was first on show (monotonic, as Textual stamps
+        #: keys); None before: keys typed earlier act on nothing (:meth:`on_key`).
+        self.shown_at: float | None = None
 
     def compose(self) -> ComposeResult:
         title = "Fine-tuned models"
@@ -289,6 +293,7 @@ class ModelsScreen(Screen[str | None]):
             self.model_list.empty_text = text
             self.model_list.show([])
             self._status(NO_MODELS_ARCHIVE_WHY if self.archive else "")
+            self._mark_shown()
             return
         self.inventory = found
         await self._draw()
@@ -311,6 +316,7 @@ class ModelsScreen(Screen[str | None]):
         note = unread_note(found)
         self._status(words + (f" · {note}" if note else ""))
         self.refresh_bindings()
+        self._mark_shown()
 
     def on_resize(self, event: Resize) -> None:
         self._redraw()
@@ -328,6 +334,7 @@ class ModelsScreen(Screen[str | None]):
             self.model_list.refresh()
             if error is not None:
                 self._status(f"Could not read the models: {failure_text(error)}", error=True)
+            self._mark_shown()
         report_failure(self, event)
 
     # -- actions -----------------------------------------------------------------------------
@@ -355,9 +362,30 @@ class ModelsScreen(Screen[str | None]):
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {text}", markup=False, timeout=3)
 
+    def _mark_shown(self) -> None:
+        """The list (or why there is none) is on show: keys typed from now on act on it."""
+        if self.shown_at is None:
+            self.call_after_refresh(self._stamp_shown)
+
+    def _stamp_shown(self) -> None:
+        if self.shown_at is None:
+            self.shown_at = monotonic()
+
+    def _close_keys(self) -> list[str]:
+        keys = self.app._keymap.get("models.close", "escape,q")
+        return [key.strip() for key in keys.split(",")]
+
     def on_key(self, event: Key) -> None:
-        """``D`` where it does nothing says why: read-only, or not on a model."""
-        if event.key != "D" and event.key not in self._delete_keys():
+        """Keys typed before the list showed act on nothing (a burst's ``enter`` must not open
+        a job it never saw), but for those that close the view; ``D`` where it does nothing
+        says why: read-only."""
+        if (self.shown_at is None or event.time < self.shown_at) and (
+            event.key not in self._close_keys()
+        ):
+            event.prevent_default()
+            event.stop()
+            return
+        if event.key not in self._delete_keys():
             return
         if self.read_only:
             self._status("read-only: deleting a model is off")
