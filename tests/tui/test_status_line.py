@@ -282,3 +282,26 @@ def test_snapshot_notice_line_80x24(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
+
+
+# -- point 3: "loading…" until the API answered, "none" only once it said so -------------------
+
+
+async def test_panes_say_loading_while_a_slow_api_answers_then_none(world: SimWorld) -> None:
+    """With slow answers the metrics pane said "no metrics yet" for 35 s on a finished job."""
+    app = build_app(world)
+    failed = job_id(world, "intent-v1")  # failed in validation: no metrics, no checkpoints
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        world.faults.add("delay", delay=1.5, duration=60, route=f"/fine_tuning/jobs/{failed}/")
+        assert app.main.job_list.select_job(failed)
+        app.main._select(failed)
+        assert await until(pilot, lambda: "loading metrics…" in screen_text(app))
+        assert "no metrics" not in screen_text(app)
+        assert str(app.main.checkpoint_table.border_title) == "checkpoints · loading…"
+        await settle(pilot)
+        assert await until(pilot, lambda: app.monitor.is_loaded(failed))
+        await pilot.pause()
+        assert "no metrics" in screen_text(app) and "loading" not in screen_text(app)
+        assert str(app.main.checkpoint_table.border_title) == "checkpoints · none"
