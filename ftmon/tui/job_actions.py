@@ -276,6 +276,7 @@ class JobActions(MainBase):
             return
         self.job_list.toggle_mark(job_id)
         self._update_jobs_title()
+        self._refresh_bindings_if_changed()  # two marked: the footer offers compare
 
     def action_compare(self) -> None:
         ids = [i for i in self.job_list.marked_ids if self.monitor.job(i) is not None]

@@ -84,11 +84,21 @@ class MainKeys(MainBase):
         return True
 
     def _bindings_signature(self) -> tuple[Any, ...]:
-        return tuple(
+        applies = tuple(
             self.check_action(binding.action.split("(")[0], ())
             for binding in MAIN_BINDINGS
             if binding.show
         )
+        return (*applies, self.footer_urgent())
+
+    def footer_urgent(self) -> frozenset[str]:
+        """Keys the footer keeps before the others now (:mod:`ftmon.tui.widgets.hint_footer`):
+        compare, once two jobs are marked."""
+        try:
+            marked = len(self.job_list.marked_ids)
+        except NoMatches:  # not composed yet
+            return frozenset()
+        return frozenset({"compare"}) if marked >= 2 else frozenset()
 
     def _refresh_bindings_if_changed(self) -> None:
         """The footer recomposes on every refresh_bindings(): only when something applies anew."""
@@ -246,9 +256,9 @@ class MainKeys(MainBase):
         self.app.push_screen(MessagesScreen(log.notices if log is not None else ()))
 
     def action_sort_jobs(self) -> None:
-        """The job list's next order (created, status, progress, ETA); its header marks it."""
-        order = self.job_list.cycle_sort()
-        self.flash(f"jobs sorted by {order}")
+        """The job list's next order (created, status, progress, ETA); its header marks it
+        (no note on the status line: it would cover one that matters, typed-ahead keys too)."""
+        self.job_list.cycle_sort()
 
     def action_next_series(self) -> None:
         """The metrics tab's next series (its own ``s``), from anywhere on the screen."""

@@ -124,6 +124,24 @@ async def test_footer_at_160_columns_shows_every_key_of_the_main_screen(world: S
             assert_whole(app)
 
 
+async def test_footer_at_80_columns_offers_compare_once_two_jobs_are_marked(
+    world: SimWorld,
+) -> None:
+    app = build_app(world)
+    async with app.run_test(size=NARROW) as pilot:
+        await running_job(pilot, world)
+        assert "C compare" not in shown(app)  # no room, and nothing to compare yet
+        await pilot.press("m", "j", "m")
+        await pilot.pause()
+        assert len(app.main.job_list.marked_ids) == 2
+        line = assert_whole(app)
+        assert "C compare" in shown(app), line
+        await pilot.press("m")  # one marked again
+        await pilot.pause()
+        assert "C compare" not in shown(app)
+        assert_whole(app)
+
+
 async def test_footer_refits_when_the_terminal_narrows(world: SimWorld) -> None:
     app = build_app(world)
     async with app.run_test(size=WIDE) as pilot:

@@ -51,11 +51,14 @@ class Hint:
         return cell_len(self.key_display) + 1 + cell_len(self.description)
 
 
-def _rank(binding: Binding, from_pane: bool) -> int:
-    """Help first; then the pane's own keys; then the screen's by FOOTER_RANK; the rest last."""
+def _rank(binding: Binding, from_pane: bool, urgent: frozenset[str] = frozenset()) -> int:
+    """Help first; then the pane's own keys and what the screen calls urgent now; then the
+    screen's by FOOTER_RANK; the rest last."""
     name = binding.id or ""
     if name in FOOTER_ALWAYS:
         return -1
+    if name in urgent:
+        return FOOTER_RANK.index(FOOTER_PANE)
     if name in FOOTER_RANK:
         return FOOTER_RANK.index(name)
     if from_pane:
@@ -78,9 +81,11 @@ def footer_hints(
     active: Iterable[ActiveBinding],
     screen: DOMNode,
     key_display: Callable[[Binding], str],
+    urgent: frozenset[str] = frozenset(),
 ) -> list[Hint]:
     """The footer's candidate items from a screen's active bindings (``key_display`` is the
-    app's ``get_key_display``), one per action, a group's bindings as one."""
+    app's ``get_key_display``), one per action, a group's bindings as one; the binding ids in
+    ``urgent`` rank with the focused pane's keys."""
     by_action: dict[str, tuple[ActiveBinding, list[str]]] = {}
     groups: dict[str, list[tuple[ActiveBinding, str]]] = {}
     order: dict[str, int] = {}
@@ -102,7 +107,7 @@ def footer_hints(
     for action, (item, displays) in by_action.items():
         binding = item.binding
         from_pane = item.node is not screen and item.node is not screen.app
-        rank = _rank(binding, from_pane)
+        rank = _rank(binding, from_pane, urgent)
         hints.append(
             Hint(
                 key=binding.key,
@@ -122,7 +127,7 @@ def footer_hints(
         group = first.binding.group
         assert group is not None
         from_pane = first.node is not screen and first.node is not screen.app
-        ranks = [_rank(item.binding, from_pane) for item, _ in members]
+        ranks = [_rank(item.binding, from_pane, urgent) for item, _ in members]
         rank = min(ranks)
         hints.append(
             Hint(
@@ -178,8 +183,14 @@ class HintFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        # A screen may name keys that matter more now (the main screen: compare, once two
+        # jobs are marked); it refreshes its bindings when that changes.
+        urgent = getattr(self.screen, "footer_urgent", None)
         hints = footer_hints(
-            self.screen.active_bindings.values(), self.screen, self.app.get_key_display
+            self.screen.active_bindings.values(),
+            self.screen,
+            self.app.get_key_display,
+            urgent() if callable(urgent) else frozenset(),
         )
         width = self._width()
         self._laid_out_width = width
