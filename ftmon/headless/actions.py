@@ -65,7 +65,7 @@ def action_command(action: str) -> Callable[[Context], Awaitable[int]]:
         else:
             line = Text(f"{action} sent: ", style="bold")
             line.append_text(job_headline(job))
-            ctx.out.line(line)
+            ctx.out.fit(line)
         return 0
 
     command.__doc__ = f"{action.capitalize()} a fine-tuning job."
@@ -113,5 +113,5 @@ async def delete_command(ctx: Context) -> int:
         line.append(what)
         if job.fine_tuned_model:
             line.append(f" (its model {one_line(job.fine_tuned_model)} stays)")
-        ctx.out.line(line)
+        ctx.out.fit(line)
     return 0

@@ -42,7 +42,13 @@ async def show_command(ctx: Context) -> int:
         series = reads.series_of(events)
         records = [EventRecord.of(event) for event in events]
         found = job_diagnosis(job, records, series, now, ctx.settings.doctor)
-    ctx.out.lines(field_lines(job_fields(job, now, series, found)))
+    fields = job_fields(job, now, series, found)
+    gutter = max((len(f.label) for f in fields), default=0) + 2
+    for line in field_lines(fields):
+        # On a terminal a long value goes on under itself, or whole on the next line (a model
+        # name) when it would not fit beside the labels; never folded mid-token.
+        longest = max((len(word) for word in line.plain[gutter:].split()), default=0)
+        ctx.out.fit(line, indent=gutter if longest <= ctx.out.width - gutter else 4)
     return 0
 
 

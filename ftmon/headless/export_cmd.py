@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.text import Text
+
 from ftmon import exits
 from ftmon.export import default_directory, export_job
 from ftmon.headless.runner import Context
@@ -34,9 +36,12 @@ async def export_command(ctx: Context) -> int:
         ctx.out.document(result.to_dict())
         return exits.OK
     source = "result file" if result.metrics_source == "result_file" else "metrics events"
-    ctx.out.line(
-        f"exported {one_line(job_id)} to {one_line(result.directory)}: {result.events:,} events, "
-        f"{result.steps:,} steps ({source}), {result.checkpoints} checkpoints"
+    ctx.out.fit(
+        Text(
+            f"exported {one_line(job_id)} to {one_line(result.directory)}: "
+            f"{result.events:,} events, {result.steps:,} steps ({source}), "
+            f"{result.checkpoints} checkpoints"
+        )
     )
     for path in result.paths.values():
         ctx.out.line(f"  {one_line(path)}")

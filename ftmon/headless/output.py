@@ -168,8 +168,13 @@ class Output:
     # -- stderr --------------------------------------------------------------------------------
 
     def error(self, message: str) -> None:
-        """``ftmon: <message>`` on stderr, on one cleaned line."""
-        self.stderr.write(f"ftmon: {one_line(message)}\n")
+        """``ftmon: <message>`` on stderr, on one cleaned line (on a terminal, broken between
+        words to its width rather than folded by it mid-token)."""
+        text = f"ftmon: {one_line(message)}"
+        if _isatty(self.stderr):
+            width = stream_width(self.stderr)
+            text = "\n".join(line.plain for line in hang(Text(text), width, 4))
+        self.stderr.write(text + "\n")
         self.stderr.flush()
 
     note = error

@@ -28,7 +28,8 @@ from ftmon.present.columns import Column
 from ftmon.present.provider import NO_CHECKPOINT_SHARING
 from ftmon.text import local_time, one_line
 
-PERM_COLUMNS = (Column("id"), Column("project"), Column("created"))
+#: The ids whole (to copy); the time gives way first (its date kept).
+PERM_COLUMNS = (Column("id"), Column("project"), Column("created", min=11))
 
 
 def _check_common(args: argparse.Namespace, settings: Settings, change: str | None = None) -> None:

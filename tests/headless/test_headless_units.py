@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,37 @@ def test_hang_breaks_between_words_indents_and_keeps_styles() -> None:
         line.plain.strip() for line in huge
     ) == "x" * 200
     assert hang(Text("fits"), 80)[0].plain == "fits"
+
+
+def test_a_long_line_is_broken_on_a_terminal_and_whole_into_a_pipe() -> None:
+    from rich.text import Text
+
+    long = Text(
+        "cancel sent: ■ cancelled  ftjob-4FPtNTGu72N8ixdDRLWra3C5  "
+        "gpt-4o-mini-2024-07-18  support-bot-v3"
+    )
+    for terminal, expected in ((True, 2), (False, 1)):
+        out = io.StringIO()
+        Output(out, io.StringIO(), color=False, width=80, terminal=terminal).fit(long)
+        lines = out.getvalue().splitlines()
+        assert len(lines) == expected
+        assert " ".join(line.strip() for line in lines).split() == long.plain.split()
+        if terminal:
+            assert all(len(line) <= 80 for line in lines)
+            assert lines[1] == "    gpt-4o-mini-2024-07-18  support-bot-v3"
+
+
+def test_an_error_on_a_terminal_is_broken_between_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    err = FakeTty()
+    monkeypatch.setattr("os.get_terminal_size", lambda fd: os.terminal_size((80, 24)))
+    monkeypatch.setattr(FakeTty, "fileno", lambda self: 2, raising=False)
+    name = "ft:gpt-4o-mini-2024-07-18:acme-ml:faq-bot-v2:uphyNf9h:ckpt-step-20"
+    Output(io.StringIO(), err, color=False, width=80).error(
+        f"checkpoint {name} is not shared with project proj_nope"
+    )
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "ftmon: checkpoint" and lines[1].strip().startswith(name)
+    assert all(len(line) <= 80 for line in lines)
