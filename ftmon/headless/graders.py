@@ -103,10 +103,10 @@ async def validate_command(ctx: Context) -> int:
         return exits.OK
     line = Text("valid: ", style="bold green")
     line.append_text(_name(answer.grader if answer.grader is not None else grader))
-    ctx.out.line(line)
+    ctx.out.fit(line)
     parts = _inner(answer.grader if answer.grader is not None else grader)
     for key, part in parts[:SHOWN]:
-        ctx.out.line(Text(f"  {key}: " if key else "  ").append_text(_name(part)))
+        ctx.out.fit(Text(f"  {key}: " if key else "  ").append_text(_name(part)))
     if len(parts) > SHOWN:
         ctx.out.line(Text(f"  … and {len(parts) - SHOWN} more", style="dim"))
     return exits.OK
@@ -189,5 +189,6 @@ async def run_command(ctx: Context) -> int:
     if ctx.out.json_mode:
         ctx.out.document(as_json(answer))
     else:
-        ctx.out.lines(run_lines(answer, grader))
+        for line in run_lines(answer, grader):
+            ctx.out.fit(line)
     return exits.OK
