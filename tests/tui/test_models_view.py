@@ -213,13 +213,16 @@ async def test_read_only_hides_delete_and_D_says_why() -> None:
         assert not world.models.deleted
 
 
-async def test_the_palette_offers_the_models_view() -> None:
+async def test_the_palette_and_help_offer_the_models_view() -> None:
     world = new_world()
     app = build_app(world)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.main.palette_commands()]
         assert "Fine-tuned models" in titles
+        help_rows = dict(app.main.help_rows())
+        assert "M" in help_rows and "models" in help_rows["M"]
+        assert any(words.startswith("models: delete") for words in help_rows.values())
         app.main.action_models()
         await pilot.pause()
         assert isinstance(app.screen, ModelsScreen)
