@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from ftmon.present.doctor import LIST_MARKS
 from ftmon.present.fields import STATUS_STYLE
-from ftmon.present.rows import FLAG_STYLE
+from ftmon.present.rows import FLAG_STYLE, SORT_MARK
 from ftmon.tui.widgets.job_list import MARK
 from ftmon.tui.widgets.scrolling import KeyScroll
 
@@ -59,6 +59,8 @@ def legend_table(hide: frozenset[str] = frozenset(), *, width: int | None = None
             continue
         table.add_row(Text(glyph, Style(color=colour)), Text(status))
     table.add_row(Text(MARK, Style(bold=True)), Text("marked for comparison (after the glyph)"))
+    table.add_row(Text(SORT_MARK), Text("the job list is sorted by this column"))
+    table.add_row(Text("…"), Text("cut: an id or a name loses its middle, never its end"))
     meaning = {
         "stalled": "no new step for many usual step times (in the eta column)",
         "long queue": "in the queue for longer than the [doctor] limit (in the eta column)",
