@@ -31,6 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import Worker
 
+from ftmon.api.errors import FtmonApiError
 from ftmon.api.models import FineTuningJob, normalise_status
 from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
@@ -204,6 +205,8 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if log is not None:
             self._unsubscribe_notices = log.subscribe(self._show_notice)
         self.status_line.set_health(self.monitor.health)
+        # The client's retries within a poll reach the status line as they happen.
+        self._chain_retry_hook()
         if self.pending_job:
             self.overview.show_message(f"opening {one_line(self.pending_job)}…")
             self.monitor.select(self.pending_job)
@@ -221,6 +224,20 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if self._unsubscribe_notices is not None:
             self._unsubscribe_notices()
             self._unsubscribe_notices = None
+
+    def _chain_retry_hook(self) -> None:
+        client = getattr(self.monitor, "client", None)
+        if client is None or not hasattr(client, "on_retry"):
+            return
+        before = client.on_retry
+
+        def on_retry(error: FtmonApiError, delay: float, attempt: int) -> None:
+            if before is not None:
+                before(error, delay, attempt)
+            if self._panes_ready():
+                self.status_line.note_retry(error, delay, attempt)
+
+        client.on_retry = on_retry
 
     def _show_notice(self, notice: Notice) -> None:
         """The newest notice on the status line (it covers nothing and leaves by itself)."""

@@ -20,6 +20,7 @@ from tuikit import build_app, job_id, new_world, open_job, poll, screen_text, se
 from tuikit import wait_for_workers as wait_for_workers
 
 import ftmon.monitor.health as health_module
+from ftmon.api.retry import RetryPolicy
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
 from ftmon.tui.screens.confirm import ConfirmScreen
@@ -305,3 +306,21 @@ async def test_panes_say_loading_while_a_slow_api_answers_then_none(world: SimWo
         await pilot.pause()
         assert "no metrics" in screen_text(app) and "loading" not in screen_text(app)
         assert str(app.main.checkpoint_table.border_title) == "checkpoints · none"
+
+
+async def test_the_clients_own_retries_are_said_while_they_wait(world: SimWorld) -> None:
+    """A real client retries a 429 or a 503 itself before the engine hears of it: the line says
+    so during those waits (it said nothing for 10 s and more of 503s)."""
+    app = build_app(world)
+    app.monitor.client.retry = RetryPolicy(max_attempts=3)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        world.faults.add("429", count=1, retry_after=2, route="/fine_tuning/jobs", method="GET")
+        app.monitor.refresh_now()
+        said = await until(pilot, lambda: "rate limited (429)" in app.main.status_line.text)
+        assert said, app.main.status_line.text
+        assert "next try in" in status_row(app) and app.monitor.polls_running
+        # The retry got its answer: the poll ends well and the line has nothing to say.
+        await settle(pilot)
+        assert await until(pilot, lambda: not app.main.status_line.health_text)
+        assert app.monitor.health.state == "ok"

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ftmon.api.errors import FtmonApiError
 from ftmon.monitor.health import Health
 from ftmon.text import local_time, one_line
 from ftmon.tui.bindings import MAIN_BINDINGS
@@ -137,6 +138,8 @@ class StatusLine(Static):
         #: The poll seen running at the last tick, and since when (monotonic): a slow answer.
         self._poll_seen = -1
         self._poll_since = 0.0
+        #: The client's last retry in a poll: the poll, its error, when it sends again (monotonic).
+        self._retry: tuple[int, FtmonApiError, float] | None = None
 
     def on_mount(self) -> None:
         if self._probe is not None:
@@ -182,7 +185,34 @@ class StatusLine(Static):
 
     @property
     def health_text(self) -> str:
-        return self.health.describe(self._clock(), self.resume_key(), waiting=self._waiting())
+        health = self._retrying() or self.health
+        return health.describe(self._clock(), self.resume_key(), waiting=self._waiting())
+
+    def note_retry(self, error: FtmonApiError, delay: float, attempt: int = 0) -> None:
+        """The client is about to send a request again (``FineTuningClient.on_retry``): said
+        now, not only once its tries are spent, which took 10 s and more of 503s."""
+        if self._probe is None:
+            return
+        self._retry = (self._probe.polls_started, error, time.monotonic() + delay)
+        if self.is_attached:
+            self._tick()
+
+    def _retrying(self) -> Health | None:
+        """The health as the client's retries in the poll under way tell it, if they do."""
+        probe, retry = self._probe, self._retry
+        if probe is None or retry is None or not probe.polls_running:
+            return None
+        poll, error, again = retry
+        if poll != probe.polls_started or self.health.state in ("paused", "auth"):
+            return None
+        return Health(
+            state="failing",
+            last_ok=self.health.last_ok,
+            error=str(error),
+            retry_at=self._clock() + max(0.0, again - time.monotonic()),
+            kind=error.kind,
+            status_code=error.status_code,
+        )
 
     def resume_key(self) -> str:
         """The key that resumes polling, as the user's keymap (``app._keymap``) has it."""
@@ -209,9 +239,9 @@ class StatusLine(Static):
     def _tick(self) -> None:
         if self._probe is not None:
             self.health = self._probe.health
-        health = self.health
         if self._pulse is not None:
-            self._pulse(health.last_ok)
+            self._pulse(self.health.last_ok)
+        health = self._retrying() or self.health
         described = self.health_text
         failing = health.state in ("failing", "auth", "degraded") or bool(self.extra)
         self.set_class(failing, "-failing")
