@@ -134,6 +134,34 @@ async def test_escape_ends_the_search_and_its_highlights() -> None:
         assert log.cursor == cursor and "no search: / first" in subtitle(log)
 
 
+async def test_a_match_above_the_tail_stops_following_and_esc_goes_back() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 14)) as pilot:
+        log = app.query_one(EventLog)
+        log.show_job("job", steps(30))
+        await pilot.pause()
+        await type_keys(pilot, "/step 2")
+        # Step 29 is the newest line: still at the tail, still following.
+        assert selected(log) == "Step 29: loss=1" and log.follow
+        await type_keys(pilot, "0")
+        # Step 20 is above it: new events must not carry it away.
+        assert selected(log) == "Step 20: loss=6" and not log.follow
+        log.append("job", steps(2, 30))
+        await pilot.pause()
+        assert selected(log) == "Step 20: loss=6" and "2 new ↓ G follow" in subtitle(log)
+        # esc while typing: the search is gone and the log is back where it was (the tail).
+        await pilot.press("escape")
+        assert log.follow and selected(log) == "Step 31: loss=3"
+        assert subtitle(log) == "following"
+        # From a line further up, esc goes back to that line.
+        await pilot.press("k", "k", "k")
+        assert selected(log) == "Step 28: loss=0"
+        await type_keys(pilot, "/step 1")
+        assert selected(log) == "Step 19: loss=5"
+        await pilot.press("escape")
+        assert selected(log) == "Step 28: loss=0"
+
+
 async def test_new_events_are_searched_as_they_come() -> None:
     app = Host()
     async with app.run_test(size=(80, 14)) as pilot:

@@ -510,7 +510,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
     def action_search(self) -> None:
         """Type a query (in the bottom border); typing goes to the nearest match above."""
         self.typing = True
-        self._search_origin = self._cursor if self._cursor is not None else None
+        self._search_origin = self._cursor  # None: the tail
         self._set_query("")
 
     def action_clear_search(self) -> None:
@@ -538,7 +538,14 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         else:
             at = bisect_left(self._matches, cursor) - 1
             row = self._matches[at] if at >= 0 else self._matches[-1]
+        self._show_match(row)
+
+    def _show_match(self, row: int) -> None:
+        """Select a match; one above the newest line stops following, so that new events do
+        not carry it away (the border counts them; G follows again)."""
         self._move_cursor(row)
+        if row < len(self._rows) - 1 and self.follow:
+            self._set_follow(False)
 
     def _end_typing(self) -> None:
         self.typing = False
@@ -562,7 +569,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             origin = self._search_origin
             origin = len(self._rows) - 1 if origin is None else origin
             at = bisect_right(self._matches, origin) - 1
-            self._move_cursor(self._matches[at] if at >= 0 else self._matches[-1])
+            self._show_match(self._matches[at] if at >= 0 else self._matches[-1])
         self._update_subtitle()
         self.refresh()
 
@@ -588,10 +595,17 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         if not self.typing:
             return
         key = event.key
-        if key in ("enter", "escape"):
-            if key == "escape":
-                self.search_query = ""
+        if key == "enter":
             self._end_typing()
+        elif key == "escape":
+            # Cancelled: back where the search started (the tail, followed, if it was there).
+            origin = self._search_origin
+            self.search_query = ""
+            self._end_typing()
+            if origin is None:
+                self.action_last()
+            else:
+                self._move_cursor(origin)
         elif key in ("backspace", "ctrl+h"):
             self._set_query(self.search_query[:-1])
         elif key in ("ctrl+u", "ctrl+w"):
