@@ -16,9 +16,17 @@ metrics events of each big job included).
 3. **open**: ``archive_client`` on the directory (the manifest checked, every file's size), the
    engine's first poll (the job list), then the 100,000-event job selected and polled (its
    newest events, its checkpoints): seconds to each, and peak RSS; beside them the same engine
-   on the live (in-process) simulator.
+   on the live (in-process) simulator;
+4. **tui**: ``ftmon --archive DIR --job <the 100,000-event job>`` in a real 80x24 pty through
+   ``bench/stall_launcher.py``, walked as ``bench/big.py`` walks the live simulator (the job
+   shown, ``2`` and its newest events, the log paged, the job list walked to its end): time to
+   the first paint, to the job and to its events, the longest loop stall from the first frame to
+   quit, and peak RSS; beside them the same walk on the live simulator (``ftmon sim --scenario
+   big`` over loopback, as ``bench/big.py`` runs it).
 
-Numbers are printed, never asserted. Run: ``python bench/archive.py [--parallel 4] [--keep]``.
+Numbers are printed, never asserted. Run: ``python bench/archive.py [--parallel 4] [--keep]
+[--reuse DIR]`` (``--reuse``: an archive kept before, only the open and TUI figures);
+``--smoke`` does it all on the simulator's default world (15 jobs), in seconds.
 """
 
 from __future__ import annotations
@@ -69,11 +77,23 @@ class _Counting(httpx.AsyncBaseTransport):
         return httpx.Response(answer.status_code, headers=answer.headers, content=body)
 
 
+#: The world archived: ``big``, or ``default`` for ``--smoke`` (set in each child from argv).
+SCENARIO = "big"
+#: The job the smoke run opens in the default world (a running job with metrics events).
+SMOKE_JOB_KEY = "job:catalog-long"
+
+
 def _world() -> Any:
     from ftmon.sim.clock import SimClock
     from ftmon.sim.world import SimWorld
 
-    return SimWorld(seed=7, clock=SimClock(start=SIM_START, speed=0), scenario="big")
+    return SimWorld(seed=7, clock=SimClock(start=SIM_START, speed=0), scenario=SCENARIO)
+
+
+def _events_job(world: Any) -> str:
+    if SCENARIO == "big":
+        return str(world.highlights["big_events_job"])
+    return str(world.highlights[SMOKE_JOB_KEY])
 
 
 def _live_transport(world: Any) -> _Counting:
@@ -120,14 +140,14 @@ async def _child_open(target: str) -> dict[str, Any]:
     if target == "live":
         world = _world()
         world_rss = _peak_rss()
-        job_id = world.highlights["big_events_job"]
+        job_id = _events_job(world)
     start = time.perf_counter()
     if target == "live":
         settings = Settings(api_key=Secret(API_KEY), base_url=BASE_URL, timeout=120)
         client = FineTuningClient(settings, transport=_live_transport(world))
     else:
         client = archive_client(Settings(), target)
-        job_id = BIG_EVENTS_JOB
+        job_id = BIG_EVENTS_JOB if SCENARIO == "big" else _events_job(_world())
     opened = time.perf_counter() - start
     monitor = Monitor(client)
     await monitor.poll_once()
@@ -149,6 +169,8 @@ async def _child_open(target: str) -> dict[str, Any]:
 
 
 def child(argv: list[str]) -> None:
+    global SCENARIO
+    SCENARIO, argv = argv[0], argv[1:]
     kind = argv[0]
     if kind == "archive":
         result = asyncio.run(_child_archive(argv[1], int(argv[2])))
@@ -159,7 +181,10 @@ def child(argv: list[str]) -> None:
 
 def run_child(*args: str) -> dict[str, Any]:
     done = subprocess.run(
-        [python_exe(), __file__, "--child", *args], capture_output=True, text=True, check=False
+        [python_exe(), __file__, "--child", SCENARIO, *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"child {args[0]} failed:\n{done.stderr[-3000:]}")
@@ -170,92 +195,192 @@ def du(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
+def archive_results(directory: Path, parallel: int) -> list[Result]:
+    """The first and the second run into ``directory``."""
+    results: list[Result] = []
+    runs = []
+    for name in ("first run", "second run"):
+        out = run_child("archive", str(directory), str(parallel))
+        summary = out["summary"]
+        runs.append(out)
+        world = f"world {fmt_bytes(out['world_rss'])}"
+        results += [
+            Result(name, "requests", f"{out['requests']:,}"),
+            Result(name, "bytes answered", fmt_bytes(out["bytes_down"])),
+            Result(name, "bytes written", fmt_bytes(summary["bytes_written"])),
+            Result(name, "seconds", fmt_num(out["seconds"], " s", 1), note="simulator's too"),
+            Result(name, "peak RSS", fmt_bytes(out["rss"]), note=f"of which the {world}"),
+            Result(
+                name,
+                "jobs fetched / unchanged",
+                f"{summary['jobs']['fetched']:,} / {summary['jobs']['unchanged']:,}",
+                note=f"{summary['events_added']:,} events added",
+            ),
+        ]
+        if summary["failed"] or summary["skipped"]:
+            counts = f"{len(summary['failed'])} / {len(summary['skipped'])}"
+            results.append(Result(name, "jobs failed / skipped", counts))
+        if summary["error"]:
+            results.append(Result(name, "error", str(summary["error"])[:80]))
+    first, second = runs
+    results.append(
+        Result(
+            "second run",
+            "share of the first",
+            f"{second['requests'] / max(1, first['requests']):.1%} of requests, "
+            f"{second['bytes_down'] / max(1, first['bytes_down']):.1%} of bytes, "
+            f"{second['seconds'] / max(1e-9, first['seconds']):.1%} of the time",
+        )
+    )
+    return results
+
+
+def open_results(directory: Path) -> list[Result]:
+    """The archive opened with the engine, beside the live simulator."""
+    results = [Result("archive", "size on disk", fmt_bytes(du(directory)))]
+    live = run_child("open", "live")
+    opened = run_child("open", str(directory))
+    for key, label in (
+        ("opened", "archive checked, client ready"),
+        ("listed", "engine's first list"),
+        ("selected", "big job's events shown"),
+    ):
+        results.append(
+            Result(
+                "open",
+                label,
+                fmt_num(opened[key], " s", 2),
+                reference=fmt_num(live[key], " s", 2) + " live",
+            )
+        )
+    results.append(
+        Result(
+            "open",
+            "jobs listed / events",
+            f"{opened['jobs']} / {opened['events']:,}",
+            reference=f"{live['jobs']} / {live['events']:,} live",
+        )
+    )
+    results.append(
+        Result(
+            "open",
+            "peak RSS",
+            fmt_bytes(opened["rss"]),
+            reference=f"{fmt_bytes(live['rss'])} live",
+            note=f"live: of which the world {fmt_bytes(live['world_rss'])}",
+        )
+    )
+    return results
+
+
+def tui_results(directory: Path, settle: float, gap: float) -> list[Result]:
+    """``ftmon --archive DIR`` in a pty, walked as ``bench/big.py`` walks the live simulator,
+    and that walk on the live simulator beside it."""
+    from bench.big import STALL_GOAL, big_session, max_between, worst_stalls
+    from bench.common import SimProcess
+
+    job_id = BIG_EVENTS_JOB if SCENARIO == "big" else _events_job(_world())
+    with tempfile.TemporaryDirectory() as tmp:
+        source = ("--archive", str(directory))
+        mine = big_session(None, job_id, Path(tmp) / "archive.json", settle, gap, source=source)
+        with SimProcess(speed=0.0, scenario=SCENARIO) as sim:
+            live = big_session(sim, job_id, Path(tmp) / "live.json", settle, gap)
+
+    def stall(report: dict[str, Any]) -> float:
+        return max_between(report, report["first_frame_at"], report["quit_at"])
+
+    worst = worst_stalls(mine, mine["first_frame_at"], mine["quit_at"])
+    return [
+        Result(
+            "tui",
+            "first paint",
+            fmt_num(mine["frame"], " s", 2),
+            reference=fmt_num(live["frame"], " s", 2) + " live",
+            note="ftmon --archive DIR in an 80x24 pty, from its start",
+        ),
+        Result(
+            "tui",
+            "the job / its events shown",
+            f"{mine['shown']:.2f} s / {mine['events']:.2f} s",
+            reference=f"{live['shown']:.2f} s / {live['events']:.2f} s live",
+        ),
+        Result(
+            "tui",
+            "longest loop stall, first frame to quit",
+            fmt_num(stall(mine) * 1000, " ms", 0),
+            reference=fmt_num(stall(live) * 1000, " ms", 0) + " live",
+            goal="< 100 ms",
+            met=round(stall(mine) * 1000) < STALL_GOAL * 1000,
+            note=f"worst: {worst}",
+        ),
+        Result(
+            "tui",
+            "longest loop stall, whole run",
+            fmt_num(mine["max_stall"] * 1000, " ms", 0),
+            reference=fmt_num(live["max_stall"] * 1000, " ms", 0) + " live",
+            note=f"at {mine['max_at'] - mine['started']:.1f} s; start-up and exit included",
+        ),
+        Result(
+            "tui",
+            "peak RSS",
+            fmt_bytes(mine["peak_rss"]),
+            reference=fmt_bytes(live["peak_rss"]) + " live",
+            note=f"CPU {mine['cpu_seconds']:.1f} s (live {live['cpu_seconds']:.1f} s); "
+            f"exit {mine['code']}",
+        ),
+    ]
+
+
+def run(
+    parallel: int = 4,
+    *,
+    smoke: bool = False,
+    settle: float = 3.0,
+    gap: float = 0.2,
+    reuse: str | None = None,
+    keep: bool = False,
+) -> list[Result]:
+    """Every phase; ``smoke``: on the default world (15 jobs), in seconds."""
+    global SCENARIO
+    SCENARIO = "default" if smoke else "big"
+    work = Path(tempfile.mkdtemp(prefix="ftmon-bench-archive-"))
+    directory = Path(reuse) if reuse else work / "archive"
+    results: list[Result] = []
+    try:
+        if not reuse:
+            results += archive_results(directory, parallel)
+        results += open_results(directory)
+        results += tui_results(directory, settle, gap)
+    finally:
+        if keep and not reuse:
+            print(f"archive kept in {directory}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parallel", type=int, default=4, help="jobs fetched at once")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the archive directory")
+    parser.add_argument("--reuse", metavar="DIR", help="an archive kept before: open it only")
+    parser.add_argument("--smoke", action="store_true", help="the default world, in seconds")
+    parser.add_argument("--settle", type=float, default=3.0, help="quiet seconds before quit")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
-    work = Path(tempfile.mkdtemp(prefix="ftmon-bench-archive-"))
-    directory = work / "archive"
-    results: list[Result] = []
-    try:
-        runs = []
-        for name in ("first run", "second run"):
-            out = run_child("archive", str(directory), str(args.parallel))
-            summary = out["summary"]
-            runs.append(out)
-            world = f"world {fmt_bytes(out['world_rss'])}"
-            results += [
-                Result(name, "requests", f"{out['requests']:,}"),
-                Result(name, "bytes answered", fmt_bytes(out["bytes_down"])),
-                Result(name, "bytes written", fmt_bytes(summary["bytes_written"])),
-                Result(name, "seconds", fmt_num(out["seconds"], " s", 1), note="simulator's too"),
-                Result(name, "peak RSS", fmt_bytes(out["rss"]), note=f"of which the {world}"),
-                Result(
-                    name,
-                    "jobs fetched / unchanged",
-                    f"{summary['jobs']['fetched']:,} / {summary['jobs']['unchanged']:,}",
-                    note=f"{summary['events_added']:,} events added",
-                ),
-            ]
-            if summary["failed"] or summary["skipped"]:
-                counts = f"{len(summary['failed'])} / {len(summary['skipped'])}"
-                results.append(Result(name, "jobs failed / skipped", counts))
-            if summary["error"]:
-                results.append(Result(name, "error", str(summary["error"])[:80]))
-        first, second = runs
-        results.append(
-            Result(
-                "second run",
-                "share of the first",
-                f"{second['requests'] / max(1, first['requests']):.1%} of requests, "
-                f"{second['bytes_down'] / max(1, first['bytes_down']):.1%} of bytes, "
-                f"{second['seconds'] / max(1e-9, first['seconds']):.1%} of the time",
-            )
-        )
-        results.append(Result("archive", "size on disk", fmt_bytes(du(directory))))
-        live = run_child("open", "live")
-        opened = run_child("open", str(directory))
-        for key, label in (
-            ("opened", "archive checked, client ready"),
-            ("listed", "engine's first list"),
-            ("selected", "big job's events shown"),
-        ):
-            results.append(
-                Result(
-                    "open",
-                    label,
-                    fmt_num(opened[key], " s", 2),
-                    reference=fmt_num(live[key], " s", 2) + " live",
-                )
-            )
-        results.append(
-            Result(
-                "open",
-                "jobs listed / events",
-                f"{opened['jobs']} / {opened['events']:,}",
-                reference=f"{live['jobs']} / {live['events']:,} live",
-            )
-        )
-        results.append(
-            Result(
-                "open",
-                "peak RSS",
-                fmt_bytes(opened["rss"]),
-                reference=f"{fmt_bytes(live['rss'])} live",
-                note=f"live: of which the world {fmt_bytes(live['world_rss'])}",
-            )
-        )
-        print_results("archive: the big account", results)
-    finally:
-        if args.keep:
-            print(f"archive kept in {directory}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    title = "archive: the default world (smoke)" if args.smoke else "archive: the big account"
+    results = run(
+        args.parallel,
+        smoke=args.smoke,
+        settle=0.5 if args.smoke else args.settle,
+        gap=0.05 if args.smoke else 0.2,
+        reuse=args.reuse,
+        keep=args.keep,
+    )
+    print_results(title, results)
 
 
 if __name__ == "__main__":

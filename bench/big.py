@@ -112,7 +112,7 @@ def metrics_session(
     argv = launch(out, "ftmon", "--job", job_id, "--interval", "5")
     with PtyProcess(argv, cols=80, rows=24, env=env) as term:
         frame = term.wait_for("ftmon ·", timeout=60)
-        term.wait_for(f"id                         {job_id}", timeout=60)
+        term.wait_for(re.compile(rf"│ id\s+{re.escape(job_id)}"), timeout=60)
         term.wait_quiet(settle, timeout=120)
         start = time.monotonic()
         term.press("3")
@@ -136,13 +136,21 @@ def metrics_session(
 
 
 def big_session(
-    sim: SimProcess, job_id: str, out: Path, settle: float, gap: float = 0.2
+    sim: SimProcess | None,
+    job_id: str,
+    out: Path,
+    settle: float,
+    gap: float = 0.2,
+    *,
+    source: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    env = tui_env(sim.base_url)
-    argv = launch(out, "ftmon", "--job", job_id, "--interval", "5")
+    """The walk above on ``sim``, or (``sim`` None) on the source ``source`` names (``--archive
+    DIR``: ``bench/archive.py`` opens its archive of the same world with it)."""
+    env = tui_env(sim.base_url) if sim is not None else tui_env()
+    argv = launch(out, "ftmon", *source, "--job", job_id, "--interval", "5")
     with PtyProcess(argv, cols=80, rows=24, env=env) as term:
         frame = term.wait_for("ftmon ·", timeout=60)
-        shown = term.wait_for(f"id                         {job_id}", timeout=60)
+        shown = term.wait_for(re.compile(rf"│ id\s+{re.escape(job_id)}"), timeout=60)
         term.press("2")
         events = term.wait_for("Step ", timeout=60)
         # Read the log back and forth, then walk down the job list (older pages load).

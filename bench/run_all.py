@@ -21,6 +21,7 @@ if __package__ in (None, ""):
 
 from bench import (
     active_budget,
+    archive,
     big,
     first_paint,
     follow_cost,
@@ -41,6 +42,8 @@ BENCHES: dict[str, tuple[Callable[..., list[Result]], dict[str, Any], dict[str, 
     "typeahead": (typeahead.run, {"keys": 40, "runs": 5}, {"keys": 40, "runs": 1}),
     "active_budget": (active_budget.run, {"jobs": 3000, "cycles": 9}, {"jobs": 600, "cycles": 3}),
     "ssh_link": (ssh_link.run, {"seconds": 30.0, "keys": 10}, {"seconds": 3.0, "keys": 2}),
+    # The big world archived twice (minutes), then opened in the TUI; smoke: the default world.
+    "archive": (archive.run, {}, {"smoke": True, "settle": 0.5, "gap": 0.05}),
 }
 
 
