@@ -1,6 +1,7 @@
 """Run every benchmark and print one summary table.
 
-``python bench/run_all.py`` runs each with its full settings (about five minutes);
+``python bench/run_all.py`` runs each with its full settings (about ten minutes, half of it
+archiving the big world);
 ``--smoke`` runs each with tiny durations (under a minute): the numbers are rough, the point is
 that every benchmark still runs. Missing a goal never fails the run; a benchmark that crashes
 does (exit 1), after the others have run.
