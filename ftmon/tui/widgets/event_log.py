@@ -140,8 +140,9 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         & > .event-log--stamp { color: $text-muted; }
         & > .event-log--empty { color: $text-muted; text-style: italic; }
         & > .event-log--cursor { background: $block-cursor-blurred-background; }
-        /* Reverse and bold as well as a colour: a match shows without colour too (NO_COLOR). */
         & > .event-log--match { background: $warning 70%; color: $text; text-style: bold; }
+        /* Without colour (NO_COLOR) a match is still seen, on the reversed cursor line too. */
+        &:nocolor > .event-log--match { text-style: bold underline; }
         & > .event-log--marker { color: $warning; text-style: bold; }
     }
     """
