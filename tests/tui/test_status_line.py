@@ -324,3 +324,18 @@ async def test_the_clients_own_retries_are_said_while_they_wait(world: SimWorld)
         await settle(pilot)
         assert await until(pilot, lambda: not app.main.status_line.health_text)
         assert app.monitor.health.state == "ok"
+
+
+async def test_a_notice_beside_an_outage_is_cut_and_the_outage_never(world: SimWorld) -> None:
+    app = build_app(world)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        world.faults.add("503", duration=3600)
+        await poll(pilot, world, advance=40)
+        state = "server errors (503) for 40s · next try in 2m 00s"
+        app.message_log.say("x" * 200, "error", title="Could not export the job")
+        await pilot.pause()
+        row = status_row(app).strip()
+        assert row.startswith("Could not export the job") and row.endswith("… · " + state)
+        assert len(row) <= 78
+        assert app.main.status_line.text.endswith(state)  # the whole note is kept for H

@@ -140,6 +140,8 @@ class StatusLine(Static):
         self._poll_since = 0.0
         #: The client's last retry in a poll: the poll, its error, when it sends again (monotonic).
         self._retry: tuple[int, FtmonApiError, float] | None = None
+        #: The link's state and our own note (an engine restart), as last said.
+        self._state = ""
 
     def on_mount(self) -> None:
         if self._probe is not None:
@@ -247,11 +249,33 @@ class StatusLine(Static):
         self.set_class(failing, "-failing")
         self.set_class(health.state == "paused", "-paused")
         self.set_class(health.state == "ok" and bool(described), "-slow")
-        parts = [self.note, described, self.extra]
-        text = " · ".join(p for p in parts if p)
+        self._state = " · ".join(p for p in (described, self.extra) if p)
+        text = " · ".join(p for p in (self.note, self._state) if p)
         if text != self.text:
             self.text = text
-            self.update(Text(one_line(text), no_wrap=True, overflow="ellipsis"))
+            self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        """The note, cut to leave room for the link's state, which is never cut (it fits 80
+        columns alone): a long notice must not hide "server errors (503) · next try in 8s"."""
+        width = self.content_size.width or 78
+        state = Text(one_line(self._state))
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.note:
+            note = Text(one_line(self.note))
+            room = width - (state.cell_len + 3 if state else 0)
+            if state and room < 12:  # no room worth a note: the state alone
+                note = Text("")
+            elif note.cell_len > room:
+                note.truncate(room, overflow="ellipsis")
+            line.append_text(note)
+            if note and state:
+                line.append(" · ")
+        line.append_text(state)
+        self.update(line)
 
 
 TAB_NAMES = ("overview", "events", "metrics", "checkpoints")
