@@ -370,6 +370,7 @@ class ModelsScreen(Screen[str | None]):
     def _stamp_shown(self) -> None:
         if self.shown_at is None:
             self.shown_at = monotonic()
+            self.refresh_bindings()  # the footer once more, now that the list is drawn
 
     def _close_keys(self) -> list[str]:
         keys = self.app._keymap.get("models.close", "escape,q")
