@@ -132,6 +132,17 @@ def middle_cut(text: str, width: int, *, tail: int | None = None) -> str:
 _BREAK_AFTER = frozenset(" :,/")
 
 
+def _inside_number(text: str, index: int) -> bool:
+    """Whether the ``:`` or ``,`` at ``index`` sits between digits (``10:02:44``, ``1,000``):
+    a time or a number is one token, never broken there."""
+    return (
+        text[index] in ":,"
+        and 0 < index < len(text) - 1
+        and text[index - 1].isdigit()
+        and text[index + 1].isdigit()
+    )
+
+
 def wrap_tokens(text: str, width: int) -> list[str]:
     """``text`` as lines of at most ``width`` cells, broken only after a space, ``:``, ``,``
     or ``/``, and between the parts of a `` · `` list rather than inside one; a piece longer
@@ -157,7 +168,7 @@ def wrap_tokens(text: str, width: int) -> list[str]:
     pieces: list[str] = []
     start = 0
     for index, char in enumerate(text):
-        if char in _BREAK_AFTER:
+        if char in _BREAK_AFTER and not _inside_number(text, index):
             pieces.append(text[start : index + 1])
             start = index + 1
     if start < len(text):

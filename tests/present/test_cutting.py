@@ -64,6 +64,15 @@ def test_values_break_only_between_tokens() -> None:
     assert wrap_tokens(JOB_ID, 20) == [JOB_ID[:20], JOB_ID[20:]]
 
 
+def test_a_time_or_a_number_is_one_token() -> None:
+    """The overview's ETA at 120x36 broke as ``10:`` / ``02:44``."""
+    eta = "in 3m (2026-12-05 10:02:44)"
+    assert wrap_tokens(eta, 24) == ["in 3m (2026-12-05", "10:02:44)"]
+    assert wrap_tokens("trained tokens 1,234,567", 20) == ["trained tokens", "1,234,567"]
+    # A colon between words still breaks (a model name's parts).
+    assert wrap_tokens("ft:gpt-4o:org", 8) == ["ft:", "gpt-4o:", "org"]
+
+
 def test_every_status_has_its_own_glyph_none_an_ellipsis() -> None:
     glyphs = [glyph for glyph, _ in STATUS_STYLE.values()]
     assert len(set(glyphs)) == len(glyphs)
