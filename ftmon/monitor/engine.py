@@ -329,6 +329,11 @@ class Monitor:
         track = self._tracks.get(job_id)
         return bool(track and track.complete)
 
+    @property
+    def last_answer_at(self) -> float | None:
+        """When the API last answered a request well (the clock's time), this cycle included."""
+        return self._last_ok
+
     def is_loaded(self, job_id: str) -> bool:
         """True once the job's details have been fetched at least once."""
         track = self._tracks.get(job_id)

@@ -47,7 +47,7 @@ from ftmon.monitor.changes import (
     JobsChanged,
     MetricsChanged,
 )
-from ftmon.monitor.engine import Monitor
+from ftmon.monitor.engine import Fetched, Monitor
 from ftmon.monitor.health import Health
 from ftmon.monitor.series import MetricSeries
 from ftmon.present.doctor import flag_check, job_diagnosis, list_mark
@@ -205,8 +205,10 @@ class MainScreen(MainKeys, OlderPages, JobActions):
         if log is not None:
             self._unsubscribe_notices = log.subscribe(self._show_notice)
         self.status_line.set_health(self.monitor.health)
-        # The client's retries within a poll reach the status line as they happen.
+        # The client's retries within a poll reach the status line as they happen, and the
+        # header's pulse moves as each fetch ends (with the poll's own repaint, not a tick later).
         self._chain_retry_hook()
+        self._chain_fetch_hook()
         if self.pending_job:
             self.overview.show_message(f"opening {one_line(self.pending_job)}…")
             self.monitor.select(self.pending_job)
@@ -238,6 +240,20 @@ class MainScreen(MainKeys, OlderPages, JobActions):
                 self.status_line.note_retry(error, delay, attempt)
 
         client.on_retry = on_retry
+
+    def _chain_fetch_hook(self) -> None:
+        monitor = self.monitor
+        if not hasattr(monitor, "on_fetch"):
+            return
+        before = monitor.on_fetch
+
+        def on_fetch(fetched: Fetched) -> None:
+            if before is not None:
+                before(fetched)
+            if self._panes_ready():
+                self.status_line.sync()
+
+        monitor.on_fetch = on_fetch
 
     def _show_notice(self, notice: Notice) -> None:
         """The newest notice on the status line (it covers nothing and leaves by itself)."""

@@ -242,7 +242,8 @@ class StatusLine(Static):
         if self._probe is not None:
             self.health = self._probe.health
         if self._pulse is not None:
-            self._pulse(self.health.last_ok)
+            answered = getattr(self._probe, "last_answer_at", None)
+            self._pulse(answered if answered is not None else self.health.last_ok)
         health = self._retrying() or self.health
         described = self.health_text
         failing = health.state in ("failing", "auth", "degraded") or bool(self.extra)
@@ -254,6 +255,10 @@ class StatusLine(Static):
         if text != self.text:
             self.text = text
             self._draw()
+
+    def sync(self) -> None:
+        """Read the engine now (after a batch of its changes), not at the next tick."""
+        self._tick()
 
     def on_resize(self) -> None:
         self._draw()
