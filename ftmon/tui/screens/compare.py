@@ -311,10 +311,10 @@ class CompareScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "toggle_validation", "Validation", id="compare.validation"),
-        Binding("x", "toggle_axis", "Step/%", id="compare.axis"),
-        Binding("escape", "close", "Close", id="compare.close"),
-        Binding("q", "close", "Close", show=False),
+        Binding("v", "toggle_validation", "validation", id="compare.validation"),
+        Binding("x", "toggle_axis", "step/%", id="compare.axis"),
+        Binding("escape", "close", "close", id="compare.close"),
+        Binding("q", "close", "close", show=False),
     ]
 
     class SourceChanged(Message):

@@ -141,8 +141,8 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "review", "Review & create", id="create.review", priority=True),
-        Binding("escape", "close", "Close", id="create.close"),
+        Binding("ctrl+s", "review", "review & create", id="create.review", priority=True),
+        Binding("escape", "close", "close", id="create.close"),
     ]
 
     AUTO_FOCUS = "#in-model"

@@ -74,8 +74,8 @@ class EventDetailScreen(ModalScreen[None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "Close", id="event_detail.close"),
-        Binding("q", "dismiss", "Close", show=False),
+        Binding("escape", "dismiss", "close", id="event_detail.close"),
+        Binding("q", "dismiss", "close", show=False),
     ]
 
     def __init__(self, record: EventRecord, step_values: dict[str, float] | None = None) -> None:

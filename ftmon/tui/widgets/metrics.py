@@ -329,8 +329,8 @@ class MetricsView(Widget, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "toggle_accuracy", "Loss/accuracy", id="metrics.toggle_accuracy"),
-        Binding("s", "next_series", "Next series", id="metrics.next_series"),
+        Binding("a", "toggle_accuracy", "loss/accuracy", id="metrics.toggle_accuracy"),
+        Binding("s", "next_series", "next series", id="metrics.next_series"),
     ]
 
     def __init__(
