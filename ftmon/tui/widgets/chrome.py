@@ -138,8 +138,9 @@ class StatusLine(Static):
         #: The poll seen running at the last tick, and since when (monotonic): a slow answer.
         self._poll_seen = -1
         self._poll_since = 0.0
-        #: The client's last retry in a poll: the poll, its error, when it sends again (monotonic).
-        self._retry: tuple[int, FtmonApiError, float] | None = None
+        #: The client's last retry in a poll: the poll, its error, when it was said (the clock)
+        #: and when it sends again (monotonic).
+        self._retry: tuple[int, FtmonApiError, float, float] | None = None
         #: The link's state and our own note (an engine restart), as last said.
         self._state = ""
 
@@ -195,7 +196,8 @@ class StatusLine(Static):
         now, not only once its tries are spent, which took 10 s and more of 503s."""
         if self._probe is None:
             return
-        self._retry = (self._probe.polls_started, error, time.monotonic() + delay)
+        now = self._clock()
+        self._retry = (self._probe.polls_started, error, now, time.monotonic() + delay)
         if self.is_attached:
             self._tick()
 
@@ -204,9 +206,12 @@ class StatusLine(Static):
         probe, retry = self._probe, self._retry
         if probe is None or retry is None or not probe.polls_running:
             return None
-        poll, error, again = retry
+        poll, error, said_at, again = retry
         if poll != probe.polls_started or self.health.state in ("paused", "auth"):
             return None
+        answered = getattr(probe, "last_answer_at", None)
+        if answered is not None and answered > said_at:
+            return None  # another request was answered since: the server is back
         return Health(
             state="failing",
             last_ok=self.health.last_ok,
