@@ -37,7 +37,7 @@ from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, Model
 from ftmon.api.pagination import iter_pages
 from ftmon.monitor import reads
 from ftmon.present.keep import keep_advice
-from ftmon.text import local_time, one_line, short_model
+from ftmon.text import local_time, one_line
 
 #: ``owned_by`` of OpenAI's own models, as ``GET /models`` sends it.
 BASE_OWNERS = frozenset({"openai", "system", "openai-internal"})
@@ -362,7 +362,7 @@ def step_text(row: ModelRow) -> str:
 def job_line(group: JobModels) -> Text:
     job = group.job
     line = Text(one_line(job.id), style="bold")
-    line.append(f"  {short_model(job.model)}")
+    line.append(f"  {one_line(job.model) or '—'}")  # whole: the date tells models apart
     suffix = one_line(job.display_suffix)
     if suffix:
         line.append(f"  {suffix}")

@@ -83,6 +83,9 @@ def test_human_table_fits_80_columns(cli: Cli, sim: Sim) -> None:
     assert all(len(line) <= 80 for line in lines)
     job = _job(sim.world, "support-bot")
     assert any(line.startswith(job["id"]) for line in lines)
+    # The base model keeps its date: it tells gpt-4o-mini snapshots apart.
+    (job_line,) = [line for line in lines if line.startswith(job["id"])]
+    assert job["model"] in job_line
     assert any(line.strip().startswith(job["fine_tuned_model"]) for line in lines)  # never cut
     assert any("★" in line for line in lines)
     assert any(line.startswith("job unknown") for line in lines)
