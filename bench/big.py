@@ -166,7 +166,7 @@ def big_session(
         term.press("2", gap=gap)
         term.type("/step 9")
         term.press("enter", "N", "N", "n", gap=gap)
-        term.wait_for(re.compile(r"/step 9 \d+/\d+"), timeout=60)
+        term.wait_for(re.compile(r"/step 9 (\d+/\d+|\d+ matches|no match)"), timeout=60)
         term.wait_quiet(settle, timeout=120)
         search_to = time.monotonic()
         rss_now = term.rss()
