@@ -162,6 +162,23 @@ async def test_a_match_above_the_tail_stops_following_and_esc_goes_back() -> Non
         assert selected(log) == "Step 28: loss=0"
 
 
+async def test_a_match_far_along_a_long_line_is_panned_into_view() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 14)) as pilot:
+        log = app.query_one(EventLog)
+        long = "x" * 150 + " needle " + "y" * 20
+        log.show_job("job", [event(0, "short needle"), event(1, long), event(2, "last")])
+        await pilot.pause()
+        await type_keys(pilot, "/needle")
+        await pilot.pause()
+        assert selected(log) == long and log.scroll_x > 0
+        shown = log.render_line(1).text
+        assert "needle" in shown
+        await pilot.press("enter", "N")  # the short line's match: back to the start
+        await pilot.pause()
+        assert selected(log) == "short needle" and log.scroll_x == 0
+
+
 async def test_new_events_are_searched_as_they_come() -> None:
     app = Host()
     async with app.run_test(size=(80, 14)) as pilot:

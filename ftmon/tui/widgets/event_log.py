@@ -547,6 +547,17 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self._move_cursor(row)
         if row < len(self._rows) - 1 and self.follow:
             self._set_follow(False)
+        pattern = self._pattern
+        found = pattern.search(self._lines[self._rows[row]].plain) if pattern else None
+        if found is not None:
+            # A long line pans to show the match (and back to its start when it is in view).
+            plain = found.string
+            start, end = cell_len(plain[: found.start()]), cell_len(plain[: found.end()])
+            width = max(1, self.scrollable_content_region.width)
+            x = round(self.scroll_x)
+            if end > x + width or start < x:
+                x = 0 if end <= width else max(0, start - width // 3)
+                self.scroll_to(x=x, animate=False, immediate=True, force=True)
 
     def _end_typing(self) -> None:
         self.typing = False
