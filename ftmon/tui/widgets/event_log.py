@@ -527,7 +527,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
     def _go_to_match(self, direction: int) -> None:
         """The next match down (1) or up (-1), round the end; says so when there is none."""
         if not self.search_query:
-            self._note = "no search: / first"
+            self._note = f"no search: {self._key_of('log_search', '/')} first"
             self._update_subtitle()
             return
         if not self._matches:
