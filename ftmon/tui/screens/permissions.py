@@ -120,11 +120,11 @@ class PermissionsScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "Add projects", id="permissions.add"),
-        Binding("d", "delete", "Remove", id="permissions.delete"),
-        Binding("r", "reload", "Reload", id="permissions.reload"),
-        Binding("escape", "close", "Close", id="permissions.close"),
-        Binding("q", "close", "Close", show=False),
+        Binding("a", "add", "add projects", id="permissions.add"),
+        Binding("d", "delete", "remove", id="permissions.delete"),
+        Binding("r", "reload", "reload", id="permissions.reload"),
+        Binding("escape", "close", "close", id="permissions.close"),
+        Binding("q", "close", "close", show=False),
     ]
 
     def __init__(
