@@ -196,6 +196,10 @@ async def test_D_asks_naming_the_model_and_no_deletes_nothing_then_yes_deletes_i
         lines = screen.model_list.lines
         assert not [line for line in lines if line.row is not None and line.row.model.id == model]
         assert any(model in line.text.plain and "gone" in line.text.plain for line in lines)
+        # Told once, in the notices' history (H), not as a toast over the view.
+        notices = [n for n in app.message_log.notices if n.title == "Model deleted"]
+        assert [n.text for n in notices] == [f"deleted {model}"]
+        assert not app._notifications
 
 
 async def test_read_only_hides_delete_and_D_says_why() -> None:

@@ -48,6 +48,7 @@ from ftmon.present.models import (
 )
 from ftmon.text import local_time, one_line
 from ftmon.tui.bindings import MOVE_BINDINGS
+from ftmon.tui.messages import say
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.widgets.scrolling import ThumbSync
 from ftmon.tui.worker_errors import failure_text, report_failure
@@ -360,7 +361,8 @@ class ModelsScreen(Screen[str | None]):
             return
         text = one_line(_identity(line)[1])
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {text}", markup=False, timeout=3)
+        self._status(f"Copied {text}")
+        say(self, f"Copied {text}")
 
     def _mark_shown(self) -> None:
         """The list (or why there is none) is on show: keys typed from now on act on it."""
@@ -436,5 +438,5 @@ class ModelsScreen(Screen[str | None]):
             deleted = await self.client.delete_model(name)
         finally:
             self._busy = False
-        self.notify(f"deleted {one_line(deleted.id)}", title="Model deleted", markup=False)
+        say(self, f"deleted {one_line(deleted.id)}", title="Model deleted")
         self._load()
