@@ -149,7 +149,7 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
         for job_id in all_strings:
             show_only(term, job_id)
             term.press("2", "3", "4", "1", gap=0.1)
-            visit(term, "N", "Create a fine-tuning job")
+            visit(term, "N", "New job like")
             visit(term, "P", "Shared with")
             term.press("m")
             term.press("escape")  # clears the filter
