@@ -116,9 +116,12 @@ def test_a_session_at_80x24(sim: SimProcess, ftmon_script: str) -> None:
         term.wait_for(_newest_event(sim, first["id"])[:40])
         term.wait_gone("╭─ overview")
 
-        # tab moves the focus from the job list to the events pane, shift+tab back.
-        accent = _border_colour(term, "jobs")
-        assert _focus_on(term, "jobs", "events")
+        # Choosing the tab focused its pane; shift+tab moves the focus back to the job list,
+        # tab to the events again.
+        term.wait_for(lambda _text: _focus_on(term, "events", "jobs"))
+        accent = _border_colour(term, "events")
+        term.press("shift+tab")
+        _wait_focus(term, "jobs", "events", accent)
         term.press("tab")
         _wait_focus(term, "events", "jobs", accent)
         term.press("shift+tab")
