@@ -143,9 +143,6 @@ class JobTrack:
     checkpoints_loaded: bool = False
     checkpoints_stale: bool = True
     result_loaded: bool = False
-    #: The status this process first saw, to tell a job that finished while watched.
-    first_status: str | None = None
-    announced: bool = False
     complete: bool = False
     polls: int = 0
     #: Older events were let go while the job was in the background: read its history again
@@ -228,6 +225,11 @@ class Monitor:
         self._jobs: dict[str, FineTuningJob] = {}
         self._order: list[str] = []  # newest first
         self._tracks: dict[str, JobTrack] = {}
+        #: The jobs this process saw in a state not final, and those announced since: a job seen
+        #: running (in the list, read in full or not) that ends is announced once (JobFinished).
+        #: Not a track's: a job the budget has not read yet, or never will, ends while watched too.
+        self._seen_active: set[str] = set()
+        self._announced: set[str] = set()
         self._listeners: list[Listener] = []
         self._backoffs: dict[str, Backoff] = {}
         self._errors: dict[str, errors.FtmonApiError] = {}
@@ -806,9 +808,10 @@ class Monitor:
             changed.append(job)
             if old is None:
                 added = True
+            self._note_status(job, changes)
             track = self._tracks.get(job.id)
-            if track is not None:
-                self._note_status(job, old, track, changes)
+            if track is not None and old is not None and old.status != job.status:
+                track.checkpoints_stale = True
         if added:
             self._order = sorted(
                 self._jobs, key=lambda i: (self._jobs[i].created_at or 0, i), reverse=True
@@ -816,20 +819,16 @@ class Monitor:
         if changed:
             changes.append(JobsChanged(tuple(changed), added=added))
 
-    def _note_status(
-        self,
-        job: FineTuningJob,
-        old: FineTuningJob | None,
-        track: JobTrack,
-        changes: list[Change],
-    ) -> None:
-        if track.first_status is None:
-            track.first_status = job.status
-        if old is not None and old.status != job.status:
-            track.checkpoints_stale = True
-        if job.is_final and not is_final(track.first_status) and not track.announced:
-            track.announced = True
-            changes.append(JobFinished(job))
+    def _note_status(self, job: FineTuningJob, changes: list[Change]) -> None:
+        """Announce a job seen not final that is now final, once; one final when first seen is
+        history."""
+        if not job.is_final:
+            self._seen_active.add(job.id)
+        elif job.id in self._seen_active:
+            self._seen_active.discard(job.id)
+            if job.id not in self._announced:
+                self._announced.add(job.id)
+                changes.append(JobFinished(job))
 
     def _track(self, job_id: str) -> JobTrack:
         track = self._tracks.get(job_id)
@@ -839,9 +838,6 @@ class Monitor:
                 events=deque(maxlen=self.max_events),
             )
             self._tracks[job_id] = track
-            job = self._jobs.get(job_id)
-            if job is not None:
-                track.first_status = job.status
         return track
 
     def _first_pages(self, job_id: str) -> int | None:
@@ -887,7 +883,7 @@ class Monitor:
                         key=lambda i: (self._jobs[i].created_at or 0, i),
                         reverse=True,
                     )
-                    track.first_status = job.status
+                    self._note_status(job, changes)
                     changes.append(JobsChanged((job,), added=True))
                 else:
                     self._merge_jobs([job], changes)
@@ -1189,6 +1185,7 @@ class Monitor:
             return
         self._order = [i for i in self._order if i != job_id]
         self._tracks.pop(job_id, None)
+        self._seen_active.discard(job_id)
         self._progress.pop(job_id, None)
         self._progress_failed.pop(job_id, None)
         self._fresh_at.pop(job_id, None)

@@ -54,6 +54,14 @@ def test_hostile_data_reaches_the_terminal_only_as_text() -> None:
         assert jobs >= 100
         for _ in range(jobs):
             term.press("j", gap=0.02)
+        # Keys go one at a time, each after the screen settles: on a busy machine the walk is
+        # still under way long after the last j was sent (and a quiet moment is no proof it
+        # ended). Help opens after the last j: then the walk is done, and the q below waits
+        # behind no backlog.
+        term.press("?")
+        term.wait_for("Keys", timeout=90)
+        term.press("escape")
+        term.wait_gone("Keys", timeout=15)
         term.wait_quiet(0.3, timeout=30)
         os.kill(term.pid, signal.SIGUSR1)  # every suffix-hazard job finishes
         term.wait_for("Job succeeded", timeout=20)
