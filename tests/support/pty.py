@@ -73,6 +73,9 @@ def _set_winsize(fd: int, rows: int, cols: int) -> None:
 def _make_controlling_tty() -> None:  # pragma: no cover - runs in the child between fork and exec
     # start_new_session already called setsid(); stdin is the pty's slave side.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # A shell starts a program at a terminal with Ctrl-C's SIGINT at its default; a suite run in
+    # the background (``nohup pytest &``) would hand it SIGINT ignored, and Ctrl-C would do nothing.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def screen_lines(screen: pyte.Screen) -> list[str]:
