@@ -3,63 +3,35 @@ rm MODEL``: delete one, after a confirmation or ``--yes``.
 
 The read and the listing are :mod:`ftmon.present.models`' (the TUI's models view shows the same);
 what the read costs in requests is counted there. ``--shared`` adds one request a model (the
-first :data:`SHARE_READS`, 8 at a time, admin key).
+first :data:`~ftmon.present.models.SHARE_READS`, 8 at a time, admin key).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Sequence
 
 from rich.text import Text
 
 from ftmon import exits
 from ftmon.api import errors
-from ftmon.api.pagination import iter_items
 from ftmon.api.status_rules import provider_rules
 from ftmon.config import Settings
 from ftmon.headless import prompt
 from ftmon.headless.render import as_json
 from ftmon.headless.runner import Context
 from ftmon.present.models import (
-    PARALLEL,
     Inventory,
-    ModelRow,
     inventory_json,
     inventory_lines,
     inventory_summary,
     is_base_model,
     is_fine_tuned,
     read_inventory,
+    read_sharing,
     unread_note,
 )
 from ftmon.present.provider import NO_CHECKPOINT_SHARING
 from ftmon.text import local_time, one_line
-
-#: The most models whose sharing ``--shared`` reads (one request each).
-SHARE_READS = 200
-
-
-async def _shared(ctx: Context, rows: Sequence[ModelRow]) -> None:
-    """Each model's projects (``--shared``, admin key): one request per model, 8 at a time."""
-    gate = asyncio.Semaphore(PARALLEL)
-
-    async def one(row: ModelRow) -> None:
-        async with gate:
-            try:
-                row.shared = [
-                    one_line(p.project_id)
-                    async for p in iter_items(
-                        lambda after: ctx.client.list_permissions(
-                            row.model.id, after=after, limit=100
-                        )
-                    )
-                ]
-            except errors.NotFoundError:
-                row.shared = None
-
-    await asyncio.gather(*(one(row) for row in rows))
 
 
 async def inventory(ctx: Context) -> Inventory:
@@ -75,7 +47,7 @@ async def inventory(ctx: Context) -> Inventory:
             exits.REJECTED,
         ) from None
     if getattr(ctx.args, "shared", False):
-        await _shared(ctx, found.rows[:SHARE_READS])
+        await read_sharing(ctx.client, found.rows)
     return found
 
 

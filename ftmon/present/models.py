@@ -34,7 +34,7 @@ from rich.text import Text
 from ftmon.api import errors
 from ftmon.api.client import FineTuningClient
 from ftmon.api.models import FineTuningJob, FineTuningJobCheckpoint, Model
-from ftmon.api.pagination import iter_pages
+from ftmon.api.pagination import iter_items, iter_pages
 from ftmon.monitor import reads
 from ftmon.present.keep import keep_advice
 from ftmon.text import local_time, one_line
@@ -447,3 +447,28 @@ def unread_note(found: Inventory) -> str | None:
         f"checkpoints read for the newest {CHECKPOINT_READS} jobs only: {found.unread} "
         "older ones show no best checkpoint"
     )
+
+
+#: The most models whose sharing :func:`read_sharing` reads (one request each).
+SHARE_READS = 200
+
+
+async def read_sharing(client: FineTuningClient, rows: Sequence[ModelRow]) -> None:
+    """Each model's projects (admin key): one request per model, :data:`PARALLEL` at a time,
+    the first :data:`SHARE_READS` rows only; a model the API no longer knows keeps ``None``.
+    ``ftmon models --shared`` and the models view's ``s`` read the same."""
+    gate = asyncio.Semaphore(PARALLEL)
+
+    async def one(row: ModelRow) -> None:
+        async with gate:
+            try:
+                row.shared = [
+                    one_line(p.project_id)
+                    async for p in iter_items(
+                        lambda after: client.list_permissions(row.model.id, after=after, limit=100)
+                    )
+                ]
+            except errors.NotFoundError:
+                row.shared = None
+
+    await asyncio.gather(*(one(row) for row in rows[:SHARE_READS]))

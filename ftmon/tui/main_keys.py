@@ -227,7 +227,12 @@ class MainKeys(MainBase):
         """The models view; ``enter`` there comes back with a job to show."""
         client = self.monitor.client
         archive = client.settings.base_url.startswith("file:")
-        screen = ModelsScreen(client, read_only=self.read_only, archive=archive)
+        screen = ModelsScreen(
+            client,
+            read_only=self.read_only,
+            archive=archive,
+            shares_checkpoints=self.rules.shares_checkpoints,
+        )
         self.app.push_screen(screen, self._show_model_job)
 
     def _show_model_job(self, job_id: str | None) -> None:

@@ -55,6 +55,11 @@ def model_of(world: SimWorld, key: str) -> tuple[str, str]:
     return job, model
 
 
+def listed(screen: ModelsScreen) -> str:
+    """The view's lines as text (the footer not included)."""
+    return "\n".join(line.text.plain for line in screen.model_list.lines)
+
+
 async def to_model(pilot: Any, screen: ModelsScreen, name: str) -> None:
     """j until the cursor rests on ``name``'s line."""
     for _ in range(len(screen.model_list.stops)):
@@ -200,6 +205,38 @@ async def test_D_asks_naming_the_model_and_no_deletes_nothing_then_yes_deletes_i
         notices = [n for n in app.message_log.notices if n.title == "Model deleted"]
         assert [n.text for n in notices] == [f"deleted {model}"]
         assert not app._notifications
+
+
+async def test_s_reads_who_each_model_is_shared_with_only_when_asked() -> None:
+    """As ``ftmon models --shared``: one request a model, and only after ``s``."""
+    world = new_world()
+    _, model = model_of(world, "support-bot")
+    world.create_permissions(model, ["proj_abc", "proj_def"])
+    perms = "GET /v1/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions"
+    app = build_app(world)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_models(pilot)
+        assert world.stats.routes.get(perms, 0) == 0  # not read unasked
+        assert "shared with" not in listed(screen)
+        assert "shared with" in footer_text(app)
+        await pilot.press("s")
+        await loaded(pilot)
+        assert screen.inventory is not None
+        assert world.stats.routes[perms] == len(screen.inventory.rows)
+        (shared,) = [line for line in listed(screen).splitlines() if "shared with" in line]
+        assert sorted(shared.split("shared with ")[1].split(", ")) == ["proj_abc", "proj_def"]
+        assert shared.strip() in screen_text(app)
+
+
+async def test_s_is_not_offered_without_an_admin_key() -> None:
+    world = new_world()
+    app = build_app(world, admin=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_models(pilot)
+        assert "shared with" not in footer_text(app)
+        await pilot.press("s")
+        await loaded(pilot)
+        assert "shared with" not in listed(screen)
 
 
 async def test_read_only_hides_delete_and_D_says_why() -> None:

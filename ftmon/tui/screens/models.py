@@ -37,6 +37,7 @@ from textual.worker import Worker, WorkerState
 from ftmon.api.client import FineTuningClient
 from ftmon.api.errors import NotFoundError
 from ftmon.present.models import (
+    SHARE_READS,
     UNKNOWN_JOB_WHY,
     Inventory,
     InventoryLine,
@@ -44,6 +45,7 @@ from ftmon.present.models import (
     inventory_summary,
     is_base_model,
     read_inventory,
+    read_sharing,
     unread_note,
 )
 from ftmon.text import local_time, one_line
@@ -228,15 +230,27 @@ class ModelsScreen(Screen[str | None]):
         Binding("enter", "open_job", "show the job", id="models.open_job"),
         Binding("y", "copy", "copy", id="models.copy"),
         Binding("r", "reload", "reload", id="models.reload"),
+        # One request a model (admin key): only when asked, as ``ftmon models --shared``.
+        Binding("s", "read_sharing", "shared with", id="models.sharing"),
         # A capital, as a stray key of a burst is not one; asks first.
         Binding("D", "delete_model", "delete model", id="models.delete"),
     ]
 
     def __init__(
-        self, client: FineTuningClient, *, read_only: bool = False, archive: bool = False
+        self,
+        client: FineTuningClient,
+        *,
+        read_only: bool = False,
+        archive: bool = False,
+        shares_checkpoints: bool = True,
     ) -> None:
         super().__init__()
         self.client = client
+        #: Whether ``s`` can read who each model is shared with: a provider that shares
+        #: checkpoints (not Azure), an admin key, not an archive (it keeps no permissions list).
+        self.can_read_sharing = (
+            shares_checkpoints and bool(client.settings.admin_key) and not archive
+        )
         self.read_only = read_only or archive
         self.archive = archive
         self.inventory: Inventory | None = None
@@ -280,6 +294,8 @@ class ModelsScreen(Screen[str | None]):
             return line is not None and line.row is not None
         if action in ("open_job", "copy"):
             return self.is_mounted and self.model_list.current is not None
+        if action == "read_sharing":
+            return self.can_read_sharing and self.inventory is not None and not self._busy
         return True
 
     # -- reading -----------------------------------------------------------------------------
@@ -342,6 +358,24 @@ class ModelsScreen(Screen[str | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_read_sharing(self) -> None:
+        if self.inventory is None or not self.can_read_sharing or self._busy:
+            return
+        self._busy = True
+        self.refresh_bindings()
+        self._status(f"Reading who the models are shared with (up to {SHARE_READS} requests)…")
+        self._read_sharing()
+
+    @work(group="models-sharing", exit_on_error=False, description="read the models' sharing")
+    async def _read_sharing(self) -> None:
+        found = self.inventory
+        try:
+            if found is not None:
+                await read_sharing(self.client, found.rows)
+        finally:
+            self._busy = False
+        await self._draw()
 
     def action_reload(self) -> None:
         self._load()
