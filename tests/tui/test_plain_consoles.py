@@ -182,6 +182,9 @@ async def test_no_color_shows_the_cursor_reversed_and_the_focused_pane_doubled(
         jobs = app.main.job_list
         cursor = jobs.get_component_rich_style("job-list--cursor")
         assert cursor.reverse and cursor.bold
+        # A job that just finished is told by its weight, its green band being grey now.
+        recent = jobs.get_component_rich_style("job-list--recent")
+        assert recent.bold and recent.underline
         assert app.main.query_one("#jobs-pane").styles.border_top[0] == "double"
         await open_job(pilot, job_id(world, "catalog-long"))
         await pilot.press("2")  # the events take the focus: the list's cursor is underlined
