@@ -43,6 +43,8 @@ from ftmon.tui.palette import TEXTUAL_COMMANDS_KEPT
 from ftmon.tui.themes import ThemeMemory
 from ftmon.tui.worker_errors import report_failure
 
+#: Seconds a hung-up app has to end before its process is ended at once (a stuck loop).
+HANGUP_GRACE = 5.0
 #: The exit status after a SIGTERM, as a shell reports a process it ended (128 + 15).
 TERMINATED = 128 + 15
 #: Pause before restarting an engine that stopped on an unexpected error.
@@ -185,7 +187,7 @@ class FtmonApp(App[int]):
                 loop.add_signal_handler(signal.SIGHUP, self.exit, 0)
                 loop.add_signal_handler(signal.SIGTERM, partial(self.exit, return_code=TERMINATED))
                 self._hangup_installed = True
-        watch_terminal_hangup(loop, partial(self.exit, 0))
+        watch_terminal_hangup(loop, partial(self.exit, 0), give_up_after=HANGUP_GRACE)
 
     def _fatal_error(self) -> None:
         """A crash report without local variables: they can hold request headers with the key.
