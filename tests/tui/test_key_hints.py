@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 from textual.widgets._footer import FooterKey
-from tuikit import build_app, footer_text, job_id, new_world, open_job, settle
+from tuikit import build_app, footer_text, job_id, new_world, open_job, settle, settle_workers
 
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
@@ -328,26 +328,18 @@ async def test_palette_holds_our_actions_not_textuals_keys_screenshot_maximize(
 SIZES = [pytest.param(NARROW, id="80x24"), pytest.param(WIDE, id="160x48")]
 
 
-async def _settled(pilot: Any) -> None:
-    await settle(pilot)
-    for worker in list(pilot.app.workers):
-        if worker.group != "engine":
-            await worker.wait()
-    await settle(pilot)
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_footer_on_a_running_job(snap_compare: Any, size: tuple[int, int]) -> None:
     world = new_world()
     app = build_app(world, job_id=job_id(world, "catalog-long"))
-    assert snap_compare(app, terminal_size=size, run_before=_settled)
+    assert snap_compare(app, terminal_size=size, run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_help(snap_compare: Any, size: tuple[int, int]) -> None:
     world = new_world()
     app = build_app(world, job_id=job_id(world, "catalog-long"))
-    assert snap_compare(app, terminal_size=size, press=["question_mark"], run_before=_settled)
+    assert snap_compare(app, terminal_size=size, press=["question_mark"], run_before=settle_workers)
 
 
 # -- a real terminal ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from test_compare import Host as CompareHost
 from test_compare import run_series, three_jobs
 from test_metrics import Host as MetricsHost
 from test_metrics import seeded_series
-from tuikit import build_app, new_world, poll, screen_text, settle
+from tuikit import build_app, new_world, poll, screen_text, settle, settle_workers
 
 from ftmon.monitor.series import MetricSeries
 from ftmon.sim import SimWorld
@@ -347,21 +347,13 @@ async def test_capital_n_copies_a_dpo_jobs_beta_and_sends_the_same_method() -> N
 # -- snapshots ------------------------------------------------------------------------------------
 
 
-async def settled(pilot: Any) -> None:
-    await settle(pilot)
-    for worker in list(pilot.app.workers):
-        if worker.group != "engine":
-            await worker.wait()
-    await settle(pilot)
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_metrics(snap_compare: Any, size: tuple[int, int]) -> None:
     """A running job's metrics: the narrow layout's tab, the wide layout's pane."""
     world = new_world()
     app = build_app(world, job_id=job_id(world, "catalog-long"))
     press = ["3"] if size == (80, 24) else []
-    assert snap_compare(app, terminal_size=size, press=press, run_before=settled)
+    assert snap_compare(app, terminal_size=size, press=press, run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -54,6 +54,16 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
     await pilot.pause()
 
 
+async def settle_workers(pilot: Pilot[Any]) -> None:
+    """:func:`settle`, every worker but the engine's done, and settled again: what a snapshot
+    waits for (a pane's read in a worker, then its drawing)."""
+    await settle(pilot)
+    for worker in list(pilot.app.workers):
+        if worker.group != "engine":
+            await worker.wait()
+    await settle(pilot)
+
+
 async def poll(pilot: Pilot[Any], world: SimWorld | None = None, advance: float = 0.0) -> None:
     """Move the simulated clock, ask the engine for a poll now, and wait for it to land."""
     app: FtmonApp = pilot.app  # type: ignore[assignment]
