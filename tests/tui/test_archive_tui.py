@@ -30,16 +30,23 @@ class Quiet:
     def document(self, data: object) -> None: ...
 
 
-async def test_the_tui_on_an_archive_is_read_only_and_says_of_when(
-    sim_transport: httpx.AsyncBaseTransport, tmp_path: Path
-) -> None:
-    directory = tmp_path / "archive"
+async def archive_of_the_simulator(
+    transport: httpx.AsyncBaseTransport, directory: Path
+) -> FineTuningClient:
+    """``ftmon archive DIR`` of the simulator behind ``transport``, then a client reading it."""
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
     live = Settings(api_key=Secret(TEST_KEY), base_url="http://sim.test/v1", max_retries=0)
-    async with FineTuningClient(live, transport=sim_transport) as source:
+    async with FineTuningClient(live, transport=transport) as source:
         assert await command.run(source, parser.parse_args([str(directory)]), Quiet()) == exits.OK
-    app = build_app(client=archive_client(Settings(), directory), clock=time.time)
+    return archive_client(Settings(), directory)
+
+
+async def test_the_tui_on_an_archive_is_read_only_and_says_of_when(
+    sim_transport: httpx.AsyncBaseTransport, tmp_path: Path
+) -> None:
+    client = await archive_of_the_simulator(sim_transport, tmp_path / "archive")
+    app = build_app(client=client, clock=time.time)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         text = screen_text(app)

@@ -4,7 +4,6 @@ dialog that names it (never in read-only mode or on an archive)."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -12,15 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from support.app import build_app
-from support.simkit import TEST_KEY
-from test_archive_tui import Quiet
+from test_archive_tui import archive_of_the_simulator
 from tuikit import footer_text, new_world, screen_text, settle
 
-from ftmon import exits
-from ftmon.api.client import FineTuningClient
-from ftmon.archive import command
-from ftmon.archive.source import archive_client
-from ftmon.config import Secret, Settings
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
 from ftmon.tui.screens.confirm import ConfirmScreen
@@ -292,13 +285,8 @@ async def test_a_failed_read_says_so_and_the_app_stays() -> None:
 async def test_on_an_archive_the_view_says_it_holds_no_models_list(
     sim_transport: httpx.AsyncBaseTransport, tmp_path: Path
 ) -> None:
-    directory = tmp_path / "archive"
-    parser = argparse.ArgumentParser()
-    command.add_arguments(parser)
-    live = Settings(api_key=Secret(TEST_KEY), base_url="http://sim.test/v1", max_retries=0)
-    async with FineTuningClient(live, transport=sim_transport) as source:
-        assert await command.run(source, parser.parse_args([str(directory)]), Quiet()) == exits.OK
-    app = build_app(client=archive_client(Settings(), directory), clock=time.time)
+    client = await archive_of_the_simulator(sim_transport, tmp_path / "archive")
+    app = build_app(client=client, clock=time.time)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_models(pilot)
         assert NO_MODELS_ARCHIVE in screen_text(app)
