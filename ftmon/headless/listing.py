@@ -23,9 +23,6 @@ from ftmon.text import one_line
 #: Statuses with no step yet: their progress needs no request (the doctor's queued ones are
 #: read all the same, ``present.doctor.FLAGGABLE``).
 NO_PROGRESS_STATUSES = frozenset({"created", "pending", "validating_files", "queued"})
-#: The newest events read for a job's progress: one request, as the engine reads it
-#: (:data:`ftmon.monitor.engine.PROGRESS_EVENTS`).
-PROGRESS_EVENTS = reads.PROGRESS_EVENTS
 #: Jobs whose progress a human listing reads at most (one request each, 8 at a time): ``--all``
 #: on an account of thousands of jobs must not send thousands of requests for a column.
 PROGRESS_READS = 100
@@ -72,10 +69,10 @@ def known_statuses(rules: StatusRules) -> list[str]:
 def precheck_jobs(args: argparse.Namespace, settings: Settings) -> None:
     """Before connecting: an unknown ``--status`` is a usage error naming the valid ones (a
     typo would otherwise read as "no jobs match")."""
-    valid = known_statuses(provider_rules(settings))
+    rules = provider_rules(settings)
+    valid = known_statuses(rules)
     unknown = sorted(status_filter(args.status) - set(valid))
     if unknown:
-        rules = provider_rules(settings)
         raise exits.CommandError(
             f"unknown --status {', '.join(repr(one_line(s, width=40)) for s in unknown)}; "
             f"{rules.label}'s are: {', '.join(valid)}",
@@ -170,7 +167,7 @@ async def _recent_events(
     async def one(job: FineTuningJob) -> tuple[str, list[FineTuningJobEvent]]:
         async with gate:
             try:
-                return job.id, await reads.all_events(ctx.client, job.id, cap=PROGRESS_EVENTS)
+                return job.id, await reads.all_events(ctx.client, job.id, cap=reads.PROGRESS_EVENTS)
             except errors.FtmonApiError:
                 return job.id, []
 
