@@ -83,21 +83,19 @@ def test_q_quits_with_status_0(demo: PtyProcess) -> None:
     assert demo.wait_exit(5) == 0
 
 
-def test_sighup_exits_within_a_second(demo: PtyProcess) -> None:
-    start = time.monotonic()
+def test_sighup_exits_cleanly_through_the_app(demo: PtyProcess) -> None:
     os.kill(demo.pid, signal.SIGHUP)
-    assert demo.wait_exit(1.0) is not None
-    assert time.monotonic() - start < 1.0
+    # 0 is the app's own exit: not the signal's default (-1), not the stuck-loop exit (129)
+    # that the hang-up watcher forces after its grace. A bound on seconds here failed at high load.
+    assert demo.wait_exit(WAIT) == 0
 
 
 def test_a_closed_terminal_ends_the_app() -> None:
     run = pty_run(ftmon_argv("--demo", "--speed", "0"))
     try:
         run.wait_for("jobs 15", WAIT)
-        start = time.monotonic()
         run.hang_up()  # the SSH link drops: the kernel hangs up the session
-        assert run.wait_exit(2.0) is not None
-        assert time.monotonic() - start < 2.0
+        assert run.wait_exit(WAIT) == 0  # the app's own exit, not a signal's nor the watcher's
     finally:
         run.close()
 
