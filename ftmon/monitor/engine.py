@@ -1186,6 +1186,7 @@ class Monitor:
         self._order = [i for i in self._order if i != job_id]
         self._tracks.pop(job_id, None)
         self._seen_active.discard(job_id)
+        self._announced.discard(job_id)
         self._progress.pop(job_id, None)
         self._progress_failed.pop(job_id, None)
         self._fresh_at.pop(job_id, None)

@@ -371,3 +371,25 @@ async def test_a_poll_asked_for_during_a_poll_runs_right_after_it(sim_transport,
             assert monitor.polls_started == 2
         finally:
             runner.cancel()
+
+
+async def test_a_forgotten_job_leaves_nothing_behind(client, sim_world):
+    """A job deleted on the server (Azure) is dropped from every per-job record but the list
+    of deleted ids (which keeps a stale page from bringing it back): ftmon runs for days."""
+    job_id = job_with_status(sim_world, "running")
+    monitor = make_monitor(client, sim_world)
+    rec = Recorder(monitor)
+    monitor.select(job_id)
+    await monitor.poll_once()
+    for _ in range(40):
+        sim_world.clock.advance(3600)
+        await monitor.poll_once()
+        if monitor.job(job_id).is_final:
+            break
+    assert [c for c in rec.of(JobFinished) if c.job.id == job_id]
+    monitor.forget(job_id)
+    for name, held in vars(monitor).items():
+        if name == "_deleted" or not isinstance(held, (set, dict)):
+            continue
+        keys = [str(key) for key in held]
+        assert not [k for k in keys if k == job_id or k.endswith(f":{job_id}")], name
