@@ -27,6 +27,22 @@ CONSEQUENCES: dict[str, str] = {
     "resume": "Training continues from where it paused, and billing with it.",
 }
 
+#: Every status of either provider in the order a job meets them.
+LIFECYCLE = (
+    "created",
+    "pending",
+    "validating_files",
+    "queued",
+    "running",
+    "pausing",
+    "paused",
+    "resuming",
+    "cancelling",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+
 #: How a status reads after "Keep it …" in a dialog's "no" button.
 _KEEP_WORDS = {
     "validating_files": "validating",
@@ -58,6 +74,11 @@ class StatusRules:
     shares_checkpoints: bool = True
     #: The provider deletes a finished job (Azure: ``DELETE /fine_tuning/jobs/{id}``).
     deletes_jobs: bool = False
+
+    def statuses(self) -> list[str]:
+        """Every status this provider's jobs can have, in the order a job meets them."""
+        known = self.final | self.cancellable | self.pausable | self.resumable
+        return [s for s in LIFECYCLE if s in known] + sorted(known - set(LIFECYCLE))
 
     def allows(self, action: str, status: str | None, *, steps_done: int | None = None) -> bool:
         """True when the API would accept ``action`` for a job in ``status``.

@@ -26,21 +26,6 @@ NO_PROGRESS_STATUSES = frozenset({"created", "pending", "validating_files", "que
 #: Jobs whose progress a human listing reads at most (one request each, 8 at a time): ``--all``
 #: on an account of thousands of jobs must not send thousands of requests for a column.
 PROGRESS_READS = 100
-#: Every status in the order a job meets them, for ``--status``'s list of valid ones.
-_LIFECYCLE = (
-    "created",
-    "pending",
-    "validating_files",
-    "queued",
-    "running",
-    "pausing",
-    "paused",
-    "resuming",
-    "cancelling",
-    "succeeded",
-    "failed",
-    "cancelled",
-)
 
 
 def parse_metadata(text: str) -> tuple[str, str]:
@@ -62,8 +47,7 @@ def status_filter(values: Sequence[str] | None) -> set[str]:
 def known_statuses(rules: StatusRules) -> list[str]:
     """The statuses ``--status`` accepts for a provider (its rules' statuses), in lifecycle
     order, and ``active``."""
-    known = rules.final | rules.cancellable | rules.pausable | rules.resumable
-    return [s for s in _LIFECYCLE if s in known] + sorted(known - set(_LIFECYCLE)) + ["active"]
+    return [*rules.statuses(), "active"]
 
 
 def precheck_jobs(args: argparse.Namespace, settings: Settings) -> None:

@@ -74,3 +74,20 @@ def test_the_no_of_a_dialog_says_what_it_keeps() -> None:
 )
 def test_the_provider_is_told_by_host_or_header(base_url: str, header: str, provider: str) -> None:
     assert rules_for(base_url, header).provider == provider
+
+
+def test_each_provider_lists_its_statuses_in_the_order_a_job_meets_them() -> None:
+    assert OPENAI.statuses() == [
+        "pending",
+        "validating_files",
+        "queued",
+        "running",
+        "pausing",
+        "paused",
+        "succeeded",
+        "failed",
+        "cancelled",
+    ]
+    # Azure's own statuses take their places in the lifecycle, not the end.
+    assert AZURE.statuses()[:4] == ["created", "pending", "validating_files", "queued"]
+    assert AZURE.statuses().index("resuming") == AZURE.statuses().index("paused") + 1
