@@ -27,6 +27,17 @@ def seen_messages(monitor: Monitor, job_id: str) -> list[tuple[Any, str]]:
     return [(e.created_at, e.message) for e in monitor.events(job_id)]
 
 
+async def watch_to_the_end(monitor: Monitor, sim_world: Any, job_id: str) -> None:
+    """Select ``job_id`` and poll, an hour of simulated time apart, until it has ended."""
+    monitor.select(job_id)
+    await monitor.poll_once()
+    for _ in range(40):
+        sim_world.clock.advance(3600)
+        await monitor.poll_once()
+        if monitor.job(job_id).is_final:
+            return
+
+
 async def test_first_poll_lists_jobs_newest_first(client, sim_world):
     monitor = make_monitor(client, sim_world)
     rec = Recorder(monitor)
@@ -102,13 +113,7 @@ async def test_job_finishing_is_announced_once_with_result_and_checkpoints(clien
     job_id = job_with_status(sim_world, "running")
     monitor = make_monitor(client, sim_world)
     rec = Recorder(monitor)
-    monitor.select(job_id)
-    await monitor.poll_once()
-    for _ in range(40):
-        sim_world.clock.advance(3600)
-        await monitor.poll_once()
-        if monitor.job(job_id).is_final:
-            break
+    await watch_to_the_end(monitor, sim_world, job_id)
     job = monitor.job(job_id)
     assert job.status == "succeeded"
     await monitor.poll_once()
@@ -379,13 +384,7 @@ async def test_a_forgotten_job_leaves_nothing_behind(client, sim_world):
     job_id = job_with_status(sim_world, "running")
     monitor = make_monitor(client, sim_world)
     rec = Recorder(monitor)
-    monitor.select(job_id)
-    await monitor.poll_once()
-    for _ in range(40):
-        sim_world.clock.advance(3600)
-        await monitor.poll_once()
-        if monitor.job(job_id).is_final:
-            break
+    await watch_to_the_end(monitor, sim_world, job_id)
     assert [c for c in rec.of(JobFinished) if c.job.id == job_id]
     monitor.forget(job_id)
     for name, held in vars(monitor).items():
