@@ -27,7 +27,7 @@ import pytest
 from rich.cells import cell_len
 from support.pty import PtyProcess
 from textual.scrollbar import ScrollBar, ScrollBarRender
-from tuikit import build_app, job_id, new_world, open_job, screen_text, settle
+from tuikit import build_app, job_id, new_world, open_job, screen_text, settle, settle_workers
 
 from ftmon.cli import build_parser, settings_from_args
 from ftmon.config import ConfigError, load_settings
@@ -379,23 +379,14 @@ def test_the_ascii_flag_on_a_modern_terminal_and_none_without_it(tmp_path: Path)
 # -- snapshots ------------------------------------------------------------------------------------
 
 
-async def _settled(pilot: Any) -> None:
-    await settle(pilot)
-    app: FtmonApp = pilot.app
-    for worker in list(app.workers):
-        if worker.group != "engine":
-            await worker.wait()
-    await settle(pilot)
-
-
 def test_ascii_mode_80x24(snap_compare: Any) -> None:
     world = new_world()
     app = build_app(world, ascii=True, job_id=job_id(world, "catalog-long"))
-    assert snap_compare(app, terminal_size=(80, 24), press=["3"], run_before=_settled)
+    assert snap_compare(app, terminal_size=(80, 24), press=["3"], run_before=settle_workers)
 
 
 def test_no_color_mode_80x24(snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     world = new_world()
     app = build_app(world, job_id=job_id(world, "catalog-long"))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle_workers)

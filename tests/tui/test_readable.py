@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from rich.cells import cell_len
-from tuikit import build_app, new_world, settle
+from tuikit import build_app, new_world, settle_workers
 
 from ftmon.present.fields import STATUS_STYLE, Field
 from ftmon.present.sorting import STATUS_ORDER
@@ -32,15 +32,6 @@ SIZES = [
 JOB = "support-bot"
 
 
-async def settled(pilot: Any) -> None:
-    await settle(pilot)
-    app: FtmonApp = pilot.app
-    for worker in list(app.workers):
-        if worker.group != "engine":
-            await worker.wait()
-    await settle(pilot)
-
-
 def world_and_app(key: str | None = JOB) -> tuple[SimWorld, FtmonApp]:
     world = new_world()
     job = world.highlights[f"job:{key}"] if key else None
@@ -55,13 +46,13 @@ def test_readable_job_list_and_overview(snap_compare: Any, size: tuple[int, int]
     """The list (status words, whole ids, headings) and the overview (no value broken inside
     a token); at 120x36 and 160x48 the checkpoints too."""
     _, app = world_and_app()
-    assert snap_compare(app, terminal_size=size, run_before=settled)
+    assert snap_compare(app, terminal_size=size, run_before=settle_workers)
 
 
 def test_readable_checkpoints_80x24(snap_compare: Any) -> None:
     """The checkpoints tab at 80x24: names cut in their middle, metrics under each name."""
     _, app = world_and_app()
-    assert snap_compare(app, terminal_size=(80, 24), press=["4"], run_before=settled)
+    assert snap_compare(app, terminal_size=(80, 24), press=["4"], run_before=settle_workers)
 
 
 # -- what a person relies on -----------------------------------------------------------------
@@ -80,7 +71,7 @@ def render_plain(widget: Any) -> str:
 async def test_every_id_is_whole_and_every_column_headed(size: tuple[int, int]) -> None:
     _, app = world_and_app()
     async with app.run_test(size=size) as pilot:
-        await settled(pilot)
+        await settle_workers(pilot)
         jobs = app.main.job_list
         header = _header(app)
         layout = jobs.current_layout()
@@ -105,7 +96,7 @@ async def test_every_id_is_whole_and_every_column_headed(size: tuple[int, int]) 
 async def test_no_overview_value_is_broken_inside_a_token(size: tuple[int, int]) -> None:
     _, app = world_and_app()
     async with app.run_test(size=size) as pilot:
-        await settled(pilot)
+        await settle_workers(pilot)
         overview = app.main.overview
         width = overview.scrollable_content_region.width
         lines = overview.lines_plain
@@ -120,9 +111,9 @@ async def test_no_overview_value_is_broken_inside_a_token(size: tuple[int, int])
 async def test_checkpoints_keep_their_step_and_their_metrics_on_screen() -> None:
     _, app = world_and_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot)
+        await settle_workers(pilot)
         await pilot.press("4")
-        await settled(pilot)
+        await settle_workers(pilot)
         table = app.main.checkpoint_table
         assert table.models, "the job has checkpoints"
         # Nothing off screen to the right: no horizontal scrollbar, no column past the edge.
@@ -187,7 +178,7 @@ def test_overview_lines_for_a_narrow_pane() -> None:
 async def test_o_cycles_the_sort_and_the_header_shows_it() -> None:
     _, app = world_and_app(None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot)
+        await settle_workers(pilot)
         jobs = app.main.job_list
         newest_first = list(jobs.visible_ids)
         assert "age▾" in _header(app)

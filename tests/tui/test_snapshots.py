@@ -11,22 +11,12 @@ from typing import Any
 
 import pytest
 from support.app import demo_client
-from tuikit import build_app, new_world, settle
+from tuikit import build_app, new_world, settle_workers
 
 from ftmon.sim import SimWorld
 from ftmon.tui.app import FtmonApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
-
-
-async def settled(pilot: Any) -> None:
-    """The engine idle, the selection drawn, and any other worker (a dialog's fetch) done."""
-    await settle(pilot)
-    app: FtmonApp = pilot.app
-    for worker in list(app.workers):
-        if worker.group != "engine":
-            await worker.wait()
-    await settle(pilot)
 
 
 def world_and_app(key: str | None = None, **kwargs: Any) -> tuple[SimWorld, FtmonApp]:
@@ -38,44 +28,44 @@ def world_and_app(key: str | None = None, **kwargs: Any) -> tuple[SimWorld, Ftmo
 @pytest.mark.parametrize("size", SIZES)
 def test_demo_overview(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app()
-    assert snap_compare(app, terminal_size=size, run_before=settled)
+    assert snap_compare(app, terminal_size=size, run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_failed_job_detail(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("intent-v1")
-    assert snap_compare(app, terminal_size=size, run_before=settled)
+    assert snap_compare(app, terminal_size=size, run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_dpo_job(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("tone-dpo")
-    assert snap_compare(app, terminal_size=size, run_before=settled)
+    assert snap_compare(app, terminal_size=size, run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_reinforcement_job(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("grader-rft")
-    assert snap_compare(app, terminal_size=size, run_before=settled)
+    assert snap_compare(app, terminal_size=size, run_before=settle_workers)
 
 
 def test_reinforcement_metrics_tab_80x24(snap_compare: Any) -> None:
     """The metrics tab of a reinforcement job on a small terminal: its mean reward, the
     headline number in the title (the wide layout shows it in test_reinforcement_job)."""
     _, app = world_and_app("grader-rft")
-    assert snap_compare(app, terminal_size=(80, 24), press=["3"], run_before=settled)
+    assert snap_compare(app, terminal_size=(80, 24), press=["3"], run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_running_job_events(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("catalog-long")
-    assert snap_compare(app, terminal_size=size, press=["2"], run_before=settled)
+    assert snap_compare(app, terminal_size=size, press=["2"], run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_cancel_dialog(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("catalog-long")
-    assert snap_compare(app, terminal_size=size, press=["c"], run_before=settled)
+    assert snap_compare(app, terminal_size=size, press=["c"], run_before=settle_workers)
 
 
 def test_delete_dialog_80x24(snap_compare: Any) -> None:
@@ -85,7 +75,7 @@ def test_delete_dialog_80x24(snap_compare: Any) -> None:
     client = demo_client(world)
     client.settings = replace(client.settings, provider="azure", auth_header="api-key")
     app = build_app(world, client=client, job_id=world.highlights["job:support-bot"])
-    assert snap_compare(app, terminal_size=(80, 24), press=["D"], run_before=settled)
+    assert snap_compare(app, terminal_size=(80, 24), press=["D"], run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -93,9 +83,9 @@ def test_permissions_screen(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("support-bot")
 
     async def open_permissions(pilot: Any) -> None:
-        await settled(pilot)
+        await settle_workers(pilot)
         await pilot.press("P")
-        await settled(pilot)
+        await settle_workers(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_permissions)
 
@@ -105,9 +95,9 @@ def test_filter_in_use(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app()
 
     async def type_filter(pilot: Any) -> None:
-        await settled(pilot)
+        await settle_workers(pilot)
         await pilot.press("slash", *"team=support")
-        await settled(pilot)
+        await settle_workers(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=type_filter)
 
@@ -117,19 +107,19 @@ def test_api_down(snap_compare: Any, size: tuple[int, int]) -> None:
     world, app = world_and_app()
 
     async def break_the_api(pilot: Any) -> None:
-        await settled(pilot)
+        await settle_workers(pilot)
         # Retry-After fixes the wait (a computed backoff has random jitter).
         world.faults.add("429", duration=3600, retry_after=30)
         world.clock.advance(40)
         app.monitor.refresh_now()
-        await settled(pilot)
+        await settle_workers(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=break_the_api)
 
 
 def test_read_only_footer(snap_compare: Any) -> None:
     _, app = world_and_app("catalog-long", read_only=True)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=settled)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle_workers)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -139,11 +129,11 @@ def test_event_detail(snap_compare: Any, size: tuple[int, int]) -> None:
     _, app = world_and_app("grader-rft")
 
     async def open_newest_event(pilot: Any) -> None:
-        await settled(pilot)
+        await settle_workers(pilot)
         await pilot.press("2")  # the events tab, focused at every size
-        await settled(pilot)
+        await settle_workers(pilot)
         await pilot.press("enter")
-        await settled(pilot)
+        await settle_workers(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_newest_event)
 
@@ -155,13 +145,13 @@ def test_stalled_job_overview_80x24(snap_compare: Any) -> None:
     world, app = world_and_app("catalog-long")
 
     async def stall(pilot: Any) -> None:
-        await settled(pilot)
+        await settle_workers(pilot)
         world.freeze_job(world.highlights["job:catalog-long"])
         world.clock.advance(600)
         app.monitor.refresh_now()
-        await settled(pilot)
+        await settle_workers(pilot)
         app.main._refresh_ages()  # the slow age tick (tests build the app without its timer)
         app.clear_notifications()
-        await settled(pilot)
+        await settle_workers(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=stall)
