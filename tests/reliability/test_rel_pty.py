@@ -340,18 +340,17 @@ def ended_within(term: PtyProcess, seconds: float) -> tuple[bool, float]:
     return True, 0.0
 
 
-def test_sighup_ends_it_within_a_second(live: PtyProcess) -> None:
-    start = time.monotonic()
+# Each ends through the app's own exit (code 0), not by the signal's default action (-1) nor
+# by the hang-up watcher's forced exit (129) after its grace: a bound in seconds instead failed
+# on a loaded machine.
+def test_sighup_ends_it_through_the_app(live: PtyProcess) -> None:
     live.signal(signal.SIGHUP)
-    assert live.wait_exit(1.0) is not None
-    assert time.monotonic() - start < 1.0
+    assert live.wait_exit(20.0) == 0
 
 
-def test_the_pty_closing_under_it_ends_it_within_a_second(live: PtyProcess) -> None:
-    start = time.monotonic()
+def test_the_pty_closing_under_it_ends_it_through_the_app(live: PtyProcess) -> None:
     live.hang_up()
-    assert live.wait_exit(1.0) is not None
-    assert time.monotonic() - start < 1.0
+    assert live.wait_exit(20.0) == 0
 
 
 def test_under_nohup_a_closed_pty_still_ends_it() -> None:
@@ -362,16 +361,15 @@ def test_under_nohup_a_closed_pty_still_ends_it() -> None:
     )
     with term:
         term.wait_for("jobs 15", timeout=30)
-        start = time.monotonic()
         term.hang_up()
-        code = term.wait_exit(1.0)
+        code = term.wait_exit(20.0)
         busy = 0.0
         if code is None:  # measure the damage before the harness kills it
             cpu0 = term.cpu_seconds()
             time.sleep(1.0)
             busy = term.cpu_seconds() - cpu0
         assert code is not None, f"still running after a hang-up; {busy:.2f} s CPU in 1 s"
-        assert time.monotonic() - start < 1.0
+        assert code == 0  # the app's own handler, not the stuck-loop exit (129)
 
 
 #: Runs argv[1:] with SIGHUP ignored, as ``nohup`` does (without its output redirection).
