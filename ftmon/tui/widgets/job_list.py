@@ -8,6 +8,11 @@ text is never parsed as markup.
 
 Jobs can be marked (``m``) to compare them: the mark takes the blank cell after the status glyph,
 so marking repaints that one row and the columns never move.
+
+Without colour (``NO_COLOR``) every row, and the headings, start with one cell more: the cursor's
+row has :data:`CURSOR_MARK` there. Reversed and bold, the cursor is lost on a terminal that drops
+attributes (a serial console, a log of the session); the mark is a character and survives. With
+colour that cell is not there: the columns are where they were.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from ftmon.tui.widgets.scrolling import ThumbSync
 NEAR_END = 5
 #: Drawn after the status glyph of a job marked for comparison.
 MARK = "•"
+#: Without colour, drawn in the cell before the cursor's row (ASCII: the same character).
+CURSOR_MARK = ">"
 
 RowBuilder = Callable[[FineTuningJob], JobRow]
 
@@ -370,9 +377,15 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(0, self.scrollable_content_region.width)
 
+    @property
+    def mark_cells(self) -> int:
+        """Cells before the columns: one for :data:`CURSOR_MARK` without colour, else none."""
+        return 1 if self.app.no_color else 0
+
     def current_layout(self) -> list[tuple[Column, int]]:
-        """The columns fitted to the width the rows have now (the scrollbar takes a cell)."""
-        width = self._content_width()
+        """The columns fitted to the width the rows have now (the scrollbar takes a cell, and
+        without colour the cursor's mark one more)."""
+        width = max(0, self._content_width() - self.mark_cells)
         if width != self._layout_width:
             self._layout_width = width
             self._layout = list_layout(width)
@@ -409,6 +422,8 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
         if cached is not None:
             return cached
         text = self._row_text(row, layout, marked)
+        if self.mark_cells:
+            text = Text(CURSOR_MARK if cursor else " ", no_wrap=True, end="") + text
         if recent and not cursor:
             text.stylize(self.get_component_rich_style("job-list--recent"))
         if cursor:
@@ -447,6 +462,8 @@ class JobListHeader(Widget):
         if y:
             return Strip.blank(width, base)
         text = render_header(self.job_list.current_layout(), sort=self.job_list.sort)
+        if self.job_list.mark_cells:
+            text = Text(" " * self.job_list.mark_cells, style=text.style, end="") + text
         text.truncate(width, pad=True)
         text.stylize_before(base)
         return Strip(text.render(self.app.console), width).crop_extend(0, width, base)
