@@ -17,6 +17,9 @@ Textual's own: the palette, inputs, dialogs) turn to ASCII in one place, with th
 * Scrollbars draw their thumb whole cells at a time (:class:`AsciiScrollBarRender`): the eighth
   blocks of a thumb's edge would read as ``-`` or ``=`` beside the list's last column.
 * Arrow keys in help and the footer are words (``down``, not ``v``: :func:`key_words`).
+* The job list's sort mark (``age▾``) is ``*`` (``age*``): the ``v`` of other down-pointing
+  triangles, glued to a heading, read as one more letter (``agev``), and a heading has no cell
+  to spare for a space (the age column is four cells).
 * Other symbols (arrows, stars, check marks, dingbats, emoji) have a few named replacements and
   else become ``*``, one per cell they took. Letters and digits of every script, and Latin-1's
   signs (which the Linux console draws), are left alone: they are the user's data.
@@ -38,6 +41,7 @@ from textual.filter import LineFilter
 from textual.scrollbar import ScrollBar, ScrollBarRender
 
 from ftmon.present.fields import STATUS_STYLE, UNKNOWN_STYLE
+from ftmon.present.rows import SORT_MARK
 
 #: Terminals that cannot draw box drawing, braille or emoji: the ASCII fallback is on by itself.
 PLAIN_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
@@ -57,6 +61,9 @@ ASCII_STATUS: dict[str, str] = {
     "failed": "X",
     "cancelled": "#",
 }
+
+#: The sort mark after a job list heading (and in help's legend): not a letter.
+ASCII_SORT_MARK = "*"
 
 #: Named replacements, one cell for one cell (``…`` is a cut cell's mark: ``~`` as in 8.3 names).
 _NAMED: dict[str, str] = {
@@ -214,6 +221,8 @@ def ascii_char(char: str) -> str:
     status = _status_glyphs().get(char)
     if status is not None:
         return status
+    if char == SORT_MARK:
+        return ASCII_SORT_MARK
     named = _NAMED.get(char) or _BLOCKS.get(char)
     if named is not None:
         return named
