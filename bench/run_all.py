@@ -27,6 +27,7 @@ from bench import (
     first_paint,
     follow_cost,
     idle,
+    models_view,
     repaint,
     ssh_link,
     typeahead,
@@ -45,6 +46,12 @@ BENCHES: dict[str, tuple[Callable[..., list[Result]], dict[str, Any], dict[str, 
     "ssh_link": (ssh_link.run, {"seconds": 30.0, "keys": 10}, {"seconds": 3.0, "keys": 2}),
     # The big world archived twice (minutes), then opened in the TUI; smoke: the default world.
     "archive": (archive.run, {}, {"smoke": True, "settle": 0.5, "gap": 0.05}),
+    # M on the big world (10,000 jobs, 21,364 models); smoke: the default world.
+    "models_view": (
+        models_view.run,
+        {"settle": 2.0},
+        {"settle": 0.5, "scenario": "default", "linger": 1.0},
+    ),
 }
 
 

@@ -27,7 +27,7 @@ import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 from rich.text import Text
 
@@ -49,7 +49,55 @@ UNKNOWN_JOB_WHY = "made by a job this key cannot list (another project, or a del
 MODEL_GONE_WHY = "the job succeeded, its model is not listed (deleted, or its base model retired)"
 
 
-def is_fine_tuned(model: Model) -> bool:
+class ModelInfo(NamedTuple):
+    """What the join and its words need of a model of ``GET /models``: kept instead of the
+    parsed :class:`~ftmon.api.models.Model` (one object where that is two), so that a big
+    organisation's listing held open weighs little on memory and on the garbage collector."""
+
+    id: str
+    created: int | None
+    owned_by: str | None
+    shutdown_date: str | None
+
+    @classmethod
+    def of(cls, model: Model | ModelInfo) -> ModelInfo:
+        if isinstance(model, ModelInfo):
+            return model
+        return cls(model.id, model.created, model.owned_by, model.shutdown_date)
+
+
+class JobInfo(NamedTuple):
+    """What the join and its words need of a job: one object where the parsed
+    :class:`~ftmon.api.models.FineTuningJob` is a dozen (its hyperparameters, method, error, and
+    each one's set of fields). 10,000 parsed jobs held through the join made the collector's
+    full passes take a third of a second each, on the event loop whatever thread allocated."""
+
+    id: str
+    model: str | None
+    fine_tuned_model: str | None
+    display_suffix: str | None
+    created_at: int | None
+    finished_at: int | None
+    status_key: str
+    method_type: str
+
+    @classmethod
+    def of(cls, job: FineTuningJob | JobInfo) -> JobInfo:
+        if isinstance(job, JobInfo):
+            return job
+        return cls(
+            job.id,
+            job.model,
+            job.fine_tuned_model,
+            job.display_suffix,
+            job.created_at,
+            job.finished_at,
+            job.status_key,
+            job.method_type,
+        )
+
+
+def is_fine_tuned(model: Model | ModelInfo) -> bool:
     """A model of the organisation's, not one of OpenAI's."""
     return model.id.startswith("ft:") or (model.owned_by or "").lower() not in BASE_OWNERS
 
@@ -106,8 +154,8 @@ class Best:
 class ModelRow:
     """One fine-tuned model; ``job`` None: its job is unknown."""
 
-    model: Model
-    job: FineTuningJob | None
+    model: ModelInfo
+    job: JobInfo | None
     step: int | None  # a checkpoint's step; None for a job's final model
     best: bool = False  # the job's best checkpoint by the rule
     #: The projects it is shared with (``ftmon models --shared``); None: not read.
@@ -126,7 +174,7 @@ class ModelRow:
 class JobModels:
     """A job and the models it made that are listed; ``gone``: its final model is not."""
 
-    job: FineTuningJob
+    job: JobInfo
     rows: list[ModelRow] = field(default_factory=list)
     best: Best | None = None
     gone: bool = False
@@ -150,7 +198,9 @@ class Inventory:
         return [row for g in self.groups for row in g.rows] + self.unknown
 
 
-def checkpoint_jobs(models: Iterable[Model], jobs: Sequence[FineTuningJob]) -> list[FineTuningJob]:
+def checkpoint_jobs(
+    models: Iterable[Model | ModelInfo], jobs: Sequence[FineTuningJob | JobInfo]
+) -> list[JobInfo]:
     """The jobs whose checkpoints the join needs, newest first: every succeeded job with a model
     listed (its best checkpoint), and each job that may have made a listed checkpoint model
     (one sharing its name's stem)."""
@@ -160,21 +210,22 @@ def checkpoint_jobs(models: Iterable[Model], jobs: Sequence[FineTuningJob]) -> l
     for job in jobs:
         final = job.fine_tuned_model
         if final and (final in listed or stem(final) in stems):
-            wanted.append(job)
+            wanted.append(JobInfo.of(job))
     return sorted(wanted, key=lambda j: j.created_at or 0, reverse=True)
 
 
 def build_inventory(
-    models: Iterable[Model],
-    jobs: Sequence[FineTuningJob],
+    models: Iterable[Model | ModelInfo],
+    given_jobs: Sequence[FineTuningJob | JobInfo],
     checkpoints: Mapping[str, Sequence[FineTuningJobCheckpoint]],
     *,
     unread: int = 0,
 ) -> Inventory:
     """The join; ``checkpoints`` by job id, for the jobs whose checkpoints were read."""
-    listed = {m.id: m for m in models if is_fine_tuned(m)}
+    listed = {m.id: ModelInfo.of(m) for m in models if is_fine_tuned(m)}
+    jobs = [JobInfo.of(job) for job in given_jobs]
     groups: dict[str, JobModels] = {}
-    by_name: dict[str, tuple[FineTuningJob, int | None]] = {}
+    by_name: dict[str, tuple[JobInfo, int | None]] = {}
     for job in jobs:
         if job.fine_tuned_model:
             by_name[job.fine_tuned_model] = (job, None)
@@ -187,7 +238,7 @@ def build_inventory(
                 by_name[name] = (maker, checkpoint.step_number)
     # A checkpoint model no checkpoint list named: the one job whose model shares its stem made
     # it (its checkpoints were not read); with none, or several, its job is unknown.
-    stems: dict[str, list[FineTuningJob]] = {}
+    stems: dict[str, list[JobInfo]] = {}
     for job in jobs:
         if job.fine_tuned_model:
             stems.setdefault(stem(job.fine_tuned_model), []).append(job)
@@ -295,20 +346,27 @@ CHECKPOINT_READS = 200
 PARALLEL = 8
 
 
-async def _all_jobs(client: FineTuningClient) -> list[FineTuningJob]:
-    jobs: dict[str, FineTuningJob] = {}
+async def _all_jobs(client: FineTuningClient) -> list[JobInfo]:
+    """Every job, each kept as its :class:`JobInfo` as its page arrives (the parsed page is let
+    go: 100 jobs at a time, never 10,000)."""
+    jobs: dict[str, JobInfo] = {}
     async for page in iter_pages(lambda after: client.list_jobs(after=after, limit=100)):
         for job in page.data:
-            jobs.setdefault(job.id, job)
+            if job.id not in jobs:
+                jobs[job.id] = JobInfo.of(job)
     return list(jobs.values())
 
 
+def _fine_tuned(models: Sequence[Model]) -> list[ModelInfo]:
+    return [ModelInfo.of(m) for m in models if is_fine_tuned(m)]
+
+
 async def _checkpoints(
-    client: FineTuningClient, jobs: Sequence[FineTuningJob]
+    client: FineTuningClient, jobs: Sequence[JobInfo]
 ) -> dict[str, list[FineTuningJobCheckpoint]]:
     gate = asyncio.Semaphore(PARALLEL)
 
-    async def one(job: FineTuningJob) -> tuple[str, list[FineTuningJobCheckpoint] | None]:
+    async def one(job: JobInfo) -> tuple[str, list[FineTuningJobCheckpoint] | None]:
         async with gate:
             try:
                 return job.id, await reads.all_checkpoints(client, job.id)
@@ -325,7 +383,8 @@ async def read_inventory(client: FineTuningClient) -> Inventory:
     A source without ``GET /models`` (an archive, Azure's flavour of the simulator) raises the
     client's :class:`~ftmon.api.errors.NotFoundError`: each front end words it.
     """
-    models = (await client.list_models()).data
+    # Only the organisation's own, each as its ModelInfo: the parsed answer is let go at once.
+    models = await asyncio.to_thread(_fine_tuned, (await client.list_models()).data)
     jobs = await _all_jobs(client)
     # The joins are pure and, for a big organisation, long (10,000 jobs and 21,364 models:
     # most of a second): off the event loop, so that a screen reading them stays live.
@@ -351,7 +410,7 @@ class InventoryLine:
 
     text: Text
     row: ModelRow | None = None
-    job: FineTuningJob | None = None
+    job: JobInfo | None = None
 
 
 def step_text(row: ModelRow) -> str:
@@ -373,57 +432,121 @@ def job_line(group: JobModels) -> Text:
     return line
 
 
-def inventory_lines(found: Inventory, width: int) -> list[InventoryLine]:
-    """Each job (newest first) over its models, then the models whose job is unknown.
+#: What a line of the listing is (:class:`InventoryLayout`'s entries).
+HEADER, JOB_LINE, GONE_LINE, MODEL_LINE, SHARED_LINE, UNKNOWN_HEAD = range(6)
+
+
+class InventoryLayout(Sequence[InventoryLine]):
+    """The listing at a width, each line worded only when asked for.
+
+    Its entries are ``(kind, group, row)`` (``group`` -1: the models whose job is unknown):
+    plain tuples of numbers, which hold no reference and cost the garbage collector nothing,
+    where 30,000 worded lines of a big organisation (each a Text and its lists) made its full
+    passes long. The models view words the lines on show; ``ftmon models`` words them all
+    (:func:`inventory_lines`).
 
     A model id is never cut while the terminal can hold it (an id cut short cannot be copied):
     the created time is shown only when there is room after the id and the step (★: the job's
     best checkpoint by the rule of ``ftmon checkpoints --best``).
     """
-    rows = found.rows
-    gone = [one_line(g.job.fine_tuned_model) for g in found.gone]
-    model_width = max([len(one_line(r.model.id)) for r in rows] + [len(n) for n in gone] + [5])
-    step_width = max([len("step"), len(MODEL_GONE_STEP)] + [len(step_text(r)) for r in rows])
-    indent = "  "
-    used = len(indent) + model_width + GAP + step_width
-    dated = used + GAP + CREATED_WIDTH <= width
 
-    def model_line(row: ModelRow) -> Text:
+    INDENT = "  "
+
+    def __init__(self, found: Inventory, width: int) -> None:
+        self.found = found
+        self.width = width
+        rows = found.rows
+        gone = [one_line(g.job.fine_tuned_model) for g in found.gone]
+        self.model_width = max(
+            [len(one_line(r.model.id)) for r in rows] + [len(n) for n in gone] + [5]
+        )
+        self.step_width = max(
+            [len("step"), len(MODEL_GONE_STEP)] + [len(step_text(r)) for r in rows]
+        )
+        used = len(self.INDENT) + self.model_width + GAP + self.step_width
+        self.dated = used + GAP + CREATED_WIDTH <= width
+        entries: list[tuple[int, int, int]] = [(HEADER, 0, 0)]
+        for g, group in enumerate(found.groups):
+            entries.append((JOB_LINE, g, 0))
+            if group.gone:
+                entries.append((GONE_LINE, g, 0))
+            for r, row in enumerate(group.rows):
+                entries.append((MODEL_LINE, g, r))
+                if row.shared:
+                    entries.append((SHARED_LINE, g, r))
+        if found.unknown:
+            entries.append((UNKNOWN_HEAD, -1, 0))
+            for r, row in enumerate(found.unknown):
+                entries.append((MODEL_LINE, -1, r))
+                if row.shared:
+                    entries.append((SHARED_LINE, -1, r))
+        self.entries = entries
+        #: The lines a cursor rests on: a job's, its gone model's, a model's first line.
+        self.stops = [n for n, e in enumerate(entries) if e[0] in (JOB_LINE, GONE_LINE, MODEL_LINE)]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @overload
+    def __getitem__(self, index: int) -> InventoryLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[InventoryLine]: ...
+
+    def __getitem__(self, index: int | slice) -> InventoryLine | list[InventoryLine]:
+        if isinstance(index, slice):
+            return [self[n] for n in range(*index.indices(len(self)))]
+        kind, g, r = self.entries[index]
+        row, job = self.about(index)
+        line = InventoryLine(self._text(kind, g, r), row, job)
+        line.text.rstrip()
+        if line.text.cell_len > self.width:
+            line.text.truncate(self.width, overflow="ellipsis")
+        return line
+
+    def about(self, index: int) -> tuple[ModelRow | None, JobInfo | None]:
+        """(the model, the job) line ``index`` is about, without wording it."""
+        kind, g, r = self.entries[index]
+        if kind in (HEADER, UNKNOWN_HEAD):
+            return None, None
+        if kind in (JOB_LINE, GONE_LINE):
+            return None, self.found.groups[g].job
+        row = self.found.unknown[r] if g < 0 else self.found.groups[g].rows[r]
+        return row, row.job
+
+    def _text(self, kind: int, g: int, r: int) -> Text:
+        indent, model_width, step_width = self.INDENT, self.model_width, self.step_width
+        if kind == HEADER:
+            header = Text(
+                indent + "model".ljust(model_width) + " " * GAP + "step".rjust(step_width)
+            )
+            if self.dated:
+                header.append(" " * GAP + "created")
+            header.stylize("bold")
+            return header
+        if kind == UNKNOWN_HEAD:
+            head = Text(UNKNOWN_JOB, style="bold yellow")
+            head.append(f": {UNKNOWN_JOB_WHY}", style="dim")
+            return head
+        if kind == JOB_LINE:
+            return job_line(self.found.groups[g])
+        if kind == GONE_LINE:
+            name = one_line(self.found.groups[g].job.fine_tuned_model).ljust(model_width)
+            return Text(f"{indent}{name}{' ' * GAP}{MODEL_GONE_STEP:>{step_width}}", "red")
+        row = self.found.unknown[r] if g < 0 else self.found.groups[g].rows[r]
+        if kind == SHARED_LINE:
+            return Text(f"{indent}  shared with {', '.join(row.shared or ())}", style="cyan")
         line = Text(indent + one_line(row.model.id).ljust(model_width))
         line.append(" " * GAP + step_text(row).rjust(step_width), style="green" if row.best else "")
-        if dated:
+        if self.dated:
             line.append(" " * GAP + local_time(row.model.created), style="dim")
         return line
 
-    def model_lines(row: ModelRow) -> list[InventoryLine]:
-        first = InventoryLine(model_line(row), row, row.job)
-        if not row.shared:
-            return [first]
-        shared = Text(f"{indent}  shared with {', '.join(row.shared)}", style="cyan")
-        return [first, InventoryLine(shared, row, row.job)]
 
-    header = Text(indent + "model".ljust(model_width) + " " * GAP + "step".rjust(step_width))
-    if dated:
-        header.append(" " * GAP + "created")
-    header.stylize("bold")
-    lines = [InventoryLine(header)]
-    for group in found.groups:
-        lines.append(InventoryLine(job_line(group), job=group.job))
-        if group.gone:
-            name = one_line(group.job.fine_tuned_model).ljust(model_width)
-            text = Text(f"{indent}{name}{' ' * GAP}{MODEL_GONE_STEP:>{step_width}}", "red")
-            lines.append(InventoryLine(text, job=group.job))
-        lines += [line for row in group.rows for line in model_lines(row)]
-    if found.unknown:
-        head = Text(UNKNOWN_JOB, style="bold yellow")
-        head.append(f": {UNKNOWN_JOB_WHY}", style="dim")
-        lines.append(InventoryLine(head))
-        lines += [line for row in found.unknown for line in model_lines(row)]
-    for line in lines:
-        line.text.rstrip()
-        if line.text.cell_len > width:
-            line.text.truncate(width, overflow="ellipsis")
-    return lines
+def inventory_lines(found: Inventory, width: int) -> list[InventoryLine]:
+    """Each job (newest first) over its models, then the models whose job is unknown: every
+    line of :class:`InventoryLayout`, worded."""
+    return list(InventoryLayout(found, width))
 
 
 def inventory_summary(found: Inventory) -> str:

@@ -2,13 +2,17 @@
 checkpoints that made them, as ``ftmon models`` lists them.
 
 The read and the words are :mod:`ftmon.present.models`' (``read_inventory``,
-``inventory_lines``): the view shows the same lines as the command, with a cursor on the lines
+``InventoryLayout``): the view shows the same lines as the command, with a cursor on the lines
 that are about a job or a model. ``enter`` closes the view and puts the main list's cursor on the
 job (the screen's result is its id); ``D`` deletes the model under the cursor after a dialog
 that names it (not in read-only mode, so never on an archive); ``y`` copies its name.
 
 The read runs in a worker (its requests bounded as the present module counts them); the join
-and the words are built in a thread, so a big organisation's listing does not stall the screen.
+and the listing's layout are built in a thread, and only the lines on show are worded
+(:class:`~ftmon.present.models.InventoryLayout`), so a big organisation's listing does not
+stall the screen: what stalled it was less the work on the loop than the garbage collector's
+full passes over all that was held (10,000 parsed jobs, 30,000 worded lines), which block the
+loop whichever thread allocated. A read that ends after the view is closed is dropped.
 An API error goes to :mod:`ftmon.tui.worker_errors` and the status line says what failed; a
 source without ``GET /models`` (an archive, Azure's flavour of the simulator) is said in words.
 """
@@ -16,6 +20,7 @@ source without ``GET /models`` (an archive, Azure's flavour of the simulator) is
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from time import monotonic
 from typing import ClassVar
@@ -40,8 +45,10 @@ from ftmon.present.models import (
     SHARE_READS,
     UNKNOWN_JOB_WHY,
     Inventory,
+    InventoryLayout,
     InventoryLine,
-    inventory_lines,
+    JobInfo,
+    ModelRow,
     inventory_summary,
     is_base_model,
     read_inventory,
@@ -74,9 +81,40 @@ def delete_question(name: str, created: float | None) -> Text:
 
 def _identity(line: InventoryLine) -> tuple[str, str]:
     """What a line is about, kept across a reload: a model by its name, a job by its id."""
-    if line.row is not None:
-        return ("model", line.row.model.id)
-    return ("job", line.job.id if line.job is not None else "")
+    return _identity_of(line.row, line.job)
+
+
+def _identity_of(row: ModelRow | None, job: JobInfo | None) -> tuple[str, str]:
+    if row is not None:
+        return ("model", row.model.id)
+    return ("job", job.id if job is not None else "")
+
+
+class _Worded(Sequence[InventoryLine]):
+    """A layout's lines, each worded when first asked for and kept while asked for (the lines
+    on show and the cursor's: the same line is the same object while it is)."""
+
+    KEEP = 512
+
+    def __init__(self, layout: InventoryLayout) -> None:
+        self.inventory_layout = layout
+        self._kept: OrderedDict[int, InventoryLine] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.inventory_layout)
+
+    def __getitem__(self, index: int) -> InventoryLine:  # type: ignore[override]
+        if index < 0:
+            index += len(self.inventory_layout)
+        line = self._kept.get(index)
+        if line is None:
+            line = self.inventory_layout[index]
+            self._kept[index] = line
+            if len(self._kept) > self.KEEP:
+                self._kept.popitem(last=False)
+        else:
+            self._kept.move_to_end(index)
+        return line
 
 
 class ModelList(ThumbSync, ScrollView, can_focus=True):
@@ -96,30 +134,25 @@ class ModelList(ThumbSync, ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.lines: list[InventoryLine] = []
+        self.lines: Sequence[InventoryLine] = []
+        self.inventory_layout: InventoryLayout | None = None
         #: Indices of the lines the cursor may rest on.
         self.stops: list[int] = []
         self.stop = 0
         self.empty_text = "reading the models…"
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(256)
 
-    def show(self, lines: Sequence[InventoryLine], *, keep: InventoryLine | None = None) -> None:
-        """New lines; the cursor stays on the same model or job when it is still listed."""
-        self.lines = list(lines)
-        stops = []
-        for index, line in enumerate(self.lines):
-            if line.row is None and line.job is None:
-                continue
-            previous = self.lines[index - 1] if index else None
-            if line.row is not None and previous is not None and previous.row is line.row:
-                continue  # a model's second line ("shared with ...")
-            stops.append(index)
-        self.stops = stops
+    def show(self, layout: InventoryLayout | None, *, keep: InventoryLine | None = None) -> None:
+        """New lines (None: none); the cursor stays on the same model or job when it is still
+        listed. Nothing is worded here: only the lines drawn are, as they are drawn."""
+        self.inventory_layout = layout
+        self.lines = _Worded(layout) if layout is not None else []
+        self.stops = list(layout.stops) if layout is not None else []
         self.stop = 0
-        if keep is not None:
+        if keep is not None and layout is not None:
             wanted = _identity(keep)
-            for position, index in enumerate(stops):
-                if _identity(self.lines[index]) == wanted:
+            for position, index in enumerate(self.stops):
+                if _identity_of(*layout.about(index)) == wanted:
                     self.stop = position
                     break
         self.virtual_size = Size(max(0, self.scrollable_content_region.width), len(self.lines))
@@ -139,13 +172,18 @@ class ModelList(ThumbSync, ScrollView, can_focus=True):
         stop = max(0, min(stop, len(self.stops) - 1))
         if stop != self.stop:
             old = self.stops[self.stop]
-            was_model = self.lines[old].row is not None
+            was_model = self._about(old)[0] is not None
             self.stop = stop
             self.refresh_line(old)
             self.refresh_line(self.stops[stop])
-            if (self.lines[self.stops[stop]].row is not None) != was_model:
+            if (self._about(self.stops[stop])[0] is not None) != was_model:
                 self.screen.refresh_bindings()  # delete applies to a model's line only
         self._scroll_to_cursor()
+
+    def _about(self, index: int) -> tuple[ModelRow | None, JobInfo | None]:
+        if self.inventory_layout is not None:
+            return self.inventory_layout.about(index)
+        return None, None
 
     def _scroll_to_cursor(self) -> None:
         height = self.scrollable_content_region.height
@@ -306,12 +344,16 @@ class ModelsScreen(Screen[str | None]):
         try:
             found = await read_inventory(self.client)
         except NotFoundError:
+            if not self.is_attached:
+                return
             text = NO_MODELS_ARCHIVE if self.archive else NO_MODELS_API
             self.model_list.empty_text = text
-            self.model_list.show([])
+            self.model_list.show(None)
             self._status(NO_MODELS_ARCHIVE_WHY if self.archive else "")
             self._mark_shown()
             return
+        if not self.is_attached:
+            return  # the view was closed while it read: the answer is dropped
         self.inventory = found
         await self._draw()
 
@@ -323,12 +365,15 @@ class ModelsScreen(Screen[str | None]):
         width = max(20, listing.scrollable_content_region.width)
         self._width = width
         keep = listing.current
-        # The join is done; the words for a big organisation take a while: off the loop.
-        lines = await asyncio.to_thread(inventory_lines, found, width)
+        # The join is done; the layout of a big organisation's listing takes a while: off the
+        # loop (the lines are worded as they are drawn).
+        layout: InventoryLayout | None = await asyncio.to_thread(InventoryLayout, found, width)
+        if not self.is_attached:
+            return  # closed while the layout was made: nothing to show it on
         if not found.groups and not found.unknown:
             listing.empty_text = "No fine-tuned models."
-            lines = []
-        listing.show(lines, keep=keep)
+            layout = None
+        listing.show(layout, keep=keep)
         words = inventory_summary(found)
         note = unread_note(found)
         self._status(words + (f" · {note}" if note else ""))
