@@ -62,6 +62,13 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("shift+tab", "previous_pane", "previous pane", show=False, id="previous_pane"),
 ]
 
+#: ``?`` on every other screen (compare, permissions, an event, the form): the app's help, at that
+#: screen's keys. ``f1`` too: in a text field (the form's, the permissions' add box) ``?`` is
+#: typed, and Textual leaves a key the field takes out of the footer; ``f1 help`` shows there.
+#: The main screen's own id, so one ``[keymap]`` entry remaps it everywhere, and the footer keeps
+#: it whatever else gives way (:data:`FOOTER_ALWAYS`).
+HELP_BINDING = Binding("question_mark,f1", "help", "help", tooltip="help: every key", id="help")
+
 #: Movement, shared by every list-like pane (same ids, so one keymap entry remaps all).
 MOVE_BINDINGS: list[Binding] = [
     Binding("j,down", "move(1)", "down", show=False, id="down"),

@@ -4,6 +4,8 @@ with the keys as the user's ``[keymap]`` has them.
 
 Screens are found as the app's own subclasses of Textual's ``Screen`` (every one of them is
 imported by the time help opens); :data:`SCREEN_TITLES` names them and orders them.
+
+:func:`open_help` is ``?`` on every screen but the main one: the same help, at that screen's keys.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Any
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Static
 
 from ftmon.tui.bindings import HELP_WORDS, MOVE_BINDINGS, PAN_BINDINGS
+from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.widgets.scrolling import KeyScroll
 
 #: Rows of help: (keys, words).
 Rows = list[tuple[str, str]]
@@ -115,3 +120,41 @@ def screen_sections(keys_of: KeysOf) -> list[tuple[str, Rows]]:
             title = SCREEN_TITLES.get(cls.__name__, cls.__name__.removesuffix("Screen"))
             sections.append((title, rows))
     return sections
+
+
+def section_title(screen: Screen[Any]) -> str:
+    """The title of ``screen``'s own keys in help."""
+    name = type(screen).__name__
+    return SCREEN_TITLES.get(name, name.removesuffix("Screen"))
+
+
+def open_help(screen: Screen[Any]) -> None:
+    """``?`` on ``screen`` (one over the main screen): the app's help, as the main screen opens
+    it (every key as the user's keymap has them, the provider's statuses), scrolled so that
+    ``screen``'s own keys are at its top; ``esc`` closes it back to ``screen``."""
+    app = screen.app
+    main = app.screen_stack[0] if app.screen_stack else None
+    opens_help = getattr(main, "action_help", None)
+    if main is not screen and callable(opens_help) and hasattr(main, "help_sections"):
+        opens_help()
+    else:  # no main screen under it (a screen tried on its own): the other screens' keys
+
+        def keys_of(binding: Binding) -> str:
+            keys = app._keymap.get(binding.id or "", binding.key)
+            return ", ".join(
+                app.get_key_display(binding.with_key(k.strip())) for k in keys.split(",")
+            )
+
+        app.push_screen(HelpScreen([], screen_sections(keys_of)))
+    shown = app.screen_stack[-1]
+    if isinstance(shown, HelpScreen):
+        shown.call_after_refresh(scroll_to_section, shown, section_title(screen))
+
+
+def scroll_to_section(help_screen: HelpScreen, title: str) -> None:
+    """Scroll help so that the section called ``title`` starts at its top (if it has one)."""
+    for static in help_screen.query(Static).filter(".title"):
+        if str(static.content) == title:
+            box = help_screen.query_one(KeyScroll)
+            box.scroll_to_widget(static, top=True, animate=False)
+            return

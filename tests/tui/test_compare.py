@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from ftmon.monitor.series import MetricSeries
 from ftmon.tui.screens.compare import CompareChart, CompareLegend, CompareScreen
+from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.widgets.hint_footer import HintFooter
+from ftmon.tui.widgets.scrolling import KeyScroll
 
 
 def run_series(steps: int, scale: float, floor: float, *, total: int | None, valid: bool = True):
@@ -55,17 +59,26 @@ def legend_text(screen: CompareScreen) -> list[str]:
     return str(screen.query_one(CompareLegend).render()).splitlines()
 
 
-async def test_every_job_is_one_colour_with_its_last_values() -> None:
+def legend_entries(screen: CompareScreen) -> list[str]:
+    """The legend beside the plot, a job's lines (label, then numbers) each as one string."""
+    text = str(screen.query_one(CompareLegend).render())
+    return [" ".join(entry.split()) for entry in text.split("\n\n")]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_every_job_is_one_colour_with_its_last_values(size: tuple[int, int]) -> None:
     app = Host(three_jobs())
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = await opened(pilot)
-        lines = legend_text(screen)
+        # Under the plot a line a job; beside it the job's label, then its numbers.
+        lines = legend_text(screen) if size[0] == 80 else legend_entries(screen)
         assert len(lines) == 3
         assert "ftjob-a (support-bot-v3)" in lines[0] and "step 300/300" in lines[0]
         last = app.jobs["ftjob-a"][1].column("train_loss")[-1][1]
-        assert f"train {last:.4f}" in lines[0] and "best valid" in lines[0]
+        assert f"train {last:.4f}" in lines[0]
+        assert ("best valid" in lines[0]) == (size[0] > 80)  # room for it at 160 only
         assert "ftjob-b (faq-[/bold]bot)" in lines[1]  # markup in a suffix stays text
-        assert "step 120 " in lines[2] + " " and "valid" not in lines[2]
+        assert "step 120" in lines[2] and "valid" not in lines[2]
         colours = {run.color for run in screen.runs}
         assert len(colours) == 3
         drawn = {(name, run.job_id) for name, run, _ in screen.chart.curves()}
@@ -126,6 +139,27 @@ async def test_escape_closes() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.closed and not isinstance(app.screen, CompareScreen)
+
+
+async def test_question_mark_opens_help_at_compares_keys_and_esc_comes_back() -> None:
+    """On its own (no main screen under it) too: help lists the other screens' keys."""
+    app = Host(three_jobs())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        assert screen.query_one(HintFooter).shown[-1] == "? help"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        box = help_screen.query_one(KeyScroll)
+        heading = next(s for s in help_screen.query(Static) if str(s.content) == "Compare runs")
+        assert box.scroll_y > 0
+        # At the top of the box (under the blank line a title has over it).
+        assert heading.region.y - box.scrollable_content_region.y in (0, 1)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
 
 
 def test_snapshot_80x24(snap_compare) -> None:

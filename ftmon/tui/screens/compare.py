@@ -4,10 +4,12 @@ Each job gets one colour: its training curve is a line, its validation points (i
 Jobs are compared like with like: on loss, or on mean reward when they are all reinforcement
 jobs; jobs with no metric in common are said to be so.
 ``v`` hides or shows validation, ``x`` switches the x axis between step and percent of the run
-(runs of different lengths line up; the title says which), ``esc`` closes. The x axis is ticked
-in whole steps (or 0-100 %), the y axis has plotext's scale, and the legend is a pane of its own
-under the plot, never drawn over the curves. Labels are API text (suffixes): they are cleaned and
-handed over as ``Text``, never as markup.
+(runs of different lengths line up; the title says which), ``?`` opens help at these keys, ``esc``
+closes. The x axis is ticked in whole steps (or 0-100 %), the y axis has plotext's scale, and the
+legend is a pane of its own, never drawn over the curves: a column right of the plot when the
+plot keeps :data:`PLOT_MIN_BESIDE` cells beside it (from about 118 columns with the app's long
+labels), else a line a job under it (80 columns). Labels are API text (suffixes): they are
+cleaned, cut in their middle, and handed over as ``Text``, never as markup.
 
 Given the engine (``source``), the screen follows it while it is open: each ``MetricsChanged`` of
 a compared job redraws the plot and the legend with the job's new points. It adds no timer and no
@@ -20,15 +22,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar, Protocol
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.events import Resize
 from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from ftmon.monitor.changes import Change, MetricsChanged
@@ -40,7 +45,10 @@ from ftmon.present.plot import (
     plottable_column,
     step_ticks,
 )
-from ftmon.text import one_line
+from ftmon.text import middle_cut, one_line
+from ftmon.tui.bindings import HELP_BINDING
+from ftmon.tui.key_help import open_help
+from ftmon.tui.widgets.hint_footer import HintFooter
 
 #: One colour a job, readable on dark and light themes; reused past eight jobs.
 PALETTE: tuple[tuple[int, int, int], ...] = (
@@ -54,6 +62,15 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
     (225, 120, 185),
 )
 LABEL_WIDTH = 32
+#: The legend beside the plot: its numbers' indent (under the label, past the colour), its
+#: widest line.
+INDENT = 3
+BESIDE_MAX = 44
+#: The legend goes beside the plot when the plot keeps at least this many cells there: about the
+#: width it has at 80 columns with the legend under it, so beside never makes it narrower than
+#: that. Narrower screens (80, 100 columns) keep the legend under the plot: a line a job costs
+#: the plot less than a column of 25 to 46 cells would.
+PLOT_MIN_BESIDE = 72
 #: Cells of the plot's width taken by its y scale and frame, not by the curves.
 Y_SCALE_WIDTH = 7
 
@@ -205,6 +222,44 @@ class CompareChart(PlotextPlot):
         return step_ticks(int(right), width) if right > 0 else []
 
 
+def _swatch(run: Run) -> Text:
+    """A job's colour as a short line, as its curve is drawn."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(plot_glyphs().legend_line * 2, style=Style(color=_hex(run.color), bold=True))
+    text.append(" ")
+    return text
+
+
+def _label(run: Run, width: int) -> str:
+    """A job's label in at most ``width`` cells, cut in its middle: two thirds for its start (the
+    suffix, what tells jobs apart to a person), a third for its end (the job id's end)."""
+    return middle_cut(one_line(run.label), max(1, width), tail=max(0, width - 1) // 3)
+
+
+def legend_numbers(
+    run: Run, metric: tuple[str, str, str] | None, *, best: bool = True
+) -> list[tuple[str, str]]:
+    """A job's latest numbers as ``(words, style)`` pieces: its last step (of its length), last
+    training and validation value of ``metric`` and, with ``best``, its best validation value."""
+    series = run.series
+    if not len(series):
+        return [("no metrics yet", "dim")]
+    total = f"/{series.total_steps}" if series.total_steps else ""
+    pieces = [(f"step {series.steps()[-1]}{total}", "dim")]
+    if metric is None:
+        return pieces
+    words, train_name, valid_name = metric
+    train = series.column(train_name)
+    valid = series.column(valid_name)
+    pieces.append((f"train {_fmt(train[-1][1] if train else None)}", ""))
+    if valid:
+        pieces.append((f"valid {_fmt(valid[-1][1])}", ""))
+        if best:
+            pick = max if "reward" in words else min
+            pieces.append((f"best valid {_fmt(pick(v for _, v in valid))}", "dim"))
+    return pieces
+
+
 def legend_line(
     run: Run,
     label_width: int,
@@ -212,28 +267,33 @@ def legend_line(
     extras: bool = True,
     metric: tuple[str, str, str] | None = COMPARABLE[0],
 ) -> Text:
-    """A job's colour, label, last step, last training and validation value of ``metric``."""
+    """A job's colour, label, last step, last training and validation value of ``metric`` on
+    one line (the legend under the plot)."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(plot_glyphs().legend_line * 2 + " ", style=Style(color=_hex(run.color), bold=True))
-    text.append(one_line(run.label, width=label_width).ljust(label_width))
-    series = run.series
-    if not len(series):
-        text.append("  no metrics yet", style="dim")
-        return text
-    total = f"/{series.total_steps}" if series.total_steps else ""
-    text.append(f"  step {series.steps()[-1]}{total}", style="dim")
-    if metric is None:
-        return text
-    words, train_name, valid_name = metric
-    train = series.column(train_name)
-    valid = series.column(valid_name)
-    text.append(f"  train {_fmt(train[-1][1] if train else None)}")
-    if valid:
-        text.append(f"  valid {_fmt(valid[-1][1])}")
-        if extras:
-            pick = max if "reward" in words else min
-            text.append(f"  best valid {_fmt(pick(v for _, v in valid))}", style="dim")
+    text.append_text(_swatch(run))
+    label = _label(run, label_width)
+    text.append(label + " " * max(0, label_width - cell_len(label)))
+    for words, style in legend_numbers(run, metric, best=extras):
+        text.append("  " + words, style=style)
     return text
+
+
+def legend_entry(
+    run: Run, width: int, *, metric: tuple[str, str, str] | None, best: bool
+) -> list[Text]:
+    """A job in the legend beside the plot, ``width`` cells wide: its colour and label on one
+    line, its numbers under it (on as many lines as they need, indented under the label)."""
+    first = _swatch(run)
+    first.append(_label(run, width - INDENT))
+    lines = [first]
+    line = Text(" " * INDENT, no_wrap=True, overflow="ellipsis")
+    for words, style in legend_numbers(run, metric, best=best):
+        if line.cell_len > INDENT and line.cell_len + 2 + cell_len(words) > width:
+            lines.append(line)
+            line = Text(" " * INDENT, no_wrap=True, overflow="ellipsis")
+        line.append(("  " if line.cell_len > INDENT else "") + words, style=style)
+    lines.append(line)
+    return lines
 
 
 def followed(held: MetricSeries, newer: MetricSeries) -> MetricSeries:
@@ -253,7 +313,10 @@ def followed(held: MetricSeries, newer: MetricSeries) -> MetricSeries:
 
 
 class CompareLegend(Widget):
-    """One line a job, fitted to the width: shorter labels, then fewer numbers."""
+    """The jobs' colours, labels and latest numbers, never over the curves: under the plot one
+    line a job, fitted to the width (shorter labels, then fewer numbers); or, with ``beside``,
+    a column right of the plot, each job a label line and its numbers under it, fitted to the
+    height (no best value, no blank line between jobs, then one line a job)."""
 
     DEFAULT_CSS = """
     CompareLegend {
@@ -261,15 +324,22 @@ class CompareLegend(Widget):
         max-height: 12;
         padding: 0 1;
     }
+    CompareLegend.-beside {
+        height: 1fr;
+        max-height: 100%;
+    }
     """
 
     def __init__(self, runs: list[Run], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.runs = runs
         self.metric = common_metric([run.series for run in runs])
+        #: A column right of the plot (set by the screen from its width), else lines under it.
+        self.beside = False
 
     def lines(self, width: int) -> list[Text]:
-        longest = max((len(one_line(r.label)) for r in self.runs), default=0)
+        """The legend under the plot: one line a job, within ``width`` cells if it can."""
+        longest = max((cell_len(one_line(r.label)) for r in self.runs), default=0)
         for label_width, extras in (
             (min(LABEL_WIDTH, longest), True),
             (min(LABEL_WIDTH, longest), False),
@@ -282,8 +352,52 @@ class CompareLegend(Widget):
                 return lines
         return lines
 
+    def beside_lines(self, width: int, height: int) -> list[Text]:
+        """The legend beside the plot, ``width`` cells wide, within ``height`` lines if it can:
+        each job's label, then its numbers; a blank line between jobs while there is room."""
+        runs, metric = self.runs, self.metric
+        for best, gap in ((True, True), (False, True), (False, False)):
+            lines: list[Text] = []
+            for index, run in enumerate(runs):
+                if gap and index:
+                    lines.append(Text())
+                lines += legend_entry(run, width, metric=metric, best=best)
+            if len(lines) <= height:
+                return lines
+        # One line a job: its colour, label and latest training value.
+        short = []
+        for run in runs:
+            line = _swatch(run)
+            numbers = legend_numbers(run, metric, best=False)
+            value = numbers[1][0] if len(numbers) > 1 else numbers[0][0]
+            line.append(_label(run, width - INDENT - 2 - cell_len(value)))
+            line.append("  " + value)
+            short.append(line)
+        if len(short) > height >= 1:
+            more = Text(f"+{len(runs) - height + 1} more", style="dim")
+            short = [*short[: height - 1], more]
+        return short
+
+    def beside_width(self) -> int:
+        """Cells the legend takes beside the plot (its padding too): its widest line, label or
+        numbers on one line, up to :data:`BESIDE_MAX`."""
+        widest = 0
+        for run in self.runs:
+            numbers = legend_numbers(run, self.metric, best=False)
+            widest = max(
+                widest,
+                INDENT + cell_len(one_line(run.label)),
+                INDENT + cell_len("  ".join(words for words, _ in numbers)),
+            )
+        return min(BESIDE_MAX, widest) + 2
+
     def render(self) -> RenderResult:
-        return Text("\n").join(self.lines(self.content_region.width or 10_000))
+        width = self.content_region.width or 10_000
+        if self.beside:
+            lines = self.beside_lines(width, self.content_region.height or 10_000)
+        else:
+            lines = self.lines(width)
+        return Text("\n").join(lines)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(1, len(self.runs))
@@ -308,6 +422,13 @@ class CompareScreen(Screen[None]):
         padding: 0 1;
         color: $text-muted;
     }
+    CompareScreen #compare-body {
+        height: 1fr;
+        layout: vertical;
+    }
+    CompareScreen #compare-body.-beside {
+        layout: horizontal;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -315,6 +436,7 @@ class CompareScreen(Screen[None]):
         Binding("x", "toggle_axis", "step/%", id="compare.axis"),
         Binding("escape", "close", "close", id="compare.close"),
         Binding("q", "close", "close", show=False),
+        HELP_BINDING,
     ]
 
     class SourceChanged(Message):
@@ -340,6 +462,8 @@ class CompareScreen(Screen[None]):
         self._unsubscribe: Callable[[], None] | None = None
         #: Redraws done because a compared job's metrics changed (tests read it).
         self.updates = 0
+        #: Where the legend is now: (beside, its width beside) or (False, 0).
+        self._placed: tuple[bool, int] | None = None
 
     def title_text(self) -> str:
         """What is compared and against what: the x axis the plot shows now."""
@@ -353,11 +477,32 @@ class CompareScreen(Screen[None]):
         note = Static(Text(self._note()), id="compare-note")
         note.display = bool(self._note())
         yield note
-        yield self.chart
-        yield self.legend
-        yield Footer()
+        with Container(id="compare-body"):
+            yield self.chart
+            yield self.legend
+        yield HintFooter()
+
+    def place_legend(self) -> None:
+        """The legend beside the plot when the plot keeps :data:`PLOT_MIN_BESIDE` cells next to
+        it, else under it."""
+        width = self.app.size.width
+        legend_width = self.legend.beside_width()
+        beside = width - legend_width >= PLOT_MIN_BESIDE
+        placed = (beside, legend_width if beside else 0)
+        if placed == self._placed:
+            return
+        self._placed = placed
+        self.legend.beside = beside
+        self.legend.set_class(beside, "-beside")
+        self.query_one("#compare-body").set_class(beside, "-beside")
+        self.legend.styles.width = legend_width if beside else "1fr"
+        self.legend.refresh(layout=True)
+
+    def on_resize(self, event: Resize) -> None:
+        self.place_legend()
 
     def on_mount(self) -> None:
+        self.place_legend()
         if self.source is not None:
             self._unsubscribe = self.source.subscribe(self._on_source_changes)
 
@@ -396,6 +541,7 @@ class CompareScreen(Screen[None]):
         self.legend.metric = metric
         self.chart.refresh()
         self.legend.refresh()
+        self.place_legend()  # a longer step count may widen the legend
         self._show_title()
         note = self.query_one("#compare-note", Static)
         text = self._note()
@@ -429,3 +575,6 @@ class CompareScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_help(self) -> None:
+        open_help(self)
