@@ -30,7 +30,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, ProgressBar, Select, Static, TextArea
+from textual.widgets import Button, Input, ProgressBar, Select, Static, TextArea
 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.errors import FtmonApiError
@@ -52,6 +52,8 @@ from ftmon.datasets.problems import DatasetReport
 from ftmon.datasets.summary import cost_line, problem_lines
 from ftmon.present.provider import CREATION_CLOSED, creation_closed
 from ftmon.text import clean, human_size, local_time, one_line
+from ftmon.tui.bindings import HELP_BINDING
+from ftmon.tui.key_help import open_help
 from ftmon.tui.screens.confirm import ConfirmScreen
 from ftmon.tui.screens.create_form import (
     FILE_LABELS,
@@ -61,6 +63,7 @@ from ftmon.tui.screens.create_form import (
     form_fields,
     upload_placeholder,
 )
+from ftmon.tui.widgets.hint_footer import HintFooter
 
 
 class CreateJobScreen(Screen["dict[str, Any] | None"]):
@@ -143,6 +146,8 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "review", "review & create", id="create.review", priority=True),
         Binding("escape", "close", "close", id="create.close"),
+        # Not a priority key: in a text field ``?`` is typed, as every printable key (f1 helps).
+        HELP_BINDING,
     ]
 
     AUTO_FOCUS = "#in-model"
@@ -202,7 +207,10 @@ class CreateJobScreen(Screen["dict[str, Any] | None"]):
             yield Button(
                 Content("Review & create"), id="create-review", variant="primary", compact=True
             )
-        yield Footer()
+        yield HintFooter()
+
+    def action_help(self) -> None:
+        open_help(self)
 
     def title_text(self) -> str:
         """The form's title: the job it was filled from, when it was."""

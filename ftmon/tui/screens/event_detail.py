@@ -15,11 +15,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ftmon.monitor.records import EventRecord
 from ftmon.text import clean, one_line
+from ftmon.tui.bindings import HELP_BINDING
+from ftmon.tui.key_help import open_help
 from ftmon.tui.widgets.event_log import event_stamp
+from ftmon.tui.widgets.hint_footer import HintFooter
 from ftmon.tui.widgets.scrolling import KeyScroll
 
 #: The most lines of data shown (the data kept is already capped in size).
@@ -76,6 +79,7 @@ class EventDetailScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "close", id="event_detail.close"),
         Binding("q", "dismiss", "close", show=False),
+        HELP_BINDING,
     ]
 
     def __init__(self, record: EventRecord, step_values: dict[str, float] | None = None) -> None:
@@ -87,4 +91,7 @@ class EventDetailScreen(ModalScreen[None]):
         with KeyScroll() as box:  # j/k, g/G scroll it as in every list
             box.border_title = "event"
             yield Static(self.text, markup=False)
-        yield Footer()
+        yield HintFooter()
+
+    def action_help(self) -> None:
+        open_help(self)

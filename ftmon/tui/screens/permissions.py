@@ -18,13 +18,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ftmon.api.client import FineTuningClient
 from ftmon.api.errors import AuthenticationError, FtmonApiError, PermissionDeniedError
 from ftmon.api.models import CheckpointPermission, FineTuningJobCheckpoint
 from ftmon.text import cut_name, local_time, one_line
+from ftmon.tui.bindings import HELP_BINDING
+from ftmon.tui.key_help import open_help
 from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.widgets.hint_footer import HintFooter
 from ftmon.tui.widgets.tables import RowTable
 
 #: A project id as the API prints them; checked lightly so a typo is caught before a request.
@@ -125,6 +128,7 @@ class PermissionsScreen(Screen[None]):
         Binding("r", "reload", "reload", id="permissions.reload"),
         Binding("escape", "close", "close", id="permissions.close"),
         Binding("q", "close", "close", show=False),
+        HELP_BINDING,
     ]
 
     def __init__(
@@ -175,7 +179,7 @@ class PermissionsScreen(Screen[None]):
                 compact=True,
             )
         yield Static(Text(""), id="perm-status")
-        yield Footer()
+        yield HintFooter()
 
     def on_mount(self) -> None:
         self.query_one("#perm-add-input", Input).cursor_blink = False
@@ -452,6 +456,9 @@ class PermissionsScreen(Screen[None]):
         """Refresh the list if the user is still on that checkpoint; keep the success line."""
         if self.current_model() == model:
             self._load(model, after_change=True)
+
+    def action_help(self) -> None:
+        open_help(self)
 
     def action_close(self) -> None:
         if self.query_one("#perm-add").has_class("-open"):
