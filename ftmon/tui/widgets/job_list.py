@@ -423,13 +423,17 @@ class JobList(ThumbSync, ScrollView, can_focus=True):
             return cached
         text = self._row_text(row, layout, marked)
         if self.mark_cells:
-            text = Text(CURSOR_MARK if cursor else " ", no_wrap=True, end="") + text
+            # In the glyph's style: one run with it, not one more style change on the line.
+            mark = Text(CURSOR_MARK if cursor else " ", Style(color=row.colour), end="")
+            text = mark + text
         if recent and not cursor:
             text.stylize(self.get_component_rich_style("job-list--recent"))
         if cursor:
             component = "job-list--cursor" if self.has_focus else "job-list--cursor-blurred"
             text.stylize(self.get_component_rich_style(component))
         strip = self._strip(text, width, base)
+        if self.mark_cells:
+            strip = strip.simplify()
         self._cache[key] = strip
         return strip
 
