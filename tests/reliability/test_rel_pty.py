@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from corpus import HAZARDS
 from relkit import KEY_FRAGMENTS
-from support.pty import PtyProcess, close_pty_without_sighup
+from support.pty import PtyProcess, PtyTimeout, close_pty_without_sighup
 from support.simkit import new_world
 from terminal_bytes import _unsafe, judge
 
@@ -305,7 +305,14 @@ def test_every_screen_and_the_textual_log_hold_no_key(tmp_path: Path) -> None:
             term.press(key)
             term.wait_for(shows, timeout=10)
             term.press(close)
-            term.wait_gone(shows, timeout=10)
+            try:
+                term.wait_gone(shows, timeout=3)
+            except PtyTimeout:
+                # The cancel dialog drops a key stamped before it marked itself shown, which it
+                # does just after its first frame; pressed the instant that frame arrived, on a
+                # loaded machine, esc can fall in between. A person would press it again.
+                term.press(close)
+                term.wait_gone(shows, timeout=10)
         term.press("q")
         assert term.wait_exit(10) == 0
         raw = term.raw_output()
