@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from corpus import HAZARDS
 from relkit import KEY_FRAGMENTS
-from support.pty import PtyProcess, PtyTimeout, close_pty_without_sighup
+from support.pty import PtyProcess, close_pty_without_sighup
 from support.simkit import new_world
 from terminal_bytes import _unsafe, judge
 
@@ -174,7 +174,7 @@ def test_every_screen_and_form_shows_hostile_data_only_as_text(every_hazard: boo
         term.wait_quiet(0.2, timeout=10)
         term.press("D")
         term.wait_for("Delete model", timeout=10)
-        term.press("escape")
+        term.answer_dialog("escape", "Delete model")
         term.wait_for("Nothing deleted", timeout=10)
         visit(term, "", "Fine-tuned models")
         term.press("ctrl+p")
@@ -304,15 +304,7 @@ def test_every_screen_and_the_textual_log_hold_no_key(tmp_path: Path) -> None:
         for key, shows, close in screens:
             term.press(key)
             term.wait_for(shows, timeout=10)
-            term.press(close)
-            try:
-                term.wait_gone(shows, timeout=3)
-            except PtyTimeout:
-                # The cancel dialog drops a key stamped before it marked itself shown, which it
-                # does just after its first frame; pressed the instant that frame arrived, on a
-                # loaded machine, esc can fall in between. A person would press it again.
-                term.press(close)
-                term.wait_gone(shows, timeout=10)
+            term.answer_dialog(close, shows)
         term.press("q")
         assert term.wait_exit(10) == 0
         raw = term.raw_output()

@@ -530,6 +530,20 @@ class PtyProcess:
         predicate = _predicate(what)
         return self.wait_for(lambda text: not predicate(text), timeout)
 
+    def answer_dialog(self, key: str, shows: str | re.Pattern[str], timeout: float = 10.0) -> None:
+        """Press ``key`` in a dialog on show until it no longer shows ``shows``, twice at most.
+
+        A confirmation drops a key stamped before it marked itself shown, just after its first
+        frame: pressed the instant that frame arrives, on a loaded machine, the key can fall in
+        between. A person would press it again; a dialog that ignores the second too fails.
+        """
+        self.press(key)
+        try:
+            self.wait_gone(shows, timeout=3)
+        except PtyTimeout:
+            self.press(key)
+            self.wait_gone(shows, timeout=timeout)
+
     def wait_quiet(self, quiet: float = 0.3, timeout: float = 10.0) -> float:
         """Wait until nothing has been written for ``quiet`` seconds; returns when output last came.
 
