@@ -30,10 +30,12 @@ import os
 import threading
 import time
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 import httpx
@@ -75,13 +77,98 @@ class _Answer(Exception):
 
 
 class _Events:
-    """One job's archived events: where each line starts, and each event's id."""
+    """One job's archived events: where each line starts, and how to find an event by its id.
 
-    def __init__(self, relpath: str, offsets: array[int], ids: list[str | None]) -> None:
+    No id is held: each line's ``hash()`` of its id, sorted, beside the line it is on (three
+    arrays of numbers, 24 bytes an event, where a list of 100,000 ids and their dict were 15
+    MB). A lookup reads the candidate lines back and compares their ids, so two ids of one hash
+    are told apart."""
+
+    def __init__(self, relpath: str, offsets: array[int], hashes: array[int]) -> None:
         self.relpath = relpath
-        self.offsets = offsets  # len(ids) + 1 entries: each line's start, then the end
-        self.ids = ids
-        self.index = {event_id: n for n, event_id in enumerate(ids) if event_id is not None}
+        self.offsets = offsets  # len + 1 entries: each line's start, then the end
+        self.count = len(offsets) - 1
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self.hashes = array("q", (hashes[n] for n in order))
+        self.lines = array("q", order)
+
+
+class _Unreadable:
+    """A part of a manifest entry of a shape this reader does not know, found when the archive
+    was opened: using it raises what reading the raw entry raised then, so the request that
+    needs it is the same 500 naming the manifest it always was."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: type[Exception]) -> None:
+        self.error = error
+
+
+#: What reading an entry of an unknown shape raises (:meth:`ArchiveSource.answer` words them).
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+#: A file object whose content is not in the archive (``content_refused`` says why).
+_NO_CONTENT = object()
+
+
+def _take(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except _SHAPE_ERRORS as exc:
+        return _Unreadable(type(exc))
+
+
+def _given(value: Any) -> Any:
+    if isinstance(value, _Unreadable):
+        raise value.error("an entry of an unknown shape")
+    return value
+
+
+class _JobFiles(NamedTuple):
+    """What the source reads of a job's manifest entry (each part a value or
+    :class:`_Unreadable`); the rest of the entry (its times, counts, names, files) is not kept."""
+
+    job: Any  # the job file's path
+    events: Any  # the events file's path
+    checkpoints: Any  # the checkpoints file's path, or None
+    permissions: Any  # (the permissions file's path or None, why not archived or None)
+
+
+def _job_files(entry: dict[str, Any]) -> _JobFiles:
+    def permissions() -> tuple[Any, Any]:
+        found = entry.get("permissions") or {}
+        if "path" not in found:
+            return None, found.get("not_archived") or "not archived"
+        return found["path"], None
+
+    return _JobFiles(
+        _take(lambda: entry["job"]["path"]),
+        _take(lambda: entry["events"]["path"]),
+        _take(lambda: (entry.get("checkpoints") or {}).get("path")),
+        _take(permissions),
+    )
+
+
+class _FileObject(NamedTuple):
+    """What the source reads of a file object's manifest entry (one with its metadata)."""
+
+    metadata: Any  # the metadata file's path
+    content: Any  # the content file's path, or _NO_CONTENT
+    refused: Any  # (status, message) of the download the API refused when archiving
+    purpose: Any
+
+
+def _file_object(entry: dict[str, Any]) -> _FileObject:
+    def refused() -> tuple[Any, str]:
+        found = entry.get("content_refused") or {}
+        message = str(found.get("message") or "The content of this file was not archived.")
+        return found.get("status"), message
+
+    return _FileObject(
+        _take(lambda: str(entry["metadata"]["path"])),
+        _take(lambda: entry["content"]["path"]) if "content" in entry else _NO_CONTENT,
+        _take(refused),
+        entry.get("purpose"),
+    )
 
 
 class ArchiveSource:
@@ -91,20 +178,34 @@ class ArchiveSource:
         self.root = Path(directory)
         report = verify(self.root, deep=False)
         report.raise_first()
-        self.manifest: Manifest = report.manifest
-        jobs = self.manifest.jobs
+        manifest = report.manifest
+        jobs = manifest.jobs
         self.order = sorted(
             jobs, key=lambda j: (_number(jobs[j].get("created_at")), j), reverse=True
         )
         self.position = {job_id: n for n, job_id in enumerate(self.order)}
         self.checkpoint_jobs: dict[str, str] = {}
         for job_id, entry in jobs.items():
-            for name in (entry.get("checkpoints") or {}).get("names") or []:
+            checkpoints = entry.get("checkpoints")
+            names = checkpoints.get("names") if isinstance(checkpoints, dict) else None
+            for name in names if isinstance(names, list) else []:
                 if isinstance(name, str):
                     self.checkpoint_jobs[name] = job_id
+        # Of each entry only what a request reads: the manifest's job and file entries as
+        # parsed (25 and 8 MB of the big world's 10,000 jobs) are let go.
+        self._job_files = {job_id: _job_files(entry) for job_id, entry in jobs.items()}
+        self._file_objects = {
+            file_id: _file_object(entry)
+            for file_id, entry in manifest.file_objects.items()
+            if "metadata" in entry
+        }
+        #: The manifest's header and its files (size, SHA-256); its job and file-object
+        #: entries are the source's own, above.
+        self.manifest: Manifest = replace(manifest, jobs={}, file_objects={})
         self._lock = threading.Lock()
         self._checked: set[str] = set()
-        self._jobs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        #: What the list's filters read of a job (its metadata and status), by job id.
+        self._filtered: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self._events: OrderedDict[str, _Events] = OrderedDict()
 
     # -- reading files ----------------------------------------------------------------------
@@ -130,20 +231,27 @@ class ArchiveSource:
             raise ArchiveError(f"{relpath} is not JSON", relpath) from None
 
     def job(self, job_id: str) -> dict[str, Any]:
-        cached = self._jobs.get(job_id)
-        if cached is not None:
-            self._jobs.move_to_end(job_id)
-            return cached
-        job = self._json(self._entry(job_id)["job"]["path"])
+        """The job as archived, parsed."""
+        job = self._json(self._job_path(job_id))
         if not isinstance(job, dict):
             raise ArchiveError(f"the job file of {job_id} is not an object")
-        self._jobs[job_id] = job
-        if len(self._jobs) > 20_000:
-            self._jobs.popitem(last=False)
         return job
 
-    def _entry(self, job_id: str) -> dict[str, Any]:
-        entry = self.manifest.jobs.get(job_id)
+    def _filter_fields(self, job_id: str) -> tuple[Any, Any]:
+        """(metadata, status) of a job, what the list's filters compare: kept, not the job."""
+        cached = self._filtered.get(job_id)
+        if cached is not None:
+            self._filtered.move_to_end(job_id)
+            return cached
+        job = self.job(job_id)
+        found = (job.get("metadata"), job.get("status"))
+        self._filtered[job_id] = found
+        if len(self._filtered) > 20_000:
+            self._filtered.popitem(last=False)
+        return found
+
+    def _entry(self, job_id: str) -> _JobFiles:
+        entry = self._job_files.get(job_id)
         if entry is None:
             raise _Answer(
                 404,
@@ -153,12 +261,15 @@ class ArchiveSource:
             )
         return entry
 
+    def _job_path(self, job_id: str) -> str:
+        return _given(self._entry(job_id).job)
+
     def events(self, job_id: str) -> _Events:
         found = self._events.get(job_id)
         if found is not None:
             self._events.move_to_end(job_id)
             return found
-        relpath = self._entry(job_id)["events"]["path"]
+        relpath = _given(self._entry(job_id).events)
         found = self._index_events(relpath)
         self._events[job_id] = found
         if len(self._events) > 4:
@@ -166,13 +277,14 @@ class ArchiveSource:
         return found
 
     def _index_events(self, relpath: str) -> _Events:
-        """Line starts and ids of an events file, its SHA-256 checked in the same pass."""
+        """Line starts and the hashes of the ids of an events file, its SHA-256 checked in the
+        same pass."""
         size = self.manifest.files[relpath].size
         if size > EVENTS_CAP:
             raise ArchiveError(f"{relpath} is larger than {EVENTS_CAP:,} bytes (not read)")
         fd = open_inside(self.root, relpath)
         offsets = array("q", [0])
-        ids: list[str | None] = []
+        hashes = array("q")
         digest = hashlib.sha256()
         try:
             if os.fstat(fd).st_size < size:
@@ -180,7 +292,7 @@ class ArchiveSource:
             done = 0
             rest = b""
             while done < size:
-                chunk = os.pread(fd, min(size - done, 1 << 22), done)
+                chunk = os.pread(fd, min(size - done, 1 << 20), done)
                 if not chunk:
                     break
                 digest.update(chunk)
@@ -189,7 +301,7 @@ class ArchiveSource:
                 done += len(chunk)
                 start = 0
                 while (end := block.find(b"\n", start)) != -1:
-                    ids.append(_event_id(block[start:end]))
+                    hashes.append(_id_hash(_event_id(block[start:end])))
                     offsets.append(base + end + 1)
                     start = end + 1
                 rest = block[start:]
@@ -202,7 +314,18 @@ class ArchiveSource:
                 f"{relpath} does not match the SHA-256 the manifest lists (edited or damaged)",
                 relpath,
             )
-        return _Events(relpath, offsets, ids)
+        return _Events(relpath, offsets, hashes)
+
+    def _find_event(self, events: _Events, event_id: str) -> int | None:
+        """The line of the event ``event_id``: the lines of its hash read back and compared."""
+        wanted = _id_hash(event_id)
+        at = bisect_left(events.hashes, wanted)
+        while at < len(events.hashes) and events.hashes[at] == wanted:
+            line = events.lines[at]
+            if _event_id(self._lines(events, line, line)[0]) == event_id:
+                return line
+            at += 1
+        return None
 
     def _lines(self, events: _Events, first: int, last: int) -> list[bytes]:
         """Events ``first`` to ``last`` (inclusive, oldest first) as their archived lines."""
@@ -239,8 +362,7 @@ class ArchiveSource:
             case ["fine_tuning", "jobs"]:
                 return self._list_jobs(query), "application/json"
             case ["fine_tuning", "jobs", job_id]:
-                self._entry(job_id)
-                return self._bytes(self._entry(job_id)["job"]["path"]), "application/json"
+                return self._bytes(self._job_path(job_id)), "application/json"
             case ["fine_tuning", "jobs", job_id, "events"]:
                 return self._list_events(job_id, query), "application/json"
             case ["fine_tuning", "jobs", job_id, "checkpoints"]:
@@ -269,24 +391,24 @@ class ArchiveSource:
         more = False
         for job_id in self.order[start:]:
             if wanted is not None or status:
-                job = self.job(job_id)
-                if not _metadata_matches(job.get("metadata"), wanted):
+                metadata, job_status = self._filter_fields(job_id)
+                if not _metadata_matches(metadata, wanted):
                     continue
-                if status and job.get("status") != status:
+                if status and job_status != status:
                     continue
             if len(page) == limit:
                 more = True
                 break
-            page.append(self._bytes(self._entry(job_id)["job"]["path"]).strip())
+            page.append(self._bytes(self._job_path(job_id)).strip())
         return _page(page, more)
 
     def _list_events(self, job_id: str, query: dict[str, str]) -> bytes:
         limit = _limit(query, 20)
         events = self.events(job_id)
-        newest = len(events.ids) - 1
+        newest = events.count - 1
         after = query.get("after")
         if after is not None:
-            index = events.index.get(after)
+            index = self._find_event(events, after)
             if index is None:
                 raise _Answer(400, f"No event found with id {after} in {job_id}", param="after")
             newest = index - 1
@@ -299,7 +421,7 @@ class ArchiveSource:
 
     def _list_checkpoints(self, job_id: str, query: dict[str, str]) -> bytes:
         limit = _limit(query, 10)
-        path = (self._entry(job_id).get("checkpoints") or {}).get("path")
+        path = _given(self._entry(job_id).checkpoints)
         items = self._json(path).get("data", []) if path else []
         return _page_of(items, query.get("after"), limit, "checkpoint", ids=True)
 
@@ -314,11 +436,10 @@ class ArchiveSource:
         )
         if job_id is None:
             raise missing
-        permissions = self._entry(job_id).get("permissions") or {}
-        if "path" not in permissions:
-            why = permissions.get("not_archived") or "not archived"
+        path, why = _given(self._entry(job_id).permissions)
+        if path is None:
             raise _Answer(403, f"Checkpoint permissions are not in this archive ({why}).")
-        found = self._json(permissions["path"]).get(name)
+        found = self._json(path).get(name)
         if not isinstance(found, dict):
             raise missing
         if "error" in found:
@@ -341,33 +462,32 @@ class ArchiveSource:
             items.reverse()
         return _page_of(items, query.get("after"), limit, "permission", ids=True)
 
-    def _file_entry(self, file_id: str) -> dict[str, Any]:
-        entry = self.manifest.file_objects.get(file_id)
-        if entry is None or "metadata" not in entry:
+    def _file_entry(self, file_id: str) -> _FileObject:
+        entry = self._file_objects.get(file_id)
+        if entry is None:
             raise _Answer(404, f"No such File object: {file_id}", param="id")
         return entry
 
     def _file_meta(self, file_id: str) -> str:
-        return str(self._file_entry(file_id)["metadata"]["path"])
+        return _given(self._file_entry(file_id).metadata)
 
     def _file_content(self, file_id: str) -> bytes:
         entry = self._file_entry(file_id)
-        if "content" in entry:
-            return self._bytes(entry["content"]["path"], CONTENT_CAP)
-        refused = entry.get("content_refused") or {}
-        status = refused.get("status")
+        if entry.content is not _NO_CONTENT:
+            return self._bytes(_given(entry.content), CONTENT_CAP)
+        status, message = _given(entry.refused)
         raise _Answer(
             status if isinstance(status, int) and 400 <= status < 600 else 403,
-            str(refused.get("message") or "The content of this file was not archived."),
+            message,
         )
 
     def _list_files(self, query: dict[str, str]) -> bytes:
         limit = _limit(query, MAX_LIMIT)
         purpose = query.get("purpose")
         files = []
-        for entry in self.manifest.file_objects.values():
-            if "metadata" in entry and (not purpose or entry.get("purpose") == purpose):
-                files.append(self._json(entry["metadata"]["path"]))
+        for entry in self._file_objects.values():
+            if not purpose or entry.purpose == purpose:
+                files.append(self._json(_given(entry.metadata)))
         files.sort(key=lambda f: (_number(f.get("created_at")), str(f.get("id"))))
         if query.get("order", "desc") != "asc":
             files.reverse()
@@ -475,6 +595,11 @@ def _number(value: Any) -> float:
 
 
 _ID_PREFIXES = (b'{"object": "fine_tuning.job.event", "id": "', b'{"id": "')
+
+
+def _id_hash(event_id: str | None) -> int:
+    """What :class:`_Events` keeps of an id (a line with none: a hash no lookup asks for)."""
+    return hash(event_id) if event_id is not None else 0
 
 
 def _event_id(line: bytes) -> str | None:
