@@ -25,6 +25,9 @@ from rich.traceback import Traceback
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.model import SelectorType
+from textual.dom import DOMNode
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -59,6 +62,18 @@ class FtmonApp(App[int]):
     # Absolute, so that subclasses elsewhere (tests, tools) find it too.
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "ftmon"
+
+    #: Whether the terminal has the focus (``ESC [ I`` / ``ESC [ O``, sent when the user switches
+    #: windows). Textual 8.2.8 declares it ``Reactive(True, compute=False)``, which repaints the
+    #: whole screen at every change: a full frame for cells that stay as they were (with
+    #: ``MainBase.focused``, the other full repaint of a focus change: 11.8 KB at 80x24 before,
+    #: 3.2 KB after). What the change does show is repainted by itself: the pane that loses or
+    #: regains the focus (``:focus`` styles and its own refresh), and whatever a rule on the
+    #: app's focus restyles. Textual's watcher still runs. tests/tui/test_app_focus.py fails if
+    #: Textual's declaration changes (then this line may be stale).
+    app_focus: Reactive[bool] = Reactive(True, compute=False, repaint=False)
+    #: True while Textual's watcher answers a change of the terminal's focus (``update_styles``).
+    _app_focus_changing = False
 
     def __init__(
         self,
@@ -151,6 +166,55 @@ class FtmonApp(App[int]):
                 yield command
         if screen is self._main:
             yield from self._main.palette_commands()
+
+    # -- the terminal's focus ----------------------------------------------------------------------
+
+    def _watch_app_focus(self, focus: bool) -> None:
+        # Textual 8.2.8's watcher restyles every node of the screen (for rules on the app's
+        # focus, such as its own ``App:blur HeaderTitle``), then moves the focus: away on a blur
+        # (remembered), back to that widget on a focus. A restyle that changes no style still
+        # repaints: every scrollbar (its colour's setter refreshes it unconditionally), every
+        # DataTable (``notify_style_update``). Textual's watcher does all of it as before;
+        # ``update_styles`` only leaves out the screen-wide restyle when no rule could use it.
+        self._app_focus_changing = True
+        try:
+            super()._watch_app_focus(focus)
+        finally:
+            self._app_focus_changing = False
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        if self._app_focus_changing and node is self.screen and not self._styled_by_app_focus(node):
+            return
+        super().update_styles(node, animate)
+
+    def _styled_by_app_focus(self, screen: Screen[Any]) -> bool:
+        """Whether a rule reads the app's ``:focus`` or ``:blur`` and may style a node of
+        ``screen``: its selector names the app (by type, id or class, or ``*``) with either
+        pseudo-class before the node it styles, and that node is a type on the screen (any other
+        kind of subject counts as present: restyling too much costs bytes, too little shows a
+        wrong look)."""
+        app_types = {cls.__name__ for cls in type(self).__mro__}
+
+        def names_app(selector: Any) -> bool:
+            if selector.type == SelectorType.UNIVERSAL:
+                return True
+            if selector.type == SelectorType.TYPE:
+                return selector.name in app_types
+            if selector.type == SelectorType.ID:
+                return selector.name == self.id
+            return selector.name in self.classes
+
+        for rule in self.stylesheet.rules:
+            for selector_set in rule.selector_set:
+                *before, subject = selector_set.selectors
+                if not any(
+                    selector.pseudo_classes & {"focus", "blur"} and names_app(selector)
+                    for selector in before
+                ):
+                    continue
+                if subject.type != SelectorType.TYPE or screen.query(subject.name):
+                    return True
+        return False
 
     # -- start and end -----------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ one another, so that each part type-checks alone; the screen provides the real t
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 
 from ftmon.api.models import FineTuningJob
 from ftmon.api.status_rules import StatusRules
@@ -25,6 +27,14 @@ from ftmon.tui.widgets.overview import JobOverview
 
 class MainBase(Screen[None]):
     """The main screen's shared state, and the methods its parts call on one another."""
+
+    #: The focused widget. Textual 8.2.8 declares ``Screen.focused`` a ``Reactive(None)`` that
+    #: repaints the whole screen whenever the focus moves (a pane switched, the terminal's focus
+    #: gone or back): a full frame (5.6-7.4 KB at 80x24) over SSH. What a focus move shows is
+    #: repainted already: the widgets that gain and lose the focus refresh themselves, and the
+    #: ``:focus``/``:focus-within`` restyle refreshes what it changes. tests/tui/test_app_focus.py
+    #: fails if Textual's declaration changes (then this line may be stale).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     monitor: Monitor
     read_only: bool
