@@ -18,6 +18,8 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Input
 
+from ftmon.api.models import normalise_status
+from ftmon.api.status_rules import LIFECYCLE
 from ftmon.present.fields import AZURE_STATUSES
 from ftmon.present.provider import NO_CHECKPOINT_SHARING, delete_refusal
 from ftmon.text import one_line
@@ -34,6 +36,9 @@ from ftmon.tui.widgets.event_log import EventLog
 from ftmon.tui.widgets.job_list import JobList
 from ftmon.tui.widgets.metrics import MetricsView
 from ftmon.tui.widgets.overview import JobOverview
+
+#: Statuses of a job that has not started training: it has no checkpoints to share.
+BEFORE_TRAINING = frozenset(LIFECYCLE[: LIFECYCLE.index("running")])
 
 #: Keys help writes as words, not as Textual's symbol (``⏎``).
 KEY_WORDS = {"enter": "enter"}
@@ -75,10 +80,15 @@ class MainKeys(MainBase):
         if action == "permissions":
             if not self.rules.shares_checkpoints:
                 return False  # Azure: a press says why (on_key)
-            # Offered while the job's checkpoints load, so that a quick P says so.
-            return job is not None and (
-                not self.monitor.is_loaded(job.id) or bool(self.monitor.checkpoints(job.id))
-            )
+            # Whether it has a place in the footer follows from the job's status alone, so no
+            # key moves as the job loads: none before training (no checkpoint can exist yet),
+            # else offered while the checkpoints load (a quick P says so) and greyed in the same
+            # place once they are known to be none.
+            if job is None or normalise_status(job.status) in BEFORE_TRAINING:
+                return False
+            if self.monitor.is_loaded(job.id) and not self.monitor.checkpoints(job.id):
+                return None
+            return True
         if action in ("copy", "create_like", "export_job", "mark_job"):
             return job is not None
         return True

@@ -15,7 +15,7 @@ bindings before the footer sees them).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
@@ -169,6 +169,23 @@ def fit_hints(hints: Sequence[Hint], width: int) -> list[Hint]:
     return sorted(chosen, key=lambda h: h.order)
 
 
+class HintKey(FooterKey):
+    """One item of the footer, whose enabled state can change in place."""
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Greyed or not (``FooterKey`` takes this only when built): only this item repaints."""
+        self._disabled = not enabled  # what a click reads (Textual 8.2.8's FooterKey)
+        self.set_class(not enabled, "-disabled")
+
+
+def _same_but_enabled(one: tuple[Hint, ...], other: tuple[Hint, ...]) -> bool:
+    """The same items in the same places, whatever each one's enabled state."""
+    return len(one) == len(other) and all(
+        replace(a, enabled=True) == replace(b, enabled=True)
+        for a, b in zip(one, other, strict=True)
+    )
+
+
 class HintFooter(Footer):
     """A compact footer of the keys that apply now, chosen to fit its width (no palette key).
 
@@ -176,8 +193,9 @@ class HintFooter(Footer):
     the terminal's focus coming back, a screen closed over it, each refresh a screen asks for.
     Many leave the items as they were, and a rebuild re-sends them all the same (the terminal's
     focus coming back cost 17.5 KB at 80x24 with it, 11.8 KB without). This one recomposes only
-    when what it would show differs from what it shows: another item, key, description,
-    enabled state or order, or another width (a resize).
+    when what it would show differs from what it shows: another item, key, description or
+    order, or another width (a resize). An item greyed or made active again (a job's
+    checkpoints known to be none) changes in place: only that item repaints.
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -214,7 +232,7 @@ class HintFooter(Footer):
         for hint in chosen:
             # The compact look by class, not data_bind: a bound reactive on the long-lived
             # footer is never released (Textual #6666), and the footer recomposes often.
-            yield FooterKey(
+            yield HintKey(
                 hint.key,
                 hint.key_display,
                 hint.description,
@@ -247,5 +265,18 @@ class HintFooter(Footer):
         self._check_pending = False
         if not self.is_attached or not self._bindings_ready:
             return
-        if self._choose() != self._laid_out:
-            await self.recompose()
+        layout = self._choose()
+        if layout == self._laid_out:
+            return
+        keys = list(self.query(HintKey))
+        if (
+            self._laid_out is not None
+            and layout[0] == self._laid_out[0]
+            and _same_but_enabled(layout[1], self._laid_out[1])
+            and len(keys) == len(layout[1])
+        ):
+            for key, hint in zip(keys, layout[1], strict=True):
+                key.set_enabled(hint.enabled)
+            self._laid_out = layout
+            return
+        await self.recompose()
