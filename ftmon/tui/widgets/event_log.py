@@ -11,6 +11,8 @@ errors only) that hides lines without forgetting them; a search (``/`` types a q
 log's bottom border, ``n``/``N`` go to the next match down and the previous one up), its matches
 highlighted by spans on the cleaned text, never by markup; and a marker in the bottom border that
 says whether the log follows its tail, or how many events came in below since it stopped.
+Without colour (``NO_COLOR``) the cursor's line starts with :data:`CURSOR_MARK`, as the job
+list's cursor row does: a cell kept at the left edge (it does not pan) on every line, only then.
 The search keeps focus on the log: the keys of a burst (``/loss`` and enter, typed at once) land
 in the query, never on the main screen's ``n`` or ``/``.
 """
@@ -24,6 +26,7 @@ from datetime import datetime
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -53,6 +56,8 @@ LEVEL_FILTERS: dict[str, tuple[frozenset[str] | None, str, str]] = {
 }
 #: The longest query the search takes.
 QUERY_LIMIT = 200
+#: Without colour, drawn in the cell before the cursor's line (the job list's mark).
+CURSOR_MARK = ">"
 
 
 class EventLine(NamedTuple):
@@ -225,7 +230,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         self._keys = [e.dedupe_key for e in shown]
         self._key_set = set(self._keys)
         self._rows = self._rows_of(0, len(self._lines))
-        self._width = max((cell_len(line.plain) for line in self._lines), default=0)
+        self._width = self._widest(self._lines)
         self.empty_text = empty or ("no events yet" if job_id else "no job selected")
         self._cache.clear()
         self.virtual_size = Size(self._width, len(self._rows))
@@ -269,7 +274,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
                 self._cursor = max(0, self._cursor - removed)
             if self._search_origin is not None:
                 self._search_origin = max(0, self._search_origin - removed)
-        self._width = max(self._width, *(cell_len(line.plain) for line in new))
+        self._width = max(self._width, self._widest(new))
         start = len(self._rows)
         added = self._rows_of(first_new, len(self._lines))
         self._rows.extend(added)
@@ -333,7 +338,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             self._cursor += len(added)
         if self._search_origin is not None:
             self._search_origin += len(added)
-        self._width = max(self._width, *(cell_len(line.plain) for line in new))
+        self._width = max(self._width, self._widest(new))
         self._cache.clear()  # cached by row: every line moved
         self._find_matches()
         self._grow(Size(self._width, len(self._rows)))
@@ -456,7 +461,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
 
     def action_pan(self, step: int) -> None:
         """Show more of long lines (left/right), a third of the width at a time."""
-        width = max(1, self.scrollable_content_region.width)
+        width = max(1, self.scrollable_content_region.width)  # _width counts the mark's cell
         x = max(0, min(self.scroll_x + step * max(1, width // 3), self._width - width))
         self.scroll_to(x=x, animate=False, immediate=True, force=True)
 
@@ -553,7 +558,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             # A long line pans to show the match (and back to its start when it is in view).
             plain = found.string
             start, end = cell_len(plain[: found.start()]), cell_len(plain[: found.end()])
-            width = max(1, self.scrollable_content_region.width)
+            width = max(1, self._text_width())
             x = round(self.scroll_x)
             if end > x + width or start < x:
                 x = 0 if end <= width else max(0, start - width // 3)
@@ -709,10 +714,32 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         if self.is_mounted:
             self._update_subtitle()
 
+    @property
+    def mark_cells(self) -> int:
+        """Cells before the lines: one for :data:`CURSOR_MARK` without colour, else none."""
+        return 1 if self.app.no_color else 0
+
+    def _widest(self, lines: Iterable[EventLine]) -> int:
+        """The scrollable width ``lines`` need: the longest, and the mark's cell."""
+        return max((cell_len(line.plain) for line in lines), default=0) + self.mark_cells
+
+    def _text_width(self) -> int:
+        """Cells of the lines' text on screen (the mark's cell is not one of them)."""
+        return max(0, self.scrollable_content_region.width - self.mark_cells)
+
     def render_line(self, y: int) -> Strip:
+        strip, selected, base = self._render_line(y)
+        if not self.mark_cells:
+            return strip
+        # The mark's cell stays at the left edge when long lines pan; the line's style.
+        mark = Strip([Segment(CURSOR_MARK if selected else " ", base)], 1)
+        return Strip.join([mark, strip]).simplify()
+
+    def _render_line(self, y: int) -> tuple[Strip, bool, Style]:
+        """The line's text cropped to its cells, whether it is the cursor's, its base style."""
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.scrollable_content_region.width
+        width = self._text_width()
         base = self.rich_style
         if not self._rows:
             if y == 0:
@@ -722,10 +749,10 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
                     key = self._key_of("log_level", "f")
                     words = f"{LEVEL_FILTERS[self.level_filter][2]} ({key}: every level)"
                 text = Text(words, style=style)
-                return self._crop(self._strip(text), 0, width, base)
-            return Strip.blank(width, base)
+                return self._crop(self._strip(text), 0, width, base), False, base
+            return Strip.blank(width, base), False, base
         if index >= len(self._rows):
-            return Strip.blank(width, base)
+            return Strip.blank(width, base), False, base
         line = self._lines[self._rows[index]]
         selected = index == self.cursor and self.has_focus
         cache_key = (index, line, selected, self.search_query)
@@ -742,7 +769,7 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
             self._cache[cache_key] = strip
         if selected:
             base = base + self.get_component_rich_style("event-log--cursor")
-        return self._crop(strip, scroll_x, width, base)
+        return self._crop(strip, scroll_x, width, base), selected, base
 
     def _text(self, line: EventLine) -> Text:
         # Each space goes with the part before it (spaces look the same in either style): a
