@@ -49,7 +49,7 @@ def send_and_settle(run: PtyProcess, data: bytes) -> int:
     """Bytes the terminal received in answer to ``data``."""
     start = time.monotonic()
     run.send(data)
-    time.sleep(0.3)
+    run.wait_output_after(start, WAIT)  # a loaded machine may answer late: wait for it
     run.wait_quiet(0.4, WAIT)
     return run.bytes_between(start)
 
