@@ -20,6 +20,13 @@ WRITE_ACTIONS = frozenset(
 #: The tab keys, one item in the footer.
 _TABS = Binding.Group("tabs")
 
+#: ``?`` on every screen: the app's help (on another screen than the main one, at that screen's
+#: keys). ``f1`` too: in a text field (the filter, the form's fields, the permissions' add box)
+#: ``?`` is typed, and Textual leaves a key the field takes out of the footer; ``f1 help`` shows
+#: there. One id everywhere, so one ``[keymap]`` entry remaps it on every screen, and the footer
+#: keeps it whatever else gives way (:data:`FOOTER_ALWAYS`).
+HELP_BINDING = Binding("question_mark,f1", "help", "help", tooltip="help: every key", id="help")
+
 #: The main screen's keys (its own: a screen pushed on top does not see them).
 MAIN_BINDINGS: list[Binding] = [
     # The footer's words are short (80 columns hold about ten keys); help and the footer's
@@ -36,7 +43,7 @@ MAIN_BINDINGS: list[Binding] = [
     # Pausing polling is rare: in the footer only while paused (the status line says so too).
     Binding("space", "pause_polling", "pause polling", show=False, id="pause_polling"),
     Binding("space", "resume_polling", "resume polling", id="resume_polling"),
-    Binding("question_mark", "help", "help", tooltip="help: every key", id="help"),
+    HELP_BINDING,
     Binding("n", "create_job", "new job", id="create_job"),
     Binding("N", "create_like", "like this", tooltip="new job like this one", id="create_like"),
     Binding("e", "export_job", "export", tooltip="export the job to files", id="export_job"),
@@ -61,13 +68,6 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("tab", "next_pane", "pane", tooltip="next pane", id="next_pane"),
     Binding("shift+tab", "previous_pane", "previous pane", show=False, id="previous_pane"),
 ]
-
-#: ``?`` on every other screen (compare, permissions, an event, the form): the app's help, at that
-#: screen's keys. ``f1`` too: in a text field (the form's, the permissions' add box) ``?`` is
-#: typed, and Textual leaves a key the field takes out of the footer; ``f1 help`` shows there.
-#: The main screen's own id, so one ``[keymap]`` entry remaps it everywhere, and the footer keeps
-#: it whatever else gives way (:data:`FOOTER_ALWAYS`).
-HELP_BINDING = Binding("question_mark,f1", "help", "help", tooltip="help: every key", id="help")
 
 #: Movement, shared by every list-like pane (same ids, so one keymap entry remaps all).
 MOVE_BINDINGS: list[Binding] = [

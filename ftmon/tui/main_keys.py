@@ -53,6 +53,10 @@ PANES: tuple[tuple[str, type[Widget]], ...] = (
 )
 
 
+#: The main screen's actions that still apply while the job filter has the focus.
+FILTER_KEEPS = frozenset({"clear_filter", "next_pane", "previous_pane", "help"})
+
+
 class MainKeys(MainBase):
     """What the main screen's keys do that is not about one job."""
 
@@ -64,7 +68,8 @@ class MainKeys(MainBase):
         """Whether a key of this screen applies now (the palette asks this too)."""
         if action in WRITE_ACTIONS and self.read_only:
             return False
-        if self._filter_focused() and action not in ("clear_filter", "next_pane", "previous_pane"):
+        # Typing in the filter: only its own keys, and help (on f1 there: ? is typed).
+        if self._filter_focused() and action not in FILTER_KEEPS:
             return False
         job = self._selected_job()
         if action in ("cancel_job", "pause_job", "resume_job"):

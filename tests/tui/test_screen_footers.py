@@ -192,3 +192,22 @@ async def test_question_mark_in_the_permissions_add_box_is_typed_not_help(
         await pilot.pause()
         assert app.screen is screen and field.value == "?"
         assert_footer_whole(app, NARROW[0], help_item="f1 help")
+
+
+async def test_in_the_job_filter_question_mark_is_typed_and_f1_helps(world: SimWorld) -> None:
+    """The main screen's filter is a text field too: ``?`` is typed into it, ``f1`` opens help
+    (said in the footer), and ``f1`` closes help again, back to the filter as it was."""
+    app = build_app(world)
+    async with app.run_test(size=NARROW) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "w", "h", "y", "question_mark")
+        await settled(pilot)
+        field = app.screen.focused
+        assert isinstance(field, Input) and field.value == "why?"
+        assert_footer_whole(app, NARROW[0], help_item="f1 help")
+        await pilot.press("f1")
+        await settled(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        await settled(pilot)
+        assert app.screen is app.main and field.value == "why?"

@@ -84,7 +84,7 @@ class HelpScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "close", id="close_help"),
+        Binding("escape,q,question_mark,f1", "close", "close", id="close_help"),
     ]
 
     def __init__(
