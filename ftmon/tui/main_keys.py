@@ -108,12 +108,18 @@ class MainKeys(MainBase):
 
     def footer_urgent(self) -> frozenset[str]:
         """Keys the footer keeps before the others now (:mod:`ftmon.tui.widgets.hint_footer`):
-        compare, once two jobs are marked."""
+        compare, once two jobs are marked; a new job like this one, on a failed job (what
+        comes next is mostly the same run with its file or settings fixed). By status, never by
+        what is still loading, so the footer does not change under a job as it loads."""
         try:
             marked = len(self.job_list.marked_ids)
         except NoMatches:  # not composed yet
             return frozenset()
-        return frozenset({"compare"}) if marked >= 2 else frozenset()
+        urgent = {"compare"} if marked >= 2 else set()
+        job = self._selected_job()
+        if job is not None and normalise_status(job.status) == "failed":
+            urgent.add("create_like")
+        return frozenset(urgent)
 
     def _refresh_bindings_if_changed(self) -> None:
         """The footer recomposes on every refresh_bindings(): only when something applies anew."""

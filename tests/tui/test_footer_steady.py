@@ -14,7 +14,7 @@ import asyncio
 
 import httpx
 from support.app import demo_client
-from tuikit import build_app, new_world, settle
+from tuikit import build_app, job_id, new_world, open_job, settle
 
 from ftmon.api.client import FineTuningClient
 from ftmon.sim import SimWorld
@@ -132,3 +132,16 @@ async def test_perms_follows_the_status_and_is_greyed_without_checkpoints(
                 await settle(pilot)
                 assert app.screen is main  # nothing opened
         assert before_training and greyed_jobs and after_start > greyed_jobs
+
+
+async def test_a_failed_job_offers_a_new_job_like_it_at_80_columns() -> None:
+    """What follows a failed run is mostly the same run with its file or settings fixed: ``N``
+    keeps its place in the footer there, from the first frame (by status, not by what loads)."""
+    world = new_world()
+    app = build_app(world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key, expected in (("intent-v1", True), ("catalog-long", False)):
+            await open_job(pilot, job_id(world, key))
+            assert ("N like this" in shown(app)) is expected, (key, shown(app))
+            assert sum(len(item) + 1 for item in shown(app)) - 1 <= 80
