@@ -92,6 +92,7 @@ def run_tui(
         alerter=alerter,
         # The theme chosen in the palette, remembered per profile in the state directory.
         theme_state=default_state_path(),
+        freeze_heap=True,
     )
     # Mouse reporting off: all-motion reports cost a repaint per mouse move over SSH.
     app.run(mouse=False)
