@@ -23,6 +23,8 @@ from ftmon.tui.screens.compare import CompareScreen
 from ftmon.tui.screens.create import CreateJobScreen
 from ftmon.tui.screens.event_detail import EventDetailScreen
 from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.messages import MessagesScreen
+from ftmon.tui.screens.models import ModelsScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
 from ftmon.tui.widgets.hint_footer import HintFooter
 from ftmon.tui.widgets.scrolling import KeyScroll
@@ -65,12 +67,22 @@ async def open_form(pilot: Any, world: SimWorld) -> None:
     await pilot.press("n")
 
 
+async def open_models(pilot: Any, world: SimWorld) -> None:
+    await pilot.press("M")
+
+
+async def open_notices(pilot: Any, world: SimWorld) -> None:
+    await pilot.press("H")
+
+
 Opener = Callable[[Any, SimWorld], Awaitable[None]]
 SCREENS: list[Any] = [
     pytest.param(open_compare, CompareScreen, id="compare"),
     pytest.param(open_permissions, PermissionsScreen, id="permissions"),
     pytest.param(open_event, EventDetailScreen, id="event-detail"),
     pytest.param(open_form, CreateJobScreen, id="form"),
+    pytest.param(open_models, ModelsScreen, id="models"),
+    pytest.param(open_notices, MessagesScreen, id="notices"),
 ]
 
 

@@ -17,10 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ftmon.text import local_time
+from ftmon.tui.bindings import HELP_BINDING
+from ftmon.tui.key_help import open_help
 from ftmon.tui.messages import Notice
+from ftmon.tui.widgets.hint_footer import HintFooter
 
 #: How each severity reads in the history: a word and its colour.
 SEVERITY_WORDS: dict[str, tuple[str, str]] = {
@@ -66,6 +69,7 @@ class MessagesScreen(ModalScreen[None]):
         Binding("escape,q,H", "close", "close", id="close_messages"),
         Binding("j,down", "scroll(1)", "down", show=False),
         Binding("k,up", "scroll(-1)", "up", show=False),
+        HELP_BINDING,
     ]
 
     def __init__(self, notices: Sequence[Notice]) -> None:
@@ -77,7 +81,7 @@ class MessagesScreen(ModalScreen[None]):
             scroll.border_title = "notices, newest first"
             scroll.can_focus = True
             yield Static(notices_table(self.notices))
-        yield Footer(compact=True, show_command_palette=False)
+        yield HintFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
@@ -85,6 +89,9 @@ class MessagesScreen(ModalScreen[None]):
     def action_scroll(self, step: int) -> None:
         scroll = self.query_one(VerticalScroll)
         scroll.scroll_to(y=scroll.scroll_y + step, animate=False)
+
+    def action_help(self) -> None:
+        open_help(self)
 
     def action_close(self) -> None:
         self.dismiss(None)

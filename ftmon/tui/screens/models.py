@@ -36,7 +36,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ftmon.api.client import FineTuningClient
@@ -56,9 +56,11 @@ from ftmon.present.models import (
     unread_note,
 )
 from ftmon.text import local_time, one_line
-from ftmon.tui.bindings import MOVE_BINDINGS
+from ftmon.tui.bindings import HELP_BINDING, MOVE_BINDINGS
+from ftmon.tui.key_help import open_help
 from ftmon.tui.messages import say
 from ftmon.tui.screens.confirm import ConfirmScreen
+from ftmon.tui.widgets.hint_footer import HintFooter
 from ftmon.tui.widgets.scrolling import ThumbSync
 from ftmon.tui.worker_errors import failure_text, report_failure
 
@@ -272,6 +274,7 @@ class ModelsScreen(Screen[str | None]):
         Binding("s", "read_sharing", "shared with", id="models.sharing"),
         # A capital, as a stray key of a burst is not one; asks first.
         Binding("D", "delete_model", "delete model", id="models.delete"),
+        HELP_BINDING,
     ]
 
     def __init__(
@@ -307,7 +310,7 @@ class ModelsScreen(Screen[str | None]):
         yield Static(Text(title, no_wrap=True, overflow="ellipsis"), id="models-title")
         yield ModelList(id="models-list")
         yield Static(Text("Reading the models…"), id="models-status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield HintFooter()
 
     @property
     def model_list(self) -> ModelList:
@@ -400,6 +403,9 @@ class ModelsScreen(Screen[str | None]):
         report_failure(self, event)
 
     # -- actions -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        open_help(self)
 
     def action_close(self) -> None:
         self.dismiss(None)
