@@ -11,10 +11,12 @@ from test_permissions import Host, make_env
 from test_permissions import settle as settle_screen
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
-from tuikit import build_app, new_world, settle
+from tuikit import build_app, new_world, settle, until
 
 from ftmon.sim.world import SimWorld
 from ftmon.tui.screens.create_form import RequestReview
+from ftmon.tui.screens.help import HelpScreen
+from ftmon.tui.screens.messages import MessagesScreen
 from ftmon.tui.screens.permissions import PermissionsScreen
 from ftmon.tui.widgets.checkpoints import CheckpointTable
 from ftmon.tui.widgets.scrolling import KeyScroll
@@ -90,9 +92,9 @@ async def test_j_and_k_scroll_help_and_the_request_review() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
+        assert await until(pilot, lambda: bool(app.screen.query(KeyScroll)))
         box = app.screen.query_one(KeyScroll)
-        assert box.max_scroll_y > 5
+        assert await until(pilot, lambda: box.max_scroll_y > 5)
         await pilot.press("j", "j", "j")
         assert box.scroll_y == 3
         await pilot.press("k")
@@ -102,17 +104,56 @@ async def test_j_and_k_scroll_help_and_the_request_review() -> None:
         await pilot.press("g")
         assert box.scroll_y == 0
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        assert await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         # The review of a create request: a long body, j and k scroll it, nothing is answered.
         body = {"model": "gpt-4o-mini", "metadata": {f"key{i}": "value" for i in range(40)}}
         answers: list[bool | None] = []
         app.push_screen(RequestReview(body), answers.append)
-        await pilot.pause(0.3)
+        assert await until(pilot, lambda: bool(app.screen.query("#review-body")))
         scroll = app.screen.query_one("#review-body", VerticalScroll)
-        assert scroll.max_scroll_y > 3
+        assert await until(pilot, lambda: scroll.max_scroll_y > 3)
         await pilot.press("j", "j")
         await pilot.pause()
         assert scroll.scroll_y == 2
         await pilot.press("k")
         await pilot.pause()
         assert scroll.scroll_y == 1 and answers == []
+
+
+async def test_two_moves_before_a_frame_scroll_two_lines() -> None:
+    """Keys of one burst (``jj`` read off a slow link at once) run before the screen repaints:
+    each scroll must start from where the one before it went, not from the last frame's
+    place (a deferred scroll made ``jj`` one line on the overview, the notices and the review)."""
+    world = new_world()
+    app = build_app(world, job_id=world.highlights["job:catalog-long"])
+    async with app.run_test(size=(80, 14)) as pilot:
+        await settle(pilot)
+        overview = app.main.overview  # type: ignore[attr-defined]
+        assert await until(pilot, lambda: overview.max_scroll_y > 3)
+        overview.action_move(1)
+        overview.action_move(1)
+        assert overview.scroll_y == 2
+        overview.action_page(1)
+        assert overview.scroll_y > 2
+        for i in range(30):
+            app.message_log.say(f"notice {i}")  # type: ignore[attr-defined]
+        await pilot.press("H")
+        assert await until(pilot, lambda: isinstance(app.screen, MessagesScreen))
+        notices = app.screen
+        box = notices.query_one(VerticalScroll)
+        assert await until(pilot, lambda: box.max_scroll_y > 3)
+        notices.action_scroll(1)  # type: ignore[attr-defined]
+        notices.action_scroll(1)  # type: ignore[attr-defined]
+        assert box.scroll_y == 2
+        await pilot.press("escape")
+        assert await until(pilot, lambda: app.screen is app.main)  # type: ignore[attr-defined]
+        await settle(pilot)
+        body = {"model": "gpt-4o-mini", "metadata": {f"key{i}": "value" for i in range(40)}}
+        app.push_screen(RequestReview(body))
+        assert await until(pilot, lambda: bool(app.screen.query("#review-body")))
+        review = app.screen
+        scroll = review.query_one("#review-body", VerticalScroll)
+        assert await until(pilot, lambda: scroll.max_scroll_y > 3)
+        review.action_scroll_body(1)  # type: ignore[attr-defined]
+        review.action_scroll_body(1)  # type: ignore[attr-defined]
+        assert scroll.scroll_y == 2

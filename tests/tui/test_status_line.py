@@ -16,7 +16,17 @@ from typing import Any
 
 import pytest
 from textual.containers import VerticalScroll
-from tuikit import build_app, job_id, new_world, open_job, poll, screen_text, settle, svg_lines
+from tuikit import (
+    build_app,
+    job_id,
+    new_world,
+    open_job,
+    poll,
+    screen_text,
+    settle,
+    svg_lines,
+    until,
+)
 from tuikit import wait_for_workers as wait_for_workers
 
 import ftmon.monitor.health as health_module
@@ -46,14 +56,6 @@ def steady_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def status_row(app: FtmonApp) -> str:
     """The line just above the footer: where the status line sits when it shows."""
     return svg_lines(app.export_screenshot())[-2]
-
-
-async def until(pilot: Any, check: Any, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return True
-        await pilot.pause(0.05)
-    return bool(check())
 
 
 # -- point 3: the link's health ---------------------------------------------------------------

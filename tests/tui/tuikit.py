@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 from support.app import SECRET_KEY as SECRET_KEY
@@ -52,6 +53,16 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 400) -> None:
         if idle >= 3:
             break
     await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], object], seconds: float = 5.0) -> bool:
+    """Whether ``check()`` turns true within ``seconds`` of the app running (a screen mounted,
+    a layout done): a condition to wait for, where a fixed pause is too short on a busy machine."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return True
+        await pilot.pause(0.05)
+    return bool(check())
 
 
 async def settle_workers(pilot: Pilot[Any]) -> None:

@@ -266,4 +266,4 @@ class RequestReview(ConfirmScreen):
 
     def action_scroll_body(self, lines: int) -> None:
         scroll = self.query_one("#review-body", VerticalScroll)
-        scroll.scroll_relative(y=lines, animate=False)
+        scroll.scroll_relative(y=lines, animate=False, immediate=True)

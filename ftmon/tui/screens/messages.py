@@ -88,7 +88,7 @@ class MessagesScreen(ModalScreen[None]):
 
     def action_scroll(self, step: int) -> None:
         scroll = self.query_one(VerticalScroll)
-        scroll.scroll_to(y=scroll.scroll_y + step, animate=False)
+        scroll.scroll_to(y=scroll.scroll_y + step, animate=False, immediate=True)
 
     def action_help(self) -> None:
         open_help(self)

@@ -225,10 +225,12 @@ class JobOverview(ThumbSync, ScrollView, can_focus=True):
         return Strip(text.render(self.app.console), width).crop_extend(0, width, base)
 
     def action_move(self, step: int) -> None:
-        self.scroll_to(y=self.scroll_y + step, animate=False)
+        self.scroll_to(y=self.scroll_y + step, animate=False, immediate=True)
 
     def action_page(self, direction: int) -> None:
-        self.scroll_to(y=self.scroll_y + direction * max(1, self.size.height), animate=False)
+        self.scroll_to(
+            y=self.scroll_y + direction * max(1, self.size.height), animate=False, immediate=True
+        )
 
     def action_first(self) -> None:
         self.scroll_home(animate=False)
