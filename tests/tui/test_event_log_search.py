@@ -409,3 +409,27 @@ async def test_help_says_g_follows_the_events_again() -> None:
         await settle(pilot)
         rows = {words: keys for keys, words in app.main.help_rows()}
         assert rows["events: the newest line, and follow new ones again"] == "G, end"
+
+
+async def test_a_query_typed_letter_by_letter_finds_what_a_whole_one_finds() -> None:
+    """Each letter looks only at the lines the query before it matched: the matches must be
+    those of the whole query, whatever its case, with lines that came in between the letters."""
+    app = Host()
+    async with app.run_test(size=(80, 14)) as pilot:
+        log = app.query_one(EventLog)
+        log.show_job("job", steps(200))
+        await pilot.pause()
+
+        def whole(query: str) -> int:
+            return sum(query.lower() in line.plain.lower() for line in log.shown_lines)
+
+        await type_keys(pilot, "/LOSS")
+        assert len(log.match_rows) == whole("loss") == 200
+        log.append("job", steps(50, start=200))  # lines come in while the query is typed
+        await pilot.pause()
+        await type_keys(pilot, "=3")
+        assert len(log.match_rows) == whole("loss=3") == 36
+        await pilot.press("backspace", "backspace", "backspace")  # "los": more again
+        assert len(log.match_rows) == whole("los") == 250
+        await type_keys(pilot, "s=6")
+        assert len(log.match_rows) == whole("loss=6") == 35

@@ -577,9 +577,11 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         # Typed keys are printable; a paste was cleaned by one_line. A space typed at the end
         # stays (it is part of the next word's query).
         query = query[:QUERY_LIMIT]
+        before = self.search_query.lower()
         self.search_query = query
         self._pattern = re.compile(re.escape(query), re.IGNORECASE) if query else None
-        self._find_matches()
+        # A query that holds the one before (a letter typed) matches only lines that matched.
+        self._find_matches(within=bool(before) and before in query.lower())
         self._cache.clear()
         self._note = ""
         if self.typing and self._matches:
@@ -594,18 +596,18 @@ class EventLog(ThumbSync, ScrollView, can_focus=True):
         needle = self.search_query.lower()
         return bool(needle) and needle in self._lines[self._rows[row]].plain.lower()
 
-    def _find_matches(self) -> None:
+    def _find_matches(self, *, within: bool = False) -> None:
         """Every shown row that holds the query, whatever its case (10,000 lines: some 15 ms;
         ``in`` on lower-cased text is twice as fast as a case-blind regular expression, which
-        only marks the lines drawn)."""
+        only marks the lines drawn). ``within``: only the rows that matched a query this one
+        holds are looked at (the rows themselves unchanged since)."""
         needle = self.search_query.lower()
         if not needle:
             self._matches = []
             return
-        lines = self._lines
-        self._matches = [
-            row for row, i in enumerate(self._rows) if needle in lines[i].plain.lower()
-        ]
+        lines, rows = self._lines, self._rows
+        candidates = self._matches if within else range(len(rows))
+        self._matches = [row for row in candidates if needle in lines[rows[row]].plain.lower()]
 
     def on_key(self, event: events.Key) -> None:
         """While the query is typed, keys are its letters (never the screen's keys)."""
