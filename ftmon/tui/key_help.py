@@ -11,8 +11,10 @@ imported by the time help opens); :data:`SCREEN_TITLES` names them and orders th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
+from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
@@ -24,6 +26,24 @@ from ftmon.tui.widgets.scrolling import KeyScroll
 
 #: Rows of help: (keys, words).
 Rows = list[tuple[str, str]]
+
+#: Keys help writes as words, not as Textual's symbol (``⏎``).
+KEY_WORDS = {"enter": "enter"}
+
+
+def bound_keys(app: App[Any], binding: Binding) -> list[str]:
+    """The keys of ``binding`` as the user's keymap has them."""
+    keys = app._keymap.get(binding.id or "", binding.key)
+    return [key.strip() for key in keys.split(",")]
+
+
+def keys_as_mapped(app: App[Any], binding: Binding) -> str:
+    """The keys of ``binding`` as the user's keymap has them, as help writes them."""
+    return ", ".join(
+        KEY_WORDS.get(key, app.get_key_display(binding.with_key(key)))
+        for key in bound_keys(app, binding)
+    )
+
 
 #: The app's screens in help, in this order; one not named here is listed after them by its
 #: class's name. The main screen and help itself are not (help lists the main screen's first).
@@ -138,14 +158,7 @@ def open_help(screen: Screen[Any]) -> None:
     if main is not screen and callable(opens_help) and hasattr(main, "help_sections"):
         opens_help()
     else:  # no main screen under it (a screen tried on its own): the other screens' keys
-
-        def keys_of(binding: Binding) -> str:
-            keys = app._keymap.get(binding.id or "", binding.key)
-            return ", ".join(
-                app.get_key_display(binding.with_key(k.strip())) for k in keys.split(",")
-            )
-
-        app.push_screen(HelpScreen([], screen_sections(keys_of)))
+        app.push_screen(HelpScreen([], screen_sections(partial(keys_as_mapped, app))))
     shown = app.screen_stack[-1]
     if isinstance(shown, HelpScreen):
         shown.call_after_refresh(scroll_to_section, shown, section_title(screen))

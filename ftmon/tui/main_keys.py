@@ -24,7 +24,7 @@ from ftmon.present.fields import AZURE_STATUSES
 from ftmon.present.provider import NO_CHECKPOINT_SHARING, delete_refusal
 from ftmon.text import one_line
 from ftmon.tui.bindings import MAIN_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS, WRITE_ACTIONS
-from ftmon.tui.key_help import pane_rows, screen_sections, words
+from ftmon.tui.key_help import bound_keys, keys_as_mapped, pane_rows, screen_sections, words
 from ftmon.tui.main_base import MainBase
 from ftmon.tui.messages import message_log
 from ftmon.tui.palette import PALETTE
@@ -39,9 +39,6 @@ from ftmon.tui.widgets.overview import JobOverview
 
 #: Statuses of a job that has not started training: it has no checkpoints to share.
 BEFORE_TRAINING = frozenset(LIFECYCLE[: LIFECYCLE.index("running")])
-
-#: Keys help writes as words, not as Textual's symbol (``⏎``).
-KEY_WORDS = {"enter": "enter"}
 
 #: The main screen's panes whose own keys help lists, by the name help gives them.
 PANES: tuple[tuple[str, type[Widget]], ...] = (
@@ -142,7 +139,7 @@ class MainKeys(MainBase):
             return
         for binding in MAIN_BINDINGS:
             name = binding.action.split("(")[0]
-            if event.key not in self._bound_keys(binding):
+            if event.key not in bound_keys(self.app, binding):
                 continue
             reason = self._hidden_because(name, binding)
             if reason is not None:
@@ -168,17 +165,9 @@ class MainKeys(MainBase):
 
     # -- keys as the user's keymap has them --------------------------------------------------------
 
-    def _bound_keys(self, binding: Binding) -> list[str]:
-        """The keys of ``binding`` as the user's keymap has them."""
-        keys = self.app._keymap.get(binding.id or "", binding.key)
-        return [key.strip() for key in keys.split(",")]
-
     def _keys_of(self, binding: Binding) -> str:
         """The keys of ``binding`` as the user's keymap has them, as help writes them."""
-        return ", ".join(
-            KEY_WORDS.get(key, self.app.get_key_display(binding.with_key(key)))
-            for key in self._bound_keys(binding)
-        )
+        return keys_as_mapped(self.app, binding)
 
     def _key_for(self, binding_id: str) -> str:
         """The first key of a binding as the user's keymap has it, for hints."""
