@@ -42,6 +42,8 @@ LIFECYCLE = (
     "failed",
     "cancelled",
 )
+#: The statuses of a job that has not begun training: no step, no checkpoint yet.
+BEFORE_TRAINING = frozenset(LIFECYCLE[: LIFECYCLE.index("running")])
 
 #: How a status reads after "Keep it …" in a dialog's "no" button.
 _KEEP_WORDS = {

@@ -10,7 +10,7 @@ from ftmon import exits
 from ftmon.api import errors
 from ftmon.api.models import FineTuningJob, FineTuningJobEvent, Page, is_final, normalise_status
 from ftmon.api.pagination import iter_pages
-from ftmon.api.status_rules import StatusRules, provider_rules
+from ftmon.api.status_rules import BEFORE_TRAINING, StatusRules, provider_rules
 from ftmon.config import Settings
 from ftmon.headless.render import as_json, jobs_table
 from ftmon.headless.runner import Context
@@ -20,9 +20,6 @@ from ftmon.monitor.series import MetricSeries
 from ftmon.present.doctor import FLAGGABLE, flag_brief, flag_check
 from ftmon.text import one_line
 
-#: Statuses with no step yet: their progress needs no request (the doctor's queued ones are
-#: read all the same, ``present.doctor.FLAGGABLE``).
-NO_PROGRESS_STATUSES = frozenset({"created", "pending", "validating_files", "queued"})
 #: Jobs whose progress a human listing reads at most (one request each, 8 at a time): ``--all``
 #: on an account of thousands of jobs must not send thousands of requests for a column.
 PROGRESS_READS = 100
@@ -156,7 +153,9 @@ async def _recent_events(
                 return job.id, []
 
     def wanted(job: FineTuningJob) -> bool:
-        return job.status_key not in NO_PROGRESS_STATUSES or job.status_key in FLAGGABLE
+        # No step before training: no request for its progress (the doctor's queued ones are
+        # read all the same, ``present.doctor.FLAGGABLE``).
+        return job.status_key not in BEFORE_TRAINING or job.status_key in FLAGGABLE
 
     pairs = await asyncio.gather(*(one(j) for j in jobs if wanted(j)))
     return dict(pairs)

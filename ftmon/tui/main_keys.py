@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from ftmon.api.models import normalise_status
-from ftmon.api.status_rules import LIFECYCLE
+from ftmon.api.status_rules import BEFORE_TRAINING
 from ftmon.present.fields import AZURE_STATUSES
 from ftmon.present.provider import NO_CHECKPOINT_SHARING, delete_refusal
 from ftmon.text import one_line
@@ -36,9 +36,6 @@ from ftmon.tui.widgets.event_log import EventLog
 from ftmon.tui.widgets.job_list import JobList
 from ftmon.tui.widgets.metrics import MetricsView
 from ftmon.tui.widgets.overview import JobOverview
-
-#: Statuses of a job that has not started training: it has no checkpoints to share.
-BEFORE_TRAINING = frozenset(LIFECYCLE[: LIFECYCLE.index("running")])
 
 #: The main screen's panes whose own keys help lists, by the name help gives them.
 PANES: tuple[tuple[str, type[Widget]], ...] = (

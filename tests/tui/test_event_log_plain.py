@@ -14,7 +14,7 @@ import pytest
 from tuikit import build_app, new_world, screen_text, settle
 
 from ftmon.tui.app import FtmonApp
-from ftmon.tui.widgets.event_log import CURSOR_MARK
+from ftmon.tui.widgets.job_list import CURSOR_MARK
 
 #: An event line as shown: ``11-26 14:03:07 info  ...`` after the optional mark cell.
 STAMP = re.compile(r"\d\d-\d\d \d\d:\d\d:\d\d ")

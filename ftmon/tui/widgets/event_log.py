@@ -41,6 +41,7 @@ from textual.widget import Widget
 from ftmon.monitor.records import ShownEvent
 from ftmon.text import one_line
 from ftmon.tui.bindings import EVENT_LOG_BINDINGS, MOVE_BINDINGS, PAN_BINDINGS
+from ftmon.tui.widgets.job_list import CURSOR_MARK
 from ftmon.tui.widgets.scrolling import ThumbSync
 
 MAX_LINES = 5000
@@ -56,8 +57,6 @@ LEVEL_FILTERS: dict[str, tuple[frozenset[str] | None, str, str]] = {
 }
 #: The longest query the search takes.
 QUERY_LIMIT = 200
-#: Without colour, drawn in the cell before the cursor's line (the job list's mark).
-CURSOR_MARK = ">"
 
 
 class EventLine(NamedTuple):

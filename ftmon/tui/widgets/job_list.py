@@ -42,7 +42,8 @@ from ftmon.tui.widgets.scrolling import ThumbSync
 NEAR_END = 5
 #: Drawn after the status glyph of a job marked for comparison.
 MARK = "•"
-#: Without colour, drawn in the cell before the cursor's row (ASCII: the same character).
+#: Without colour, drawn in the cell before the cursor's row, and the event log's cursor line
+#: (ASCII: the same character).
 CURSOR_MARK = ">"
 
 RowBuilder = Callable[[FineTuningJob], JobRow]
