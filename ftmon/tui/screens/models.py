@@ -20,7 +20,6 @@ source without ``GET /models`` (an archive, Azure's flavour of the simulator) is
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 from time import monotonic
 from typing import ClassVar
@@ -100,7 +99,7 @@ class _Worded(Sequence[InventoryLine]):
 
     def __init__(self, layout: InventoryLayout) -> None:
         self.inventory_layout = layout
-        self._kept: OrderedDict[int, InventoryLine] = OrderedDict()
+        self._kept: LRUCache[int, InventoryLine] = LRUCache(self.KEEP)
 
     def __len__(self) -> int:
         return len(self.inventory_layout)
@@ -110,12 +109,7 @@ class _Worded(Sequence[InventoryLine]):
             index += len(self.inventory_layout)
         line = self._kept.get(index)
         if line is None:
-            line = self.inventory_layout[index]
-            self._kept[index] = line
-            if len(self._kept) > self.KEEP:
-                self._kept.popitem(last=False)
-        else:
-            self._kept.move_to_end(index)
+            line = self._kept[index] = self.inventory_layout[index]
         return line
 
 
