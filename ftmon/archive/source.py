@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import httpx
@@ -239,16 +239,12 @@ class ArchiveSource:
 
     def _filter_fields(self, job_id: str) -> tuple[Any, Any]:
         """(metadata, status) of a job, what the list's filters compare: kept, not the job."""
-        cached = self._filtered.get(job_id)
-        if cached is not None:
-            self._filtered.move_to_end(job_id)
-            return cached
-        job = self.job(job_id)
-        found = (job.get("metadata"), job.get("status"))
-        self._filtered[job_id] = found
-        if len(self._filtered) > 20_000:
-            self._filtered.popitem(last=False)
-        return found
+
+        def read() -> tuple[Any, Any]:
+            job = self.job(job_id)
+            return job.get("metadata"), job.get("status")
+
+        return _kept(self._filtered, job_id, 20_000, read)
 
     def _entry(self, job_id: str) -> _JobFiles:
         entry = self._job_files.get(job_id)
@@ -265,16 +261,9 @@ class ArchiveSource:
         return _given(self._entry(job_id).job)
 
     def events(self, job_id: str) -> _Events:
-        found = self._events.get(job_id)
-        if found is not None:
-            self._events.move_to_end(job_id)
-            return found
-        relpath = _given(self._entry(job_id).events)
-        found = self._index_events(relpath)
-        self._events[job_id] = found
-        if len(self._events) > 4:
-            self._events.popitem(last=False)
-        return found
+        return _kept(
+            self._events, job_id, 4, lambda: self._index_events(_given(self._entry(job_id).events))
+        )
 
     def _index_events(self, relpath: str) -> _Events:
         """Line starts and the hashes of the ids of an events file, its SHA-256 checked in the
@@ -595,6 +584,21 @@ def _number(value: Any) -> float:
 
 
 _ID_PREFIXES = (b'{"object": "fine_tuning.job.event", "id": "', b'{"id": "')
+
+
+T = TypeVar("T")
+
+
+def _kept(kept: OrderedDict[str, T], key: str, most: int, make: Callable[[], T]) -> T:
+    """``kept[key]``, made by ``make`` when missing; ``kept`` holds the ``most`` used last."""
+    found = kept.get(key)
+    if found is not None:
+        kept.move_to_end(key)
+        return found
+    found = kept[key] = make()
+    if len(kept) > most:
+        kept.popitem(last=False)
+    return found
 
 
 def _id_hash(event_id: str | None) -> int:
